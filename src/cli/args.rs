@@ -1,0 +1,410 @@
+//! Command-line definitions (clap derive). The names here are a contract: scripts, docs and
+//! tests rely on them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A terminal log explorer: Kibana Discover and Grafana Explore inside an SSH session.
+///
+/// With no subcommand, opens the TUI on the given files (`-` for stdin) or server source.
+#[derive(Debug, Parser)]
+#[command(name = "logsleuth", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Subcommand; none opens the TUI.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Source for the TUI.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Time range for the TUI.
+    #[command(flatten)]
+    pub time: TimeArgs,
+
+    /// Initial KQL query for the TUI.
+    #[arg(long, value_name = "Q")]
+    pub kql: Option<String>,
+
+    /// UI options.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the TUI on bundled sample data (a real nginx access log re-stamped to end now,
+    /// with a generator appending live lines).
+    Demo(DemoArgs),
+    /// Translate a KQL query to Elasticsearch DSL, LogQL, or show its syntax tree.
+    Kql(KqlArgs),
+    /// Print matching log lines, newest first.
+    Query(QueryArgs),
+    /// Print the top values of a field.
+    Top(TopArgs),
+    /// Print events over time.
+    Histogram(HistogramArgs),
+    /// Follow new matching lines.
+    Tail(TailArgs),
+    /// Configuration file tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `logsleuth config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file and say precisely what is wrong.
+    Check,
+}
+
+/// Where the logs come from. Files and stdin are the default; `--loki`, `--es` or `--source`
+/// select a server.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SourceArgs {
+    /// Log files to read (`-` for stdin). Gzip files are read transparently.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Force the log format of local files instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<LogFormatArg>,
+
+    /// Grafana Loki base URL, e.g. http://127.0.0.1:3100.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["es", "files"])]
+    pub loki: Option<String>,
+
+    /// Loki base stream selector, e.g. '{job="nginx"}'.
+    #[arg(long, value_name = "SEL")]
+    pub selector: Option<String>,
+
+    /// Loki tenant (sent as X-Scope-OrgID).
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+
+    /// Loki parser stage for parsed fields: json, logfmt, nginx, apache, or regexp:<RE>
+    /// (detected from a sample of lines when not given).
+    #[arg(long, value_name = "P")]
+    pub parser: Option<String>,
+
+    /// Elasticsearch / OpenSearch base URL (may carry a path prefix).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["loki", "files"])]
+    pub es: Option<String>,
+
+    /// Elasticsearch index pattern, e.g. 'logs-*'.
+    #[arg(long, value_name = "PATTERN")]
+    pub index: Option<String>,
+
+    /// Elasticsearch time field (detected when not given: @timestamp, else the first date field).
+    #[arg(long, value_name = "FIELD")]
+    pub time_field: Option<String>,
+
+    /// A named source from the config file.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["loki", "es", "files"])]
+    pub source: Option<String>,
+
+    /// Configuration file (default: $XDG_CONFIG_HOME/logsleuth/config.toml).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Authentication and TLS for server sources.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Authentication and TLS. Secrets are never taken from the command line itself: only the
+/// name of an environment variable holding them (or the config file / a command there).
+#[derive(Debug, Args, Default, Clone)]
+pub struct AuthArgs {
+    /// User name for basic auth (the password comes from --password-env or the config file).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Environment variable holding the basic-auth password.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+
+    /// Environment variable holding a bearer token.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+
+    /// Environment variable holding an Elasticsearch API key (sent as `ApiKey …`).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+
+    /// Extra request header, `Name: value` (repeatable). Do not put secrets here.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// PEM file of CA certificates to trust (in addition to the system roots).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Do not verify TLS certificates. Shown loudly; never the default.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// Local log formats for `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// nginx/apache combined or common access log.
+    Access,
+    /// nginx combined access log (same layout as apache combined).
+    Nginx,
+    /// apache combined or common access log.
+    Apache,
+    /// One JSON object per line.
+    Json,
+    /// key=value pairs.
+    Logfmt,
+    /// syslog, RFC 3164 or RFC 5424.
+    Syslog,
+    /// Plain lines (timestamp detected when possible).
+    Plain,
+}
+
+/// The time range. Without these, local sources cover their whole span and servers the last
+/// hour.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TimeArgs {
+    /// Relative range ending now: 15m, 6h, 7d.
+    #[arg(long, value_name = "DUR", conflicts_with_all = ["from", "to"])]
+    pub since: Option<String>,
+
+    /// Range start: RFC 3339 or date math (now-1h).
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+
+    /// Range end: RFC 3339 or date math (now).
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+}
+
+/// TUI options.
+#[derive(Debug, Args, Default, Clone)]
+pub struct UiArgs {
+    /// Colour theme: dark (default), light, high-contrast, or a themes/*.toml name.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Open a saved workspace (pane layout, sources, queries).
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
+}
+
+/// `logsleuth demo`
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Do not append generated live lines.
+    #[arg(long)]
+    pub no_generator: bool,
+
+    /// UI options.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Target of `kql --to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KqlTarget {
+    /// Elasticsearch query DSL, as Kibana generates it.
+    Es,
+    /// A LogQL query for Loki.
+    Logql,
+    /// The parsed syntax tree.
+    Ast,
+}
+
+/// `logsleuth kql`
+#[derive(Debug, Args, Clone)]
+pub struct KqlArgs {
+    /// What to translate to.
+    #[arg(long, value_enum)]
+    pub to: KqlTarget,
+
+    /// A saved `_field_caps` response (GET index/_field_caps?fields=*) giving field types.
+    #[arg(long, value_name = "FIELD_CAPS.json")]
+    pub fields: Option<PathBuf>,
+
+    /// LogQL base stream selector, e.g. '{job="nginx"}'.
+    #[arg(long, value_name = "SEL")]
+    pub selector: Option<String>,
+
+    /// Extra stream label names (comma-separated) that go into the selector rather than a
+    /// label filter.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub labels: Vec<String>,
+
+    /// LogQL parser stage: json, logfmt, nginx, apache, or regexp:<RE>.
+    #[arg(long, value_name = "P")]
+    pub parser: Option<String>,
+
+    /// Time zone for date ranges (Kibana's dateFormat:tz), e.g. Europe/Paris.
+    #[arg(long, value_name = "TZ")]
+    pub time_zone: Option<String>,
+
+    /// Keyword term and wildcard queries ignore case.
+    #[arg(long)]
+    pub case_insensitive: bool,
+
+    /// Reject a leading `*` in values (Kibana's query:allowLeadingWildcards off).
+    #[arg(long)]
+    pub no_leading_wildcards: bool,
+
+    /// The KQL query.
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+}
+
+/// Output formats for `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum QueryOutput {
+    /// One JSON object per line.
+    #[default]
+    Ndjson,
+    /// Aligned columns.
+    Table,
+    /// The raw message of each line.
+    Raw,
+}
+
+/// Output formats for aggregations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AggOutput {
+    /// A table for people.
+    #[default]
+    Table,
+    /// The JSON contract documented in README.
+    Json,
+}
+
+/// Query options common to the non-interactive subcommands.
+#[derive(Debug, Args, Default, Clone)]
+pub struct FilterArgs {
+    /// KQL filter.
+    #[arg(long, value_name = "Q", conflicts_with = "logql")]
+    pub kql: Option<String>,
+
+    /// Native LogQL query for Loki sources (taken as is).
+    #[arg(long, value_name = "Q")]
+    pub logql: Option<String>,
+
+    /// Native Elasticsearch query: a query DSL JSON object, or Lucene query_string text.
+    #[arg(long, value_name = "Q", conflicts_with_all = ["kql", "logql"])]
+    pub dsl: Option<String>,
+}
+
+/// `logsleuth query`
+#[derive(Debug, Args, Clone)]
+pub struct QueryArgs {
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The time range.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// The filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// At most this many lines.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryOutput::Ndjson)]
+    pub output: QueryOutput,
+}
+
+/// `logsleuth top`
+#[derive(Debug, Args, Clone)]
+pub struct TopArgs {
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The time range.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// The filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Field to aggregate.
+    #[arg(long, value_name = "F")]
+    pub field: String,
+    /// Number of values.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub size: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AggOutput::Table)]
+    pub output: AggOutput,
+}
+
+/// `logsleuth histogram`
+#[derive(Debug, Args, Clone)]
+pub struct HistogramArgs {
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The time range.
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// The filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Bucket width (1m, 1h); chosen from the range when not given.
+    #[arg(long, value_name = "DUR")]
+    pub interval: Option<String>,
+    /// Split each bucket by a field: `status_class`, `level`, or any field name.
+    #[arg(long, value_name = "F")]
+    pub split_by: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AggOutput::Table)]
+    pub output: AggOutput,
+}
+
+/// Output formats for `tail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TailOutput {
+    /// One JSON object per line.
+    #[default]
+    Ndjson,
+    /// The raw message of each line.
+    Raw,
+}
+
+/// `logsleuth tail`
+#[derive(Debug, Args, Clone)]
+pub struct TailArgs {
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The filter.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TailOutput::Ndjson)]
+    pub output: TailOutput,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn top_level_files_and_subcommands_parse() {
+        let cli = Cli::try_parse_from(["logsleuth", "a.log", "b.log"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.source.files.len(), 2);
+        let cli = Cli::try_parse_from(["logsleuth", "top", "x.log", "--field", "status", "--output", "json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Top(ref t)) if t.field == "status" && t.output == AggOutput::Json));
+        assert!(Cli::try_parse_from(["logsleuth", "query", "--since", "1h", "--from", "now-2h"]).is_err());
+    }
+}

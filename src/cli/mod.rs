@@ -1,0 +1,61 @@
+//! The command line: argument definitions and the non-interactive subcommands.
+
+pub mod args;
+
+use std::io::Write;
+
+pub use args::Cli;
+use args::Command;
+
+/// An error that ends the program with a status: 2 for usage/query errors, 1 for source errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// Exit status.
+    pub code: i32,
+    /// What to print on stderr.
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage or query error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { code: 2, message: message.into() }
+    }
+
+    /// A source error (exit 1).
+    pub fn source(message: impl Into<String>) -> Self {
+        CliError { code: 1, message: message.into() }
+    }
+}
+
+impl From<crate::sources::SourceError> for CliError {
+    fn from(e: crate::sources::SourceError) -> Self {
+        CliError { code: e.exit_code(), message: e.to_string() }
+    }
+}
+
+fn not_implemented(what: &str) -> CliError {
+    CliError::usage(format!("{what} is not implemented yet"))
+}
+
+/// Runs the parsed command line; returns the process exit status.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        None => Err(not_implemented("the TUI")),
+        Some(Command::Demo(_)) => Err(not_implemented("demo")),
+        Some(Command::Kql(_)) => Err(not_implemented("kql")),
+        Some(Command::Query(_)) => Err(not_implemented("query")),
+        Some(Command::Top(_)) => Err(not_implemented("top")),
+        Some(Command::Histogram(_)) => Err(not_implemented("histogram")),
+        Some(Command::Tail(_)) => Err(not_implemented("tail")),
+        Some(Command::Config(_)) => Err(not_implemented("config check")),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "logsleuth: {}", crate::text::sanitize(&e.message));
+            e.code
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Local files and stdin.
+//!
+//! SKELETON: implemented with the explorer issue.
