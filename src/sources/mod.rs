@@ -3,6 +3,7 @@
 //! tokio tasks; the UI calls them from spawned tasks and gets results through channels.
 
 pub mod elasticsearch;
+pub mod http;
 pub mod local;
 pub mod loki;
 
