@@ -29,9 +29,9 @@ pub struct LokiClient {
 /// (which carry line and column) are query errors, 401/403 are auth errors, the rest server
 /// errors. Bodies are plain text in Loki; they are sanitized and bounded.
 pub fn status_error(status: u16, body: &[u8]) -> SourceError {
-    let text = crate::text::sanitize_bytes(body);
-    let text = text.trim();
-    let mut message = crate::text::truncate_chars(text, MAX_MESSAGE_CHARS).into_owned();
+    let raw = String::from_utf8_lossy(body);
+    let text = crate::text::sanitize(raw.trim());
+    let mut message = crate::text::truncate_chars(&text, MAX_MESSAGE_CHARS).into_owned();
     if message.is_empty() {
         message = reqwest::StatusCode::from_u16(status)
             .ok()
