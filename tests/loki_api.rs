@@ -241,7 +241,7 @@ async fn histogram_comes_from_count_over_time_split_by_status_class() {
         Some(r#"sum by (status) (count_over_time({job="apache"} | regexp `" (?P<status>\d{3}) ` [300s]))"#)
     );
     assert_eq!(metric.param("step"), Some("300s"));
-    let first_bucket = 1795312800_000_000_000i64;
+    let first_bucket = 1_795_312_800_000_000_000_i64;
     assert_eq!(metric.param("start"), Some((first_bucket + 300_000_000_000).to_string().as_str()));
     assert_eq!(h.interval, 300_000_000_000);
     assert_eq!(h.buckets.len(), 74);

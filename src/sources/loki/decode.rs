@@ -41,7 +41,7 @@ pub fn parse_sample_time(json: &Json) -> Option<Nanos> {
     if text.contains(['e', 'E']) {
         // Exponent form: fall back to f64, rounded to the millisecond Loki works in.
         let secs: f64 = text.parse().ok()?;
-        return Some(((secs * 1000.0).round() as i64).checked_mul(1_000_000)?);
+        return ((secs * 1000.0).round() as i64).checked_mul(1_000_000);
     }
     let secs: i64 = int_part.parse().ok()?;
     let mut frac_ns: i64 = 0;
@@ -153,13 +153,13 @@ pub fn decode_streams(result: &Json, strip_errors: bool) -> Vec<Entry> {
 /// Sorts entries newest first (stable, so Loki's order breaks ties) and numbers entries of the
 /// same stream and timestamp for [`RecordId::Loki`].
 pub fn finish_newest_first(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| b.record.timestamp.cmp(&a.record.timestamp));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.record.timestamp));
     assign_ids(entries);
 }
 
 /// Sorts entries oldest first and assigns ids.
 pub fn finish_oldest_first(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp));
+    entries.sort_by_key(|e| e.record.timestamp);
     assign_ids(entries);
 }
 
