@@ -342,3 +342,252 @@ fn range_query(
     }
     Ok(should(queries))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kql::parse;
+
+    fn es(q: &str) -> Value {
+        to_es(&parse(q).unwrap(), &EsOptions::default()).unwrap()
+    }
+
+    /// A field list in the spirit of Kibana's test stub (`filters/stubs/fields`): text with a
+    /// keyword multi-field, a keyword, numbers, a date and nested objects.
+    fn caps() -> FieldCaps {
+        FieldCaps::from_json(&json!({"fields": {
+            "extension": {"text": {"type": "text", "searchable": true, "aggregatable": false}},
+            "extension.keyword": {"keyword": {"type": "keyword", "searchable": true, "aggregatable": true}},
+            "machine": {"object": {"type": "object"}},
+            "machine.os": {"keyword": {"type": "keyword", "searchable": true, "aggregatable": true}},
+            "bytes": {"long": {"type": "long", "searchable": true, "aggregatable": true}},
+            "@timestamp": {"date": {"type": "date", "searchable": true, "aggregatable": true}},
+            "nestedField": {"nested": {"type": "nested"}},
+            "nestedField.child": {"keyword": {"type": "keyword", "searchable": true, "aggregatable": true}},
+            "nestedField.nestedChild": {"nested": {"type": "nested"}},
+            "nestedField.nestedChild.doublyNestedChild": {"keyword": {"type": "keyword", "searchable": true, "aggregatable": true}}
+        }}))
+        .unwrap()
+    }
+
+    fn es_with(q: &str, o: &EsOptions) -> Result<Value, KqlError> {
+        to_es(&parse(q).unwrap(), o)
+    }
+
+    fn typed() -> EsOptions {
+        EsOptions {
+            fields: Some(caps()),
+            ..EsOptions::default()
+        }
+    }
+
+    #[test]
+    fn untyped_field_value_is_a_match_in_a_should() {
+        assert_eq!(
+            es("status:200"),
+            json!({"bool":{"should":[{"match":{"status":"200"}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es("ok:true"),
+            json!({"bool":{"should":[{"match":{"ok":true}}],"minimum_should_match":1}})
+        );
+    }
+
+    #[test]
+    fn phrases_are_match_phrase() {
+        assert_eq!(
+            es(r#"message:"hello world""#),
+            json!({"bool":{"should":[{"match_phrase":{"message":"hello world"}}],"minimum_should_match":1}})
+        );
+    }
+
+    #[test]
+    fn wildcard_values_are_escaped_query_strings() {
+        assert_eq!(
+            es("path:/api/v1*"),
+            json!({"bool":{"should":[{"query_string":{"fields":["path"],"query":"\\/api\\/v1*"}}],"minimum_should_match":1}})
+        );
+        assert_eq!(es("jpg*"), json!({"query_string":{"query":"jpg*"}}));
+        assert_eq!(es("a+b*"), json!({"query_string":{"query":"a\\+b*"}}));
+    }
+
+    #[test]
+    fn free_text_is_multi_match() {
+        assert_eq!(
+            es("error"),
+            json!({"multi_match":{"type":"best_fields","query":"error","lenient":true}})
+        );
+        assert_eq!(
+            es(r#""disk full""#),
+            json!({"multi_match":{"type":"phrase","query":"disk full","lenient":true}})
+        );
+    }
+
+    #[test]
+    fn exists_and_match_all() {
+        assert_eq!(
+            es("host:*"),
+            json!({"bool":{"should":[{"exists":{"field":"host"}}],"minimum_should_match":1}})
+        );
+        assert_eq!(es("*:*"), json!({"match_all":{}}));
+        assert_eq!(es(""), json!({"match_all":{}}));
+        // A wildcard field covering every field of the data view: match_all (Kibana's special case).
+        let o = EsOptions { fields: Some(FieldCaps::from_json(&json!({"fields":{"na":{"keyword":{"type":"keyword"}},"nb":{"long":{"type":"long"}}}})).unwrap()), ..EsOptions::default() };
+        assert_eq!(es_with("n*:*", &o).unwrap(), json!({"match_all":{}}));
+    }
+
+    #[test]
+    fn boolean_structure() {
+        assert_eq!(
+            es("a:1 and b:2"),
+            json!({"bool":{"filter":[
+                {"bool":{"should":[{"match":{"a":"1"}}],"minimum_should_match":1}},
+                {"bool":{"should":[{"match":{"b":"2"}}],"minimum_should_match":1}}]}})
+        );
+        assert_eq!(
+            es("a:1 or b:2"),
+            json!({"bool":{"should":[
+                {"bool":{"should":[{"match":{"a":"1"}}],"minimum_should_match":1}},
+                {"bool":{"should":[{"match":{"b":"2"}}],"minimum_should_match":1}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es("not a:1"),
+            json!({"bool":{"must_not":{"bool":{"should":[{"match":{"a":"1"}}],"minimum_should_match":1}}}})
+        );
+    }
+
+    #[test]
+    fn ranges_untyped_and_dates_with_time_zone() {
+        assert_eq!(
+            es("bytes > 1000"),
+            json!({"bool":{"should":[{"range":{"bytes":{"gt":"1000"}}}],"minimum_should_match":1}})
+        );
+        let o = EsOptions {
+            time_zone: Some("America/Phoenix".into()),
+            ..typed()
+        };
+        assert_eq!(
+            es_with("@timestamp >= now-15m", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gte":"now-15m","time_zone":"America/Phoenix"}}}],"minimum_should_match":1}})
+        );
+        // Numbers get no time zone.
+        assert_eq!(
+            es_with("bytes <= 5", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"bytes":{"lte":"5"}}}],"minimum_should_match":1}})
+        );
+        // Exact date values become a gte/lte range (match has no time zone).
+        assert_eq!(
+            es_with(r#"@timestamp:"2018-04-03T19:04:17""#, &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gte":"2018-04-03T19:04:17","lte":"2018-04-03T19:04:17","time_zone":"America/Phoenix"}}}],"minimum_should_match":1}})
+        );
+        assert!(
+            es_with(
+                "a:1",
+                &EsOptions {
+                    time_zone: Some("Mars/Olympus".into()),
+                    ..EsOptions::default()
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn nested_queries_use_full_paths_and_score_mode_none() {
+        assert_eq!(
+            es_with("nestedField:{ child:foo }", &typed()).unwrap(),
+            json!({"nested":{"path":"nestedField","query":{"bool":{"should":[{"match":{"nestedField.child":"foo"}}],"minimum_should_match":1}},"score_mode":"none"}})
+        );
+        assert_eq!(
+            es_with(
+                "nestedField:{ nestedChild:{ doublyNestedChild:foo } }",
+                &typed()
+            )
+            .unwrap(),
+            json!({"nested":{"path":"nestedField","query":{"nested":{"path":"nestedField.nestedChild","query":{"bool":{"should":[{"match":{"nestedField.nestedChild.doublyNestedChild":"foo"}}],"minimum_should_match":1}},"score_mode":"none"}},"score_mode":"none"}})
+        );
+    }
+
+    #[test]
+    fn nested_path_mistakes_are_errors_like_kibana() {
+        let e = es_with("nestedField.child:foo", &typed()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "nestedField.child is a nested field, but is not in a nested group in the KQL expression."
+        );
+        let e = es_with(
+            "nestedField:{ nestedChild.doublyNestedChild:foo }",
+            &typed(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("incorrect nested path. The correct path is nestedField.nestedChild"),
+            "{}",
+            e.message
+        );
+        let e = es_with("machine:{ os:x }", &typed()).unwrap_err();
+        assert!(
+            e.message
+                .contains("machine.os is not a nested field but is in nested group \"machine\""),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn wildcard_field_names_expand_and_wrap_nested_fields() {
+        assert_eq!(
+            es_with("*doublyNested*:foo", &typed()).unwrap(),
+            json!({"bool":{"should":[{"nested":{"path":"nestedField.nestedChild","query":{"match":{"nestedField.nestedChild.doublyNestedChild":"foo"}},"score_mode":"none"}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es_with("ext*:jpg", &typed()).unwrap(),
+            json!({"bool":{"should":[{"match":{"extension":"jpg"}},{"match":{"extension.keyword":"jpg"}}],"minimum_should_match":1}})
+        );
+        // Unknown fields are sent as written.
+        assert_eq!(
+            es_with("zz*:1", &typed()).unwrap(),
+            json!({"bool":{"should":[{"match":{"zz*":"1"}}],"minimum_should_match":1}})
+        );
+    }
+
+    #[test]
+    fn case_insensitive_keyword_fields_use_term_and_wildcard() {
+        let o = EsOptions {
+            case_insensitive: true,
+            ..typed()
+        };
+        assert_eq!(
+            es_with("machine.os:Windows", &o).unwrap(),
+            json!({"bool":{"should":[{"term":{"machine.os":{"value":"Windows","case_insensitive":true}}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es_with("machine.os:win*", &o).unwrap(),
+            json!({"bool":{"should":[{"wildcard":{"machine.os":{"value":"win*","case_insensitive":true}}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es_with(r"machine.os:a\*b?*", &o).unwrap(),
+            json!({"bool":{"should":[{"wildcard":{"machine.os":{"value":"a\\*b\\?*","case_insensitive":true}}}],"minimum_should_match":1}})
+        );
+        // Text fields keep match.
+        assert_eq!(
+            es_with("extension:JPG", &o).unwrap(),
+            json!({"bool":{"should":[{"match":{"extension":"JPG"}}],"minimum_should_match":1}})
+        );
+    }
+
+    #[test]
+    fn leading_wildcards_can_be_refused() {
+        let o = EsOptions {
+            allow_leading_wildcards: false,
+            ..EsOptions::default()
+        };
+        assert_eq!(
+            es_with("f:*bar", &o).unwrap_err().message,
+            LEADING_WILDCARD_MESSAGE
+        );
+        assert!(es_with("f:*", &o).is_ok());
+        assert!(es_with("f:bar*", &o).is_ok());
+    }
+}

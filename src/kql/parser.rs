@@ -762,3 +762,330 @@ fn apply_field(field: Option<Literal>, values: ValueTree) -> Ast {
     }
     build(&field, values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(q: &str) -> Ast {
+        parse_with(q, ParseOptions::default()).unwrap_or_else(|e| panic!("{q:?}: {}", e.message))
+    }
+
+    fn is(field: &str, value: &str) -> Ast {
+        Ast::Is {
+            field: Some(FieldRef::Name(field.into())),
+            value: Literal::Str(value.into()),
+            phrase: false,
+        }
+    }
+
+    fn phrase(field: Option<&str>, value: &str) -> Ast {
+        Ast::Is {
+            field: field.map(|f| FieldRef::Name(f.into())),
+            value: Literal::Str(value.into()),
+            phrase: true,
+        }
+    }
+
+    fn text(value: &str) -> Ast {
+        Ast::Is {
+            field: None,
+            value: Literal::Str(value.into()),
+            phrase: false,
+        }
+    }
+
+    fn parts(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn err(q: &str) -> KqlError {
+        parse_with(q, ParseOptions::default()).expect_err(q)
+    }
+
+    #[test]
+    fn empty_and_blank_queries_match_all() {
+        assert_eq!(p(""), Ast::match_all());
+        assert_eq!(p("  \t\n"), Ast::match_all());
+        assert!(p("*:*").is_match_all());
+    }
+
+    #[test]
+    fn field_value_and_phrase() {
+        assert_eq!(p("status:200"), is("status", "200"));
+        assert_eq!(p("status : 200 "), is("status", "200"));
+        assert_eq!(
+            p(r#"message:"hello world""#),
+            phrase(Some("message"), "hello world")
+        );
+        assert_eq!(p(r#""quoted field":x"#), is("quoted field", "x"));
+    }
+
+    #[test]
+    fn unquoted_values_may_hold_spaces_and_are_trimmed() {
+        assert_eq!(p("message:hello world"), is("message", "hello world"));
+        assert_eq!(p("hello   world "), text("hello   world"));
+    }
+
+    #[test]
+    fn free_text_terms_and_phrases() {
+        assert_eq!(p("error"), text("error"));
+        assert_eq!(
+            p(r#""connection refused""#),
+            phrase(None, "connection refused")
+        );
+    }
+
+    #[test]
+    fn true_false_null_are_typed_unless_quoted() {
+        assert_eq!(
+            p("ok:true"),
+            Ast::Is {
+                field: Some(FieldRef::Name("ok".into())),
+                value: Literal::Bool(true),
+                phrase: false
+            }
+        );
+        assert_eq!(p("ok:false").to_string(), "ok:false");
+        assert_eq!(p(r#"ok:"true""#), phrase(Some("ok"), "true"));
+        assert!(matches!(
+            p("x:null"),
+            Ast::Is {
+                value: Literal::Null,
+                ..
+            }
+        ));
+        // Kibana: a `null` field literal means "no field", i.e. free text.
+        assert!(matches!(p("null:foo"), Ast::Is { field: None, .. }));
+    }
+
+    #[test]
+    fn wildcards_in_values_and_fields() {
+        assert_eq!(
+            p("machine.os:win*"),
+            Ast::Is {
+                field: Some(FieldRef::Name("machine.os".into())),
+                value: Literal::Wildcard(parts(&["win", ""])),
+                phrase: false
+            }
+        );
+        assert_eq!(
+            p("user*:bob"),
+            Ast::Is {
+                field: Some(FieldRef::Wildcard(parts(&["user", ""]))),
+                value: Literal::Str("bob".into()),
+                phrase: false
+            }
+        );
+        assert_eq!(p("f:*").exists_field(), Some("f"));
+        // Quoted: no wildcard. Escaped star: a literal star.
+        assert_eq!(p(r#"f:"a*""#), phrase(Some("f"), "a*"));
+        assert_eq!(p(r"f:a\*"), is("f", "a*"));
+    }
+
+    #[test]
+    fn ranges() {
+        for (q, op) in [
+            ("bytes<10", RangeOp::Lt),
+            ("bytes <= 10", RangeOp::Lte),
+            ("bytes>10", RangeOp::Gt),
+            ("bytes >=10", RangeOp::Gte),
+        ] {
+            assert_eq!(
+                p(q),
+                Ast::Range {
+                    field: FieldRef::Name("bytes".into()),
+                    op,
+                    value: Literal::Str("10".into())
+                },
+                "{q}"
+            );
+        }
+        assert_eq!(
+            p("@timestamp >= now-15m"),
+            Ast::Range {
+                field: FieldRef::Name("@timestamp".into()),
+                op: RangeOp::Gte,
+                value: Literal::Str("now-15m".into())
+            }
+        );
+        assert_eq!(
+            p(r#"@timestamp < "2024-05-01T10:00:00""#),
+            Ast::Range {
+                field: FieldRef::Name("@timestamp".into()),
+                op: RangeOp::Lt,
+                value: Literal::Str("2024-05-01T10:00:00".into())
+            }
+        );
+    }
+
+    #[test]
+    fn precedence_not_over_and_over_or_in_any_case() {
+        let a = || is("a", "1");
+        let b = || is("b", "2");
+        let c = || is("c", "3");
+        assert_eq!(
+            p("a:1 or b:2 and c:3"),
+            Ast::Or(vec![a(), Ast::And(vec![b(), c()])])
+        );
+        assert_eq!(
+            p("a:1 AND b:2 Or c:3"),
+            Ast::Or(vec![Ast::And(vec![a(), b()]), c()])
+        );
+        assert_eq!(
+            p("NOT a:1 and b:2"),
+            Ast::And(vec![Ast::Not(Box::new(a())), b()])
+        );
+        assert_eq!(
+            p("not (a:1 or b:2)"),
+            Ast::Not(Box::new(Ast::Or(vec![a(), b()])))
+        );
+        assert_eq!(
+            p("(a:1 or b:2) and c:3"),
+            Ast::And(vec![Ast::Or(vec![a(), b()]), c()])
+        );
+        assert_eq!(p("a:1 and b:2 and c:3"), Ast::And(vec![a(), b(), c()]));
+    }
+
+    #[test]
+    fn value_groups_distribute_the_field() {
+        assert_eq!(
+            p("status:(200 or 304)"),
+            Ast::Or(vec![is("status", "200"), is("status", "304")])
+        );
+        assert_eq!(
+            p("tags:(a and not b)"),
+            Ast::And(vec![is("tags", "a"), Ast::Not(Box::new(is("tags", "b")))])
+        );
+        assert_eq!(p("status:(200)"), is("status", "200"));
+    }
+
+    #[test]
+    fn nested_queries() {
+        assert_eq!(
+            p(r#"user:{ first:"Alice" and last:"White" }"#),
+            Ast::Nested {
+                path: FieldRef::Name("user".into()),
+                query: Box::new(Ast::And(vec![
+                    phrase(Some("first"), "Alice"),
+                    phrase(Some("last"), "White")
+                ])),
+            }
+        );
+        assert!(
+            matches!(p("a:{ b:{ c:1 } }"), Ast::Nested { query, .. } if matches!(*query, Ast::Nested { .. }))
+        );
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(p(r"f:a\:b\(c\)\<\>\{\}\\\*"), is("f", r"a:b(c)<>{}\*"));
+        assert_eq!(p(r"f:a\tb\nc\rd"), is("f", "a\tb\nc\rd"));
+        assert_eq!(p(r"f:caf\u00e9"), is("f", "café"));
+        assert_eq!(p(r"f:\and \or \NOT"), is("f", "and or NOT"));
+        assert_eq!(
+            p(r#"f:"a \"q\" \\ \t \u0041 \x""#),
+            phrase(Some("f"), "a \"q\" \\ \t A \\x")
+        );
+        // Keywords inside values: `or` needs spaces around it to be a keyword.
+        assert_eq!(p("f:oregon"), is("f", "oregon"));
+        assert_eq!(p("f:a or"), is("f", "a or"));
+    }
+
+    #[test]
+    fn kibana_quirk_not_followed_by_space_ends_a_value() {
+        // Kibana's `!Keyword` lookahead stops a value at `not ` even inside a word.
+        assert!(parse_with("message:cannot connect", ParseOptions::default()).is_err());
+    }
+
+    #[test]
+    fn nbsp_is_whitespace() {
+        assert_eq!(
+            p("a:1\u{a0}and\u{a0}b:2"),
+            Ast::And(vec![is("a", "1"), is("b", "2")])
+        );
+    }
+
+    #[test]
+    fn errors_name_position_and_expectations() {
+        let e = err("status:");
+        assert_eq!(e.offset, Some(7));
+        assert_eq!(
+            e.message,
+            "KQL syntax error at line 1, column 8: Expected \"(\", \"{\", value, whitespace but end of input found.\nstatus:\n-------^"
+        );
+        let e = err("response:200 extension:php");
+        assert_eq!(e.offset, Some(22));
+        assert!(e.message.contains("but \":\" found"), "{}", e.message);
+        assert!(
+            e.message.contains("AND") && e.message.contains("OR"),
+            "{}",
+            e.message
+        );
+        let e = err("a:1 and\n  (b:2");
+        assert_eq!(e.offset, Some(14));
+        assert!(
+            e.message
+                .starts_with("KQL syntax error at line 2, column 7"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with("\n  (b:2\n------^"), "{}", e.message);
+        assert_eq!(err("(a:1").offset, Some(4));
+        assert_eq!(err("a:1 or ").offset, Some(7));
+        assert_eq!(err("not not a:1").offset, Some(4));
+        // As in Kibana (peggy), failures inside the named `value` rule are not reported.
+        assert_eq!(err(r#"f:"unterminated"#).offset, Some(2));
+        assert_eq!(err("f:a\\x").offset, Some(3));
+        assert_eq!(err(":x").offset, Some(0));
+    }
+
+    #[test]
+    fn leading_wildcards_can_be_disabled() {
+        let opts = ParseOptions {
+            allow_leading_wildcards: false,
+        };
+        let e = parse_with("f:*bar", opts).unwrap_err();
+        assert!(e.message.contains(LEADING_WILDCARD_MESSAGE));
+        assert_eq!(e.offset, Some(2));
+        assert!(parse_with("f:*", opts).is_ok());
+        assert!(parse_with("f:bar*", opts).is_ok());
+        assert!(parse_with("*bar", opts).is_err());
+        assert!(
+            parse_with("*ar:x", opts).is_ok(),
+            "field names are not values"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let q = "(".repeat(10_000) + "a" + &")".repeat(10_000);
+        let e = err(&q);
+        assert!(e.message.contains("nested more than"), "{}", e.message);
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for q in [
+            "status:200",
+            "a:1 or b:2 and c:3",
+            "not (a:1 or b:2)",
+            "not (not a:1)",
+            r#"user:{ first:"Alice" and last:White }"#,
+            "f:win* and g*:x and h:*",
+            "bytes >= 10 and @timestamp < now-15m",
+            r"f:a\:b\(c\)\* and m:caf\u00e9",
+            r"f:and \or x",
+            "f:cannot\\u0020connect",
+            "f:\"true\" and g:true and n:null",
+            "(a:1 or b:2) or c:3",
+            "a:1 and (b:2 and c:3)",
+            "\"free phrase\" or free text",
+            "f:a\\tb",
+        ] {
+            let ast = p(q);
+            let printed = ast.to_string();
+            assert_eq!(p(&printed), ast, "{q} printed as {printed}");
+        }
+    }
+}
