@@ -497,7 +497,9 @@ fn write_ast(out: &mut String, ast: &Ast) {
         }
         Ast::Range { field, op, value } => {
             write_field(out, field);
+            out.push(' ');
             out.push_str(op.symbol());
+            out.push(' ');
             // A bound is any literal; quoted when unquoted text would not read back the same.
             match value {
                 Literal::Str(s) if !unquoted_is_faithful(s) => out.push_str(&quote_value(s)),

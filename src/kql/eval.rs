@@ -285,7 +285,7 @@ fn eval(node: &Node, scope: Scope) -> bool {
         Node::Text(re) => free_text(re, scope),
         Node::Field { field, test } => match field {
             Selector::Name(name) => {
-                lookup(scope, name).is_some_and(|found| test_found(test, name, found))
+                visit_field(scope, name, &mut |found| test_found(test, name, found))
             }
             Selector::Pattern(parts) => {
                 let mut hit = false;
@@ -298,30 +298,69 @@ fn eval(node: &Node, scope: Scope) -> bool {
                 hit
             }
         },
-        Node::Nested { path, inner } => match lookup(scope, path) {
-            Some(Found::Value(Value::Array(items))) => items
+        Node::Nested { path, inner } => visit_field(scope, path, &mut |found| match found {
+            Found::Value(Value::Array(items)) => items
                 .iter()
                 .any(|v| matches!(v, Value::Object(obj) if eval(inner, Scope::Object(obj)))),
-            Some(Found::Value(Value::Object(obj))) => eval(inner, Scope::Object(obj)),
+            Found::Value(Value::Object(obj)) => eval(inner, Scope::Object(obj)),
             _ => false,
-        },
+        }),
     }
 }
 
-fn lookup<'a>(scope: Scope<'a>, name: &str) -> Option<Found<'a>> {
+/// Calls `f` with every value at a dotted path until it returns true. Like Elasticsearch's
+/// object flattening, a path goes through arrays of objects (`user.first` reaches the `first`
+/// of every object in `user`); a literal dotted key is tried first.
+fn visit_path<'a>(fields: &'a Fields, path: &str, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    fn visit_value<'a>(value: &'a Value, rest: &str, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+        match value {
+            Value::Object(inner) => visit_path(inner, rest, f),
+            Value::Array(items) => items.iter().any(|item| visit_value(item, rest, f)),
+            _ => false,
+        }
+    }
+    if let Some(v) = fields.get(path)
+        && f(v)
+    {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(dot) = path[from..].find('.') {
+        let (head, rest) = (&path[..from + dot], &path[from + dot + 1..]);
+        if let Some(v) = fields.get(head)
+            && visit_value(v, rest, f)
+        {
+            return true;
+        }
+        from += dot + 1;
+    }
+    false
+}
+
+/// Calls `f` with every value of the named field until it returns true; false when none did
+/// (or the field is absent).
+fn visit_field<'a>(scope: Scope<'a>, name: &str, f: &mut dyn FnMut(Found<'a>) -> bool) -> bool {
     match scope {
-        Scope::Object(fields) => fields.get_path(name).map(Found::Value),
-        Scope::Record(r) => r
-            .fields
-            .get_path(name)
-            .or_else(|| r.labels.get_path(name))
-            .or_else(|| r.metadata.get_path(name))
-            .map(Found::Value)
-            .or_else(|| match name {
-                "message" => Some(Found::Message(&r.message)),
-                "@timestamp" => r.timestamp.map(Found::Timestamp),
-                _ => None,
-            }),
+        Scope::Object(fields) => visit_path(fields, name, &mut |v| f(Found::Value(v))),
+        Scope::Record(r) => {
+            let mut seen = false;
+            for group in [&r.fields, &r.labels, &r.metadata] {
+                if visit_path(group, name, &mut |v| {
+                    seen = true;
+                    f(Found::Value(v))
+                }) {
+                    return true;
+                }
+            }
+            if seen {
+                return false;
+            }
+            match name {
+                "message" => f(Found::Message(&r.message)),
+                "@timestamp" => r.timestamp.is_some_and(|ts| f(Found::Timestamp(ts))),
+                _ => false,
+            }
+        }
     }
 }
 
@@ -472,5 +511,188 @@ fn in_range(b: &Bound, found: Found) -> bool {
             }
             Value::Bool(_) | Value::Null | Value::Array(_) | Value::Object(_) => false,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kql::parse;
+    use crate::model::Fields;
+
+    const NOW: Nanos = 1_714_557_600_000_000_000; // 2024-05-01T10:00:00Z
+
+    fn record() -> Record {
+        let mut fields = Fields::new();
+        fields.push("status", Value::Int(404));
+        fields.push("bytes", Value::Str("5120".into()));
+        fields.push("method", Value::Str("GET".into()));
+        fields.push("path", Value::Str("/api/v1/users".into()));
+        fields.push("ratio", Value::Float(0.25));
+        fields.push("ok", Value::Bool(false));
+        fields.push("gone", Value::Null);
+        fields.push(
+            "tags",
+            Value::Array(vec![Value::Str("blue".into()), Value::Str("green".into())]),
+        );
+        fields.push("seen", Value::Str("2024-05-01T09:50:00Z".into()));
+        let mut geo = Fields::new();
+        geo.push("city", Value::Str("Paris".into()));
+        fields.push("geo", Value::Object(geo));
+        let user = |first: &str, last: &str| {
+            let mut u = Fields::new();
+            u.push("first", Value::Str(first.into()));
+            u.push("last", Value::Str(last.into()));
+            Value::Object(u)
+        };
+        fields.push(
+            "user",
+            Value::Array(vec![user("Alice", "White"), user("John", "Smith")]),
+        );
+        let mut labels = Fields::new();
+        labels.push("job", Value::Str("nginx".into()));
+        Record {
+            timestamp: Some(NOW - 5 * 60 * 1_000_000_000),
+            message: r#"10.0.0.1 - - "GET /api/v1/users HTTP/1.1" 404 5120 Connection Refused"#
+                .into(),
+            fields,
+            labels,
+            ..Record::default()
+        }
+    }
+
+    fn check(q: &str) -> bool {
+        check_with(q, false)
+    }
+
+    fn check_with(q: &str, case_insensitive: bool) -> bool {
+        let ast = parse(q).unwrap_or_else(|e| panic!("{q}: {}", e.message));
+        let options = EvalOptions {
+            now: NOW,
+            time_zone: None,
+            case_insensitive,
+        };
+        Matcher::new(&ast, &options).unwrap().matches(&record())
+    }
+
+    #[test]
+    fn free_text_is_a_case_insensitive_search() {
+        assert!(check("refused"));
+        assert!(check(r#""connection refused""#));
+        assert!(check("CONNECTION"));
+        assert!(check("conn*fused"));
+        assert!(check("paris"), "string fields are searched too");
+        assert!(!check("timeout"));
+        assert!(check(""));
+    }
+
+    #[test]
+    fn keyword_fields_match_exactly() {
+        assert!(check("method:GET"));
+        assert!(!check("method:get"));
+        assert!(check_with("method:get", true));
+        assert!(!check("method:GE"));
+        assert!(check("job:nginx"), "labels are fields too");
+        assert!(check("geo.city:Paris"));
+        assert!(check(r#"path:"/api/v1/users""#));
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        assert!(check("status:404"));
+        assert!(check("status:404.0"));
+        assert!(check("bytes:5120"), "numeric strings are numbers");
+        assert!(check("ratio:0.25"));
+        assert!(check("status >= 400 and status < 500"));
+        assert!(!check("status > 404"));
+        assert!(check("bytes > 999"), "5120 > 999 numerically, not as text");
+        assert!(check("ratio <= 0.25"));
+    }
+
+    #[test]
+    fn wildcards_exists_booleans_and_null() {
+        assert!(check("path:/api/*"));
+        assert!(!check("path:/web/*"));
+        assert!(check("path:*users"));
+        assert!(check("status:4*"), "numbers match wildcards by their text");
+        assert!(check_with("method:g*", true));
+        assert!(!check("method:g*"));
+        assert!(check("status:*"));
+        assert!(!check("missing:*"));
+        assert!(!check("gone:*"), "null is not a value");
+        assert!(check("ok:false"));
+        assert!(!check("ok:true"));
+        assert!(check("gone:null"));
+    }
+
+    #[test]
+    fn arrays_match_when_any_element_matches() {
+        assert!(check("tags:green"));
+        assert!(check("tags:(red or blue)"));
+        assert!(!check("tags:red"));
+    }
+
+    #[test]
+    fn wildcard_field_names() {
+        assert!(check("geo.*:Paris"));
+        assert!(check("*:nginx"));
+        assert!(!check("x*:Paris"));
+    }
+
+    #[test]
+    fn dates_and_date_math() {
+        assert!(check("@timestamp >= now-15m"));
+        assert!(!check("@timestamp >= now-1m"));
+        assert!(check("@timestamp < now"));
+        assert!(check(r#"@timestamp > "2024-05-01T09:00:00Z""#));
+        assert!(check("@timestamp:2024-05-01"), "a day covers the whole day");
+        assert!(!check("@timestamp:2024-04-30"));
+        assert!(check("seen >= now-15m"), "RFC 3339 strings are dates");
+        assert!(check("@timestamp >= now/d"));
+        assert!(
+            !check("@timestamp > now/d"),
+            "gt rounds up to the end of the day"
+        );
+    }
+
+    #[test]
+    fn message_field_is_text() {
+        assert!(check("message:refused"));
+        assert!(check("message:GET*HTTP"));
+    }
+
+    #[test]
+    fn boolean_logic() {
+        assert!(check("method:GET and not status:200"));
+        assert!(check("method:POST or status:404"));
+        assert!(!check("not method:GET"));
+        assert!(check("(method:POST or method:GET) and status:(404 or 410)"));
+    }
+
+    #[test]
+    fn nested_requires_one_object_to_match_the_whole_query() {
+        assert!(check(r#"user:{ first:"Alice" and last:"White" }"#));
+        assert!(!check(r#"user:{ first:"Alice" and last:"Smith" }"#));
+        assert!(
+            check(r#"user.first:Alice and user.last:Smith"#),
+            "outside nested: any element"
+        );
+    }
+
+    #[test]
+    fn time_zone_is_checked() {
+        let ast = parse("@timestamp > now/d").unwrap();
+        let bad = EvalOptions {
+            now: NOW,
+            time_zone: Some("Nowhere/City".into()),
+            case_insensitive: false,
+        };
+        assert!(Matcher::new(&ast, &bad).is_err());
+        let paris = EvalOptions {
+            now: NOW,
+            time_zone: Some("Europe/Paris".into()),
+            case_insensitive: false,
+        };
+        assert!(Matcher::new(&ast, &paris).is_ok());
     }
 }

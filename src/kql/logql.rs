@@ -508,3 +508,197 @@ fn matcher_is_selective(m: &str) -> bool {
     }
     m.split_once('=').is_some_and(|(_, v)| v != "\"\"")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kql::parse;
+
+    fn opts(selector: &str, labels: &[&str], parser: Option<&str>) -> LogqlOptions {
+        LogqlOptions {
+            selector: selector.into(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            parser: parser.map(|p| p.parse().unwrap()),
+        }
+    }
+
+    fn logql(q: &str, o: &LogqlOptions) -> Result<String, KqlError> {
+        to_logql(&parse(q).unwrap(), o)
+    }
+
+    #[test]
+    fn parsers_from_str() {
+        assert_eq!("json".parse::<LogqlParser>().unwrap().stage(), "| json");
+        assert_eq!("logfmt".parse::<LogqlParser>().unwrap().stage(), "| logfmt");
+        assert!(
+            "nginx"
+                .parse::<LogqlParser>()
+                .unwrap()
+                .stage()
+                .starts_with("| pattern `<clientip> - <remote_user> [")
+        );
+        assert!(
+            "apache"
+                .parse::<LogqlParser>()
+                .unwrap()
+                .stage()
+                .starts_with("| pattern `<clientip> <ident> <remote_user> [")
+        );
+        assert_eq!(
+            "regexp:(?P<level>\\w+)"
+                .parse::<LogqlParser>()
+                .unwrap()
+                .stage(),
+            "| regexp `(?P<level>\\w+)`"
+        );
+        assert!("regexp:(".parse::<LogqlParser>().is_err());
+        assert!("xml".parse::<LogqlParser>().is_err());
+    }
+
+    #[test]
+    fn labels_go_to_the_selector() {
+        let o = opts(r#"{job="nginx"}"#, &["env"], None);
+        assert_eq!(
+            logql("env:prod", &o).unwrap(),
+            r#"{job="nginx", env="prod"}"#
+        );
+        assert_eq!(
+            logql("not env:dev", &o).unwrap(),
+            r#"{job="nginx", env!="dev"}"#
+        );
+        assert_eq!(
+            logql("env:(prod or staging)", &o).unwrap(),
+            r#"{job="nginx", env=~"prod|staging"}"#
+        );
+        assert_eq!(
+            logql("env:pr*", &o).unwrap(),
+            r#"{job="nginx", env=~"pr.*"}"#
+        );
+        assert_eq!(logql("env:*", &o).unwrap(), r#"{job="nginx", env=~".+"}"#);
+        assert_eq!(
+            logql("job:nginx", &o).unwrap(),
+            r#"{job="nginx"}"#,
+            "the selector's own labels count"
+        );
+        assert_eq!(logql("env:a.b", &o).unwrap(), r#"{job="nginx", env="a.b"}"#);
+        assert_eq!(logql("", &o).unwrap(), r#"{job="nginx"}"#);
+    }
+
+    #[test]
+    fn free_text_becomes_line_filters() {
+        let o = opts(r#"{job="nginx"}"#, &[], None);
+        assert_eq!(
+            logql("error", &o).unwrap(),
+            r#"{job="nginx"} |~ "(?i)error""#
+        );
+        assert_eq!(
+            logql(r#""GET /a.php" and not bot"#, &o).unwrap(),
+            r#"{job="nginx"} |~ "(?i)GET /a\\.php" !~ "(?i)bot""#
+        );
+        assert_eq!(
+            logql("timeout or refused", &o).unwrap(),
+            r#"{job="nginx"} |~ "(?i)(?:timeout|refused)""#
+        );
+        assert_eq!(
+            logql("jpg*x", &o).unwrap(),
+            r#"{job="nginx"} |~ "(?i)jpg.*x""#
+        );
+        assert_eq!(
+            logql("message:oops", &o).unwrap(),
+            r#"{job="nginx"} |~ "(?i)oops""#
+        );
+    }
+
+    #[test]
+    fn fields_become_parser_and_label_filters() {
+        let o = opts(r#"{job="nginx"}"#, &[], Some("json"));
+        assert_eq!(
+            logql("status:500 and bytes > 1000 and user.name:bob*", &o).unwrap(),
+            r#"{job="nginx"} | json | status="500" | bytes > 1000 | user_name=~"bob.*""#
+        );
+        assert_eq!(
+            logql(
+                "status:(500 or 503) and not (path:/health or method:HEAD)",
+                &o
+            )
+            .unwrap(),
+            r#"{job="nginx"} | json | status="500" or status="503" | (path!="/health" and method!="HEAD")"#
+        );
+        assert_eq!(
+            logql("not bytes >= 10", &o).unwrap(),
+            r#"{job="nginx"} | json | bytes < 10"#
+        );
+        assert_eq!(
+            logql("duration > 1.5s", &o).unwrap(),
+            r#"{job="nginx"} | json | duration > 1.5s"#
+        );
+        assert_eq!(
+            logql("size < 5MB", &o).unwrap(),
+            r#"{job="nginx"} | json | size < 5MB"#
+        );
+        assert_eq!(
+            logql("trace_id:*", &o).unwrap(),
+            r#"{job="nginx"} | json | trace_id!="""#
+        );
+        assert_eq!(
+            logql("not trace_id:*", &o).unwrap(),
+            r#"{job="nginx"} | json | trace_id="""#
+        );
+        assert_eq!(
+            logql(r#"msg:"say \"hi\"""#, &o).unwrap(),
+            r#"{job="nginx"} | json | msg="say \"hi\"""#
+        );
+    }
+
+    #[test]
+    fn everything_together_in_order() {
+        let o = opts(r#"{job="nginx"}"#, &["host"], Some("nginx"));
+        let q = logql(
+            "host:web-01 and error and status >= 500 and not path:/api*",
+            &o,
+        )
+        .unwrap();
+        assert_eq!(
+            q,
+            format!(
+                r#"{{job="nginx", host="web-01"}} |~ "(?i)error" | pattern `{NGINX_COMBINED_PATTERN}` | status >= 500 | path!~"/api.*""#
+            )
+        );
+    }
+
+    #[test]
+    fn what_logql_cannot_express_is_a_clear_error() {
+        let o = opts(r#"{job="nginx"}"#, &[], Some("json"));
+        let e = logql("error or status:500", &o).unwrap_err().message;
+        assert!(
+            e.contains("`error or status:500`") && e.contains("line filter"),
+            "{e}"
+        );
+        let e = logql("user:{ first:a }", &o).unwrap_err().message;
+        assert!(e.contains("nested"), "{e}");
+        let e = logql("user*:a", &o).unwrap_err().message;
+        assert!(e.contains("wildcard field names"), "{e}");
+        let e = logql("@timestamp > now-15m", &o).unwrap_err().message;
+        assert!(e.contains("time range"), "{e}");
+        let e = logql("path > abc", &o).unwrap_err().message;
+        assert!(e.contains("`path > abc`") && e.contains("numbers"), "{e}");
+        let e = logql("status:500", &opts("", &[], Some("json")))
+            .unwrap_err()
+            .message;
+        assert!(e.contains("--selector"), "{e}");
+        let e = logql("not env:dev", &opts("", &["env"], None))
+            .unwrap_err()
+            .message;
+        assert!(e.contains("does not match the empty value"), "{e}");
+        assert!(logql("a:1", &opts("job=x", &[], None)).is_err());
+    }
+
+    #[test]
+    fn selector_can_come_from_the_query_alone() {
+        let o = opts("", &["job"], Some("logfmt"));
+        assert_eq!(
+            logql("job:api and level:error", &o).unwrap(),
+            r#"{job="api"} | logfmt | level="error""#
+        );
+    }
+}
