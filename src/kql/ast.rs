@@ -439,6 +439,8 @@ fn write_wildcard(out: &mut String, parts: &[String]) {
 
 fn write_literal(out: &mut String, value: &Literal, phrase: bool) {
     match value {
+        // An unquoted value that trims to nothing (`f:\t`) can only be written that way.
+        Literal::Str(s) if s.is_empty() && !phrase => out.push_str("\\t"),
         Literal::Str(s) if phrase || !unquoted_is_faithful(s) => out.push_str(&quote_value(s)),
         Literal::Str(s) => write_unquoted(out, s),
         Literal::Wildcard(parts) => write_wildcard(out, parts),
