@@ -444,3 +444,29 @@ async fn timeouts_cut_connections_and_garbage_are_errors_not_panics() {
     let err = loki.search(search(Query::kql(""), 10)).await.unwrap_err();
     assert!(matches!(err, SourceError::Unreachable { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn kql_is_translated_with_stream_labels_from_the_server_and_the_parser_after_line_filters() {
+    let server = LokiServer::start(|r: &Recorded| match r.path.as_str() {
+        "/loki/api/v1/labels" => json_fixture("labels.json"),
+        "/loki/api/v1/query_range" => json_fixture("query_range_empty.json"),
+        _ => vector(0),
+    })
+    .await;
+    let loki = source(&server, r#"{env="prod"}"#, Some(ParserStage::Nginx));
+    loki.search(search(Query::kql(r#"job:nginx and status >= 500 and "timeout""#), 100)).await.unwrap();
+    let labels = &server.requests_to("/loki/api/v1/labels")[0];
+    assert_eq!(labels.param("query"), None, "all stream label names, to route KQL fields");
+    let sent = server.requests_to("/loki/api/v1/query_range")[0].param("query").unwrap().to_string();
+    assert_eq!(
+        sent,
+        r#"{env="prod", job="nginx"} |~ "(?i)timeout" | pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"` | status >= 500"#
+    );
+    // The total uses the same pipeline.
+    let total = &server.requests_to("/loki/api/v1/query")[0];
+    assert_eq!(total.param("query").unwrap(), format!("sum(count_over_time({sent} [21682603ms]))"));
+
+    let err = loki.search(search(Query::kql("status >= "), 100)).await.unwrap_err();
+    assert!(matches!(err, SourceError::Query(_)), "{err:?}");
+    assert_eq!(server.requests_to("/loki/api/v1/query_range").len(), 1, "a KQL syntax error sends nothing");
+}

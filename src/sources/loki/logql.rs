@@ -40,10 +40,10 @@ pub enum ParserStage {
 
 /// nginx `log_format combined`, field names as nginx's variables.
 const NGINX_PATTERN: &str =
-    r#"<remote_addr> - <remote_user> [<time_local>] "<method> <request> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
+    r#"<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
 /// apache `combined` (`%h %l %u %t "%r" %>s %b …`); `%l` is skipped as it is nearly always `-`.
 const APACHE_PATTERN: &str =
-    r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <request> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
+    r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
 
 impl std::str::FromStr for ParserStage {
     type Err = SourceError;
@@ -140,17 +140,59 @@ pub fn has_stream_selector(logql: &str) -> bool {
     }
 }
 
-/// Inserts a parser stage right after the stream selector unless the query already has it.
+/// Byte offset just past a string literal (`"…"` with escapes, or `` `…` ``) at the start of
+/// `text`, or `None`.
+fn string_literal_end(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices();
+    let quote = match chars.next()? {
+        (_, c @ ('"' | '`')) => c,
+        _ => return None,
+    };
+    let mut escaped = false;
+    for (i, c) in chars {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote == '"' {
+            escaped = true;
+        } else if c == quote {
+            return Some(i + c.len_utf8());
+        }
+    }
+    None
+}
+
+/// Where the parser stage goes: after the selector and the line filters that directly follow
+/// it (`|= "x"`, `!~ "re"`), so Loki filters lines before parsing them.
+fn parser_position(logql: &str) -> Option<usize> {
+    let mut pos = selector_end(logql)?;
+    loop {
+        let rest = &logql[pos..];
+        let trimmed = rest.trim_start();
+        let op_start = pos + (rest.len() - trimmed.len());
+        let Some(op) = ["|=", "!=", "|~", "!~"].iter().find(|op| trimmed.starts_with(**op)) else { return Some(pos) };
+        let after_op = &logql[op_start + op.len()..];
+        let lit = after_op.trim_start();
+        let lit_start = op_start + op.len() + (after_op.len() - lit.len());
+        match string_literal_end(lit) {
+            Some(end) => pos = lit_start + end,
+            None => return Some(pos),
+        }
+    }
+}
+
+/// Inserts a parser stage after the stream selector and its leading line filters, unless the
+/// query already has it.
 pub fn with_parser(logql: &str, parser: Option<&ParserStage>) -> String {
     let Some(parser) = parser else { return logql.to_string() };
     let stage = parser.stage();
     if logql.contains(&stage) {
         return logql.to_string();
     }
-    match selector_end(logql) {
-        Some(end) => {
-            let rest = logql[end..].trim_start();
-            if rest.is_empty() { format!("{} {stage}", &logql[..end]) } else { format!("{} {stage} {rest}", &logql[..end]) }
+    match parser_position(logql) {
+        Some(at) => {
+            let rest = logql[at..].trim_start();
+            let head = logql[..at].trim_end();
+            if rest.is_empty() { format!("{head} {stage}") } else { format!("{head} {stage} {rest}") }
         }
         None => format!("{logql} {stage}"),
     }
@@ -199,16 +241,16 @@ pub fn translate_kql(text: &str, ctx: &PipelineContext) -> Result<String, Source
     kql_engine::to_logql(&ast, ctx)
 }
 
-/// Adapter to the KQL engine's LogQL translator (`crate::kql::to_logql`, branch `kql`).
+/// Adapter to the KQL engine's LogQL translator. The parser stage is left out here and
+/// inserted by [`with_parser`], so parsed field names are the ones this source documents
+/// (nginx variable names, as the local access-log parser uses).
 mod kql_engine {
     use super::PipelineContext;
     use crate::sources::SourceError;
 
     pub fn to_logql(ast: &crate::kql::Ast, ctx: &PipelineContext) -> Result<String, SourceError> {
-        let _ = (ast, ctx);
-        Err(SourceError::Unsupported(
-            "KQL → LogQL translation is not available in this build yet; use --logql".into(),
-        ))
+        let options = crate::kql::LogqlOptions { selector: ctx.selector.clone(), labels: ctx.labels.clone(), parser: None };
+        crate::kql::to_logql(ast, &options).map_err(|e| SourceError::Query(e.to_string()))
     }
 }
 
@@ -272,15 +314,20 @@ mod tests {
     }
 
     #[test]
-    fn parser_stage_goes_right_after_the_selector_once() {
+    fn parser_stage_goes_after_the_selector_and_line_filters_once() {
         let json = ParserStage::Json;
-        assert_eq!(with_parser(r#"{job="a"} |= "x""#, Some(&json)), r#"{job="a"} | json |= "x""#);
+        assert_eq!(with_parser(r#"{job="a"} |= "x""#, Some(&json)), r#"{job="a"} |= "x" | json"#);
+        assert_eq!(with_parser(r#"{job="a"} | status="1""#, Some(&json)), r#"{job="a"} | json | status="1""#);
         assert_eq!(with_parser(r#"{job="a"} | json | level="error""#, Some(&json)), r#"{job="a"} | json | level="error""#);
         assert_eq!(with_parser(r#"{job="a"}"#, None), r#"{job="a"}"#);
+        assert_eq!(
+            with_parser(r#"{job="a"} |~ "(?i)x\"y" != `z` | status >= 500"#, Some(&json)),
+            r#"{job="a"} |~ "(?i)x\"y" != `z` | json | status >= 500"#
+        );
         let q = log_query(&Query::kql(""), &ctx(r#"{job="nginx"}"#, Some(ParserStage::Nginx))).unwrap();
         assert_eq!(
             q,
-            r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <request> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"`"#
+            r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"`"#
         );
     }
 
