@@ -1,6 +1,8 @@
 //! The command line: argument definitions and the non-interactive subcommands.
 
 pub mod args;
+pub mod commands;
+pub mod source;
 
 use std::io::Write;
 
@@ -45,10 +47,10 @@ pub fn run(cli: Cli) -> i32 {
         None => Err(not_implemented("the TUI")),
         Some(Command::Demo(_)) => Err(not_implemented("demo")),
         Some(Command::Kql(_)) => Err(not_implemented("kql")),
-        Some(Command::Query(_)) => Err(not_implemented("query")),
-        Some(Command::Top(_)) => Err(not_implemented("top")),
-        Some(Command::Histogram(_)) => Err(not_implemented("histogram")),
-        Some(Command::Tail(_)) => Err(not_implemented("tail")),
+        Some(Command::Query(args)) => commands::query(args),
+        Some(Command::Top(args)) => commands::top(args),
+        Some(Command::Histogram(args)) => commands::histogram(args),
+        Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Config(_)) => Err(not_implemented("config check")),
     };
     match result {
