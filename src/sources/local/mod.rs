@@ -394,6 +394,7 @@ impl Source for LocalSource {
 /// (or every input has ended, for stdin).
 async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>, tx: mpsc::Sender<TailEvent>) {
     let mut generation = inner.notify.generation.subscribe();
+    let mut pops_seen: Vec<u64> = inner.files.iter().map(|f| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1).collect();
     let mut status = inner.notify.status.subscribe();
     let mut seen: Vec<usize> =
         inner.files.iter().map(|f| if f.stream.load(Ordering::Acquire) { 0 } else { f.len() }).collect();
@@ -422,26 +423,39 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
         return;
     }
     loop {
-        let (inner2, filter2, from) = (inner.clone(), filter.clone(), seen.clone());
-        let Ok((records, now_seen)) = blocking(move || {
+        // Statuses first: a truncation or rotation is announced before the lines after it.
+        while let Ok(msg) = status.try_recv() {
+            if tx.send(TailEvent::Status(msg)).await.is_err() {
+                return;
+            }
+        }
+        let (inner2, filter2, from, pops_from) = (inner.clone(), filter.clone(), seen.clone(), pops_seen.clone());
+        let Ok((records, now_seen, now_pops)) = blocking(move || {
             let mut records = Vec::new();
             let mut seen = from;
+            let mut pops_seen = pops_from;
             let mut budget = TAIL_BATCH * 20;
             for (i, f) in inner2.files.iter().enumerate() {
                 let snap = f.snapshot(false);
-                // A popped partial line can make the index one line shorter.
+                // A final line without newline that was completed later is sent again.
+                let (popped_to, pops) = *f.popped.lock().unwrap_or_else(|e| e.into_inner());
+                if pops != pops_seen[i] {
+                    pops_seen[i] = pops;
+                    seen[i] = seen[i].min(popped_to);
+                }
                 seen[i] = seen[i].min(snap.len);
                 let end = snap.len.min(seen[i] + budget);
                 budget -= end - seen[i];
                 records.extend((seen[i]..end).map(|l| snap.record(l)).filter(|r| filter2.matches(r)));
                 seen[i] = end;
             }
-            (records, seen)
+            (records, seen, pops_seen)
         })
         .await
         else {
             return;
         };
+        pops_seen = now_pops;
         let more = inner.files.iter().zip(&now_seen).any(|(f, s)| f.len() > *s);
         seen = now_seen;
         for chunk in records.chunks(TAIL_BATCH) {

@@ -108,6 +108,9 @@ pub(super) struct FileStore {
     pub error: Mutex<Option<String>>,
     /// A stream (stdin): a live tail starts from its first line, not from its end.
     pub stream: AtomicBool,
+    /// Line count right after the last [`FileStore::pop_last_line`], and how many pops there
+    /// were, so a tail re-sends a line that was completed.
+    pub popped: Mutex<(usize, u64)>,
 }
 
 impl FileStore {
@@ -128,6 +131,7 @@ impl FileStore {
             ended: AtomicBool::new(false),
             error: Mutex::new(None),
             stream: AtomicBool::new(false),
+            popped: Mutex::new((0, 0)),
         }
     }
 
@@ -215,6 +219,8 @@ impl FileStore {
             }
         }
         st.lines -= 1;
+        let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
+        *popped = (st.lines, popped.1 + 1);
     }
 
     /// Number of lines indexed.
