@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod kql_cmd;
 pub mod source;
 
 use std::io::Write;
@@ -46,7 +47,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         None => Err(not_implemented("the TUI")),
         Some(Command::Demo(_)) => Err(not_implemented("demo")),
-        Some(Command::Kql(_)) => Err(not_implemented("kql")),
+        Some(Command::Kql(args)) => kql_cmd::run(&args),
         Some(Command::Query(args)) => commands::query(args),
         Some(Command::Top(args)) => commands::top(args),
         Some(Command::Histogram(args)) => commands::histogram(args),
@@ -56,7 +57,9 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "logsleuth: {}", crate::text::sanitize(&e.message));
+            // Line by line, so multi-line messages (a KQL caret display) keep their layout.
+            let text: Vec<std::borrow::Cow<str>> = e.message.split('\n').map(crate::text::sanitize).collect();
+            let _ = writeln!(std::io::stderr(), "logsleuth: {}", text.join("\n"));
             e.code
         }
     }
