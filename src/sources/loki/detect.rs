@@ -1,59 +1,23 @@
-//! Choosing a pane's parser stage from a sample of its lines, and field roles from the
-//! fields found.
-//!
-//! The shared detector (`crate::formats::detect`, branch `local`) was not available when
-//! this was written; [`detect_parser`] is the single place to switch over to it.
-
-use std::sync::LazyLock;
-
-use regex::Regex;
+//! Choosing a pane's parser stage from a sample of its lines (through the shared format
+//! detector, [`crate::formats::detect`]), and field roles from the fields found.
 
 use super::logql::ParserStage;
+use crate::formats::LogFormat;
 use crate::sources::FieldRoles;
 
-static ACCESS_LOG: LazyLock<Regex> = LazyLock::new(|| {
-    // host ident user [time] "request" status bytes "referer" "agent"
-    Regex::new(r#"^\S+ \S+ \S+ \[[^\]]+\] "[^"]*" \d{3} (?:\d+|-) "[^"]*" "[^"]*""#).expect("static regex")
-});
-static LOGFMT_PAIR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?:^|\s)[A-Za-z_][A-Za-z0-9_.\-]*=(?:"(?:[^"\\]|\\.)*"|\S*)"#).expect("static regex"));
-
-/// The format of one line, as far as the parser stage is concerned.
-fn line_kind(line: &str) -> Option<ParserStage> {
-    let line = line.trim();
-    if line.starts_with('{') && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line).is_ok() {
-        return Some(ParserStage::Json);
-    }
-    if ACCESS_LOG.is_match(line) {
-        // nginx's combined format writes `-` for ident; apache's may not.
-        let ident = line.split(' ').nth(1).unwrap_or("-");
-        return Some(if ident == "-" { ParserStage::Nginx } else { ParserStage::Apache });
-    }
-    let pairs = LOGFMT_PAIR.find_iter(line).count();
-    let words = line.split_whitespace().count();
-    if pairs >= 2 && pairs * 2 >= words {
-        return Some(ParserStage::Logfmt);
-    }
-    None
-}
-
-/// The parser stage most lines of the sample need; `None` for plain text or an empty sample.
-/// A format is chosen only when at least half of the sample has it.
+/// The parser stage for a sample of lines; `None` for plain text, syslog or an empty sample
+/// (Loki has no syslog parser stage; such lines are shown without parsed fields).
 pub fn detect_parser<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<ParserStage> {
-    let mut counts: Vec<(ParserStage, usize)> = Vec::new();
-    let mut total = 0usize;
-    for line in lines {
-        total += 1;
-        if let Some(kind) = line_kind(line) {
-            match counts.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((kind, 1)),
-            }
-        }
+    let sample: Vec<&str> = lines.into_iter().collect();
+    match crate::formats::detect(&sample) {
+        // nginx's combined layout writes `-` for ident; the apache pattern skips that column.
+        LogFormat::AccessCombined if sample.iter().all(|l| l.split(' ').nth(1) == Some("-")) => Some(ParserStage::Nginx),
+        LogFormat::AccessCombined => Some(ParserStage::Apache),
+        LogFormat::AccessCommon => Some(ParserStage::Common),
+        LogFormat::Json => Some(ParserStage::Json),
+        LogFormat::Logfmt => Some(ParserStage::Logfmt),
+        LogFormat::Syslog3164 | LogFormat::Syslog5424 | LogFormat::Plain => None,
     }
-    // nginx and apache lines differ only in the ident column; they share field names.
-    let (best, n) = counts.into_iter().max_by_key(|(_, n)| *n)?;
-    (n * 2 >= total).then_some(best)
 }
 
 /// Field roles from field names, first match in each list wins.
@@ -82,6 +46,8 @@ mod tests {
         let logfmt = r#"ts=2026-11-22T06:49:40Z level=info method=GET path=/api/x status=200 err="none at all""#;
         assert_eq!(detect_parser([nginx, nginx]), Some(ParserStage::Nginx));
         assert_eq!(detect_parser([json, json, nginx]), Some(ParserStage::Json));
+        let common = r#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326"#;
+        assert_eq!(detect_parser([common, common]), Some(ParserStage::Common));
         assert_eq!(detect_parser([logfmt]), Some(ParserStage::Logfmt));
         assert_eq!(detect_parser(["checkout completed for cart cart-d1f088 total=354.08 EUR"]), None);
         assert_eq!(detect_parser(std::iter::empty()), None);

@@ -34,6 +34,8 @@ pub enum ParserStage {
     Nginx,
     /// apache combined access log; same field names as nginx so charts line up.
     Apache,
+    /// nginx/apache `common` access log (no referer or user agent).
+    Common,
     /// `| regexp "<RE>"` with named captures.
     Regexp(String),
 }
@@ -44,6 +46,10 @@ const NGINX_PATTERN: &str =
 /// apache `combined` (`%h %l %u %t "%r" %>s %b …`); `%l` is skipped as it is nearly always `-`.
 const APACHE_PATTERN: &str =
     r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
+
+/// The `common` layout (`%h %l %u %t "%r" %>s %b`).
+const COMMON_PATTERN: &str =
+    r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent>"#;
 
 impl std::str::FromStr for ParserStage {
     type Err = SourceError;
@@ -56,6 +62,7 @@ impl std::str::FromStr for ParserStage {
             "logfmt" => return Ok(ParserStage::Logfmt),
             "nginx" | "access" => return Ok(ParserStage::Nginx),
             "apache" => return Ok(ParserStage::Apache),
+            "common" => return Ok(ParserStage::Common),
             _ => {}
         }
         match text.strip_prefix("regexp:") {
@@ -79,6 +86,7 @@ impl ParserStage {
             ParserStage::Logfmt => "| logfmt".into(),
             ParserStage::Nginx => format!("| pattern `{NGINX_PATTERN}`"),
             ParserStage::Apache => format!("| pattern `{APACHE_PATTERN}`"),
+            ParserStage::Common => format!("| pattern `{COMMON_PATTERN}`"),
             ParserStage::Regexp(re) if !re.contains('`') => format!("| regexp `{re}`"),
             ParserStage::Regexp(re) => format!("| regexp {}", quote(re)),
         }
@@ -91,6 +99,7 @@ impl ParserStage {
             ParserStage::Logfmt => "logfmt".into(),
             ParserStage::Nginx => "nginx".into(),
             ParserStage::Apache => "apache".into(),
+            ParserStage::Common => "common".into(),
             ParserStage::Regexp(re) => format!("regexp:{re}"),
         }
     }
