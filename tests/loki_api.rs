@@ -470,3 +470,50 @@ async fn kql_is_translated_with_stream_labels_from_the_server_and_the_parser_aft
     assert!(matches!(err, SourceError::Query(_)), "{err:?}");
     assert_eq!(server.requests_to("/loki/api/v1/query_range").len(), 1, "a KQL syntax error sends nothing");
 }
+
+#[tokio::test]
+async fn more_lines_at_one_timestamp_than_a_small_page_are_fetched_with_a_full_page() {
+    // 30 lines, of which 25 share one timestamp; the UI asks 10 at a time.
+    let ties: Vec<usize> = (3..28).collect();
+    let mini = Arc::new(MiniLoki::new(30, &ties));
+    let m = mini.clone();
+    let server = LokiServer::start(move |r: &Recorded| m.answer(r)).await;
+    let loki = source(&server, r#"{env="prod"}"#, Some(ParserStage::Json));
+    let mut request = search(Query::kql(""), 10);
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        let page = loki.search(request.clone()).await.unwrap();
+        assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+        got.extend(page.records);
+        match page.next {
+            Some(c) => request.cursor = Some(c),
+            None => break,
+        }
+    }
+    let keys: HashSet<(i64, String)> = got.iter().map(|r| (r.timestamp.unwrap(), r.message.clone())).collect();
+    assert_eq!((got.len(), keys.len()), (30, 30));
+    assert!(server.requests_to("/loki/api/v1/query_range").iter().any(|r| r.param("limit") == Some("5000")));
+}
+
+#[tokio::test]
+async fn context_reads_the_lines_around_one_in_its_stream() {
+    let server = LokiServer::start(|r: &Recorded| match r.param("direction") {
+        Some("backward") => json_fixture("query_range_structured_metadata_categorized.json"),
+        _ => json_fixture("query_range_empty.json"),
+    })
+    .await;
+    let loki = source(&server, r#"{job="checkout"}"#, None);
+    let page = loki.search(SearchRequest { query: Query::native(r#"{job="checkout"}"#), range: RANGE, limit: 10, cursor: None }).await;
+    let record = page.unwrap().records.remove(0);
+    let around = loki.context(record.clone(), 3, 2).await.unwrap();
+    assert_eq!(around.len(), 4, "3 before + the line (nothing after)");
+    assert_eq!(around.last().unwrap().message, record.message, "oldest first, the line last");
+    assert!(around.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+    let reqs = server.requests_to("/loki/api/v1/query_range");
+    let before = &reqs[reqs.len() - 2..];
+    let stream = r#"{env="prod", job="checkout", service_name="checkout"}"#;
+    assert!(before.iter().all(|r| r.param("query") == Some(stream)), "{before:?}");
+    let ts = record.timestamp.unwrap();
+    assert!(before.iter().any(|r| r.param("direction") == Some("backward") && r.param("end") == Some((ts + 1).to_string().as_str()) && r.param("limit") == Some("4")));
+    assert!(before.iter().any(|r| r.param("direction") == Some("forward") && r.param("start") == Some((ts + 1).to_string().as_str())));
+}

@@ -239,7 +239,13 @@ impl Inner {
         } else {
             (lines.await, None)
         };
-        let page = paging::paginate(Self::records(&lines?, strip)?, previous.as_ref(), limit);
+        let mut page = paging::paginate(Self::records(&lines?, strip)?, previous.as_ref(), limit);
+        if page.warning.is_some() && limit < MAX_PAGE {
+            // More lines share one timestamp than a page holds: ask for a full-size page
+            // before giving up on any of them.
+            let json = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true).await?;
+            page = paging::paginate(Self::records(&json, strip)?, previous.as_ref(), MAX_PAGE);
+        }
         let mut warnings: Vec<String> = page.warning.into_iter().collect();
         let total = match total {
             Some(Ok(n)) => Some(HitCount::Exact(n)),
@@ -444,13 +450,19 @@ impl Inner {
             self.client.query_range_logs(&logql, Some(ts - DEFAULT_SPAN), Some(ts + 1), before.saturating_add(1).min(MAX_PAGE), true),
             self.client.query_range_logs(&logql, Some(ts + 1), Some(ts + DEFAULT_SPAN), after.clamp(1, MAX_PAGE), false)
         );
-        let mut out: Vec<Record> = Self::records(&older?, true)?.into_iter().map(|e| e.record).collect();
+        // Newest first, never past the line itself, at most `before` + the line.
+        let mut out: Vec<Record> = Self::records(&older?, true)?
+            .into_iter()
+            .map(|e| e.record)
+            .filter(|r| r.timestamp.is_some_and(|t| t <= ts))
+            .collect();
         if !out.iter().any(|r| r.timestamp == record.timestamp && r.message == record.message) {
             out.insert(0, record);
-            out.truncate(before + 1);
         }
+        out.truncate(before.saturating_add(1));
         out.reverse();
         let mut newer: Vec<decode::Entry> = Self::records(&newer?, true)?;
+        newer.retain(|e| e.record.timestamp.is_some_and(|t| t > ts));
         newer.reverse();
         out.extend(newer.into_iter().take(after).map(|e| e.record));
         Ok(out)

@@ -336,6 +336,17 @@ mod tests {
     }
 
     #[test]
+    fn connector_follows_ca_file_and_insecure() {
+        let mut http = HttpConfig::new("https://loki.example").unwrap();
+        assert!(connector(&http).unwrap().is_none(), "system roots by default");
+        http.insecure = true;
+        assert!(matches!(connector(&http).unwrap(), Some(tokio_tungstenite::Connector::Rustls(_))));
+        http.insecure = false;
+        http.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(matches!(connector(&http), Err(SourceError::Io(m)) if m.contains("/nonexistent/ca.pem")));
+    }
+
+    #[test]
     fn tail_url_uses_ws_schemes_and_keeps_the_prefix() {
         let http = HttpConfig::new("https://loki.example/prefix/").unwrap();
         let url = tail_url(&http, "{job=\"a\"}", 5, 42).unwrap();
