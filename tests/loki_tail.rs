@@ -184,3 +184,23 @@ async fn a_rejected_tail_query_fails_with_the_server_message() {
     }
     assert_eq!(server.requests_to("/loki/api/v1/tail").len(), 1, "no retry of a refused query");
 }
+
+#[tokio::test]
+async fn a_drop_before_any_line_resumes_from_the_original_start() {
+    let server = LokiServer::start_with_tail(
+        |_: &Recorded| Reply::Text(404, "404 page not found\n".into()),
+        |_: &Recorded, n| match n {
+            0 => Ok(vec![WsStep::Drop]),
+            _ => Ok(vec![frame(&[(900, "late")]), WsStep::Hold]),
+        },
+    )
+    .await;
+    let loki = source(&server, r#"{job="shop-api"}"#);
+    let mut rx = loki.tail(TailRequest { query: Query::kql(""), since: Some(777) }).unwrap();
+    let (records, _) = collect_records(&mut rx, 1).await;
+    assert_eq!(records[0].message, "late");
+    let reqs = server.requests_to("/loki/api/v1/tail");
+    assert_eq!(reqs.len(), 2);
+    assert_eq!((reqs[0].param("start"), reqs[0].param("limit")), (Some("777"), Some("100")));
+    assert_eq!((reqs[1].param("start"), reqs[1].param("limit")), (Some("777"), Some("5000")));
+}

@@ -154,10 +154,13 @@ async fn run(spec: TailSpec, connector: Option<tokio_tungstenite::Connector>, tx
     let mut delay = spec.backoff.initial;
     let mut delivered_at_last: Vec<u64> = Vec::new();
     let mut first = true;
+    // Fixed once, so a reconnect before any line arrived does not skip the gap.
+    let initial_start = spec.since.unwrap_or_else(crate::time::now_nanos);
     loop {
         let (limit, start) = match resume.last_ts {
             Some(ts) => (RESUME_LIMIT, ts),
-            None => (FIRST_LIMIT, spec.since.unwrap_or_else(crate::time::now_nanos)),
+            None if first => (FIRST_LIMIT, initial_start),
+            None => (RESUME_LIMIT, initial_start),
         };
         if resume.last_ts.is_some() {
             resume.delivered_at_last(&delivered_at_last);
