@@ -1082,6 +1082,7 @@ mod tests {
             "a:1 and (b:2 and c:3)",
             "\"free phrase\" or free text",
             "f:a\\tb",
+            "\\NOT < status and f:a \\or and g:x",
         ] {
             let ast = p(q);
             let printed = ast.to_string();
