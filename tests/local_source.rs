@@ -304,3 +304,45 @@ async fn opening_missing_files_fails_at_once() {
     let dir = tempfile::tempdir().unwrap();
     assert!(LocalSource::open(&[dir.path().to_path_buf()], LocalOptions::default()).is_err());
 }
+
+#[tokio::test]
+async fn kibana_sample_web_logs_as_json_lines() {
+    let source = open(&[fixture("opensearch-dashboards/logs.json.gz")]).await;
+    assert_eq!(source.formats()[0].1, LogFormat::Json);
+    assert_eq!(source.line_count(), 14_074);
+    assert_eq!(top(&source, "response", 10).await, pairs(&[("200", 12832), ("404", 801), ("503", 441)]));
+    assert_eq!(
+        top(&source, "machine.os", 5).await,
+        pairs(&[("win xp", 2885), ("osx", 2825), ("win 7", 2814), ("win 8", 2813), ("ios", 2737)])
+    );
+    assert_eq!(top(&source, "clientip", 1).await, pairs(&[("30.156.16.164", 100)]));
+    let info = source.info();
+    assert_eq!(info.roles.status.as_deref(), Some("response"));
+    assert_eq!(info.roles.client_ip.as_deref(), Some("clientip"));
+    assert_eq!(info.roles.user_agent.as_deref(), Some("agent"));
+    let span = source.time_span().await.unwrap();
+    assert_eq!(span.from, Some(logsleuth::time::parse_absolute("2018-07-22T00:39:02.912Z", None).unwrap()));
+    assert_eq!(span.to, Some(logsleuth::time::parse_absolute("2018-09-20T21:45:26.749Z", None).unwrap() + 1));
+    // The status-class split uses the `response` role.
+    let h = source
+        .histogram(HistogramRequest {
+            query: Query::default(),
+            range: TimeRange::ALL,
+            interval: None,
+            target_buckets: 30,
+            split: Split::StatusClass,
+        })
+        .await
+        .unwrap();
+    let class = |k: &str| h.buckets.iter().map(|b| b.split.get(k).copied().unwrap_or(0)).sum::<u64>();
+    assert_eq!((class("2xx"), class("4xx"), class("5xx")), (12832, 801, 441));
+    // KQL on nested fields.
+    let page = source
+        .search(SearchRequest { query: Query::kql("machine.os:osx and response:503"), range: TimeRange::ALL, limit: 1000, cursor: None })
+        .await
+        .unwrap();
+    let Some(HitCount::Exact(n)) = page.total else { panic!("exact total expected") };
+    assert!(n > 0 && n < 441);
+    assert_eq!(page.records.len() as u64, n);
+    assert!(page.records.iter().all(|r| r.get("machine.os") == Some(Value::Str("osx".into())) && r.get("response") == Some(Value::Int(503))));
+}

@@ -157,18 +157,13 @@ fn open_gzip(
     forced: Option<LogFormat>,
     notify: Arc<Notifier>,
 ) -> Result<(), SourceError> {
-    let format = match forced {
-        Some(f) => f,
-        None => {
-            let mut head = Vec::new();
-            let mut dec = flate2::read::MultiGzDecoder::new(&file);
-            // A corrupt stream still yields what came before the damage.
-            let _ = (&mut dec).take(256 * 1024).read_to_end(&mut head);
-            let sample = sample_lines(&head, SAMPLE_LINES);
-            let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
-            formats::detect(&refs)
-        }
-    };
+    let mut head = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(&file);
+    // A corrupt stream still yields what came before the damage.
+    let _ = (&mut dec).take(256 * 1024).read_to_end(&mut head);
+    let sample = sample_lines(&head, SAMPLE_LINES);
+    let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
+    store.set_format(forced.unwrap_or_else(|| formats::detect(&refs)), &refs);
     let mut file = file;
     file.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, &e))?;
     store.ended.store(true, Ordering::Release);
@@ -192,11 +187,6 @@ fn open_gzip(
                 };
                 if n > 0 {
                     pending.extend_from_slice(&buf[..n]);
-                }
-                if !store.format_known() && (n == 0 || pending.len() >= 64 * 1024) {
-                    let sample = sample_lines(&pending, SAMPLE_LINES);
-                    let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
-                    store.set_format(format, &refs);
                 }
                 if n == 0 || pending.len() >= STREAM_SEGMENT {
                     pending = flush_stream(&store, pending, n == 0);

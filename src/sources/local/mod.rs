@@ -211,7 +211,7 @@ fn kind_of(name: &str, value: &Value) -> FieldKind {
 impl Source for LocalSource {
     fn info(&self) -> SourceInfo {
         let files = &self.inner.files;
-        let mut default_columns = files.first().map(|f| f.format().default_columns()).unwrap_or_default();
+        let mut default_columns = files.first().map(|f| f.default_columns()).unwrap_or_default();
         if files.len() > 1 {
             default_columns.insert(0, "file".into());
         }

@@ -92,6 +92,7 @@ pub(super) struct FileStore {
     pub path: Option<PathBuf>,
     format: OnceLock<LogFormat>,
     roles: OnceLock<FieldRoles>,
+    columns: OnceLock<Vec<String>>,
     /// Parser options (the "now" for year-less syslog).
     pub opts: ParseOptions,
     state: RwLock<FileState>,
@@ -122,6 +123,7 @@ impl FileStore {
             path,
             format: OnceLock::new(),
             roles: OnceLock::new(),
+            columns: OnceLock::new(),
             opts,
             state: RwLock::new(FileState::default()),
             order_cache: Mutex::new(None),
@@ -139,7 +141,28 @@ impl FileStore {
     pub fn set_format(&self, format: LogFormat, sample: &[&str]) {
         let _ = self.format.set(format);
         let records: Vec<Record> = sample.iter().filter_map(|l| formats::parse(format, l, &self.opts)).collect();
-        let _ = self.roles.set(formats::roles_from_records(format, &records));
+        let roles = formats::roles_from_records(format, &records);
+        let columns = match format {
+            // Structured lines name their fields as they like: show the roles found, then the
+            // message field.
+            LogFormat::Json | LogFormat::Logfmt => {
+                let mut cols: Vec<String> =
+                    [&roles.level, &roles.status, &roles.method, &roles.path, &roles.client_ip].into_iter().flatten().cloned().collect();
+                if let Some(msg) = ["msg", "message", "log", "event"].iter().find(|k| records.iter().any(|r| r.fields.get_path(k).is_some())) {
+                    cols.push(msg.to_string());
+                }
+                cols.retain(|c| records.iter().any(|r| r.fields.get_path(c).is_some()));
+                if cols.is_empty() { vec!["message".to_string()] } else { cols }
+            }
+            other => other.default_columns(),
+        };
+        let _ = self.columns.set(columns);
+        let _ = self.roles.set(roles);
+    }
+
+    /// Columns to show by default for this file.
+    pub fn default_columns(&self) -> Vec<String> {
+        self.columns.get().cloned().unwrap_or_else(|| self.format().default_columns())
     }
 
     /// The format (plain until detected).
