@@ -263,13 +263,15 @@ mod kql_engine {
     }
 }
 
-/// A field name as a Loki label name: dots and dashes become `_` (as `| json` flattens nested
-/// keys); anything else invalid is a query error.
+/// A field name as a Loki label name, the way the KQL translator names it (characters
+/// outside `[A-Za-z0-9_]` become `_`, as `| json` flattens nested keys), so charts and
+/// filters agree. Only an empty name is an error.
 pub fn label_name(field: &str) -> Result<String, SourceError> {
-    let name: String = field.trim().chars().map(|c| if c == '.' || c == '-' { '_' } else { c }).collect();
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid { Ok(name) } else { Err(SourceError::Query(format!("'{}' is not a valid Loki label name", crate::text::sanitize(field)))) }
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(SourceError::Query("a field name is required".into()));
+    }
+    Ok(crate::kql::logql_label_name(field))
 }
 
 /// A LogQL range/duration literal for `ns` (whole seconds when possible, else milliseconds;
@@ -371,8 +373,8 @@ mod tests {
             r#"topk(5, sum by (client_ip) (count_over_time({job="a"} | json | client_ip != "" [3600s])))"#
         );
         assert_eq!(label_name("client.ip").unwrap(), "client_ip");
-        assert!(label_name("a b").is_err());
-        assert!(label_name("1x").is_err());
+        assert_eq!(label_name("http.response-code").unwrap(), "http_response_code");
+        assert!(label_name("  ").is_err());
         assert_eq!(quote("a\"b\\c\n"), r#""a\"b\\c\n""#);
     }
 }
