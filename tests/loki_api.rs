@@ -517,3 +517,27 @@ async fn context_reads_the_lines_around_one_in_its_stream() {
     assert!(before.iter().any(|r| r.param("direction") == Some("backward") && r.param("end") == Some((ts + 1).to_string().as_str()) && r.param("limit") == Some("4")));
     assert!(before.iter().any(|r| r.param("direction") == Some("forward") && r.param("start") == Some((ts + 1).to_string().as_str())));
 }
+
+#[tokio::test]
+async fn an_empty_sample_leaves_the_parser_undecided() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let server = LokiServer::start(move |r: &Recorded| match r.path.as_str() {
+        // The first range holds nothing; later ones hold nginx lines.
+        "/loki/api/v1/query_range" if c.fetch_add(1, Ordering::SeqCst) == 0 => json_fixture("query_range_empty.json"),
+        "/loki/api/v1/query_range" => json_fixture("query_range_streams_backward.json"),
+        _ => vector(0),
+    })
+    .await;
+    let loki = source(&server, r#"{job="nginx"}"#, None);
+    let first = loki.search(search(Query::kql(""), 10)).await.unwrap();
+    assert_eq!(loki.parser(), None);
+    assert_eq!(server.requests_to("/loki/api/v1/query_range")[1].param("query"), Some(r#"{job="nginx"}"#));
+    drop(first);
+    loki.search(search(Query::kql(""), 10)).await.unwrap();
+    assert_eq!(loki.parser(), Some(ParserStage::Nginx));
+    let reqs = server.requests_to("/loki/api/v1/query_range");
+    assert_eq!(reqs.len(), 4, "sample, search, sample again, search");
+    assert!(reqs[3].param("query").unwrap().contains("| pattern `"));
+}

@@ -71,6 +71,8 @@ struct Inner {
     /// Stream label names on the server (they go into the selector).
     stream_labels: OnceCell<Vec<String>>,
     roles: Mutex<FieldRoles>,
+    /// Whether lines were already sampled to find field roles for a chart split.
+    roles_probed: std::sync::atomic::AtomicBool,
 }
 
 impl LokiSource {
@@ -88,6 +90,7 @@ impl LokiSource {
                 parser,
                 stream_labels: OnceCell::new(),
                 roles: Mutex::new(FieldRoles::default()),
+                roles_probed: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -122,19 +125,23 @@ impl Inner {
     }
 
     async fn parser(&self, range: (Nanos, Nanos)) -> SourceResult<Option<ParserStage>> {
-        if self.selector().is_empty() {
-            return Ok(self.config.parser.clone());
+        if let Some(known) = self.parser.get() {
+            return Ok(known.clone());
         }
-        let parser = self
-            .parser
-            .get_or_try_init(|| async {
-                let json = self.client.query_range_logs(self.selector(), Some(range.0), Some(range.1), DETECT_SAMPLE, true).await?;
-                let (_, result) = decode::result(&json)?;
-                let entries = decode::decode_streams(result, true);
-                Ok::<_, SourceError>(detect::detect_parser(entries.iter().map(|e| e.record.message.as_str())))
-            })
-            .await?;
-        Ok(parser.clone())
+        if self.selector().is_empty() {
+            return Ok(None);
+        }
+        let json = self.client.query_range_logs(self.selector(), Some(range.0), Some(range.1), DETECT_SAMPLE, true).await?;
+        let (_, result) = decode::result(&json)?;
+        let entries = decode::decode_streams(result, true);
+        if entries.is_empty() {
+            // Nothing to judge from in this range: decide on a later query.
+            return Ok(None);
+        }
+        let detected = detect::detect_parser(entries.iter().map(|e| e.record.message.as_str()));
+        // Concurrent first queries may both detect; the first answer stays.
+        let _ = self.parser.set(detected);
+        Ok(self.parser.get().cloned().flatten())
     }
 
     async fn stream_labels(&self, range: (Nanos, Nanos)) -> SourceResult<Vec<String>> {
@@ -287,7 +294,13 @@ impl Inner {
             )));
         }
         // Learn field roles (status / level) from the lines before choosing the split label.
-        if matches!(request.split, Split::StatusClass | Split::Level) && self.roles().status.is_none() {
+        let roles = self.roles();
+        let missing = match request.split {
+            Split::StatusClass => roles.status.is_none(),
+            Split::Level => roles.level.is_none(),
+            _ => false,
+        };
+        if missing && !self.roles_probed.swap(true, std::sync::atomic::Ordering::Relaxed) {
             let _ = self.sample(&request.query, range, 20).await;
         }
         let split = self.split_label(&request.split)?;
