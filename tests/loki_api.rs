@@ -541,3 +541,18 @@ async fn an_empty_sample_leaves_the_parser_undecided() {
     assert_eq!(reqs.len(), 4, "sample, search, sample again, search");
     assert!(reqs[3].param("query").unwrap().contains("| pattern `"));
 }
+
+#[tokio::test]
+async fn streams_come_from_the_series_endpoint() {
+    let server = LokiServer::start(|_: &Recorded| json_fixture("series.json")).await;
+    let loki = source(&server, r#"{env=~".+"}"#, None);
+    let streams = loki.streams(RANGE).await.unwrap();
+    assert_eq!(streams.len(), 7);
+    let req = &server.requests_to("/loki/api/v1/series")[0];
+    assert_eq!(req.param("match[]"), Some(r#"{env=~".+"}"#));
+    assert_eq!(req.param("start"), Some("1795313033558632019"));
+    let jobs: Vec<String> = streams.iter().map(|s| s.get("job").unwrap().as_text()).collect();
+    let keys: Vec<String> = streams.iter().map(logsleuth::sources::loki::decode::canonical_labels).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted and distinct: {keys:?}");
+    assert!(jobs.contains(&"checkout".to_string()) && jobs.contains(&"nginx".to_string()));
+}

@@ -148,8 +148,12 @@ impl LokiClient {
     }
 
     /// `/loki/api/v1/series?match[]=…`: the label sets of matching streams.
-    pub async fn series(&self, selector: &str, start: Option<Nanos>, end: Option<Nanos>) -> SourceResult<Vec<Json>> {
-        let mut params = vec![("match[]", selector.to_string())];
+    /// Without a selector Loki returns every series.
+    pub async fn series(&self, selector: Option<&str>, start: Option<Nanos>, end: Option<Nanos>) -> SourceResult<Vec<Json>> {
+        let mut params = Vec::new();
+        if let Some(sel) = selector.filter(|s| !s.trim().is_empty()) {
+            params.push(("match[]", sel.to_string()));
+        }
         push_range(&mut params, start, end);
         let body = self.get_json("/loki/api/v1/series", &params, false).await?;
         Ok(super::decode::data(&body)?.as_array().cloned().unwrap_or_default())

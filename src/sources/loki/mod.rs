@@ -100,6 +100,26 @@ impl LokiSource {
         self.inner.parser.get().cloned().flatten()
     }
 
+    /// The streams (label sets) of the pane's selector, or every stream without one, sorted
+    /// by their canonical `{…}` text: for a stream browser and label autocomplete.
+    pub async fn streams(&self, range: TimeRange) -> SourceResult<Vec<crate::model::Fields>> {
+        let (from, to) = resolve(range);
+        let series = self.inner.client.series(Some(self.inner.selector()), Some(from), Some(to)).await?;
+        let mut streams: Vec<(String, crate::model::Fields)> = series
+            .iter()
+            .filter_map(|s| s.as_object())
+            .map(|map| {
+                let mut fields = crate::model::Fields::new();
+                for (k, v) in map {
+                    fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                }
+                (decode::canonical_labels(&fields), fields)
+            })
+            .collect();
+        streams.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(streams.into_iter().map(|(_, f)| f).collect())
+    }
+
     /// The LogQL log query a request would send (for showing "what runs" in the UI).
     pub async fn log_query(&self, query: &Query, range: TimeRange) -> SourceResult<String> {
         self.inner.log_query(query, resolve(range)).await
