@@ -95,6 +95,9 @@ async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
     assert_eq!(roles.status.as_deref(), Some("status"));
     assert_eq!(roles.level.as_deref(), Some("level"));
     assert!(!format!("{:?}", loki.info()).contains("s3cret"));
+    assert!(!format!("{loki:?}").contains("s3cret"), "secrets never in Debug output");
+    assert_eq!(loki.info().description, format!("{} {{job=\"shop-api\"}} (tenant team-a)", server.url));
+    assert_eq!(loki.info().warning, None);
 }
 
 #[tokio::test]

@@ -728,6 +728,24 @@ mod tests {
     use crate::model::Fields;
 
     #[test]
+    fn insecure_is_shown_loudly() {
+        let mut http = HttpConfig::new("https://loki.example").unwrap();
+        http.insecure = true;
+        let source = LokiSource::new(LokiConfig {
+            http,
+            selector: String::new(),
+            parser: None,
+            tenant: None,
+            backoff: Default::default(),
+        })
+        .unwrap();
+        let info = source.info();
+        assert_eq!(info.warning.as_deref(), Some("TLS certificate verification is OFF (--insecure)"));
+        assert!(info.is_remote);
+        assert_eq!(info.kind, "loki");
+    }
+
+    #[test]
     fn status_classes_and_split_keys() {
         assert_eq!(status_class("504"), "5xx");
         assert_eq!(status_class("200"), "2xx");
