@@ -73,11 +73,14 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     install_panic_hook();
     let mut terminal = setup_terminal()?;
-    let result = rt.block_on(event_loop(&mut terminal, app, vec![source], history_path));
+    let result = rt.block_on(async {
+        let events = EventStream::new();
+        event_loop(&mut terminal, app, vec![source], history_path, events).await
+    });
     restore_terminal();
     let _ = terminal.show_cursor();
     rt.shutdown_timeout(Duration::from_millis(200));
-    result
+    result.map(|_| ())
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
@@ -108,15 +111,19 @@ fn install_panic_hook() {
 }
 
 /// The UI loop: waits for a terminal event, a source answer or a tick; updates the state;
-/// hands effects to the runtime; redraws when the state changed.
-pub async fn event_loop<B: Backend>(
+/// hands effects to the runtime; redraws when the state changed. Returns the final state.
+/// `events` is crossterm's `EventStream` in the program and a scripted stream in tests.
+pub async fn event_loop<B, E>(
     terminal: &mut Terminal<B>,
     mut app: App,
     sources: Vec<Arc<dyn Source>>,
     history_path: Option<PathBuf>,
-) -> anyhow::Result<()>
+    mut events: E,
+) -> anyhow::Result<App>
 where
+    B: Backend,
     B::Error: Send + Sync + 'static,
+    E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = runtime::Runtime::new(sources, tx, history_path);
@@ -125,7 +132,6 @@ where
     for effect in update::start(&mut app) {
         runtime.run(effect);
     }
-    let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -157,7 +163,9 @@ where
         }
         if app.quit {
             runtime.shutdown();
-            return Ok(());
+            // Draw the last state so callers (tests) see what the user saw.
+            terminal.draw(|f| view::render(f, &app))?;
+            return Ok(app);
         }
     }
 }

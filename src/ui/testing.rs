@@ -372,6 +372,79 @@ impl Source for MemorySource {
     }
 }
 
+/// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
+/// answer back into the reducer until nothing is left: deterministic state for snapshots.
+/// Tails, cancels and history saves are skipped.
+pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
+    use crate::ui::{Action, Effect, update};
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        let action = match effect {
+            Effect::Search { pane, generation, append, request } => {
+                Action::SearchDone { pane, generation, append, result: source.search(request).await }
+            }
+            Effect::Histogram { pane, generation, request } => {
+                Action::HistogramDone { pane, generation, result: source.histogram(request).await }
+            }
+            Effect::Top { pane, generation, request } => {
+                let field = request.field.clone();
+                Action::TopDone { pane, generation, field, result: source.top(request).await }
+            }
+            Effect::Fields { pane, range } => Action::FieldsDone { pane, result: source.fields(range).await },
+            Effect::FieldValues { pane, field, range } => {
+                let result = source.field_values(field.clone(), range, 100).await;
+                Action::ValuesDone { pane, field, result }
+            }
+            Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
+        };
+        queue.extend(update(app, action));
+    }
+}
+
+/// Maps a key (as typed in the app's current mode) and applies it; returns the effects.
+pub fn press(app: &mut crate::ui::App, code: crossterm::event::KeyCode) -> Vec<crate::ui::Effect> {
+    press_with(app, code, crossterm::event::KeyModifiers::NONE)
+}
+
+/// Like [`press`] with modifiers.
+pub fn press_with(
+    app: &mut crate::ui::App,
+    code: crossterm::event::KeyCode,
+    modifiers: crossterm::event::KeyModifiers,
+) -> Vec<crate::ui::Effect> {
+    let key = crossterm::event::KeyEvent::new(code, modifiers);
+    match crate::ui::keys::map_key(app, &key) {
+        Some(action) => crate::ui::update(app, action),
+        None => Vec::new(),
+    }
+}
+
+/// Types text key by key.
+pub fn type_text(app: &mut crate::ui::App, text: &str) -> Vec<crate::ui::Effect> {
+    text.chars().flat_map(|c| press(app, crossterm::event::KeyCode::Char(c))).collect()
+}
+
+/// Renders the app into a buffer of its viewport's size.
+pub fn render(app: &crate::ui::App) -> ratatui::buffer::Buffer {
+    let area = app.viewport;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(area.width, area.height))
+        .expect("the test backend cannot fail");
+    terminal.draw(|f| crate::ui::view::render(f, app)).expect("the test backend cannot fail");
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as plain text lines (trailing blanks trimmed), for assertions.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let line: String = (0..area.width).map(|x| buf[(area.x + x, area.y + y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,8 +164,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let right = time_label(last + h.interval, span);
     buf.set_string(plot.x, axis_y, &left, theme.muted);
     let mid = time_label(first + span / 2, span);
-    let mid_x = plot.x + plot.width / 2 - (mid.len() as u16 / 2).min(plot.width / 2);
-    if plot.width as usize > left.len() + mid.len() + right.len() + 4 {
+    let used_w = plot.width;
+    let mid_x = plot.x + used_w / 2 - (mid.len() as u16 / 2).min(used_w / 2);
+    if used_w as usize > left.len() + mid.len() + right.len() + 4 {
         buf.set_string(mid_x, axis_y, &mid, theme.muted);
     }
     let right_x = (plot.x + plot.width).saturating_sub(right.len() as u16);

@@ -102,7 +102,8 @@ pub fn bucket_at(plot: Rect, n: usize, x: u16) -> Option<usize> {
         return None;
     }
     let col = (x - plot.x) as usize;
-    Some(bucket_range(plot.width as usize, n, col).start)
+    let r = bucket_range(plot.width as usize, n, col);
+    (!r.is_empty()).then_some(r.start)
 }
 
 /// The buckets column `col` of `width` shows: one bucket when buckets are fewer than columns
@@ -112,6 +113,7 @@ pub fn bucket_range(width: usize, n: usize, col: usize) -> std::ops::Range<usize
         return 0..0;
     }
     if n <= width {
+        // A bucket spans one or more columns; the chart always fills the width.
         let b = col * n / width;
         b..b + 1
     } else {
