@@ -1,9 +1,6 @@
 //! An in-memory [`Source`] test double for UI tests, snapshots and screenshots: a `Vec<Record>`
 //! answering searches, aggregations, field questions and a tail fed by the test.
-//!
-//! Filtering uses the real KQL engine ([`crate::kql`]) when it is available; while the KQL
-//! module is still the skeleton (parse errors without a position), a small matcher handles
-//! `field:value`, `field:*`, `not`, comparisons and free text, ANDed — enough for tests.
+//! Filtering uses the real KQL engine ([`crate::kql`]) in memory.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -128,118 +125,22 @@ impl MemorySource {
     }
 }
 
-/// A compiled filter: the KQL engine, or the small fallback matcher.
-enum Filter {
-    All,
-    Kql(crate::kql::Matcher),
-    Simple(Vec<(bool, Term)>),
-}
-
-enum Term {
-    Exists(String),
-    Eq(String, String),
-    Cmp(String, String, f64),
-    Text(String),
-}
+/// A compiled KQL filter (`None` matches everything).
+struct Filter(Option<crate::kql::Matcher>);
 
 impl Filter {
     fn new(text: &str) -> SourceResult<Filter> {
         if text.trim().is_empty() {
-            return Ok(Filter::All);
+            return Ok(Filter(None));
         }
-        match crate::kql::parse(text) {
-            Ok(ast) => {
-                let m = crate::kql::Matcher::new(&ast, &crate::kql::EvalOptions::default())
-                    .map_err(|e| SourceError::Query(e.message))?;
-                return Ok(Filter::Kql(m));
-            }
-            Err(e) if e.offset.is_some() => return Err(SourceError::Query(e.message)),
-            Err(_) => {}
-        }
-        let mut terms = Vec::new();
-        let mut negate = false;
-        for tok in tokens(text) {
-            match tok.to_lowercase().as_str() {
-                "and" => continue,
-                "not" => {
-                    negate = true;
-                    continue;
-                }
-                _ => {}
-            }
-            let term = if let Some((f, v)) = tok.split_once(">=").or_else(|| tok.split_once("<=")) {
-                let op = if tok.contains(">=") { ">=" } else { "<=" };
-                Term::Cmp(f.trim().into(), op.into(), v.trim().parse().map_err(|_| SourceError::Query(format!("bad number in {tok}")))?)
-            } else if let Some((f, v)) = tok.split_once(':') {
-                let v = v.trim().trim_matches('"').replace("\\\"", "\"");
-                if v == "*" { Term::Exists(f.trim().into()) } else { Term::Eq(f.trim().into(), v) }
-            } else {
-                Term::Text(tok.trim_matches('"').to_lowercase())
-            };
-            terms.push((negate, term));
-            negate = false;
-        }
-        Ok(Filter::Simple(terms))
+        let ast = crate::kql::parse(text).map_err(|e| SourceError::Query(e.message))?;
+        let m = crate::kql::Matcher::new(&ast, &crate::kql::EvalOptions::default()).map_err(|e| SourceError::Query(e.message))?;
+        Ok(Filter(Some(m)))
     }
 
     fn matches(&self, r: &Record) -> bool {
-        match self {
-            Filter::All => true,
-            Filter::Kql(m) => m.matches(r),
-            Filter::Simple(terms) => terms.iter().all(|(neg, t)| {
-                let hit = match t {
-                    Term::Exists(f) => r.get(f).is_some_and(|v| v != Value::Null),
-                    Term::Eq(f, v) => r.get(f).is_some_and(|x| {
-                        let x = x.as_text();
-                        match v.strip_suffix('*') {
-                            Some(prefix) => x.starts_with(prefix),
-                            None => x == *v,
-                        }
-                    }),
-                    Term::Cmp(f, op, n) => r.get(f).and_then(|v| v.as_f64()).is_some_and(|x| if op == ">=" { x >= *n } else { x <= *n }),
-                    Term::Text(t) => r.message.to_lowercase().contains(t),
-                };
-                hit != *neg
-            }),
-        }
+        self.0.as_ref().is_none_or(|m| m.matches(r))
     }
-}
-
-/// Splits on blanks outside double quotes, keeping `field:"a b"` and `a >= 3` together.
-fn tokens(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut prev = '\0';
-    for c in text.chars() {
-        if c == '"' && prev != '\\' {
-            quoted = !quoted;
-        }
-        if c.is_whitespace() && !quoted {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
-        prev = c;
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    // Re-join `a >= 3` and `a: b`.
-    let mut joined: Vec<String> = Vec::new();
-    for t in out {
-        let glue = joined.last().is_some_and(|l| l.ends_with(':') || l.ends_with(">=") || l.ends_with("<="))
-            || t.starts_with(">=")
-            || t.starts_with("<=")
-            || t.starts_with(':');
-        match joined.last_mut() {
-            Some(l) if glue => l.push_str(&t),
-            _ => joined.push(t),
-        }
-    }
-    joined
 }
 
 fn split_key(r: &Record, split: &Split, roles: &FieldRoles) -> Option<String> {

@@ -587,11 +587,11 @@ fn refresh_completion(app: &mut App) -> Vec<Effect> {
             }
             app.value_cache.get(field).map(Vec::as_slice)
         }
-        complete::ContextKind::Field => None,
+        complete::ContextKind::Field | complete::ContextKind::Conjunction => None,
     };
     let items = complete::suggestions(&ctx, &fields, values);
     // Do not pop up field names over an empty query bar: only once something is typed.
-    let items = if ctx.prefix.is_empty() && matches!(ctx.kind, complete::ContextKind::Field) { vec![] } else { items };
+    let items = if ctx.prefix.is_empty() && !matches!(ctx.kind, complete::ContextKind::Value { .. }) { vec![] } else { items };
     let selected = if app.completion.context.as_ref().map(|c| &c.kind) == Some(&ctx.kind) {
         app.completion.selected.min(items.len().saturating_sub(1))
     } else {
@@ -601,21 +601,17 @@ fn refresh_completion(app: &mut App) -> Vec<Effect> {
     effects
 }
 
-/// The KQL syntax error of `text`, when the parser reports one with a position. Errors
-/// without a position are left to the source to report when the query runs.
+/// The KQL syntax error of `text`, if any (shown at its position; blocks running).
 pub fn syntax_error(text: &str) -> Option<crate::kql::KqlError> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    crate::kql::parse(text).err().filter(|e| e.offset.is_some())
+    crate::kql::parse(text).err()
 }
 
 fn accept_completion(app: &mut App) -> Vec<Effect> {
     let Some(ctx) = app.completion.context.clone() else { return vec![] };
     let Some(item) = app.completion.items.get(app.completion.selected).cloned() else { return vec![] };
     let p = app.pane_mut();
-    let cursor = p.editor.cursor;
-    p.editor.replace(ctx.start, cursor, &item.insert);
+    let end = ctx.end.max(p.editor.cursor);
+    p.editor.replace(ctx.start, end, &item.insert);
     app.completion = Completion::default();
     refresh_completion(app)
 }
