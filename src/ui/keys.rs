@@ -11,7 +11,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Everywhere",
         &[
-            ("?", "show / hide this help"),
+            ("? / F1", "show / hide this help (F1 in the query bar, where ? is typed)"),
             ("Esc", "cancel the running query; else close the popup or leave the mode"),
             ("Ctrl-c", "quit"),
         ],
@@ -203,7 +203,7 @@ fn browse_key(app: &App, mode: Mode, key: &KeyEvent, ctrl: bool) -> Option<Actio
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Char('g') | KeyCode::Home => Some(Action::Jump(Edge::Start)),
         KeyCode::Char('G') | KeyCode::End => Some(Action::Jump(Edge::End)),
-        KeyCode::Char('?') => Some(Action::ToggleHelp),
+        KeyCode::Char('?') | KeyCode::F(1) => Some(Action::ToggleHelp),
         _ => None,
     };
     if common.is_some() {

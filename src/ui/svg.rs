@@ -10,6 +10,8 @@ use ratatui::style::{Color, Modifier};
 const CW: f32 = 8.4;
 /// Line height in px.
 const LH: f32 = 17.0;
+/// Drawn as a filled cell rather than a glyph.
+const FULL_BLOCK: &str = "█";
 
 /// Terminal palette used for named colours (xterm defaults), plus default fg/bg.
 #[derive(Debug, Clone, Copy)]
@@ -77,16 +79,19 @@ pub fn buffer_to_svg(buf: &Buffer, palette: Palette) -> String {
     );
     let _ = write!(out, r#"<rect width="100%" height="100%" fill="{}"/>"#, palette.background);
     for y in 0..area.height {
-        // Backgrounds first, merged into runs.
+        // Backgrounds first, merged into runs. Full blocks are drawn as rectangles so bars
+        // have no gaps between lines.
+        let fill = |cell: &ratatui::buffer::Cell| {
+            let (fg, bg) = colours(cell, palette);
+            if cell.symbol() == FULL_BLOCK { fg } else { bg }
+        };
         let mut x = 0;
         while x < area.width {
-            let cell = &buf[(area.x + x, area.y + y)];
-            let (fg, bg) = colours(cell, palette);
+            let bg = fill(&buf[(area.x + x, area.y + y)]);
             let start = x;
-            while x < area.width && colours(&buf[(area.x + x, area.y + y)], palette).1 == bg {
+            while x < area.width && fill(&buf[(area.x + x, area.y + y)]) == bg {
                 x += 1;
             }
-            let _ = fg;
             if bg != palette.background {
                 let _ = write!(
                     out,
@@ -110,7 +115,7 @@ pub fn buffer_to_svg(buf: &Buffer, palette: Palette) -> String {
                 if (colours(c, palette).0, c.modifier) != key {
                     break;
                 }
-                if !c.symbol().is_empty() {
+                if !c.symbol().is_empty() && c.symbol() != FULL_BLOCK {
                     xs.push(format!("{:.1}", x as f32 * CW));
                     text.push_str(c.symbol());
                 }

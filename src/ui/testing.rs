@@ -346,6 +346,78 @@ pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
     out
 }
 
+/// One screenshot: a file stem, the app state and the terminal palette to draw it on.
+pub struct Scene {
+    /// File name without extension.
+    pub name: &'static str,
+    /// The state to render.
+    pub app: crate::ui::App,
+    /// Terminal colours behind the theme.
+    pub palette: crate::ui::svg::Palette,
+}
+
+/// The screens shown in `screenshots/`, built by driving the app with keys over an access log
+/// (`text`) with a fixed "now" just after its newest line.
+pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
+    use crossterm::event::KeyCode;
+    use crate::ui::svg::{DARK, LIGHT};
+    let source = MemorySource::from_access_log("nginx_sample.log", text);
+    let now = source.newest().unwrap_or(0) + 60 * 1_000_000_000;
+    let base = |theme: &str| {
+        let theme = crate::ui::Theme::load(Some(theme), None, false).unwrap_or_default();
+        let mut app = crate::ui::App::new(source.info(), None, None, theme, crate::ui::history::History::default(), now);
+        app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+        app
+    };
+    let mut out = Vec::new();
+    for (name, theme, palette) in [("main-dark", "dark", DARK), ("main-light", "light", LIGHT), ("main-high-contrast", "high-contrast", DARK)] {
+        let mut app = base(theme);
+        let e = crate::ui::update::start(&mut app);
+        settle(&mut app, &source, e).await;
+        out.push(Scene { name, app, palette });
+    }
+    let loaded = out[0].app.clone();
+    let scene = |name, keys: &[KeyCode]| {
+        let mut app = loaded.clone();
+        let effects: Vec<_> = keys.iter().flat_map(|k| press(&mut app, *k)).collect();
+        (name, app, effects)
+    };
+    use KeyCode::*;
+    let scripted: Vec<(&'static str, Vec<KeyCode>)> = vec![
+        ("query-completion", "/status:404 and agent:deb".chars().map(Char).collect()),
+        ("query-error", "/status:404 and (method:GET".chars().map(Char).collect()),
+        ("histogram-selection", vec![BackTab, Char('l'), Char('l'), Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l')]),
+        ("zoomed", vec![BackTab, Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Enter]),
+        ("fields", vec![Char('f'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j')]),
+        ("detail", vec![Char('j'), Enter, Char('j'), Char('j'), Char('j')]),
+        ("charts", vec![Char('c'), Char('j')]),
+        ("help", vec![Char('?')]),
+        ("time-picker", vec![Char('r'), Char('j')]),
+    ];
+    for (name, keys) in scripted {
+        let (name, mut app, effects) = scene(name, &keys);
+        settle(&mut app, &source, effects).await;
+        out.push(Scene { name, app, palette: DARK });
+    }
+    // Live tail, paused with lines waiting.
+    let mut app = loaded.clone();
+    press(&mut app, Char('t'));
+    let generation = app.pane().tail_generation;
+    let newest = source.newest().unwrap_or(0);
+    let live = |i: i64| {
+        let mut r = source.records.first().cloned().unwrap_or_default();
+        r.timestamp = Some(newest + i * 1_000_000_000);
+        r.fields.set("path", Value::Str(format!("/downloads/product_{}", i % 3 + 1)));
+        r
+    };
+    crate::ui::update(&mut app, crate::ui::Action::Tick(now));
+    crate::ui::update(&mut app, crate::ui::Action::Tail { pane: 0, generation, event: TailEvent::Records((1..4).map(live).collect()) });
+    press(&mut app, Char(' '));
+    crate::ui::update(&mut app, crate::ui::Action::Tail { pane: 0, generation, event: TailEvent::Records((4..16).map(live).collect()) });
+    out.push(Scene { name: "tail-paused", app, palette: DARK });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -445,6 +445,10 @@ fn insert_tailed(p: &mut Pane, records: Vec<crate::model::Record>) {
         p.selected = (p.selected + n).min(p.records.len().saturating_sub(1));
         p.offset += n;
     }
+    if p.records.len() <= FIELD_SAMPLE + n {
+        // The sidebar samples the newest records; they just changed.
+        p.refresh_field_stats();
+    }
     p.total = match p.total {
         Some(HitCount::Exact(t)) => Some(HitCount::Exact(t + n as u64)),
         Some(HitCount::AtLeast(t)) => Some(HitCount::AtLeast(t + n as u64)),

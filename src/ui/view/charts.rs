@@ -82,7 +82,14 @@ fn render_chart(
     for (i, (label, bar_len, tail, is_other)) in lines.iter().enumerate().take(inner.height as usize) {
         let y = inner.y + i as u16;
         let label_style = if bar_sel == Some(i) && !is_other { theme.selection } else { theme.text };
-        let bar_style = if *is_other { theme.muted } else { theme.series_style(&bar_series(field, t, i), i) };
+        let series = bar_series(field, t, i);
+        let bar_style = if *is_other {
+            theme.muted
+        } else if series.is_empty() {
+            theme.bar
+        } else {
+            theme.series_style(&series, i)
+        };
         let line = Line::from(vec![
             Span::styled(label.clone(), label_style),
             Span::raw(" "),
