@@ -414,3 +414,18 @@ async fn escape_cancels_a_running_query() {
     assert!(app.pane().records.is_empty());
     assert!(text.contains("query cancelled"), "{text}");
 }
+
+#[tokio::test]
+async fn the_query_runs_again_when_background_indexing_finishes() {
+    let (mut app, _) = loaded().await;
+    let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 10, total: 100 })));
+    assert!(effects.is_empty());
+    let text = buffer_text(&render(&app));
+    assert!(text.contains("indexing  10%"), "{text}");
+    let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 60, total: 100 })));
+    assert!(effects.is_empty());
+    let effects = update(&mut app, Action::Progress(None));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Search { append: false, .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Fields { .. })));
+}

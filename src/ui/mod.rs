@@ -129,6 +129,8 @@ where
     let mut runtime = runtime::Runtime::new(sources, tx, history_path);
     let size = terminal.size()?;
     app.viewport = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    // A source still indexing at start is queried again when it finishes (see Action::Progress).
+    app.progress = runtime.source(app.focus).and_then(|s| s.progress());
     for effect in update::start(&mut app) {
         runtime.run(effect);
     }

@@ -46,9 +46,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Progress(p) => {
-            if p != app.progress {
-                app.progress = p;
-                app.dirty = true;
+            if p == app.progress {
+                return vec![];
+            }
+            let finished = app.progress.is_some() && p.is_none();
+            app.progress = p;
+            app.dirty = true;
+            if finished {
+                // Results so far were computed on a partial index: run everything again.
+                app.message = Some("indexing done".into());
+                return run_query(app, pane, true);
             }
             vec![]
         }
