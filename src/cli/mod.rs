@@ -1,6 +1,7 @@
 //! The command line: argument definitions and the non-interactive subcommands.
 
 pub mod args;
+pub mod kql_cmd;
 
 use std::io::Write;
 
@@ -44,7 +45,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         None => Err(not_implemented("the TUI")),
         Some(Command::Demo(_)) => Err(not_implemented("demo")),
-        Some(Command::Kql(_)) => Err(not_implemented("kql")),
+        Some(Command::Kql(args)) => kql_cmd::run(&args),
         Some(Command::Query(_)) => Err(not_implemented("query")),
         Some(Command::Top(_)) => Err(not_implemented("top")),
         Some(Command::Histogram(_)) => Err(not_implemented("histogram")),
@@ -54,7 +55,9 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "logsleuth: {}", crate::text::sanitize(&e.message));
+            // Line by line, so multi-line messages (a KQL caret display) keep their layout.
+            let text: Vec<std::borrow::Cow<str>> = e.message.split('\n').map(crate::text::sanitize).collect();
+            let _ = writeln!(std::io::stderr(), "logsleuth: {}", text.join("\n"));
             e.code
         }
     }

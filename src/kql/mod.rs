@@ -1,14 +1,34 @@
 //! The Kibana Query Language: parse → AST → translate (Elasticsearch DSL, LogQL) or evaluate
 //! in memory. This module knows nothing of sources, the network or the UI.
 //!
-//! SKELETON: the public API below is the contract other modules code against; the
-//! implementation lands with the KQL engine.
+//! - [`parse`] follows Kibana's grammar (kbn-es-query `grammar.peggy`) exactly, including its
+//!   escapes, keyword rules and error messages (with line, column and a caret).
+//! - [`to_es`] builds the query DSL Kibana builds for the same query and field list.
+//! - [`to_logql`] builds a LogQL query for Loki, or says which part LogQL cannot express.
+//! - [`Matcher`] evaluates a query against [`Record`]s in memory (the local source).
+//! - [`completion_context`], [`quote_value`] and [`quote_field`] serve the UI's query bar.
+//!
+//! See `docs/kql.md` for the language and the translation of each construct.
 
-use crate::model::{Nanos, Record};
+mod ast;
+mod complete;
+mod es;
+mod eval;
+mod field_caps;
+mod logql;
+mod parser;
 
-/// A parsed KQL query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ast;
+pub use ast::{Ast, FieldRef, Literal, RangeOp, quote_field, quote_value, wildcard_match};
+pub use complete::{Completion, CompletionKind, completion_context};
+pub use es::{EsOptions, to_es};
+pub use eval::Matcher;
+pub use field_caps::{FieldCaps, FieldInfo, kbn_type_of};
+pub use logql::{
+    APACHE_COMBINED_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN, to_logql,
+};
+pub use parser::{LEADING_WILDCARD_MESSAGE, ParseOptions, parse_with};
+
+use crate::model::Nanos;
 
 /// A KQL error: syntax errors carry the position and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,10 +40,9 @@ pub struct KqlError {
     pub offset: Option<usize>,
 }
 
-/// Parses a KQL query. An empty or all-blank query parses to "match everything".
+/// Parses a KQL query. An empty or all-blank query parses to "match everything" (`*:*`).
 pub fn parse(query: &str) -> Result<Ast, KqlError> {
-    let _ = query;
-    Err(KqlError { message: "KQL is not implemented yet".into(), offset: None })
+    parser::parse_with(query, ParseOptions::default())
 }
 
 /// Options for in-memory evaluation.
@@ -35,22 +54,4 @@ pub struct EvalOptions {
     pub time_zone: Option<String>,
     /// Keyword matches ignore case.
     pub case_insensitive: bool,
-}
-
-/// A compiled query for evaluation against records.
-#[derive(Debug, Clone)]
-pub struct Matcher;
-
-impl Matcher {
-    /// Compiles an AST for evaluation.
-    pub fn new(ast: &Ast, options: &EvalOptions) -> Result<Matcher, KqlError> {
-        let _ = (ast, options);
-        Err(KqlError { message: "KQL is not implemented yet".into(), offset: None })
-    }
-
-    /// Whether the record matches.
-    pub fn matches(&self, record: &Record) -> bool {
-        let _ = record;
-        true
-    }
 }
