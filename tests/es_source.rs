@@ -666,3 +666,28 @@ async fn tail_ends_with_the_error_when_the_index_is_gone() {
     }
     assert!(matches!(failed, Some(SourceError::Server { status: 404, .. })), "{failed:?}");
 }
+
+#[tokio::test]
+async fn kql_is_translated_with_the_index_field_caps_and_time_zone() {
+    let server = EsServer::start(quickwit(|_| Reply::fixture(200, "quickwit/search_size0_track_total_hits_true.json"))).await;
+    let mut c = config(&server.url, "nginx-access");
+    c.time_zone = Some("Europe/Paris".into());
+    let es = EsSource::new(c).unwrap();
+    for q in ["status >= 400 and not method:GET", "@timestamp >= \"2026-11-22\""] {
+        es.search(SearchRequest { query: Query::kql(q), range: hour_range(), limit: 5, cursor: None }).await.unwrap();
+    }
+    let bodies = server.bodies(SEARCH);
+    // Kibana's translation (status is a long, method a keyword in the field caps)
+    let kql = json!({"bool": {"filter": [
+        {"bool": {"should": [{"range": {"status": {"gte": "400"}}}], "minimum_should_match": 1}},
+        {"bool": {"must_not": {"bool": {"should": [{"match": {"method": "GET"}}], "minimum_should_match": 1}}}}]}});
+    assert_eq!(bodies[0]["query"], json!({"bool": {"filter": [kql, range_clause()]}}));
+    let date = json!({"bool": {"should": [{"range": {"@timestamp": {"gte": "2026-11-22", "time_zone": "Europe/Paris"}}}], "minimum_should_match": 1}});
+    assert_eq!(bodies[1]["query"], json!({"bool": {"filter": [date, range_clause()]}}));
+
+    // a KQL syntax error is a query error (exit status 2) with the caret, and nothing is sent
+    let err = es.search(SearchRequest { query: Query::kql("status:("), range: hour_range(), limit: 5, cursor: None }).await.unwrap_err();
+    assert!(matches!(&err, SourceError::Query(m) if m.contains("line 1, column 9") && m.contains('^')), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    assert_eq!(server.bodies(SEARCH).len(), 2);
+}

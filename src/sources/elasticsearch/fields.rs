@@ -50,8 +50,10 @@ pub fn kind_of(es_type: &str) -> FieldKind {
 /// The fields of an index pattern, in the server's order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
-    /// The raw `_field_caps` answer, kept for the KQL translator.
+    /// The raw `_field_caps` answer.
     pub raw: Json,
+    /// The same field list as the KQL translator reads it.
+    pub kql_fields: crate::kql::FieldCaps,
     /// Leaf fields (object containers and metadata fields left out).
     pub fields: Vec<FieldCap>,
     /// The time field.
@@ -109,7 +111,8 @@ impl Schema {
                     )
                 })?,
         };
-        let mut schema = Schema { raw, fields, time_field, roles: FieldRoles::default() };
+        let kql_fields = super::kql_bridge::field_caps(&raw)?;
+        let mut schema = Schema { raw, kql_fields, fields, time_field, roles: FieldRoles::default() };
         let pick = |names: &[&str], own: &Option<String>| -> Option<String> {
             own.clone().or_else(|| names.iter().find(|n| schema.field(n).is_some()).map(|n| n.to_string()))
         };

@@ -7,10 +7,20 @@ use serde_json::Value as Json;
 use crate::kql;
 use crate::sources::{SourceError, SourceResult};
 
+/// The field list in the KQL engine's form, built once per schema.
+pub fn field_caps(raw: &Json) -> SourceResult<kql::FieldCaps> {
+    kql::FieldCaps::from_json(raw)
+        .map_err(|e| SourceError::Decode(format!("_field_caps: {}", e.message)))
+}
+
 /// Translates KQL text into the query object that goes under `"query"`.
-pub fn translate(text: &str, field_caps: &Json, time_zone: Option<&str>) -> SourceResult<Json> {
-    let _ = (field_caps, time_zone);
-    let _ast = kql::parse(text).map_err(|e| SourceError::Query(e.message))?;
-    // The translator (`kql::to_es`) arrives with the KQL engine branch.
-    Err(SourceError::Unsupported("KQL to Elasticsearch translation is not available in this build".into()))
+pub fn translate(text: &str, fields: &kql::FieldCaps, time_zone: Option<&str>) -> SourceResult<Json> {
+    let ast = kql::parse(text).map_err(|e| SourceError::Query(e.message))?;
+    let options = kql::EsOptions {
+        fields: Some(fields.clone()),
+        time_zone: time_zone.map(str::to_string),
+        case_insensitive: false,
+        allow_leading_wildcards: true,
+    };
+    kql::to_es(&ast, &options).map_err(|e| SourceError::Query(e.message))
 }

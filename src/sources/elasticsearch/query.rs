@@ -14,7 +14,7 @@ pub fn to_dsl(query: &Query, schema: &Schema, time_zone: Option<&str>) -> Source
         return Ok(None);
     }
     match query.language {
-        QueryLanguage::Kql => super::kql_bridge::translate(&query.text, &schema.raw, time_zone).map(Some),
+        QueryLanguage::Kql => super::kql_bridge::translate(&query.text, &schema.kql_fields, time_zone).map(Some),
         QueryLanguage::Native => native(&query.text).map(Some),
     }
 }
