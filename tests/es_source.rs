@@ -691,3 +691,51 @@ async fn kql_is_translated_with_the_index_field_caps_and_time_zone() {
     assert_eq!(err.exit_code(), 2);
     assert_eq!(server.bodies(SEARCH).len(), 2);
 }
+
+#[tokio::test]
+async fn open_range_histograms_ask_for_the_data_span_first() {
+    let server = EsServer::start(quickwit(|r| {
+        let body = r.body.as_ref().unwrap();
+        if body["aggs"].get("min_time").is_some() {
+            // answer shape of a min/max aggregation on a date field (value in epoch ms, float)
+            Reply::json(json!({"hits": {"total": {"value": 2383, "relation": "eq"}, "hits": []},
+                "aggregations": {"min_time": {"value": 1795331682000.0_f64, "value_as_string": "2026-11-22T07:14:42Z"},
+                                 "max_time": {"value": 1795335281000.0_f64, "value_as_string": "2026-11-22T08:14:41Z"}}}))
+        } else {
+            Reply::fixture(200, "quickwit/search_date_histogram.json")
+        }
+    }))
+    .await;
+    let es = source(&server.url);
+    let h = es
+        .histogram(HistogramRequest { query: Query::kql(""), range: TimeRange::ALL, interval: None, target_buckets: 6, split: Split::None })
+        .await
+        .unwrap();
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(
+        bodies[0],
+        json!({"size": 0, "track_total_hits": true, "query": {"bool": {"filter": []}},
+               "aggs": {"min_time": {"min": {"field": "@timestamp"}}, "max_time": {"max": {"field": "@timestamp"}}}})
+    );
+    assert_eq!(bodies[1]["aggs"]["over_time"]["date_histogram"]["fixed_interval"], json!("10m"));
+    assert_eq!(h.buckets.first().map(|b| b.start), Some(at("2026-11-22T07:10:00Z")));
+    assert_eq!(h.buckets.last().map(|b| b.start), Some(at("2026-11-22T08:10:00Z")));
+}
+
+#[tokio::test]
+async fn field_values_for_autocomplete() {
+    let server = EsServer::start(quickwit(|_| {
+        let mut answer = fixture("quickwit/search_terms_aggs_status_clientip_useragent.json");
+        answer["aggregations"] = json!({"top": answer["aggregations"]["status"].take()});
+        Reply::json(answer)
+    }))
+    .await;
+    let es = source(&server.url);
+    let values = es.field_values("status".into(), hour_range(), 5).await.unwrap();
+    assert_eq!(values, ["404", "304", "200", "206", "403"]);
+    assert_eq!(
+        server.bodies(SEARCH)[0],
+        json!({"size": 0, "track_total_hits": true, "query": {"bool": {"filter": [range_clause()]}},
+               "aggs": {"top": {"terms": {"field": "status", "size": 5}}}})
+    );
+}
