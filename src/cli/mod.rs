@@ -1,7 +1,9 @@
 //! The command line: argument definitions and the non-interactive subcommands.
 
 pub mod args;
+pub mod commands;
 pub mod kql_cmd;
+pub mod source;
 
 use std::io::Write;
 
@@ -46,10 +48,10 @@ pub fn run(cli: Cli) -> i32 {
         None => Err(not_implemented("the TUI")),
         Some(Command::Demo(_)) => Err(not_implemented("demo")),
         Some(Command::Kql(args)) => kql_cmd::run(&args),
-        Some(Command::Query(_)) => Err(not_implemented("query")),
-        Some(Command::Top(_)) => Err(not_implemented("top")),
-        Some(Command::Histogram(_)) => Err(not_implemented("histogram")),
-        Some(Command::Tail(_)) => Err(not_implemented("tail")),
+        Some(Command::Query(args)) => commands::query(args),
+        Some(Command::Top(args)) => commands::top(args),
+        Some(Command::Histogram(args)) => commands::histogram(args),
+        Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Config(_)) => Err(not_implemented("config check")),
     };
     match result {

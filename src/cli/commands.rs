@@ -1,0 +1,306 @@
+//! The non-interactive subcommands: `query`, `top`, `histogram`, `tail`. They work on any
+//! [`Source`]; output formats are the contract documented in the README.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::CliError;
+use super::args::{AggOutput, HistogramArgs, QueryArgs, QueryOutput, TailArgs, TailOutput, TopArgs};
+use super::source::{filter_query, open_source, resolve_range};
+use crate::model::{HistogramResult, Record, TopResult};
+use crate::sources::{HistogramRequest, SearchRequest, Source, Split, TailEvent, TailRequest, TopRequest};
+
+/// Histogram buckets aimed at when no `--interval` is given.
+const CLI_TARGET_BUCKETS: usize = 60;
+
+/// Largest page asked of a source at once.
+const PAGE: usize = 1000;
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::source(format!("cannot start the runtime: {e}")))
+}
+
+/// Waits until a local source has indexed everything (exact answers need the whole file).
+async fn wait_ready(source: &Arc<dyn Source>) {
+    if source.info().is_remote {
+        return;
+    }
+    while source.progress().is_some() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Stdout, with a broken pipe (`| head`) treated as a normal end.
+struct Out {
+    inner: std::io::BufWriter<std::io::Stdout>,
+    terminal: bool,
+}
+
+impl Out {
+    fn new() -> Out {
+        Out { inner: std::io::BufWriter::new(std::io::stdout()), terminal: std::io::stdout().is_terminal() }
+    }
+
+    fn line(&mut self, text: &str) -> Result<(), CliError> {
+        writeln!(self.inner, "{text}").map_err(write_error)
+    }
+
+    /// Text that came from the logs: escaped when it goes to a terminal.
+    fn raw(&mut self, text: &str) -> Result<(), CliError> {
+        if self.terminal {
+            let safe = crate::text::sanitize(text).into_owned();
+            self.line(&safe)
+        } else {
+            self.line(text)
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), CliError> {
+        self.inner.flush().map_err(write_error)
+    }
+}
+
+fn write_error(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // Not an error for the user: the reader has what it wanted. Exit quietly.
+        std::process::exit(0);
+    }
+    CliError::source(format!("cannot write output: {e}"))
+}
+
+fn json_line(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `logsleuth query`: matching lines, newest first.
+pub fn query(args: QueryArgs) -> Result<(), CliError> {
+    let source = open_source(&args.source)?;
+    let info = source.info();
+    let query = filter_query(&args.filter, &info)?;
+    let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
+    let records = runtime()?.block_on(async {
+        wait_ready(&source).await;
+        let mut records: Vec<Record> = Vec::new();
+        let mut cursor = None;
+        while records.len() < args.limit {
+            let limit = (args.limit - records.len()).min(PAGE);
+            let page = source.search(SearchRequest { query: query.clone(), range, limit, cursor }).await?;
+            for w in &page.warnings {
+                eprintln!("logsleuth: {}", crate::text::sanitize(w));
+            }
+            records.extend(page.records);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok::<_, CliError>(records)
+    })?;
+    let mut out = Out::new();
+    match args.output {
+        QueryOutput::Ndjson => {
+            for r in &records {
+                out.line(&json_line(&r.to_json()))?;
+            }
+        }
+        QueryOutput::Raw => {
+            for r in &records {
+                out.raw(&r.message)?;
+            }
+        }
+        QueryOutput::Table => print_table(&mut out, &records, &info.default_columns)?,
+    }
+    out.flush()
+}
+
+fn print_table(out: &mut Out, records: &[Record], columns: &[String]) -> Result<(), CliError> {
+    let mut cols: Vec<String> = vec!["@timestamp".into()];
+    cols.extend(columns.iter().filter(|c| c.as_str() != "@timestamp").cloned());
+    if !cols.iter().any(|c| c == "message") && columns.is_empty() {
+        cols.push("message".into());
+    }
+    let cell = |r: &Record, c: &str| -> String {
+        let text = r.get(c).map(|v| v.as_text()).unwrap_or_else(|| "-".into());
+        crate::text::sanitize(&text).into_owned()
+    };
+    let rows: Vec<Vec<String>> = records.iter().map(|r| cols.iter().map(|c| cell(r, c)).collect()).collect();
+    let widths: Vec<usize> = (0..cols.len())
+        .map(|i| rows.iter().map(|row| row[i].chars().count()).chain([cols[i].chars().count()]).max().unwrap_or(0).min(60))
+        .collect();
+    let render = |cells: &[String]| -> String {
+        let last = cells.len().saturating_sub(1);
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.clone()
+                } else {
+                    let c = crate::text::truncate_chars(c, widths[i]);
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    out.line(&render(&cols))?;
+    for row in &rows {
+        out.line(&render(row))?;
+    }
+    Ok(())
+}
+
+/// `logsleuth top`: top values of a field.
+pub fn top(args: TopArgs) -> Result<(), CliError> {
+    let source = open_source(&args.source)?;
+    let info = source.info();
+    let query = filter_query(&args.filter, &info)?;
+    let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
+    let result = runtime()?.block_on(async {
+        wait_ready(&source).await;
+        source.top(TopRequest { query, range, field: args.field.clone(), size: args.size }).await
+    })?;
+    let mut out = Out::new();
+    match args.output {
+        AggOutput::Json => out.line(&json_line(&top_json(&result)))?,
+        AggOutput::Table => {
+            let width = result.buckets.iter().map(|b| b.value.chars().count()).max().unwrap_or(0).max(result.field.len()).min(80);
+            out.line(&format!("{:<width$}  count", crate::text::sanitize(&result.field)))?;
+            for b in &result.buckets {
+                out.raw(&format!("{:<width$}  {}", b.value, b.count))?;
+            }
+            out.line(&format!("total {}, other {}", result.total, result.other))?;
+        }
+    }
+    if let Some(note) = &result.note {
+        eprintln!("logsleuth: {}", crate::text::sanitize(note));
+    }
+    out.flush()
+}
+
+/// The `top --output json` contract: `{"field","total","other","buckets":[{"value","count"}]}`.
+pub fn top_json(result: &TopResult) -> serde_json::Value {
+    serde_json::json!({
+        "field": result.field,
+        "total": result.total,
+        "other": result.other,
+        "buckets": result.buckets.iter().map(|b| serde_json::json!({"value": b.value, "count": b.count})).collect::<Vec<_>>(),
+    })
+}
+
+/// The `histogram --output json` contract:
+/// `{"interval":"1h","buckets":[{"start":RFC3339,"count":C,"split":{V:C}}]}`.
+pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
+    serde_json::json!({
+        "interval": crate::time::format_duration(result.interval),
+        "buckets": result.buckets.iter().map(|b| serde_json::json!({
+            "start": crate::time::format_rfc3339(b.start),
+            "count": b.count,
+            "split": b.split,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Parses `--split-by`.
+pub fn parse_split(text: Option<&str>) -> Split {
+    match text {
+        None => Split::None,
+        Some("status_class") => Split::StatusClass,
+        Some("level") => Split::Level,
+        Some(field) => Split::Field(field.to_string()),
+    }
+}
+
+/// `logsleuth histogram`: events over time.
+pub fn histogram(args: HistogramArgs) -> Result<(), CliError> {
+    let interval = args
+        .interval
+        .as_deref()
+        .map(crate::time::parse_duration)
+        .transpose()
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    if interval == Some(0) {
+        return Err(CliError::usage("--interval must be positive"));
+    }
+    let source = open_source(&args.source)?;
+    let info = source.info();
+    let query = filter_query(&args.filter, &info)?;
+    let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
+    let split = parse_split(args.split_by.as_deref());
+    let result = runtime()?.block_on(async {
+        wait_ready(&source).await;
+        source
+            .histogram(HistogramRequest { query, range, interval, target_buckets: CLI_TARGET_BUCKETS, split })
+            .await
+    })?;
+    let mut out = Out::new();
+    match args.output {
+        AggOutput::Json => out.line(&json_line(&histogram_json(&result)))?,
+        AggOutput::Table => {
+            let keys: BTreeSet<&String> = result.buckets.iter().flat_map(|b| b.split.keys()).collect();
+            let mut header = format!("{:<24}  {:>8}", "start", "count");
+            for k in &keys {
+                header.push_str(&format!("  {:>8}", crate::text::sanitize(k)));
+            }
+            out.line(&header)?;
+            for b in &result.buckets {
+                let mut row = format!("{:<24}  {:>8}", crate::time::format_rfc3339(b.start), b.count);
+                for k in &keys {
+                    row.push_str(&format!("  {:>8}", b.split.get(*k).copied().unwrap_or(0)));
+                }
+                out.line(&row)?;
+            }
+            out.line(&format!("interval {}", crate::time::format_duration(result.interval)))?;
+        }
+    }
+    if let Some(note) = &result.note {
+        eprintln!("logsleuth: {}", crate::text::sanitize(note));
+    }
+    out.flush()
+}
+
+/// `logsleuth tail`: follows new matching lines until interrupted (or stdin ends).
+pub fn tail(args: TailArgs) -> Result<(), CliError> {
+    let source = open_source(&args.source)?;
+    let info = source.info();
+    let query = filter_query(&args.filter, &info)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        // Follow from the end of what is there: wait for the initial load of files.
+        if info.is_remote || source.progress().is_none_or(|p| p.total > 0) {
+            wait_ready(&source).await;
+        }
+        let mut rx = source.tail(TailRequest { query, since: None })?;
+        let mut out = Out::new();
+        loop {
+            let event = tokio::select! {
+                e = rx.recv() => e,
+                _ = tokio::signal::ctrl_c() => None,
+            };
+            match event {
+                None => break,
+                Some(TailEvent::Records(records)) => {
+                    for r in &records {
+                        match args.output {
+                            TailOutput::Ndjson => out.line(&json_line(&r.to_json()))?,
+                            TailOutput::Raw => out.raw(&r.message)?,
+                        }
+                    }
+                    out.flush()?;
+                }
+                Some(TailEvent::Status(s)) => eprintln!("logsleuth: {}", crate::text::sanitize(&s)),
+                Some(TailEvent::Dropped(n)) => eprintln!("logsleuth: {n} lines dropped"),
+                Some(TailEvent::Failed(e)) => return Err(CliError::from(e)),
+            }
+        }
+        out.flush()
+    })?;
+    // Threads reading stdin may still block; the runtime must not wait for them.
+    rt.shutdown_background();
+    Ok(())
+}

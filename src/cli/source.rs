@@ -1,0 +1,136 @@
+//! Building a source from the command line, and resolving its time range and filter.
+
+use std::sync::Arc;
+
+use super::CliError;
+use super::args::{FilterArgs, SourceArgs, TimeArgs};
+use crate::formats::LogFormat;
+use crate::model::{Nanos, TimeRange};
+use crate::sources::local::{LocalOptions, LocalSource};
+use crate::sources::{Query, Source, SourceInfo};
+
+/// Opens the source the arguments name: local files / stdin, Elasticsearch, or (later) Loki. File errors are source errors (exit 1); a missing source is a usage error.
+pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
+    if args.loki.is_some() {
+        return Err(CliError::source("the Loki source is not implemented yet"));
+    }
+    if args.es.is_some() {
+        return crate::sources::elasticsearch::cli::open_es(args);
+    }
+    if let Some(name) = &args.source {
+        return Err(CliError::source(format!("named sources (--source {name}) are not implemented yet")));
+    }
+    if args.files.is_empty() {
+        return Err(CliError::usage("no input: give log files (- for stdin), --loki URL or --es URL"));
+    }
+    let options = LocalOptions { format: args.format.map(LogFormat::from_arg), now: None };
+    let source = LocalSource::open(&args.files, options)?;
+    Ok(Arc::new(source))
+}
+
+/// Resolves `--since` / `--from` / `--to` at `now`. Without them a local source covers its
+/// whole span (unbounded range) and a server the last hour. Bad times are usage errors.
+pub fn resolve_range(time: &TimeArgs, is_remote: bool, now: Nanos) -> Result<TimeRange, CliError> {
+    let bad = |e: crate::time::TimeError| CliError::usage(e.to_string());
+    if let Some(since) = &time.since {
+        let d = crate::time::parse_duration(since).map_err(bad)?;
+        return Ok(TimeRange::between(now.saturating_sub(d), now));
+    }
+    let from = time.from.as_deref().map(|t| crate::time::parse_time(t, now, None, false)).transpose().map_err(bad)?;
+    let to = time
+        .to
+        .as_deref()
+        .map(|t| {
+            // A rounded end (`now/d`) means "through the end of the day": exclusive bound + 1ns.
+            let rounded = crate::time::is_date_math(t) && t.contains('/');
+            crate::time::parse_time(t, now, None, rounded).map(|ns| if rounded { ns.saturating_add(1) } else { ns })
+        })
+        .transpose()
+        .map_err(bad)?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(CliError::usage(format!(
+            "--from ({}) must be before --to ({})",
+            crate::time::format_rfc3339(f),
+            crate::time::format_rfc3339(t)
+        )));
+    }
+    if is_remote {
+        return Ok(TimeRange { from: from.or(Some(now.saturating_sub(3600 * crate::time::NS_PER_SEC))), to: to.or(Some(now)) });
+    }
+    Ok(TimeRange { from, to })
+}
+
+/// The query the filter flags give, checked against the source: `--logql` needs Loki and
+/// `--dsl` Elasticsearch (usage errors otherwise).
+pub fn filter_query(filter: &FilterArgs, info: &SourceInfo) -> Result<Query, CliError> {
+    if let Some(logql) = &filter.logql {
+        if info.kind != "loki" {
+            return Err(CliError::usage(format!(
+                "--logql needs a Loki source (--loki URL); this is a {} source: use --kql",
+                info.kind
+            )));
+        }
+        return Ok(Query::native(logql.clone()));
+    }
+    if let Some(dsl) = &filter.dsl {
+        if info.kind != "elasticsearch" {
+            return Err(CliError::usage(format!(
+                "--dsl needs an Elasticsearch source (--es URL); this is a {} source: use --kql",
+                info.kind
+            )));
+        }
+        return Ok(Query::native(dsl.clone()));
+    }
+    Ok(Query::kql(filter.kql.clone().unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_absolute;
+
+    fn at(s: &str) -> Nanos {
+        parse_absolute(s, None).unwrap()
+    }
+
+    #[test]
+    fn local_defaults_to_whole_span_and_servers_to_last_hour() {
+        let now = at("2024-05-15T10:00:00Z");
+        assert_eq!(resolve_range(&TimeArgs::default(), false, now).unwrap(), TimeRange::ALL);
+        assert_eq!(resolve_range(&TimeArgs::default(), true, now).unwrap(), TimeRange::between(at("2024-05-15T09:00:00Z"), now));
+    }
+
+    #[test]
+    fn since_from_to_and_errors() {
+        let now = at("2024-05-15T10:00:00Z");
+        let t = TimeArgs { since: Some("15m".into()), ..TimeArgs::default() };
+        assert_eq!(resolve_range(&t, false, now).unwrap(), TimeRange::between(at("2024-05-15T09:45:00Z"), now));
+        let t = TimeArgs { from: Some("2024-05-01T00:00:00Z".into()), to: Some("now/d".into()), ..TimeArgs::default() };
+        assert_eq!(resolve_range(&t, false, now).unwrap(), TimeRange::between(at("2024-05-01T00:00:00Z"), at("2024-05-16T00:00:00Z")));
+        let t = TimeArgs { from: Some("now-1h".into()), ..TimeArgs::default() };
+        assert_eq!(resolve_range(&t, false, now).unwrap(), TimeRange { from: Some(at("2024-05-15T09:00:00Z")), to: None });
+        for bad in [TimeArgs { since: Some("soon".into()), ..TimeArgs::default() }, TimeArgs { from: Some("now".into()), to: Some("now-1h".into()), ..TimeArgs::default() }] {
+            assert_eq!(resolve_range(&bad, false, now).unwrap_err().code, 2);
+        }
+    }
+
+    #[test]
+    fn native_flags_must_match_the_source() {
+        let info = SourceInfo {
+            kind: "local",
+            description: String::new(),
+            roles: Default::default(),
+            default_columns: vec![],
+            is_remote: false,
+            warning: None,
+        };
+        let f = FilterArgs { logql: Some("{job=\"x\"}".into()), ..FilterArgs::default() };
+        assert_eq!(filter_query(&f, &info).unwrap_err().code, 2);
+        let f = FilterArgs { dsl: Some("{}".into()), ..FilterArgs::default() };
+        assert_eq!(filter_query(&f, &info).unwrap_err().code, 2);
+        let f = FilterArgs { kql: Some("status:404".into()), ..FilterArgs::default() };
+        assert_eq!(filter_query(&f, &info).unwrap(), Query::kql("status:404"));
+    }
+}

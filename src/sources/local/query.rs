@@ -1,0 +1,393 @@
+//! Query evaluation over file snapshots: filters, newest-first paging across files, exact
+//! top-N and histograms. CPU-bound: run from `spawn_blocking`, parallel with rayon.
+
+use std::collections::{BinaryHeap, HashMap};
+
+use rayon::prelude::*;
+
+use super::store::{FileSnap, NO_TS};
+use crate::formats;
+use crate::kql;
+use crate::model::{HistogramBucket, Nanos, Record, TimeRange, TopBucket, TopResult, Value};
+use crate::sources::{Cursor, Query, QueryLanguage, SourceError, SourceResult, Split};
+
+/// Candidates evaluated per parallel batch while paging.
+const PAGE_BATCH: usize = 4096;
+
+/// Most buckets a histogram may have.
+pub(super) const MAX_BUCKETS: usize = 100_000;
+
+/// Split values kept by a field split; the rest are summed as `other`.
+const SPLIT_VALUES: usize = 10;
+
+/// A compiled filter.
+pub(super) enum Filter {
+    /// Matches everything (empty query).
+    All,
+    /// KQL, evaluated in memory.
+    Kql(kql::Matcher),
+    /// A regular expression on the raw line (the local source's native language).
+    Regex(regex::Regex),
+}
+
+impl Filter {
+    /// Compiles a query; syntax errors are [`SourceError::Query`].
+    pub fn compile(query: &Query) -> SourceResult<Filter> {
+        if query.is_empty() {
+            return Ok(Filter::All);
+        }
+        match query.language {
+            QueryLanguage::Kql => {
+                let ast = kql::parse(&query.text).map_err(|e| SourceError::Query(e.message))?;
+                let opts = kql::EvalOptions { now: crate::time::now_nanos(), ..kql::EvalOptions::default() };
+                Ok(Filter::Kql(kql::Matcher::new(&ast, &opts).map_err(|e| SourceError::Query(e.message))?))
+            }
+            QueryLanguage::Native => regex::Regex::new(&query.text)
+                .map(Filter::Regex)
+                .map_err(|e| SourceError::Query(format!("invalid regular expression: {e}"))),
+        }
+    }
+
+    /// Whether the filter matches everything.
+    pub fn is_all(&self) -> bool {
+        matches!(self, Filter::All)
+    }
+
+    /// Whether a record matches.
+    pub fn matches(&self, record: &Record) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Kql(m) => m.matches(record),
+            Filter::Regex(re) => re.is_match(&record.message),
+        }
+    }
+}
+
+/// Sort key of a line across files: time, then file, then line.
+type Key = (Nanos, u32, u64);
+
+/// Encodes a paging cursor.
+fn encode_cursor(key: Key) -> Cursor {
+    Cursor(format!("{}:{}:{}", key.0, key.1, key.2))
+}
+
+fn decode_cursor(c: &Cursor) -> SourceResult<Key> {
+    let mut parts = c.0.split(':');
+    let bad = || SourceError::Query(format!("invalid cursor '{}'", c.0));
+    let ts = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let file = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let line = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    Ok((ts, file, line))
+}
+
+/// Positions `[lo, hi)` of a file's time order inside `range` and before `cursor`.
+fn bounds(snap: &FileSnap, range: &TimeRange, cursor: Option<Key>) -> (usize, usize) {
+    let lo = match range.from {
+        Some(from) => snap.partition(|ts, _| ts < from),
+        None => 0,
+    };
+    let mut hi = match range.to {
+        Some(to) => snap.partition(|ts, _| ts < to),
+        None => snap.len,
+    };
+    if let Some(key) = cursor {
+        let file = snap.store.index;
+        hi = hi.min(snap.partition(|ts, line| (ts, file, line as u64) < key));
+    }
+    (lo, hi.max(lo))
+}
+
+/// Whether a line's index time lies in the range (lines with no time only in an open range).
+fn in_range(ts: Nanos, range: &TimeRange) -> bool {
+    if ts == NO_TS {
+        return range.from.is_none();
+    }
+    range.contains(ts)
+}
+
+/// One page, newest first, plus whether more may follow.
+pub(super) fn page(
+    snaps: &[FileSnap],
+    filter: &Filter,
+    range: &TimeRange,
+    cursor: Option<&Cursor>,
+    limit: usize,
+) -> SourceResult<(Vec<Record>, Option<Cursor>)> {
+    let cursor = cursor.map(decode_cursor).transpose()?;
+    let mut heap: BinaryHeap<(Key, usize, usize)> = BinaryHeap::new();
+    let mut lows = Vec::with_capacity(snaps.len());
+    for (i, snap) in snaps.iter().enumerate() {
+        let (lo, hi) = bounds(snap, range, cursor);
+        lows.push(lo);
+        if hi > lo {
+            let line = snap.at(hi - 1);
+            heap.push(((snap.ts(line), snap.store.index, line as u64), i, hi - 1));
+        }
+    }
+    let mut out: Vec<Record> = Vec::new();
+    let mut candidates: Vec<(usize, usize)> = Vec::with_capacity(PAGE_BATCH);
+    while out.len() < limit && !heap.is_empty() {
+        candidates.clear();
+        // Small first batches make the first screen quick; then larger ones for throughput.
+        let batch = if filter.is_all() { limit - out.len() } else { PAGE_BATCH.min(64 << out.len().min(6)) };
+        while candidates.len() < batch {
+            let Some((_, i, k)) = heap.pop() else { break };
+            let snap = &snaps[i];
+            candidates.push((i, snap.at(k)));
+            if k > lows[i] {
+                let line = snap.at(k - 1);
+                heap.push(((snap.ts(line), snap.store.index, line as u64), i, k - 1));
+            }
+        }
+        let matched: Vec<Option<Record>> = candidates
+            .par_iter()
+            .map(|&(i, line)| {
+                let r = snaps[i].record(line);
+                filter.matches(&r).then_some(r)
+            })
+            .collect();
+        for (pos, r) in matched.into_iter().enumerate() {
+            if let Some(r) = r {
+                out.push(r);
+                if out.len() == limit {
+                    // Continue after this record: put the unused candidates back by cursor.
+                    let (i, line) = candidates[pos];
+                    let snap = &snaps[i];
+                    let key = (snap.ts(line), snap.store.index, line as u64);
+                    return Ok((out, Some(encode_cursor(key))));
+                }
+            }
+        }
+    }
+    Ok((out, None))
+}
+
+/// Exact number of matching lines in the range.
+pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange) -> u64 {
+    snaps
+        .iter()
+        .map(|snap| {
+            if filter.is_all() {
+                return (0..snap.len).into_par_iter().filter(|&l| in_range(snap.ts(l), range)).count() as u64;
+            }
+            (0..snap.len)
+                .into_par_iter()
+                .filter(|&l| in_range(snap.ts(l), range) && filter.matches(&snap.record(l)))
+                .count() as u64
+        })
+        .sum()
+}
+
+/// Calls `f` on every matching record in the range, in parallel, folding per-thread states.
+fn fold_matching<T, F, M>(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, init: impl Fn() -> T + Sync + Send, f: F, merge: M) -> T
+where
+    T: Send,
+    F: Fn(&mut T, &FileSnap, Record) + Sync + Send,
+    M: Fn(T, T) -> T + Sync + Send,
+{
+    let mut acc = init();
+    for snap in snaps {
+        let part = (0..snap.len)
+            .into_par_iter()
+            .fold(&init, |mut state, line| {
+                if in_range(snap.ts(line), range) {
+                    let r = snap.record(line);
+                    if filter.matches(&r) {
+                        f(&mut state, snap, r);
+                    }
+                }
+                state
+            })
+            .reduce(&init, &merge);
+        acc = merge(acc, part);
+    }
+    acc
+}
+
+fn value_texts(v: Value, out: &mut Vec<String>) {
+    match v {
+        Value::Null => {}
+        Value::Array(items) => items.into_iter().for_each(|i| value_texts(i, out)),
+        other => out.push(other.as_text()),
+    }
+}
+
+fn merge_counts(mut a: HashMap<String, u64>, b: HashMap<String, u64>) -> HashMap<String, u64> {
+    if a.len() < b.len() {
+        return merge_counts(b, a);
+    }
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+    a
+}
+
+/// Sorts counts largest first, ties by value.
+fn ranked(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+/// Exact top values of a field.
+pub(super) fn top(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &str, size: usize) -> TopResult {
+    let (total, counts) = fold_matching(
+        snaps,
+        filter,
+        range,
+        || (0u64, HashMap::<String, u64>::new()),
+        |(total, counts), _, r| {
+            *total += 1;
+            if let Some(v) = r.get(field) {
+                let mut texts = Vec::new();
+                value_texts(v, &mut texts);
+                for t in texts {
+                    *counts.entry(t).or_default() += 1;
+                }
+            }
+        },
+        |(t1, c1), (t2, c2)| (t1 + t2, merge_counts(c1, c2)),
+    );
+    let all = ranked(counts);
+    let other = all.iter().skip(size).map(|(_, c)| c).sum();
+    let buckets = all.into_iter().take(size).map(|(value, count)| TopBucket { value, count }).collect();
+    TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None }
+}
+
+/// The split key of a record.
+fn split_key(split: &Split, r: &Record, snap: &FileSnap) -> Option<String> {
+    match split {
+        Split::None => None,
+        Split::StatusClass => {
+            let field = snap.store.roles().status?;
+            let code = r.get(&field)?.as_f64()?;
+            (100.0..600.0).contains(&code).then(|| format!("{}xx", (code / 100.0) as u32))
+        }
+        Split::Level => {
+            let field = snap.store.roles().level?;
+            formats::level_name(&r.get(&field)?)
+        }
+        Split::Field(name) => {
+            let mut texts = Vec::new();
+            value_texts(r.get(name)?, &mut texts);
+            texts.into_iter().next()
+        }
+    }
+}
+
+/// Histogram buckets of `interval` from `start` (aligned) over `[start, end)`.
+pub(super) fn histogram(
+    snaps: &[FileSnap],
+    filter: &Filter,
+    range: &TimeRange,
+    start: Nanos,
+    end: Nanos,
+    interval: Nanos,
+    split: &Split,
+) -> SourceResult<Vec<HistogramBucket>> {
+    let n = usize::try_from((end - start + interval - 1) / interval).unwrap_or(usize::MAX).max(1);
+    if n > MAX_BUCKETS {
+        return Err(SourceError::Query(format!(
+            "the interval {} gives {n} buckets over this range; the most is {MAX_BUCKETS}",
+            crate::time::format_duration(interval)
+        )));
+    }
+    type Acc = (Vec<u64>, HashMap<(usize, String), u64>);
+    let (counts, splits): Acc = fold_matching(
+        snaps,
+        filter,
+        range,
+        || (vec![0u64; n], HashMap::new()),
+        |(counts, splits), snap, r| {
+            let Some(ts) = r.timestamp else { return };
+            if ts < start || ts >= end {
+                return;
+            }
+            let b = ((ts - start) / interval) as usize;
+            if b >= n {
+                return;
+            }
+            counts[b] += 1;
+            if let Some(key) = split_key(split, &r, snap) {
+                *splits.entry((b, key)).or_default() += 1;
+            }
+        },
+        |(mut c1, s1), (c2, s2)| {
+            c1.iter_mut().zip(c2).for_each(|(a, b)| *a += b);
+            let mut s1 = s1;
+            for (k, v) in s2 {
+                *s1.entry(k).or_default() += v;
+            }
+            (c1, s1)
+        },
+    );
+    // A field split keeps its most frequent values; the rest become `other`.
+    let keep: Option<Vec<String>> = matches!(split, Split::Field(_)).then(|| {
+        let mut totals: HashMap<String, u64> = HashMap::new();
+        for ((_, k), v) in &splits {
+            *totals.entry(k.clone()).or_default() += v;
+        }
+        ranked(totals).into_iter().take(SPLIT_VALUES).map(|(k, _)| k).collect()
+    });
+    let mut buckets: Vec<HistogramBucket> = counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| HistogramBucket { start: start + i as Nanos * interval, count, split: Default::default() })
+        .collect();
+    for ((b, key), v) in splits {
+        let key = match &keep {
+            Some(keep) if !keep.contains(&key) => "other".to_string(),
+            _ => key,
+        };
+        *buckets[b].split.entry(key).or_default() += v;
+    }
+    Ok(buckets)
+}
+
+/// Lines spread evenly over the range of each file (for field lists and value suggestions),
+/// newest files' lines first, at most `per_file` a file.
+pub(super) fn sample(snaps: &[FileSnap], range: &TimeRange, per_file: usize) -> Vec<Record> {
+    let mut out = Vec::new();
+    for snap in snaps {
+        let (lo, hi) = bounds(snap, range, None);
+        let n = hi - lo;
+        if n == 0 {
+            continue;
+        }
+        let step = n.div_ceil(per_file.max(1)).max(1);
+        let picks: Vec<usize> = (lo..hi).rev().step_by(step).map(|k| snap.at(k)).collect();
+        out.extend(picks.into_par_iter().map(|line| snap.record(line)).collect::<Vec<_>>());
+    }
+    out
+}
+
+/// Ranks the texts of `field` among records.
+pub(super) fn value_counts(records: &[Record], field: &str) -> Vec<(String, u64)> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for r in records {
+        if let Some(v) = r.get(field) {
+            let mut texts = Vec::new();
+            value_texts(v, &mut texts);
+            for t in texts {
+                *counts.entry(t).or_default() += 1;
+            }
+        }
+    }
+    ranked(counts)
+}
+
+/// For tails: lines at or after `since`, oldest first, the most recent `max`.
+pub(super) fn since(snaps: &[FileSnap], since: Nanos, max: usize) -> Vec<(usize, usize)> {
+    let mut keys: Vec<(Key, usize, usize)> = Vec::new();
+    for (i, snap) in snaps.iter().enumerate() {
+        let lo = snap.partition(|ts, _| ts < since);
+        let lo = lo.max(snap.len.saturating_sub(max));
+        for k in lo..snap.len {
+            let line = snap.at(k);
+            keys.push(((snap.ts(line), snap.store.index, line as u64), i, line));
+        }
+    }
+    keys.sort_unstable();
+    let skip = keys.len().saturating_sub(max);
+    keys.into_iter().skip(skip).map(|(_, i, line)| (i, line)).collect()
+}
