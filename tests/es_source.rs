@@ -739,3 +739,32 @@ async fn field_values_for_autocomplete() {
                "aggs": {"top": {"terms": {"field": "status", "size": 5}}}})
     );
 }
+
+#[tokio::test]
+async fn tail_from_now_starts_at_the_newest_document_without_repeating_it() {
+    // The server's newest documents are a little behind this machine's clock (ingestion lag).
+    let base = logsleuth::time::now_nanos() / 1_000_000 - 3_000;
+    let data = Arc::new(Mutex::new(Dataset { docs: vec![(base - 5, 0), (base, 1), (base, 2)], with_ids: true }));
+    let d = data.clone();
+    let server = EsServer::start(quickwit(move |r| Reply::json(d.lock().unwrap().search(r.body.as_ref().unwrap())))).await;
+    let es = source(&server.url);
+    let mut rx = es.tail(TailRequest { query: Query::kql(""), since: None }).unwrap();
+    let mut got: Vec<String> = Vec::new();
+    let mut polls = 0;
+    while got.len() < 2 && polls < 200 {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(TailEvent::Records(rs))) => got.extend(rs.iter().map(|r| r.message.clone())),
+            Ok(Some(TailEvent::Status(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        polls += 1;
+        if polls == 2 {
+            // written late, on the newest millisecond already there, and after it
+            data.lock().unwrap().docs.extend([(base, 3), (base + 1, 4)]);
+        }
+    }
+    assert_eq!(got, ["line 3", "line 4"]);
+    let first = &server.bodies(SEARCH)[0];
+    assert_eq!(first["sort"], json!([{"@timestamp": {"order": "desc"}}]));
+    assert_eq!(first["size"], json!(100));
+}

@@ -62,6 +62,37 @@ fn is_fatal(e: &SourceError) -> bool {
     }
 }
 
+/// How far back "from now" looks for the newest document, and how far ahead of this machine's
+/// clock a server's timestamps may be.
+const START_LOOKBACK: Nanos = 3600 * crate::time::NS_PER_SEC;
+const CLOCK_SKEW: Nanos = 300 * crate::time::NS_PER_SEC;
+
+/// Where a tail "from now" starts: at the newest matching document (so a server whose clock or
+/// ingestion lags this machine loses nothing), those already there counted as sent.
+async fn latest(inner: &Inner, schema: &super::fields::Schema, q: Option<&serde_json::Value>) -> Result<TailState, SourceError> {
+    let now = crate::time::now_nanos();
+    let range = TimeRange { from: Some(now - START_LOOKBACK), to: Some(now + CLOCK_SKEW) };
+    let search = body::SearchBody {
+        query: body::filtered_query(q, &schema.time_field, range),
+        time_field: schema.time_field.clone(),
+        size: 100,
+        order: body::Order::Desc,
+        shard_doc_tiebreaker: false,
+        search_after: None,
+        pit: None,
+        track_total_hits: false,
+    };
+    let reply = inner.search_json(&search.to_json()).await?;
+    let mut records: Vec<Record> =
+        super::response::hits(&reply.json).iter().map(|h| record_from_hit(h, &schema.time_field)).collect();
+    let mut state = TailState { boundary: now.div_euclid(1_000_000) * 1_000_000, seen: Vec::new() };
+    let Some(newest) = records.iter().filter_map(|r| r.timestamp).max() else { return Ok(state) };
+    state.boundary = newest.div_euclid(1_000_000) * 1_000_000;
+    records.reverse();
+    state.accept(records);
+    Ok(state)
+}
+
 pub(super) async fn run(inner: Arc<Inner>, request: TailRequest, tx: mpsc::Sender<TailEvent>) {
     let fail = |e: SourceError| {
         let tx = tx.clone();
@@ -79,8 +110,14 @@ pub(super) async fn run(inner: Arc<Inner>, request: TailRequest, tx: mpsc::Sende
     };
     let interval = inner.config.tail_interval;
     let batch = inner.config.tail_batch.max(1);
-    let start = request.since.unwrap_or_else(crate::time::now_nanos);
-    let mut state = TailState { boundary: start.div_euclid(1_000_000) * 1_000_000, seen: Vec::new() };
+    let mut state = match request.since {
+        Some(since) => TailState { boundary: since.div_euclid(1_000_000) * 1_000_000, seen: Vec::new() },
+        None => match latest(&inner, &schema, q.as_ref()).await {
+            Ok(state) => state,
+            Err(e) if is_fatal(&e) => return fail(e).await,
+            Err(_) => TailState { boundary: crate::time::now_nanos().div_euclid(1_000_000) * 1_000_000, seen: Vec::new() },
+        },
+    };
     let mut window: VecDeque<(Instant, usize)> = VecDeque::new();
     let mut last_status = String::new();
     let status = format!("polling {} every {}", inner.config.index, crate::time::format_duration(interval.as_nanos() as Nanos));
