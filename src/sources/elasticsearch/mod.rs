@@ -402,6 +402,12 @@ impl Inner {
         let interval = request.interval.filter(|i| *i > 0).unwrap_or_else(|| choose_interval(to - from, request.target_buckets));
         // fixed_interval has millisecond resolution.
         let interval = interval.max(1_000_000) / 1_000_000 * 1_000_000;
+        if (to - from) / interval > MAX_BUCKETS {
+            return Err(SourceError::Unsupported(format!(
+                "an interval of {} gives more than {MAX_BUCKETS} buckets over this range; choose a longer one",
+                crate::time::format_duration(interval)
+            )));
+        }
         let body = body::histogram(query, &schema.time_field, interval, self.time_zone(), split_agg.as_ref());
         let (answer, notes, partial) = self.aggregate(&body).await?;
         let parsed = answer
