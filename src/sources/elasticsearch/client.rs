@@ -90,7 +90,7 @@ impl EsClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let text = response.text().await.map_err(|e| RequestError { error: self.http.transport_error(&e), server: None })?;
+            let text = self.read_body(response).await?;
             if (200..300).contains(&status) {
                 let json = serde_json::from_str(&text).map_err(|e| RequestError {
                     error: SourceError::Decode(format!("{api_path}: {e}")),
@@ -121,6 +121,31 @@ impl EsClient {
         }
     }
 }
+
+impl EsClient {
+    /// Reads an answer, refusing one larger than [`MAX_BODY_BYTES`] (a misbehaving server or
+    /// proxy must not exhaust memory).
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<String, RequestError> {
+        let too_large = || RequestError {
+            error: SourceError::Decode(format!("the answer is larger than {} MiB", MAX_BODY_BYTES >> 20)),
+            server: None,
+        };
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| RequestError { error: self.http.transport_error(&e), server: None })? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// Largest answer read (pages and aggregations are far smaller).
+pub const MAX_BODY_BYTES: usize = 256 << 20;
 
 fn plural(n: u32, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
