@@ -768,3 +768,24 @@ async fn tail_from_now_starts_at_the_newest_document_without_repeating_it() {
     assert_eq!(first["sort"], json!([{"@timestamp": {"order": "desc"}}]));
     assert_eq!(first["size"], json!(100));
 }
+
+#[tokio::test]
+async fn a_failed_first_page_closes_its_point_in_time() {
+    let server = EsServer::start(|r: &Recorded| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => cluster_info(None, "8.13.4"),
+        ("GET", "/logs/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
+        ("POST", "/logs/_pit?keep_alive=5m") => Reply::fixture(200, "reference/open_pit.json"),
+        ("POST", "/_search") => Reply::fixture(400, "reference/error_parsing_exception_400.json"),
+        ("DELETE", "/_pit") => Reply::fixture(200, "reference/close_pit.json"),
+        _ => Reply::status(400, json!({"error": "unexpected request"})),
+    })
+    .await;
+    let es = EsSource::new(config(&server.url, "logs")).unwrap();
+    let err = es
+        .search(SearchRequest { query: Query::native(r#"{"terms": {"ohno": 1}}"#), range: hour_range(), limit: 5, cursor: None })
+        .await
+        .unwrap_err();
+    assert_eq!(err, SourceError::Query("parsing_exception: [terms] query does not support [ohno]".into()));
+    let methods: Vec<(String, String)> = server.requests().into_iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(methods.last(), Some(&("DELETE".to_string(), "/_pit".to_string())));
+}

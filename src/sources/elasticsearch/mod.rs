@@ -317,7 +317,13 @@ impl Inner {
                     cursor.search_after.clear();
                     continue;
                 }
-                Err(e) => return Err(e.error),
+                Err(e) => {
+                    // A point in time opened for this search is of no further use.
+                    if let (true, Some(p)) = (first_page, &cursor.pit) {
+                        self.close_pit(p).await;
+                    }
+                    return Err(e.error);
+                }
             };
             warnings.extend(reply.notes);
             if let Some(w) = reply.json.get("_shards").and_then(error::shard_failure_warning) {
