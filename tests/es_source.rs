@@ -789,3 +789,28 @@ async fn a_failed_first_page_closes_its_point_in_time() {
     let methods: Vec<(String, String)> = server.requests().into_iter().map(|r| (r.method, r.path)).collect();
     assert_eq!(methods.last(), Some(&("DELETE".to_string(), "/_pit".to_string())));
 }
+
+#[tokio::test]
+async fn a_role_without_point_in_time_permission_pages_without_one() {
+    let data = tied_dataset(true);
+    let d = data.clone();
+    let server = EsServer::start(move |r: &Recorded| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => cluster_info(Some("opensearch"), "2.11.1"),
+        ("GET", "/logs/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
+        ("POST", "/logs/_search/point_in_time?keep_alive=5m") => Reply::status(403, json!({"error": {"root_cause": [{"type": "security_exception",
+            "reason": "no permissions for [indices:data/read/point_in_time/create] and User [name=reader, backend_roles=[], requestedTenant=null]"}],
+            "type": "security_exception", "reason": "no permissions for [indices:data/read/point_in_time/create] and User [name=reader, backend_roles=[], requestedTenant=null]"}, "status": 403})),
+        ("POST", "/logs/_search") => Reply::json(d.search(r.body.as_ref().unwrap())),
+        _ => Reply::status(400, json!({"error": "unexpected request"})),
+    })
+    .await;
+    let es = EsSource::new(config(&server.url, "logs")).unwrap();
+    let first = es
+        .search(SearchRequest { query: Query::kql(""), range: TimeRange::between(0, i64::MAX / 2), limit: 4, cursor: None })
+        .await
+        .unwrap();
+    assert_eq!(first.warnings.len(), 1);
+    assert!(first.warnings[0].contains("indices:data/read/point_in_time/create"), "{:?}", first.warnings);
+    assert_eq!(page_all(&es, 4).await, expected_order(&data));
+    assert_eq!(server.requests().iter().filter(|r| r.path.contains("point_in_time")).count(), 1);
+}

@@ -245,6 +245,12 @@ impl Inner {
                 self.pit_unsupported.store(true, Ordering::Relaxed);
                 Ok(None)
             }
+            // A role may search without being allowed to open a point in time (OpenSearch
+            // security has a separate permission for it): page without one, and say so.
+            Err(RequestError { server: Some(s), .. }) if s.status == 403 => {
+                self.pit_unsupported.store(true, Ordering::Relaxed);
+                Err(SourceError::Auth { status: 403, message: s.message })
+            }
             Err(e) => Err(e.error),
         }
     }
@@ -268,7 +274,17 @@ impl Inner {
         let limit = request.limit.max(1);
         let mut warnings = Vec::new();
         let (mut cursor, first_page) = match &request.cursor {
-            None => (PageCursor { pit: self.open_pit().await?, ..PageCursor::default() }, true),
+            None => {
+                let pit = match self.open_pit().await {
+                    Ok(pit) => pit,
+                    Err(SourceError::Auth { status: 403, message }) => {
+                        warnings.push(format!("no point in time (403 {message}); paging without one"));
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
+                (PageCursor { pit, ..PageCursor::default() }, true)
+            }
             Some(c) => (
                 PageCursor::decode(c).ok_or_else(|| SourceError::Query("invalid paging cursor for this source".into()))?,
                 false,
