@@ -42,11 +42,33 @@ fn not_implemented(what: &str) -> CliError {
     CliError::usage(format!("{what} is not implemented yet"))
 }
 
+/// `logsleuth FILE...` / server flags: the TUI on that source.
+fn tui(source: &args::SourceArgs, time: &args::TimeArgs, kql: Option<String>, ui: &args::UiArgs) -> Result<(), CliError> {
+    let src = source::open_source(source)?;
+    let given = time.since.is_some() || time.from.is_some() || time.to.is_some();
+    let range =
+        if given { Some(source::resolve_range(time, src.info().is_remote, crate::time::now_nanos())?) } else { None };
+    run_ui(src, crate::ui::UiOptions { theme: ui.theme.clone(), query: kql, range, history_path: None })
+}
+
+/// `logsleuth demo`: the TUI on the bundled sample data.
+fn demo(args: &args::DemoArgs) -> Result<(), CliError> {
+    let src = std::sync::Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
+    run_ui(src, crate::ui::UiOptions { theme: args.ui.theme.clone(), ..Default::default() })
+}
+
+fn run_ui(src: std::sync::Arc<dyn crate::sources::Source>, options: crate::ui::UiOptions) -> Result<(), CliError> {
+    // An unknown theme is a usage error, reported before the terminal is taken over.
+    crate::ui::Theme::load(options.theme.as_deref(), crate::ui::theme::default_config_dir().as_deref(), false)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    crate::ui::run(src, options).map_err(|e| CliError::source(e.to_string()))
+}
+
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        None => Err(not_implemented("the TUI")),
-        Some(Command::Demo(_)) => Err(not_implemented("demo")),
+        None => tui(&cli.source, &cli.time, cli.kql.clone(), &cli.ui),
+        Some(Command::Demo(args)) => demo(&args),
         Some(Command::Kql(args)) => kql_cmd::run(&args),
         Some(Command::Query(args)) => commands::query(args),
         Some(Command::Top(args)) => commands::top(args),

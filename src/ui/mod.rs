@@ -1,3 +1,173 @@
 //! The terminal UI: a state machine (input → action → state update → render).
 //!
-//! SKELETON: implemented with the explorer issue.
+//! - [`keys`] maps terminal events to [`Action`]s by mode;
+//! - [`update()`] is the reducer: `update(&mut App, Action) -> Vec<Effect>`, pure and testable;
+//! - [`runtime`] runs effects (source calls) in tokio tasks that answer over a channel, tagged
+//!   with a generation so stale answers are dropped;
+//! - [`view`] draws the [`App`] into a ratatui frame; the loop redraws only when the state
+//!   changed.
+//!
+//! The entry point is [`run`].
+
+pub mod action;
+pub mod app;
+pub mod complete;
+pub mod editor;
+pub mod history;
+pub mod keys;
+pub mod runtime;
+pub mod svg;
+pub mod testing;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, EventStream,
+};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
+
+pub use action::{Action, Effect};
+pub use app::App;
+pub use theme::Theme;
+pub use update::update;
+
+use crate::model::TimeRange;
+use crate::sources::Source;
+
+/// Options for [`run`].
+#[derive(Debug, Clone, Default)]
+pub struct UiOptions {
+    /// Theme name (`dark`, `light`, `high-contrast`, or a user theme); `None` for the default.
+    pub theme: Option<String>,
+    /// Initial KQL query.
+    pub query: Option<String>,
+    /// Initial time range; `None` for the source's default (last hour for servers, the whole
+    /// span for local files).
+    pub range: Option<TimeRange>,
+    /// History file; `None` for the default under the XDG state dir.
+    pub history_path: Option<PathBuf>,
+}
+
+/// How often the loop wakes without input (spinner, tail rate, relative time).
+const TICK: Duration = Duration::from_millis(200);
+
+/// Runs the TUI on a source until the user quits. Sets up the terminal (raw mode, alternate
+/// screen, mouse capture) and restores it on quit, on error and on panic.
+pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let config_dir = theme::default_config_dir();
+    let theme = Theme::load(options.theme.as_deref(), config_dir.as_deref(), no_color)?;
+    let history_path = options.history_path.clone().or_else(history::History::default_path);
+    let history = history::History::load(history_path.clone());
+    let app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    install_panic_hook();
+    let mut terminal = setup_terminal()?;
+    let result = rt.block_on(async {
+        let events = EventStream::new();
+        event_loop(&mut terminal, app, vec![source], history_path, events).await
+    });
+    restore_terminal();
+    let _ = terminal.show_cursor();
+    rt.shutdown_timeout(Duration::from_millis(200));
+    result.map(|_| ())
+}
+
+fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
+    enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    if let Err(e) = crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste) {
+        restore_terminal();
+        return Err(e.into());
+    }
+    Ok(Terminal::new(CrosstermBackend::new(out))?)
+}
+
+/// Puts the terminal back as it was. Safe to call more than once.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(out, DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = out.flush();
+}
+
+/// On panic, restore the terminal first so the message is readable, then report.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+/// The UI loop: waits for a terminal event, a source answer or a tick; updates the state;
+/// hands effects to the runtime; redraws when the state changed. Returns the final state.
+/// `events` is crossterm's `EventStream` in the program and a scripted stream in tests.
+pub async fn event_loop<B, E>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    sources: Vec<Arc<dyn Source>>,
+    history_path: Option<PathBuf>,
+    mut events: E,
+) -> anyhow::Result<App>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runtime = runtime::Runtime::new(sources, tx, history_path);
+    let size = terminal.size()?;
+    app.viewport = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    // A source still indexing at start is queried again when it finishes (see Action::Progress).
+    app.progress = runtime.source(app.focus).and_then(|s| s.progress());
+    for effect in update::start(&mut app) {
+        runtime.run(effect);
+    }
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if app.dirty {
+            terminal.draw(|f| view::render(f, &app))?;
+            app.dirty = false;
+        }
+        let action = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => keys::map_event(&app, &ev),
+                Some(Err(e)) => return Err(e.into()),
+                None => Some(Action::Quit),
+            },
+            msg = rx.recv() => msg,
+            _ = tick.tick() => {
+                let progress = runtime.source(app.focus).and_then(|s| s.progress());
+                if progress != app.progress {
+                    for e in update(&mut app, Action::Progress(progress)) {
+                        runtime.run(e);
+                    }
+                }
+                Some(Action::Tick(crate::time::now_nanos()))
+            }
+        };
+        if let Some(action) = action {
+            for effect in update(&mut app, action) {
+                runtime.run(effect);
+            }
+        }
+        if app.quit {
+            runtime.shutdown();
+            // Draw the last state so callers (tests) see what the user saw.
+            terminal.draw(|f| view::render(f, &app))?;
+            return Ok(app);
+        }
+    }
+}

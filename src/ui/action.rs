@@ -1,0 +1,250 @@
+//! What can happen to the app (`Action`: keys and mouse mapped to intents, plus answers from
+//! sources) and what the app asks the outside world to do (`Effect`: source calls, saving
+//! history). The reducer turns one into the other; the runtime executes effects in tokio tasks.
+
+use crate::model::{HistogramResult, Nanos, TopResult};
+use crate::sources::{
+    FieldInfo, HistogramRequest, Progress, SearchPage, SearchRequest, SourceResult, TailEvent, TailRequest, TopRequest,
+};
+
+/// Index of a pane in [`crate::ui::App::panes`].
+pub type PaneId = usize;
+
+/// Which end to jump to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// First item.
+    Start,
+    /// Last item.
+    End,
+}
+
+/// A mouse event in terminal cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseAction {
+    /// Wheel up at (x, y).
+    ScrollUp(u16, u16),
+    /// Wheel down at (x, y).
+    ScrollDown(u16, u16),
+    /// Left button pressed at (x, y).
+    Down(u16, u16),
+    /// Dragged with the left button to (x, y).
+    Drag(u16, u16),
+    /// Left button released at (x, y).
+    Up(u16, u16),
+}
+
+/// Everything the reducer reacts to.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Leave the program.
+    Quit,
+    /// Periodic tick with the current time (spinner, tail rate, relative ranges).
+    Tick(Nanos),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// `Esc`: cancel a running query, else close the current popup / leave the mode.
+    Escape,
+    /// Show / hide the key help.
+    ToggleHelp,
+    /// Start editing the query (`/`).
+    EditQuery,
+    /// Type a character into the focused text field.
+    Input(char),
+    /// Pasted text for the focused text field (control characters are dropped).
+    Paste(String),
+    /// Delete before the cursor.
+    Backspace,
+    /// Delete under the cursor.
+    Delete,
+    /// Delete the word before the cursor.
+    DeleteWord,
+    /// Clear the text field.
+    ClearInput,
+    /// Cursor left in a text field.
+    CursorLeft,
+    /// Cursor right in a text field.
+    CursorRight,
+    /// Cursor to the start of a text field.
+    CursorHome,
+    /// Cursor to the end of a text field.
+    CursorEnd,
+    /// Accept the highlighted completion.
+    AcceptCompletion,
+    /// `Enter`: run the query, open the row, zoom, apply the range — by context.
+    Submit,
+    /// Move the cursor / selection by rows (negative is up).
+    Move(i32),
+    /// Move by pages (negative is up).
+    Page(i32),
+    /// Jump to an end.
+    Jump(Edge),
+    /// Move left / right in horizontal elements (histogram) by this many buckets.
+    MoveHorizontal(i32),
+    /// Next pane element (`Tab`).
+    FocusNext,
+    /// Previous pane element (`Shift-Tab`).
+    FocusPrev,
+    /// Focus the field sidebar (`f`).
+    FocusFields,
+    /// Open the top-N charts (`c`).
+    OpenCharts,
+    /// Open the time picker (`r`).
+    OpenTimePicker,
+    /// Toggle live tail (`t`).
+    ToggleTail,
+    /// Pause / resume the tail (`space`).
+    TogglePause,
+    /// Cycle the histogram split: status class → level → none.
+    CycleSplit,
+    /// Start / clear a histogram span selection (`v`).
+    MarkSpan,
+    /// Zoom into the selected histogram span (or bucket).
+    ZoomIn,
+    /// Step back out of the last zoom.
+    ZoomOut,
+    /// Add `field:value` for the current field / value to the query and run it.
+    FilterFor,
+    /// Add `not field:value` to the query and run it.
+    FilterOut,
+    /// Add `field:*` to the query and run it.
+    FilterExists,
+    /// Show / hide the current field as a table column.
+    ToggleColumn,
+    /// Switch the detail view between fields and JSON.
+    ToggleDetailView,
+    /// A mouse event.
+    Mouse(MouseAction),
+    /// Answer to a search.
+    SearchDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// Request generation (stale answers are dropped).
+        generation: u64,
+        /// Whether this was a next page.
+        append: bool,
+        /// The answer.
+        result: SourceResult<SearchPage>,
+    },
+    /// Answer to a histogram request.
+    HistogramDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// Request generation.
+        generation: u64,
+        /// The answer.
+        result: SourceResult<HistogramResult>,
+    },
+    /// Answer to a top-N request.
+    TopDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// Request generation.
+        generation: u64,
+        /// The field aggregated.
+        field: String,
+        /// The answer.
+        result: SourceResult<TopResult>,
+    },
+    /// Answer to a field list request.
+    FieldsDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// The answer.
+        result: SourceResult<Vec<FieldInfo>>,
+    },
+    /// Known values of a field, for autocomplete.
+    ValuesDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// The field.
+        field: String,
+        /// The answer.
+        result: SourceResult<Vec<String>>,
+    },
+    /// Something from a live tail.
+    Tail {
+        /// Pane that tails.
+        pane: PaneId,
+        /// Tail generation.
+        generation: u64,
+        /// The event.
+        event: TailEvent,
+    },
+    /// Background progress of the focused pane's source.
+    Progress(Option<Progress>),
+    /// The history file could not be written.
+    HistorySaveFailed(String),
+}
+
+/// Work for the runtime. Every source call carries the pane and a generation so late answers
+/// to superseded requests are recognised and dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Fetch a page of records.
+    Search {
+        /// Pane.
+        pane: PaneId,
+        /// Generation.
+        generation: u64,
+        /// Next page (append) or first page (replace).
+        append: bool,
+        /// The request.
+        request: SearchRequest,
+    },
+    /// Compute events over time.
+    Histogram {
+        /// Pane.
+        pane: PaneId,
+        /// Generation.
+        generation: u64,
+        /// The request.
+        request: HistogramRequest,
+    },
+    /// Compute a top-N chart.
+    Top {
+        /// Pane.
+        pane: PaneId,
+        /// Generation.
+        generation: u64,
+        /// The request.
+        request: TopRequest,
+    },
+    /// List the fields.
+    Fields {
+        /// Pane.
+        pane: PaneId,
+        /// The range.
+        range: crate::model::TimeRange,
+    },
+    /// Known values of a field.
+    FieldValues {
+        /// Pane.
+        pane: PaneId,
+        /// The field.
+        field: String,
+        /// The range.
+        range: crate::model::TimeRange,
+    },
+    /// Start a live tail (replacing any running one for the pane).
+    StartTail {
+        /// Pane.
+        pane: PaneId,
+        /// Tail generation.
+        generation: u64,
+        /// The request.
+        request: TailRequest,
+    },
+    /// Stop the pane's live tail.
+    StopTail {
+        /// Pane.
+        pane: PaneId,
+    },
+    /// Abort the pane's running searches and aggregations.
+    Cancel {
+        /// Pane.
+        pane: PaneId,
+    },
+    /// Write the query history.
+    SaveHistory(Vec<String>),
+}

@@ -1,0 +1,505 @@
+//! The UI state. Everything on screen is a function of an [`App`]; only the reducer
+//! ([`crate::ui::update`]) changes it.
+
+use std::collections::{HashMap, VecDeque};
+
+use ratatui::layout::Rect;
+
+use super::editor::LineEditor;
+use super::history::History;
+use super::theme::Theme;
+use crate::kql::KqlError;
+use crate::model::{HistogramResult, Nanos, Record, TimeRange, TopResult, Value};
+use crate::sources::{Cursor, FieldInfo, FieldOrigin, HitCount, Progress, Query, SourceInfo, Split};
+use crate::time::NS_PER_SEC;
+
+/// Records fetched per page.
+pub const PAGE_SIZE: usize = 200;
+/// Most records a pane keeps in memory (search pages plus tailed lines). Beyond it paging stops
+/// and the tail drops the oldest lines.
+pub const MAX_RECORDS: usize = 100_000;
+/// Most tailed lines held while paused; more are counted as dropped.
+pub const MAX_PENDING: usize = 50_000;
+/// Records sampled for the field sidebar's top values (as Kibana samples its 500 rows).
+pub const FIELD_SAMPLE: usize = 500;
+/// Values shown per field in the sidebar.
+pub const FIELD_TOP: usize = 5;
+/// Values per top-N chart.
+pub const TOP_SIZE: usize = 10;
+/// Window over which the tail rate is averaged.
+pub const RATE_WINDOW: Nanos = 5 * NS_PER_SEC;
+
+/// The interaction mode, which decides how keys are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Browsing the pane (histogram or table focused).
+    Normal,
+    /// Editing the query.
+    Query,
+    /// The field sidebar is focused.
+    Fields,
+    /// A record's detail view.
+    Detail,
+    /// The key help.
+    Help,
+    /// The time picker.
+    TimePicker,
+    /// Top-N charts.
+    Charts,
+}
+
+/// The focused element of a pane in normal mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// The events-over-time chart.
+    Histogram,
+    /// The log table.
+    Table,
+}
+
+/// A time range as the user chose it; relative ranges are resolved against "now" each run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    /// Everything (a local source's whole span).
+    All,
+    /// The last N ns up to now.
+    Last(Nanos),
+    /// Fixed bounds.
+    Absolute(TimeRange),
+}
+
+impl RangeSpec {
+    /// The concrete range at `now`.
+    pub fn resolve(&self, now: Nanos) -> TimeRange {
+        match *self {
+            RangeSpec::All => TimeRange::ALL,
+            RangeSpec::Last(d) => TimeRange::between(now.saturating_sub(d), now),
+            RangeSpec::Absolute(r) => r,
+        }
+    }
+
+    /// Short label: `Last 15m`, `All time`, or the bounds.
+    pub fn label(&self) -> String {
+        match self {
+            RangeSpec::All => "All time".into(),
+            RangeSpec::Last(d) => format!("Last {}", crate::time::format_duration(*d)),
+            RangeSpec::Absolute(r) => format_range(r),
+        }
+    }
+}
+
+/// `2015-05-17 08:05:00 → 2015-05-17 09:00:00` (UTC), `…` for an open end.
+pub fn format_range(r: &TimeRange) -> String {
+    let f = |t: Option<Nanos>| t.map(format_time).unwrap_or_else(|| "…".into());
+    format!("{} → {}", f(r.from), f(r.to))
+}
+
+/// A timestamp as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn format_time(ns: Nanos) -> String {
+    chrono::DateTime::from_timestamp_nanos(ns).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Quick ranges offered by the time picker.
+pub const QUICK_RANGES: [(&str, Option<Nanos>); 6] = [
+    ("Last 15 minutes", Some(15 * 60 * NS_PER_SEC)),
+    ("Last 1 hour", Some(3600 * NS_PER_SEC)),
+    ("Last 6 hours", Some(6 * 3600 * NS_PER_SEC)),
+    ("Last 24 hours", Some(24 * 3600 * NS_PER_SEC)),
+    ("Last 7 days", Some(7 * 24 * 3600 * NS_PER_SEC)),
+    ("All time", None),
+];
+
+/// Which requests of a pane are running.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loading {
+    /// First page of a search.
+    pub search: bool,
+    /// A next page.
+    pub page: bool,
+    /// The histogram.
+    pub histogram: bool,
+    /// Top-N charts still awaited.
+    pub top: usize,
+}
+
+impl Loading {
+    /// Whether anything is running.
+    pub fn any(&self) -> bool {
+        self.search || self.page || self.histogram || self.top > 0
+    }
+}
+
+/// A field in the sidebar with its top values over the loaded sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldStat {
+    /// Dotted name.
+    pub name: String,
+    /// Sampled records that have the field.
+    pub present: usize,
+    /// Top values and how many sampled records carry each.
+    pub top: Vec<(String, usize)>,
+}
+
+/// Live tail state of a pane.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TailState {
+    /// New lines are held back instead of shown.
+    pub paused: bool,
+    /// Lines received while paused, oldest first.
+    pub pending: VecDeque<Record>,
+    /// Lines lost (server-side drops or a full pause buffer).
+    pub dropped: u64,
+    /// Lines received since the tail started.
+    pub received: u64,
+    /// (time, count) of recent arrivals, for the rate.
+    pub arrivals: VecDeque<(Nanos, u64)>,
+    /// Lines per second over the last [`RATE_WINDOW`].
+    pub rate: f64,
+    /// Last status message from the source ("connected", "reconnecting…").
+    pub status: Option<String>,
+}
+
+/// The top-N charts screen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChartsState {
+    /// Fields charted, in order.
+    pub fields: Vec<String>,
+    /// Answers by field (`Err` holds the message).
+    pub results: HashMap<String, Result<TopResult, String>>,
+    /// Selected chart.
+    pub selected: usize,
+    /// Selected bar in the selected chart.
+    pub bar: usize,
+}
+
+/// Which half of the detail view has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailView {
+    /// The field table.
+    Fields,
+    /// The pretty JSON.
+    Json,
+}
+
+/// The detail view of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailState {
+    /// Index of the record in the pane's records.
+    pub index: usize,
+    /// Selected field row.
+    pub cursor: usize,
+    /// Scroll of the JSON view, in lines.
+    pub scroll: usize,
+    /// Which half is shown / focused.
+    pub view: DetailView,
+}
+
+/// One row of the detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailRow {
+    /// Dotted field name.
+    pub name: String,
+    /// The value.
+    pub value: Value,
+    /// Where it comes from.
+    pub origin: FieldOrigin,
+}
+
+/// The time picker popup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PickerState {
+    /// Selected quick range; `QUICK_RANGES.len()` is the absolute form.
+    pub cursor: usize,
+    /// Absolute start (RFC 3339 or date math).
+    pub from: LineEditor,
+    /// Absolute end.
+    pub to: LineEditor,
+    /// Which text field has the keys: 0 none (list), 1 from, 2 to.
+    pub field: u8,
+    /// Why the absolute range was refused.
+    pub error: Option<String>,
+}
+
+/// The autocomplete popup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completion {
+    /// Suggestions, best first.
+    pub items: Vec<super::complete::Suggestion>,
+    /// Highlighted suggestion.
+    pub selected: usize,
+    /// The completion context they are for.
+    pub context: Option<super::complete::Context>,
+}
+
+/// One pane: a source with its query, range, results and charts.
+#[derive(Debug, Clone)]
+pub struct Pane {
+    /// What the source said about itself.
+    pub info: SourceInfo,
+    /// The query bar.
+    pub editor: LineEditor,
+    /// KQL syntax error of the query bar text (with its position).
+    pub query_error: Option<KqlError>,
+    /// The query the results are for.
+    pub applied: Query,
+    /// The time range.
+    pub range: RangeSpec,
+    /// The range the results are for (resolved at run time).
+    pub resolved: TimeRange,
+    /// Ranges to step back out to (zoom history), innermost last.
+    pub zoom_stack: Vec<RangeSpec>,
+    /// Generation of the current search; answers for older generations are dropped.
+    pub generation: u64,
+    /// Generation of the current tail.
+    pub tail_generation: u64,
+    /// What is running.
+    pub loading: Loading,
+    /// Records, newest first.
+    pub records: Vec<Record>,
+    /// Total hits, when known.
+    pub total: Option<HitCount>,
+    /// Where the next page starts.
+    pub next: Option<Cursor>,
+    /// Non-fatal warnings from the last search.
+    pub warnings: Vec<String>,
+    /// The last error.
+    pub error: Option<String>,
+    /// Selected row.
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+    /// Table columns after the time.
+    pub columns: Vec<String>,
+    /// Events over time.
+    pub histogram: Option<HistogramResult>,
+    /// How the histogram is split.
+    pub split: Split,
+    /// Histogram cursor (bucket index).
+    pub hist_cursor: usize,
+    /// Start of a histogram span selection.
+    pub hist_anchor: Option<usize>,
+    /// Fields the source offers.
+    pub fields: Vec<FieldInfo>,
+    /// Sidebar rows.
+    pub field_stats: Vec<FieldStat>,
+    /// Selected sidebar row.
+    pub field_cursor: usize,
+    /// Top-N charts.
+    pub charts: ChartsState,
+    /// Live tail, when following.
+    pub tail: Option<TailState>,
+    /// Focused element in normal mode.
+    pub element: Element,
+}
+
+impl Pane {
+    /// A pane for a source, before anything was fetched.
+    pub fn new(info: SourceInfo, range: RangeSpec, query: &str) -> Pane {
+        let columns = if info.default_columns.is_empty() { vec!["message".into()] } else { info.default_columns.clone() };
+        let split = if info.roles.status.is_some() {
+            Split::StatusClass
+        } else if info.roles.level.is_some() {
+            Split::Level
+        } else {
+            Split::None
+        };
+        Pane {
+            info,
+            editor: LineEditor::new(query),
+            query_error: None,
+            applied: Query::kql(query),
+            range,
+            resolved: TimeRange::ALL,
+            zoom_stack: Vec::new(),
+            generation: 0,
+            tail_generation: 0,
+            loading: Loading::default(),
+            records: Vec::new(),
+            total: None,
+            next: None,
+            warnings: Vec::new(),
+            error: None,
+            selected: 0,
+            offset: 0,
+            columns,
+            histogram: None,
+            split,
+            hist_cursor: 0,
+            hist_anchor: None,
+            fields: Vec::new(),
+            field_stats: Vec::new(),
+            field_cursor: 0,
+            charts: ChartsState::default(),
+            tail: None,
+            element: Element::Table,
+        }
+    }
+
+    /// The selected record.
+    pub fn selected_record(&self) -> Option<&Record> {
+        self.records.get(self.selected)
+    }
+
+    /// Fields for the default top-N charts: status, client IP and user agent (by role).
+    pub fn default_chart_fields(&self) -> Vec<String> {
+        let r = &self.info.roles;
+        [&r.status, &r.client_ip, &r.user_agent, &r.level].into_iter().flatten().cloned().collect()
+    }
+
+    /// Recomputes the sidebar from the fields list and the first [`FIELD_SAMPLE`] records.
+    pub fn refresh_field_stats(&mut self) {
+        self.field_stats = field_stats(&self.records[..self.records.len().min(FIELD_SAMPLE)], &self.fields);
+        self.field_cursor = self.field_cursor.min(self.field_stats.len().saturating_sub(1));
+    }
+
+    /// Field names for autocomplete: the source's list, else names seen in the sample.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.fields.iter().map(|f| f.name.clone()).collect();
+        for s in &self.field_stats {
+            if !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+        }
+        names
+    }
+}
+
+/// Sidebar rows: every field of the source or the sample, with its top values in the sample.
+pub fn field_stats(sample: &[Record], fields: &[FieldInfo]) -> Vec<FieldStat> {
+    let mut names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+    let mut counts: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    let mut present: HashMap<String, usize> = HashMap::new();
+    for record in sample {
+        for row in detail_rows(record) {
+            if row.name == "@timestamp" || row.name == "message" {
+                continue;
+            }
+            if !names.contains(&row.name) {
+                names.push(row.name.clone());
+            }
+            *present.entry(row.name.clone()).or_default() += 1;
+            *counts.entry(row.name).or_default().entry(row.value.as_text()).or_default() += 1;
+        }
+    }
+    names.retain(|n| n != "@timestamp");
+    names
+        .into_iter()
+        .map(|name| {
+            let mut top: Vec<(String, usize)> = counts.remove(&name).unwrap_or_default().into_iter().collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            top.truncate(FIELD_TOP);
+            FieldStat { present: present.get(&name).copied().unwrap_or(0), name, top }
+        })
+        .collect()
+}
+
+/// The rows of a record's detail view: `@timestamp`, labels, metadata, fields, `message`.
+pub fn detail_rows(record: &Record) -> Vec<DetailRow> {
+    let mut rows = Vec::new();
+    if let Some(ts) = record.timestamp {
+        rows.push(DetailRow {
+            name: "@timestamp".into(),
+            value: Value::Str(crate::time::format_rfc3339(ts)),
+            origin: FieldOrigin::Field,
+        });
+    }
+    for (group, origin) in
+        [(&record.labels, FieldOrigin::Label), (&record.metadata, FieldOrigin::Metadata), (&record.fields, FieldOrigin::Field)]
+    {
+        for (name, value) in group.flatten() {
+            rows.push(DetailRow { name, value: value.clone(), origin });
+        }
+    }
+    if !rows.iter().any(|r| r.name == "message") {
+        rows.push(DetailRow { name: "message".into(), value: Value::Str(record.message.clone()), origin: FieldOrigin::Field });
+    }
+    rows
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Panes (one is shown for now; the state is ready for several).
+    pub panes: Vec<Pane>,
+    /// The focused pane.
+    pub focus: usize,
+    /// Interaction mode.
+    pub mode: Mode,
+    /// The mode to return to when a popup closes.
+    pub previous_mode: Mode,
+    /// Colours.
+    pub theme: Theme,
+    /// Query history.
+    pub history: History,
+    /// Autocomplete popup.
+    pub completion: Completion,
+    /// Known values per field for autocomplete.
+    pub value_cache: HashMap<String, Vec<String>>,
+    /// Fields whose values are being fetched.
+    pub values_pending: Vec<String>,
+    /// The detail view, when open.
+    pub detail: Option<DetailState>,
+    /// The time picker.
+    pub picker: PickerState,
+    /// Scroll of the help screen.
+    pub help_scroll: usize,
+    /// Current time (updated by ticks; fixed in tests).
+    pub now: Nanos,
+    /// Animation frame counter for the spinner.
+    pub spinner: usize,
+    /// Terminal size.
+    pub viewport: Rect,
+    /// Background progress of the source.
+    pub progress: Option<Progress>,
+    /// A short message for the status line.
+    pub message: Option<String>,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+    /// Set when the screen must be redrawn.
+    pub dirty: bool,
+}
+
+impl App {
+    /// A new app with one pane. `range` `None` means the source's default: the last hour for
+    /// servers, everything for local files.
+    pub fn new(info: SourceInfo, query: Option<String>, range: Option<TimeRange>, theme: Theme, history: History, now: Nanos) -> App {
+        let range = match range {
+            Some(r) => RangeSpec::Absolute(r),
+            None if info.is_remote => RangeSpec::Last(3600 * NS_PER_SEC),
+            None => RangeSpec::All,
+        };
+        let pane = Pane::new(info, range, query.as_deref().unwrap_or(""));
+        App {
+            panes: vec![pane],
+            focus: 0,
+            mode: Mode::Normal,
+            previous_mode: Mode::Normal,
+            theme,
+            history,
+            completion: Completion::default(),
+            value_cache: HashMap::new(),
+            values_pending: Vec::new(),
+            detail: None,
+            picker: PickerState::default(),
+            help_scroll: 0,
+            now,
+            spinner: 0,
+            viewport: Rect::new(0, 0, 120, 40),
+            progress: None,
+            message: None,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The focused pane.
+    pub fn pane(&self) -> &Pane {
+        &self.panes[self.focus.min(self.panes.len() - 1)]
+    }
+
+    /// The focused pane, mutably.
+    pub fn pane_mut(&mut self) -> &mut Pane {
+        let i = self.focus.min(self.panes.len() - 1);
+        &mut self.panes[i]
+    }
+}

@@ -1,0 +1,155 @@
+//! Executes effects: every source call runs in its own tokio task and answers the UI loop over
+//! an mpsc channel with an [`Action`] tagged by pane and generation. `Esc` aborts a pane's
+//! tasks; tails run until stopped or replaced.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use super::action::{Action, Effect, PaneId};
+use crate::sources::Source;
+
+/// Runs effects for the UI loop.
+pub struct Runtime {
+    sources: Vec<Arc<dyn Source>>,
+    tx: UnboundedSender<Action>,
+    tasks: HashMap<PaneId, Vec<AbortHandle>>,
+    tails: HashMap<PaneId, AbortHandle>,
+    history_path: Option<PathBuf>,
+}
+
+impl Runtime {
+    /// A runtime for panes backed by `sources` (index = pane id), answering on `tx`.
+    pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
+        Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+    }
+
+    /// The source of a pane.
+    pub fn source(&self, pane: PaneId) -> Option<&Arc<dyn Source>> {
+        self.sources.get(pane)
+    }
+
+    fn spawn<F>(&mut self, pane: PaneId, fut: F)
+    where
+        F: std::future::Future<Output = Action> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let action = fut.await;
+            // The loop may have ended; nothing to do then.
+            let _ = tx.send(action);
+        });
+        let list = self.tasks.entry(pane).or_default();
+        list.retain(|h| !h.is_finished());
+        list.push(handle.abort_handle());
+    }
+
+    /// Starts the work an effect asks for. Never blocks.
+    pub fn run(&mut self, effect: Effect) {
+        let pane = match &effect {
+            Effect::Search { pane, .. }
+            | Effect::Histogram { pane, .. }
+            | Effect::Top { pane, .. }
+            | Effect::Fields { pane, .. }
+            | Effect::FieldValues { pane, .. }
+            | Effect::StartTail { pane, .. }
+            | Effect::StopTail { pane }
+            | Effect::Cancel { pane } => *pane,
+            Effect::SaveHistory(entries) => {
+                if let Some(path) = self.history_path.clone() {
+                    let entries = entries.clone();
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = super::history::save(&path, &entries) {
+                            let _ = tx.send(Action::HistorySaveFailed(e.to_string()));
+                        }
+                    });
+                }
+                return;
+            }
+        };
+        let Some(source) = self.sources.get(pane).cloned() else { return };
+        match effect {
+            Effect::Search { generation, append, request, .. } => self.spawn(pane, async move {
+                let result = source.search(request).await;
+                Action::SearchDone { pane, generation, append, result }
+            }),
+            Effect::Histogram { generation, request, .. } => self.spawn(pane, async move {
+                let result = source.histogram(request).await;
+                Action::HistogramDone { pane, generation, result }
+            }),
+            Effect::Top { generation, request, .. } => self.spawn(pane, async move {
+                let field = request.field.clone();
+                let result = source.top(request).await;
+                Action::TopDone { pane, generation, field, result }
+            }),
+            Effect::Fields { range, .. } => {
+                let tx = self.tx.clone();
+                // Not tied to a query generation: the field list survives query changes.
+                tokio::spawn(async move {
+                    let result = source.fields(range).await;
+                    let _ = tx.send(Action::FieldsDone { pane, result });
+                });
+            }
+            Effect::FieldValues { field, range, .. } => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = source.field_values(field.clone(), range, 100).await;
+                    let _ = tx.send(Action::ValuesDone { pane, field, result });
+                });
+            }
+            Effect::StartTail { generation, request, .. } => {
+                if let Some(old) = self.tails.remove(&pane) {
+                    old.abort();
+                }
+                match source.tail(request) {
+                    Ok(mut rx) => {
+                        let tx = self.tx.clone();
+                        let handle = tokio::spawn(async move {
+                            while let Some(event) = rx.recv().await {
+                                if tx.send(Action::Tail { pane, generation, event }).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                        self.tails.insert(pane, handle.abort_handle());
+                    }
+                    Err(e) => {
+                        let _ = self.tx.send(Action::Tail {
+                            pane,
+                            generation,
+                            event: crate::sources::TailEvent::Failed(e),
+                        });
+                    }
+                }
+            }
+            Effect::StopTail { .. } => {
+                // Dropping the receiver (aborting its reader) ends the source's tail task.
+                if let Some(old) = self.tails.remove(&pane) {
+                    old.abort();
+                }
+            }
+            Effect::Cancel { .. } => {
+                for h in self.tasks.remove(&pane).unwrap_or_default() {
+                    h.abort();
+                }
+            }
+            Effect::SaveHistory(_) => {}
+        }
+    }
+
+    /// Stops everything (on quit).
+    pub fn shutdown(&mut self) {
+        for (_, list) in self.tasks.drain() {
+            for h in list {
+                h.abort();
+            }
+        }
+        for (_, h) in self.tails.drain() {
+            h.abort();
+        }
+    }
+}

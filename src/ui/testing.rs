@@ -1,0 +1,457 @@
+//! An in-memory [`Source`] test double for UI tests, snapshots and screenshots: a `Vec<Record>`
+//! answering searches, aggregations, field questions and a tail fed by the test.
+//! Filtering uses the real KQL engine ([`crate::kql`]) in memory.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use crate::model::{Fields, HistogramBucket, HistogramResult, Nanos, Record, RecordId, TimeRange, TopBucket, TopResult, Value};
+use crate::sources::{
+    Cursor, FieldInfo, FieldKind, FieldOrigin, FieldRoles, HistogramRequest, HitCount, Query, SearchPage, SearchRequest,
+    Source, SourceError, SourceInfo, SourceResult, Split, TailEvent, TailRequest, TopRequest, choose_interval,
+};
+
+/// Parses one nginx/apache combined access-log line into a record with the fields `client`,
+/// `user`, `method`, `path`, `protocol`, `status`, `bytes`, `referrer`, `agent`.
+pub fn access_record(line: &str, line_no: u64) -> Option<Record> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+) ([^"]*)" (\d{3}) (\d+|-) "([^"]*)" "([^"]*)""#)
+            .expect("static regex")
+    });
+    let c = re.captures(line)?;
+    let ts = chrono::DateTime::parse_from_str(&c[3], "%d/%b/%Y:%H:%M:%S %z").ok()?.timestamp_nanos_opt()?;
+    let mut f = Fields::new();
+    f.push("client", Value::Str(c[1].into()));
+    f.push("user", Value::Str(c[2].into()));
+    f.push("method", Value::Str(c[4].into()));
+    f.push("path", Value::Str(c[5].into()));
+    f.push("protocol", Value::Str(c[6].into()));
+    f.push("status", Value::Int(c[7].parse().ok()?));
+    f.push("bytes", c[8].parse().map(Value::Int).unwrap_or(Value::Null));
+    f.push("referrer", Value::Str(c[9].into()));
+    f.push("agent", Value::Str(c[10].into()));
+    Some(Record { timestamp: Some(ts), message: line.to_string(), fields: f, id: RecordId::Line { file: 0, line: line_no }, ..Record::default() })
+}
+
+/// The source info of an access log.
+pub fn access_info(description: &str) -> SourceInfo {
+    SourceInfo {
+        kind: "local",
+        description: description.to_string(),
+        roles: FieldRoles {
+            status: Some("status".into()),
+            client_ip: Some("client".into()),
+            user_agent: Some("agent".into()),
+            level: None,
+            method: Some("method".into()),
+            path: Some("path".into()),
+        },
+        default_columns: ["status", "method", "path", "client", "agent"].map(String::from).to_vec(),
+        is_remote: false,
+        warning: None,
+    }
+}
+
+/// An in-memory source.
+pub struct MemorySource {
+    info: SourceInfo,
+    /// Records, newest first.
+    records: Vec<Record>,
+    delay: Option<Duration>,
+    tails: Mutex<Vec<mpsc::Sender<TailEvent>>>,
+    requests: Mutex<Vec<String>>,
+}
+
+impl MemorySource {
+    /// A source holding `records` (any order) described by `info`.
+    pub fn new(info: SourceInfo, mut records: Vec<Record>) -> Self {
+        records.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        MemorySource { info, records, delay: None, tails: Mutex::new(Vec::new()), requests: Mutex::new(Vec::new()) }
+    }
+
+    /// A source from access-log text (unparsable lines are skipped).
+    pub fn from_access_log(description: &str, text: &str) -> Self {
+        let records = text.lines().enumerate().filter_map(|(i, l)| access_record(l, i as u64)).collect();
+        MemorySource::new(access_info(description), records)
+    }
+
+    /// Makes every search and aggregation take `delay` (to test spinners and cancelling).
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Sends tail events to every running tail; returns how many tails got them.
+    pub fn push_tail(&self, event: TailEvent) -> usize {
+        let mut tails = self.tails.lock().unwrap_or_else(|e| e.into_inner());
+        tails.retain(|t| t.try_send(event.clone()).is_ok());
+        tails.len()
+    }
+
+    /// The requests received so far, as short descriptions (`search q=… cursor=…`).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The newest record time.
+    pub fn newest(&self) -> Option<Nanos> {
+        self.records.first().and_then(|r| r.timestamp)
+    }
+
+    fn log(&self, what: String) {
+        if let Ok(mut r) = self.requests.lock() {
+            r.push(what);
+        }
+    }
+
+    async fn pause(&self) {
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
+    }
+
+    fn matching(&self, query: &Query, range: TimeRange) -> SourceResult<Vec<&Record>> {
+        let filter = Filter::new(&query.text)?;
+        Ok(self
+            .records
+            .iter()
+            .filter(|r| r.timestamp.is_none_or(|t| range.contains(t)))
+            .filter(|r| filter.matches(r))
+            .collect())
+    }
+}
+
+/// A compiled KQL filter (`None` matches everything).
+struct Filter(Option<crate::kql::Matcher>);
+
+impl Filter {
+    fn new(text: &str) -> SourceResult<Filter> {
+        if text.trim().is_empty() {
+            return Ok(Filter(None));
+        }
+        let ast = crate::kql::parse(text).map_err(|e| SourceError::Query(e.message))?;
+        let m = crate::kql::Matcher::new(&ast, &crate::kql::EvalOptions::default()).map_err(|e| SourceError::Query(e.message))?;
+        Ok(Filter(Some(m)))
+    }
+
+    fn matches(&self, r: &Record) -> bool {
+        self.0.as_ref().is_none_or(|m| m.matches(r))
+    }
+}
+
+fn split_key(r: &Record, split: &Split, roles: &FieldRoles) -> Option<String> {
+    match split {
+        Split::None => None,
+        Split::StatusClass => roles
+            .status
+            .as_deref()
+            .and_then(|f| r.get(f))
+            .and_then(|v| crate::ui::theme::status_class(&v.as_text())),
+        Split::Level => roles.level.as_deref().and_then(|f| r.get(f)).map(|v| v.as_text().to_lowercase()),
+        Split::Field(f) => r.get(f).map(|v| v.as_text()),
+    }
+}
+
+#[async_trait]
+impl Source for MemorySource {
+    fn info(&self) -> SourceInfo {
+        self.info.clone()
+    }
+
+    async fn time_span(&self) -> Option<TimeRange> {
+        let newest = self.records.first()?.timestamp?;
+        let oldest = self.records.last()?.timestamp?;
+        Some(TimeRange::between(oldest, newest + 1))
+    }
+
+    async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+        self.log(format!("search q={} cursor={:?}", request.query.text, request.cursor.as_ref().map(|c| &c.0)));
+        self.pause().await;
+        let all = self.matching(&request.query, request.range)?;
+        let start: usize = request.cursor.as_ref().and_then(|c| c.0.parse().ok()).unwrap_or(0);
+        let end = (start + request.limit).min(all.len());
+        let records = all.get(start..end).unwrap_or_default().iter().map(|r| (*r).clone()).collect();
+        Ok(SearchPage {
+            records,
+            total: Some(HitCount::Exact(all.len() as u64)),
+            next: (end < all.len()).then(|| Cursor(end.to_string())),
+            warnings: Vec::new(),
+        })
+    }
+
+    async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
+        self.log(format!("top {} q={}", request.field, request.query.text));
+        self.pause().await;
+        let all = self.matching(&request.query, request.range)?;
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for r in &all {
+            if let Some(v) = r.get(&request.field) {
+                *counts.entry(v.as_text()).or_default() += 1;
+            }
+        }
+        let with_field: u64 = counts.values().sum();
+        let mut buckets: Vec<TopBucket> = counts.into_iter().map(|(value, count)| TopBucket { value, count }).collect();
+        buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        buckets.truncate(request.size);
+        let shown: u64 = buckets.iter().map(|b| b.count).sum();
+        Ok(TopResult {
+            field: request.field,
+            total: all.len() as u64,
+            other: with_field - shown,
+            buckets,
+            error_bound: None,
+            partial: false,
+            note: None,
+        })
+    }
+
+    async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {
+        self.log(format!("histogram q={} split={:?}", request.query.text, request.split));
+        self.pause().await;
+        let all = self.matching(&request.query, request.range)?;
+        let span = match (request.range.from, request.range.to) {
+            (Some(f), Some(t)) => TimeRange::between(f, t),
+            _ => self.time_span().await.unwrap_or(TimeRange::between(0, 1)),
+        };
+        let (from, to) = (span.from.unwrap_or(0), span.to.unwrap_or(1));
+        let interval = request.interval.unwrap_or_else(|| choose_interval(to - from, request.target_buckets));
+        let first = from.div_euclid(interval) * interval;
+        let n = ((to - first + interval - 1) / interval).max(1) as usize;
+        let mut buckets: Vec<HistogramBucket> = (0..n)
+            .map(|i| HistogramBucket { start: first + i as i64 * interval, count: 0, split: Default::default() })
+            .collect();
+        for r in all {
+            let Some(ts) = r.timestamp else { continue };
+            let i = ((ts - first) / interval) as usize;
+            if let Some(b) = buckets.get_mut(i) {
+                b.count += 1;
+                if let Some(k) = split_key(r, &request.split, &self.info.roles) {
+                    *b.split.entry(k).or_default() += 1;
+                }
+            }
+        }
+        let split_by = match &request.split {
+            Split::None => None,
+            Split::StatusClass => Some("status_class".into()),
+            Split::Level => Some("level".into()),
+            Split::Field(f) => Some(f.clone()),
+        };
+        Ok(HistogramResult { interval, split_by, buckets, partial: false, note: None })
+    }
+
+    async fn fields(&self, _range: TimeRange) -> SourceResult<Vec<FieldInfo>> {
+        let mut out: Vec<FieldInfo> = Vec::new();
+        for r in self.records.iter().take(1000) {
+            for (name, v) in r.fields.flatten() {
+                if out.iter().any(|f| f.name == name) {
+                    continue;
+                }
+                let kind = match v {
+                    Value::Int(_) | Value::Float(_) => FieldKind::Number,
+                    _ => FieldKind::Keyword,
+                };
+                out.push(FieldInfo { name, kind, aggregatable: true, origin: FieldOrigin::Field });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn field_values(&self, field: String, range: TimeRange, limit: usize) -> SourceResult<Vec<String>> {
+        let top = self.top(TopRequest { query: Query::default(), range, field, size: limit }).await?;
+        Ok(top.buckets.into_iter().map(|b| b.value).collect())
+    }
+
+    fn tail(&self, request: TailRequest) -> SourceResult<mpsc::Receiver<TailEvent>> {
+        self.log(format!("tail q={}", request.query.text));
+        let (tx, rx) = mpsc::channel(1024);
+        self.tails.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
+        Ok(rx)
+    }
+}
+
+/// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
+/// answer back into the reducer until nothing is left: deterministic state for snapshots.
+/// Tails, cancels and history saves are skipped.
+pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
+    use crate::ui::{Action, Effect, update};
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        let action = match effect {
+            Effect::Search { pane, generation, append, request } => {
+                Action::SearchDone { pane, generation, append, result: source.search(request).await }
+            }
+            Effect::Histogram { pane, generation, request } => {
+                Action::HistogramDone { pane, generation, result: source.histogram(request).await }
+            }
+            Effect::Top { pane, generation, request } => {
+                let field = request.field.clone();
+                Action::TopDone { pane, generation, field, result: source.top(request).await }
+            }
+            Effect::Fields { pane, range } => Action::FieldsDone { pane, result: source.fields(range).await },
+            Effect::FieldValues { pane, field, range } => {
+                let result = source.field_values(field.clone(), range, 100).await;
+                Action::ValuesDone { pane, field, result }
+            }
+            Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
+        };
+        queue.extend(update(app, action));
+    }
+}
+
+/// Maps a key (as typed in the app's current mode) and applies it; returns the effects.
+pub fn press(app: &mut crate::ui::App, code: crossterm::event::KeyCode) -> Vec<crate::ui::Effect> {
+    press_with(app, code, crossterm::event::KeyModifiers::NONE)
+}
+
+/// Like [`press`] with modifiers.
+pub fn press_with(
+    app: &mut crate::ui::App,
+    code: crossterm::event::KeyCode,
+    modifiers: crossterm::event::KeyModifiers,
+) -> Vec<crate::ui::Effect> {
+    let key = crossterm::event::KeyEvent::new(code, modifiers);
+    match crate::ui::keys::map_key(app, &key) {
+        Some(action) => crate::ui::update(app, action),
+        None => Vec::new(),
+    }
+}
+
+/// Types text key by key.
+pub fn type_text(app: &mut crate::ui::App, text: &str) -> Vec<crate::ui::Effect> {
+    text.chars().flat_map(|c| press(app, crossterm::event::KeyCode::Char(c))).collect()
+}
+
+/// Renders the app into a buffer of its viewport's size.
+pub fn render(app: &crate::ui::App) -> ratatui::buffer::Buffer {
+    let area = app.viewport;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(area.width, area.height))
+        .expect("the test backend cannot fail");
+    terminal.draw(|f| crate::ui::view::render(f, app)).expect("the test backend cannot fail");
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as plain text lines (trailing blanks trimmed), for assertions.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let line: String = (0..area.width).map(|x| buf[(area.x + x, area.y + y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One screenshot: a file stem, the app state and the terminal palette to draw it on.
+pub struct Scene {
+    /// File name without extension.
+    pub name: &'static str,
+    /// The state to render.
+    pub app: crate::ui::App,
+    /// Terminal colours behind the theme.
+    pub palette: crate::ui::svg::Palette,
+}
+
+/// The screens shown in `screenshots/`, built by driving the app with keys over an access log
+/// (`text`) with a fixed "now" just after its newest line.
+pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
+    use crossterm::event::KeyCode;
+    use crate::ui::svg::{DARK, LIGHT};
+    let source = MemorySource::from_access_log("nginx_sample.log", text);
+    let now = source.newest().unwrap_or(0) + 60 * 1_000_000_000;
+    let base = |theme: &str| {
+        let theme = crate::ui::Theme::load(Some(theme), None, false).unwrap_or_default();
+        let mut app = crate::ui::App::new(source.info(), None, None, theme, crate::ui::history::History::default(), now);
+        app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+        app
+    };
+    let mut out = Vec::new();
+    for (name, theme, palette) in [("main-dark", "dark", DARK), ("main-light", "light", LIGHT), ("main-high-contrast", "high-contrast", DARK)] {
+        let mut app = base(theme);
+        let e = crate::ui::update::start(&mut app);
+        settle(&mut app, &source, e).await;
+        out.push(Scene { name, app, palette });
+    }
+    let loaded = out[0].app.clone();
+    let scene = |name, keys: &[KeyCode]| {
+        let mut app = loaded.clone();
+        let effects: Vec<_> = keys.iter().flat_map(|k| press(&mut app, *k)).collect();
+        (name, app, effects)
+    };
+    use KeyCode::*;
+    let scripted: Vec<(&'static str, Vec<KeyCode>)> = vec![
+        ("query-completion", "/status:404 and agent:deb".chars().map(Char).collect()),
+        ("query-error", "/status:404 and (method:GET".chars().map(Char).collect()),
+        ("histogram-selection", vec![BackTab, Char('l'), Char('l'), Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l')]),
+        ("zoomed", vec![BackTab, Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Enter]),
+        ("fields", vec![Char('f'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j')]),
+        ("detail", vec![Char('j'), Enter, Char('j'), Char('j'), Char('j')]),
+        ("charts", vec![Char('c'), Char('j')]),
+        ("help", vec![Char('?')]),
+        ("time-picker", vec![Char('r'), Char('j')]),
+    ];
+    for (name, keys) in scripted {
+        let (name, mut app, effects) = scene(name, &keys);
+        settle(&mut app, &source, effects).await;
+        out.push(Scene { name, app, palette: DARK });
+    }
+    // Live tail, paused with lines waiting.
+    let mut app = loaded.clone();
+    press(&mut app, Char('t'));
+    let generation = app.pane().tail_generation;
+    let newest = source.newest().unwrap_or(0);
+    let live = |i: i64| {
+        let mut r = source.records.first().cloned().unwrap_or_default();
+        r.timestamp = Some(newest + i * 1_000_000_000);
+        r.fields.set("path", Value::Str(format!("/downloads/product_{}", i % 3 + 1)));
+        r
+    };
+    crate::ui::update(&mut app, crate::ui::Action::Tick(now));
+    crate::ui::update(&mut app, crate::ui::Action::Tail { pane: 0, generation, event: TailEvent::Records((1..4).map(live).collect()) });
+    press(&mut app, Char(' '));
+    crate::ui::update(&mut app, crate::ui::Action::Tail { pane: 0, generation, event: TailEvent::Records((4..16).map(live).collect()) });
+    out.push(Scene { name: "tail-paused", app, palette: DARK });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../tests/fixtures/ui/nginx_sample.log");
+
+    #[tokio::test]
+    async fn memory_source_pages_filters_and_aggregates() {
+        let s = MemorySource::from_access_log("nginx_sample.log", SAMPLE);
+        let page = s
+            .search(SearchRequest { query: Query::kql("status:404"), range: TimeRange::ALL, limit: 100, cursor: None })
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(HitCount::Exact(688)));
+        assert_eq!(page.records.len(), 100);
+        assert!(page.records.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+        let top = s
+            .top(TopRequest { query: Query::default(), range: TimeRange::ALL, field: "status".into(), size: 3 })
+            .await
+            .unwrap();
+        assert_eq!(top.buckets[0], TopBucket { value: "404".into(), count: 688 });
+        assert_eq!(top.buckets.iter().map(|b| b.count).sum::<u64>() + top.other, 1000);
+        let h = s
+            .histogram(HistogramRequest {
+                query: Query::default(),
+                range: TimeRange::ALL,
+                interval: None,
+                target_buckets: 60,
+                split: Split::StatusClass,
+            })
+            .await
+            .unwrap();
+        assert_eq!(h.buckets.iter().map(|b| b.count).sum::<u64>(), 1000);
+        assert!(h.buckets.len() <= 60);
+        assert_eq!(h.buckets.iter().map(|b| b.split.get("4xx").copied().unwrap_or(0)).sum::<u64>(), 690);
+    }
+}

@@ -1,0 +1,102 @@
+//! A record's detail: every field (name, value, origin) on the left, the pretty JSON on the
+//! right, in full (long values wrap instead of being cut), with the filter actions.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{block, safe, thousands};
+use crate::sources::FieldOrigin;
+use crate::ui::app::{App, DetailView, detail_rows};
+use crate::ui::theme::Theme;
+
+/// Draws the detail view over `area`.
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let pane = app.pane();
+    let Some(d) = app.detail.as_ref() else { return };
+    let Some(record) = pane.records.get(d.index) else { return };
+    let rows = detail_rows(record);
+    let [main, hints] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+
+    let title = format!(" Document {} of {} loaded ", thousands(d.index as u64 + 1), thousands(pane.records.len() as u64));
+    let b = block(theme, title, d.view == DetailView::Fields);
+    let inner = b.inner(left);
+    frame.render_widget(b, left);
+    let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0).clamp(8, (inner.width / 3) as usize);
+    let val_w = (inner.width as usize).saturating_sub(name_w + 4);
+    let h = inner.height as usize;
+    let top = if d.cursor >= h { d.cursor + 1 - h } else { 0 };
+    let buf = frame.buffer_mut();
+    for (i, row) in rows.iter().enumerate().skip(top).take(h) {
+        let y = inner.y + (i - top) as u16;
+        let selected = i == d.cursor;
+        let origin = match row.origin {
+            FieldOrigin::Field => " ",
+            FieldOrigin::Label => "L",
+            FieldOrigin::Metadata => "M",
+        };
+        let is_col = pane.columns.contains(&row.name);
+        let line = Line::from(vec![
+            Span::styled(origin, theme.muted),
+            Span::styled(if is_col { "▪" } else { " " }, theme.accent),
+            Span::styled(format!("{:<name_w$} ", safe(&row.name, name_w)), theme.field_name),
+            Span::styled(safe(&row.value.as_text(), val_w), theme.text),
+        ]);
+        buf.set_line(inner.x, y, &line, inner.width);
+        if selected {
+            let style = if d.view == DetailView::Fields { theme.selection } else { theme.highlight };
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), style);
+        }
+    }
+
+    let b = block(theme, " JSON ", d.view == DetailView::Json);
+    let json = serde_json::to_string_pretty(&record.to_json()).unwrap_or_default();
+    let lines: Vec<Line> = json.lines().map(|l| json_line(theme, l)).collect();
+    let p = Paragraph::new(lines).block(b).wrap(Wrap { trim: false }).scroll((d.scroll.min(u16::MAX as usize) as u16, 0));
+    frame.render_widget(p, right);
+
+    let hint = Line::from(vec![
+        Span::styled(" + ", theme.key),
+        Span::styled("filter for  ", theme.muted),
+        Span::styled("- ", theme.key),
+        Span::styled("filter out  ", theme.muted),
+        Span::styled("t ", theme.key),
+        Span::styled("toggle column  ", theme.muted),
+        Span::styled("e ", theme.key),
+        Span::styled("exists  ", theme.muted),
+        Span::styled("Tab ", theme.key),
+        Span::styled("fields/JSON  ", theme.muted),
+        Span::styled("Esc ", theme.key),
+        Span::styled("close", theme.muted),
+    ]);
+    frame.render_widget(Paragraph::new(hint), hints);
+}
+
+/// Colours one line of pretty JSON (key, then the value by its first character). The text is
+/// sanitized: JSON escapes control characters, but not bidi overrides or C1 controls.
+fn json_line<'a>(theme: &Theme, line: &str) -> Line<'a> {
+    let indent = line.len() - line.trim_start().len();
+    let rest = &line[indent..];
+    let mut spans = vec![Span::raw(" ".repeat(indent))];
+    let value = if rest.starts_with('"')
+        && let Some(colon) = rest.find("\": ")
+    {
+        spans.push(Span::styled(safe(&rest[..colon + 1], usize::MAX), theme.json_key));
+        spans.push(Span::raw(": "));
+        &rest[colon + 3..]
+    } else {
+        rest
+    };
+    let style: Style = match value.chars().next() {
+        Some('"') => theme.json_string,
+        Some(c) if c == '-' || c.is_ascii_digit() => theme.json_number,
+        Some('t' | 'f' | 'n') => theme.json_literal,
+        _ => theme.text,
+    };
+    spans.push(Span::styled(safe(value, usize::MAX), style));
+    Line::from(spans)
+}

@@ -1,0 +1,122 @@
+//! Rendering: pure functions of the state into a ratatui [`Frame`]. Every string that came
+//! from a log or a server passes through [`safe`] before it is drawn.
+
+pub mod charts;
+pub mod detail;
+pub mod help;
+pub mod histogram;
+pub mod layout;
+pub mod picker;
+pub mod query_bar;
+pub mod sidebar;
+pub mod status;
+pub mod table;
+
+use std::borrow::Cow;
+
+use ratatui::Frame;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::app::{App, Mode};
+use super::theme::Theme;
+
+/// Spinner frames for long work.
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let l = layout::main_layout(app);
+    let buf = frame.buffer_mut();
+    buf.set_style(app.viewport, app.theme.text);
+    match app.mode {
+        Mode::Detail => detail::render(frame, app, layout::overlay_area(app)),
+        Mode::Charts => charts::render(frame, app, layout::overlay_area(app)),
+        _ => {
+            if let Some(s) = l.sidebar {
+                sidebar::render(frame, app, s);
+            }
+            if let Some(h) = l.histogram {
+                histogram::render(frame, app, h);
+            }
+            table::render(frame, app, l.table);
+            query_bar::render(frame, app, &l);
+        }
+    }
+    status::render(frame, app, l.status);
+    match app.mode {
+        Mode::Help => help::render(frame, app),
+        Mode::TimePicker => picker::render(frame, app),
+        _ => {}
+    }
+}
+
+/// Log text made safe to draw: escapes control characters and cuts to `max_chars` with a
+/// marker.
+pub fn safe(text: &str, max_chars: usize) -> String {
+    let clean = crate::text::sanitize(text);
+    match crate::text::truncate_chars(&clean, max_chars) {
+        Cow::Borrowed(s) => s.to_string(),
+        Cow::Owned(s) => s,
+    }
+}
+
+/// A bordered block with the theme's border (focused or not) and a title.
+pub fn block<'a>(theme: &Theme, title: impl Into<ratatui::text::Line<'a>>, focused: bool) -> Block<'a> {
+    let border = if focused { theme.border_focus } else { theme.border };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(border)
+        .title(title.into().style(theme.title))
+}
+
+/// Counts with thousands separators: `51462` → `51,462`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Compact counts for axes: `950`, `1.2k`, `35k`, `1.5M`.
+pub fn compact(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=9_999 => format!("{:.1}k", n as f64 / 1e3),
+        10_000..=999_999 => format!("{}k", n / 1_000),
+        1_000_000..=9_999_999 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
+/// Style helper: the selection style when `selected`, else `base`.
+pub fn selected_or(theme: &Theme, selected: bool, base: Style) -> Style {
+    if selected { theme.selection } else { base }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(51_462), "51,462");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(compact(1_234), "1.2k");
+        assert_eq!(compact(35_000), "35k");
+        assert_eq!(compact(10_000_000), "10M");
+    }
+
+    #[test]
+    fn safe_escapes_then_truncates() {
+        assert_eq!(safe("a\x1b[31mb", 100), "a\\e[31mb");
+        assert_eq!(safe("abcdef", 4), "abc…");
+    }
+}

@@ -1,0 +1,94 @@
+//! The status line: source, hits, time range, work in progress, live tail state, errors.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{SPINNER, safe, thousands};
+use crate::ui::app::{App, Mode, format_range};
+
+/// Draws the status line.
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let pane = app.pane();
+    let sep = || Span::styled(" │ ", theme.muted);
+    let mut spans = vec![
+        Span::styled(format!(" {} ", pane.info.kind), theme.selection),
+        Span::styled(format!(" {}", safe(&pane.info.description, 40)), theme.text),
+    ];
+    spans.push(sep());
+    match pane.total {
+        Some(t) => spans.push(Span::styled(format!("{} hits", super::table::hit_text(t)), theme.text)),
+        None if !pane.records.is_empty() => {
+            spans.push(Span::styled(format!("{}+ hits", thousands(pane.records.len() as u64)), theme.text))
+        }
+        None => spans.push(Span::styled("– hits", theme.muted)),
+    }
+    spans.push(sep());
+    spans.push(Span::styled(
+        if pane.resolved == crate::model::TimeRange::ALL { "whole span".to_string() } else { format_range(&pane.resolved) },
+        theme.text,
+    ));
+    if pane.loading.any() {
+        spans.push(sep());
+        let what = if pane.loading.search {
+            "searching"
+        } else if pane.loading.page {
+            "loading more"
+        } else if pane.loading.histogram {
+            "charting"
+        } else {
+            "aggregating"
+        };
+        spans.push(Span::styled(format!("{} {what}… (Esc cancels)", SPINNER[app.spinner % SPINNER.len()]), theme.accent));
+    }
+    if let Some(p) = app.progress.filter(|p| p.total > 0 && p.done < p.total) {
+        spans.push(sep());
+        let pct = p.done.saturating_mul(100) / p.total;
+        let filled = (pct / 10) as usize;
+        spans.push(Span::styled(format!("indexing {pct:>3}% "), theme.text));
+        spans.push(Span::styled("█".repeat(filled), theme.bar));
+        spans.push(Span::styled("░".repeat(10 - filled.min(10)), theme.muted));
+    }
+    if let Some(tail) = &pane.tail {
+        spans.push(sep());
+        if tail.paused {
+            spans.push(Span::styled(format!("❚❚ PAUSED {} waiting", thousands(tail.pending.len() as u64)), theme.paused));
+        } else {
+            spans.push(Span::styled("● LIVE", theme.live));
+        }
+        spans.push(Span::styled(format!(" {:.1} lines/s", tail.rate), theme.text));
+        if tail.dropped > 0 {
+            spans.push(Span::styled(format!(" · {} dropped", thousands(tail.dropped)), theme.warning));
+        }
+        if let Some(s) = &tail.status {
+            spans.push(Span::styled(format!(" · {}", safe(s, 40)), theme.muted));
+        }
+    }
+    if let Some(e) = &pane.error {
+        spans.push(sep());
+        spans.push(Span::styled(format!("error: {}", safe(e, 200)), theme.error));
+    } else if let Some(w) = &pane.info.warning {
+        spans.push(sep());
+        spans.push(Span::styled(safe(w, 120), theme.warning));
+    } else if let Some(w) = pane.warnings.first() {
+        spans.push(sep());
+        spans.push(Span::styled(safe(w, 120), theme.warning));
+    } else if let Some(m) = &app.message {
+        spans.push(sep());
+        spans.push(Span::styled(safe(m, 120), theme.muted));
+    }
+    let hint = match app.mode {
+        Mode::Help => " Esc close ",
+        Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
+        _ => " ? help · q quit ",
+    };
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line), area);
+    if used + hint.len() < area.width as usize {
+        let x = area.x + area.width - hint.chars().count() as u16;
+        frame.buffer_mut().set_string(x, area.y, hint, theme.key);
+    }
+}

@@ -1,0 +1,176 @@
+//! The log table, virtualised: only the rows on screen are formatted, so a pane holding
+//! 100,000 records draws as fast as one holding 100.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::{SPINNER, block, layout, safe, thousands};
+use crate::model::Record;
+use crate::ui::app::{App, Element, Mode, Pane};
+use crate::ui::theme::ValueRole;
+
+/// Width of the time column (`2015-05-17 08:05:32.123`).
+pub const TIME_WIDTH: usize = 23;
+/// Widest any non-last column gets.
+const MAX_COLUMN: usize = 40;
+
+/// The rows on screen for a body of `height` rows.
+pub fn visible_rows(pane: &Pane, height: usize) -> Range<usize> {
+    let start = pane.offset.min(pane.records.len());
+    start..(start + height).min(pane.records.len())
+}
+
+/// The text of a cell: the message, or the field's value (`-` when absent).
+pub fn cell_text(record: &Record, column: &str) -> String {
+    if column == "message" {
+        return record.message.clone();
+    }
+    match record.get(column) {
+        Some(v) => v.as_text(),
+        None => "-".into(),
+    }
+}
+
+/// Formats a record time for the table.
+pub fn time_text(record: &Record) -> String {
+    match record.timestamp {
+        Some(ts) => chrono::DateTime::from_timestamp_nanos(ts).format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => "-".into(),
+    }
+}
+
+fn role_of(pane: &Pane, column: &str) -> Option<ValueRole> {
+    let r = &pane.info.roles;
+    if r.status.as_deref() == Some(column) {
+        Some(ValueRole::Status)
+    } else if r.level.as_deref() == Some(column) {
+        Some(ValueRole::Level)
+    } else {
+        None
+    }
+}
+
+/// Column widths for the visible rows: content width capped, the last column takes the rest.
+pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize> {
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+            content.max(c.chars().count()).clamp(1, MAX_COLUMN)
+        })
+        .collect();
+    let used: usize = widths.iter().take(widths.len().saturating_sub(1)).map(|w| w + 1).sum();
+    if let Some(last) = widths.last_mut() {
+        *last = total.saturating_sub(used).max(1);
+    }
+    widths
+}
+
+/// Draws the table block.
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let pane = app.pane();
+    let focused = app.mode == Mode::Normal && pane.element == Element::Table;
+    let mut title = vec![Span::raw(" Documents ")];
+    if let Some(total) = pane.total {
+        title.push(Span::styled(format!("· {} hits ", hit_text(total)), theme.muted));
+    }
+    if !pane.records.is_empty() {
+        title.push(Span::styled(
+            format!("· row {} of {} loaded ", thousands(pane.selected as u64 + 1), thousands(pane.records.len() as u64)),
+            theme.muted,
+        ));
+    }
+    if pane.loading.search || pane.loading.page {
+        title.push(Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), theme.accent));
+    }
+    let b = block(theme, Line::from(title), focused);
+    frame.render_widget(b, area);
+    let inner = layout::inner(area);
+    let body = layout::table_body(area);
+    let buf = frame.buffer_mut();
+    if pane.records.is_empty() {
+        let msg = if pane.loading.search {
+            "searching…"
+        } else if pane.error.is_some() {
+            "the query failed (see the status line)"
+        } else {
+            "no matching events in this time range"
+        };
+        buf.set_string(body.x + 1, body.y, msg, theme.muted);
+        return;
+    }
+    let rows_range = visible_rows(pane, body.height as usize);
+    let visible = &pane.records[rows_range.clone()];
+    // Only the visible rows are turned into text.
+    let cells: Vec<Vec<String>> = visible
+        .iter()
+        .map(|r| pane.columns.iter().map(|c| crate::text::sanitize(&cell_text(r, c)).into_owned()).collect())
+        .collect();
+    let rest = (inner.width as usize).saturating_sub(TIME_WIDTH + 1);
+    let widths = column_widths(&pane.columns, &cells, rest);
+
+    // Header.
+    let mut x = inner.x;
+    let header_style = theme.title;
+    buf.set_stringn(x, inner.y, format!("{:<TIME_WIDTH$}", "time"), TIME_WIDTH, header_style);
+    x += TIME_WIDTH as u16 + 1;
+    for (c, w) in pane.columns.iter().zip(&widths) {
+        buf.set_stringn(x, inner.y, safe(c, *w), *w, header_style);
+        x += *w as u16 + 1;
+    }
+
+    for (i, (record, row)) in visible.iter().zip(&cells).enumerate() {
+        let index = rows_range.start + i;
+        let y = body.y + i as u16;
+        let selected = index == pane.selected;
+        let row_style = if selected {
+            if focused || app.mode == Mode::Detail { theme.selection } else { theme.highlight }
+        } else {
+            Style::default()
+        };
+        if selected {
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), row_style);
+        }
+        let mut x = inner.x;
+        let pick = |s: Style| if selected && (focused || app.mode == Mode::Detail) { theme.selection } else { s };
+        buf.set_stringn(x, y, time_text(record), TIME_WIDTH, pick(theme.timestamp));
+        x += TIME_WIDTH as u16 + 1;
+        for ((c, text), w) in pane.columns.iter().zip(row).zip(&widths) {
+            let style = pick(theme.value_style(role_of(pane, c), text));
+            let shown = crate::text::truncate_chars(text, *w);
+            buf.set_stringn(x, y, shown, *w, style);
+            x += *w as u16 + 1;
+        }
+    }
+}
+
+/// `51,462` or `≥ 10,000`.
+pub fn hit_text(total: crate::sources::HitCount) -> String {
+    match total {
+        crate::sources::HitCount::Exact(n) => thousands(n),
+        crate::sources::HitCount::AtLeast(n) => format!("≥ {}", thousands(n)),
+    }
+}
+
+/// Column labels used by the table: `time` then the pane's columns.
+pub fn header(pane: &Pane) -> Vec<String> {
+    std::iter::once("time".to_string()).chain(pane.columns.iter().cloned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_column_takes_the_rest() {
+        let cols = vec!["status".to_string(), "path".to_string()];
+        let rows = vec![vec!["200".to_string(), "/a".to_string()]];
+        assert_eq!(column_widths(&cols, &rows, 50), vec![6, 43]);
+    }
+}

@@ -1,0 +1,431 @@
+//! Integration tests that drive the app with key and mouse events: through the reducer against
+//! the in-memory source (deterministic), and through the real event loop with its tokio tasks,
+//! a scripted event stream and a TestBackend terminal.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use logsleuth::model::{Nanos, Record, TimeRange};
+use logsleuth::sources::{HitCount, SearchPage, Source, Split, TailEvent};
+use logsleuth::ui::action::{Action, Effect, MouseAction};
+use logsleuth::ui::app::{App, Element, MAX_RECORDS, Mode, PAGE_SIZE, RangeSpec};
+use logsleuth::ui::history::History;
+use logsleuth::ui::testing::{MemorySource, access_record, buffer_text, press, press_with, render, settle, type_text};
+use logsleuth::ui::view::layout;
+use logsleuth::ui::{Theme, update};
+use ratatui::layout::Rect;
+
+const SAMPLE: &str = include_str!("fixtures/ui/nginx_sample.log");
+
+fn at(s: &str) -> Nanos {
+    logsleuth::time::parse_absolute(s, None).unwrap()
+}
+
+fn now() -> Nanos {
+    at("2015-05-17T16:10:00Z")
+}
+
+fn source() -> Arc<MemorySource> {
+    Arc::new(MemorySource::from_access_log("nginx_sample.log", SAMPLE))
+}
+
+async fn loaded() -> (App, Arc<MemorySource>) {
+    let source = source();
+    let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), now());
+    app.viewport = Rect::new(0, 0, 120, 40);
+    let effects = update::start(&mut app);
+    settle(&mut app, &*source, effects).await;
+    (app, source)
+}
+
+/// Counts fixture lines matching a predicate on the parsed record.
+fn count(pred: impl Fn(&Record) -> bool) -> u64 {
+    SAMPLE.lines().enumerate().filter_map(|(i, l)| access_record(l, i as u64)).filter(|r| pred(r)).count() as u64
+}
+
+fn total(app: &App) -> Option<HitCount> {
+    app.pane().total
+}
+
+#[tokio::test]
+async fn enter_runs_the_typed_query() {
+    let (mut app, source) = loaded().await;
+    assert_eq!(total(&app), Some(HitCount::Exact(1000)));
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status:200");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Search { request, append: false, .. } if request.query.text == "status:200")));
+    assert!(effects.iter().any(|e| matches!(e, Effect::SaveHistory(h) if h == &vec!["status:200".to_string()])));
+    assert!(app.pane().loading.search);
+    settle(&mut app, &*source, effects).await;
+    let expected = count(|r| r.get("status").map(|v| v.as_text()) == Some("200".into()));
+    assert_eq!(expected, 35);
+    assert_eq!(total(&app), Some(HitCount::Exact(expected)));
+    assert!(!app.pane().loading.any());
+    assert_eq!(app.mode, Mode::Normal);
+    let hist_sum: u64 = app.pane().histogram.as_ref().unwrap().buckets.iter().map(|b| b.count).sum();
+    assert_eq!(hist_sum, expected, "the histogram follows the query");
+}
+
+#[tokio::test]
+async fn detail_actions_filter_for_out_exists_and_toggle_columns() {
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Detail);
+    let status_row = logsleuth::ui::app::detail_rows(app.pane().selected_record().unwrap())
+        .iter()
+        .position(|r| r.name == "status")
+        .unwrap();
+    for _ in 0..status_row {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let status = app.pane().selected_record().unwrap().get("status").unwrap().as_text();
+    let effects = press(&mut app, KeyCode::Char('+'));
+    assert_eq!(app.pane().applied.text, format!("status:{status}"));
+    assert_eq!(app.mode, Mode::Normal);
+    settle(&mut app, &*source, effects).await;
+    let matching = count(|r| r.get("status").map(|v| v.as_text()) == Some(status.clone()));
+    assert_eq!(total(&app), Some(HitCount::Exact(matching)));
+
+    // Filter out on a fresh query.
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..status_row {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let effects = press(&mut app, KeyCode::Char('-'));
+    assert_eq!(app.pane().applied.text, format!("not status:{status}"));
+    settle(&mut app, &*source, effects).await;
+    assert_eq!(total(&app), Some(HitCount::Exact(1000 - matching)));
+
+    // Toggle a column, then "exists" combines with the existing query.
+    press(&mut app, KeyCode::Enter);
+    let protocol_row = logsleuth::ui::app::detail_rows(app.pane().selected_record().unwrap())
+        .iter()
+        .position(|r| r.name == "protocol")
+        .unwrap();
+    press(&mut app, KeyCode::Char('g'));
+    for _ in 0..protocol_row {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Char('t'));
+    assert!(app.pane().columns.contains(&"protocol".to_string()));
+    press(&mut app, KeyCode::Char('t'));
+    assert!(!app.pane().columns.contains(&"protocol".to_string()));
+    let effects = press(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.pane().applied.text, format!("not status:{status} and protocol:*"));
+    settle(&mut app, &*source, effects).await;
+    assert_eq!(total(&app), Some(HitCount::Exact(1000 - matching)));
+}
+
+#[tokio::test]
+async fn zoom_narrows_the_range_and_steps_back_out() {
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.pane().element, Element::Histogram);
+    press(&mut app, KeyCode::Char('v'));
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char('l'));
+    }
+    let h = app.pane().histogram.clone().unwrap();
+    let expected = TimeRange::between(h.buckets[0].start, h.buckets[5].start + h.interval);
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.pane().range, RangeSpec::Absolute(expected));
+    settle(&mut app, &*source, effects).await;
+    let inside = count(|r| r.timestamp.is_some_and(|t| expected.contains(t)));
+    assert_eq!(total(&app), Some(HitCount::Exact(inside)));
+    assert!(inside > 0 && inside < 1000);
+    let zh = app.pane().histogram.as_ref().unwrap();
+    assert!(zh.interval < h.interval, "zooming in gives finer buckets");
+
+    let effects = press(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.pane().range, RangeSpec::All);
+    settle(&mut app, &*source, effects).await;
+    assert_eq!(total(&app), Some(HitCount::Exact(1000)));
+    assert!(press(&mut app, KeyCode::Char('u')).is_empty(), "nothing left to step out of");
+}
+
+#[tokio::test]
+async fn mouse_drag_on_the_histogram_zooms() {
+    let (mut app, source) = loaded().await;
+    let plot = layout::histogram_plot(layout::main_layout(&app).histogram.unwrap());
+    let y = plot.y + 1;
+    update(&mut app, Action::Mouse(MouseAction::Down(plot.x + 2, y)));
+    update(&mut app, Action::Mouse(MouseAction::Drag(plot.x + 20, y)));
+    let effects = update(&mut app, Action::Mouse(MouseAction::Up(plot.x + 20, y)));
+    assert!(matches!(app.pane().range, RangeSpec::Absolute(_)));
+    assert_eq!(app.pane().zoom_stack, vec![RangeSpec::All]);
+    settle(&mut app, &*source, effects).await;
+    assert!(matches!(total(&app), Some(HitCount::Exact(n)) if n < 1000));
+}
+
+#[tokio::test]
+async fn mouse_click_selects_then_opens_and_wheel_scrolls() {
+    let (mut app, _) = loaded().await;
+    let body = layout::table_body(layout::main_layout(&app).table);
+    update(&mut app, Action::Mouse(MouseAction::Down(body.x + 5, body.y + 3)));
+    assert_eq!(app.pane().selected, 3);
+    update(&mut app, Action::Mouse(MouseAction::ScrollDown(body.x + 5, body.y + 3)));
+    assert_eq!(app.pane().selected, 6);
+    update(&mut app, Action::Mouse(MouseAction::Down(body.x + 5, body.y + 6)));
+    assert_eq!(app.mode, Mode::Detail);
+    assert_eq!(app.detail.as_ref().unwrap().index, 6);
+}
+
+#[tokio::test]
+async fn time_picker_quick_and_absolute_ranges() {
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Char('j'));
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.pane().range, RangeSpec::Last(3600 * 1_000_000_000));
+    settle(&mut app, &*source, effects).await;
+    let last_hour = TimeRange::between(now() - 3600 * 1_000_000_000, now());
+    assert_eq!(app.pane().resolved, last_hour);
+    assert_eq!(total(&app), Some(HitCount::Exact(count(|r| r.timestamp.is_some_and(|t| last_hour.contains(t))))));
+
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Tab);
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "yesterday");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::TimePicker);
+    assert!(app.picker.error.as_deref().unwrap_or("").contains("yesterday"));
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "2015-05-17T08:00:00Z");
+    press(&mut app, KeyCode::Tab);
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "2015-05-17T09:00:00Z");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    settle(&mut app, &*source, effects).await;
+    let r = TimeRange::between(at("2015-05-17T08:00:00Z"), at("2015-05-17T09:00:00Z") + 999_999_999);
+    let expected = count(|rec| rec.timestamp.is_some_and(|t| t >= r.from.unwrap() && t < r.to.unwrap()));
+    assert!(expected > 0);
+    assert_eq!(total(&app), Some(HitCount::Exact(expected)));
+}
+
+#[tokio::test]
+async fn scrolling_fetches_pages_on_demand_with_the_cursor() {
+    let (mut app, source) = loaded().await;
+    assert_eq!(app.pane().records.len(), PAGE_SIZE);
+    let effects = press(&mut app, KeyCode::Char('G'));
+    let cursor = effects.iter().find_map(|e| match e {
+        Effect::Search { append: true, request, .. } => request.cursor.clone(),
+        _ => None,
+    });
+    assert_eq!(cursor.map(|c| c.0), Some("200".to_string()));
+    assert!(press(&mut app, KeyCode::Char('k')).is_empty(), "no second fetch while one is running");
+    settle(&mut app, &*source, effects).await;
+    assert_eq!(app.pane().records.len(), 2 * PAGE_SIZE);
+    for _ in 0..10 {
+        let effects = press(&mut app, KeyCode::Char('G'));
+        settle(&mut app, &*source, effects).await;
+    }
+    assert_eq!(app.pane().records.len(), 1000);
+    assert!(app.pane().next.is_none());
+    assert!(app.pane().records.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+}
+
+#[tokio::test]
+async fn stale_answers_are_dropped() {
+    let (mut app, _) = loaded().await;
+    let old = app.pane().generation;
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status:304");
+    press(&mut app, KeyCode::Enter);
+    let stale = SearchPage { records: vec![Record::plain("stale")], total: Some(HitCount::Exact(1)), next: None, warnings: vec![] };
+    update(&mut app, Action::SearchDone { pane: 0, generation: old, append: false, result: Ok(stale) });
+    assert_eq!(total(&app), Some(HitCount::Exact(1000)), "the old generation's answer is ignored");
+    assert!(app.pane().loading.search);
+}
+
+#[tokio::test]
+async fn completion_of_field_then_value() {
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::Char('/'));
+    let effects = type_text(&mut app, "stat");
+    settle(&mut app, &*source, effects).await;
+    let effects = press(&mut app, KeyCode::Tab);
+    assert_eq!(app.pane().editor.text, "status:");
+    assert!(effects.iter().any(|e| matches!(e, Effect::FieldValues { field, .. } if field == "status")));
+    settle(&mut app, &*source, effects).await;
+    assert_eq!(app.completion.items.first().map(|s| s.label.as_str()), Some("404"));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.pane().editor.text, "status:304 ");
+}
+
+#[tokio::test]
+async fn history_is_browsed_with_up_and_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history");
+    logsleuth::ui::history::save(&path, &["status:404".to_string(), "method:HEAD".to_string()]).unwrap();
+    let source = source();
+    let mut app = App::new(source.info(), None, None, Theme::default(), History::load(Some(path)), now());
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "draft");
+    // A completion list would take the arrows; there is none for "draft" among field names.
+    app.completion = Default::default();
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.pane().editor.text, "method:HEAD");
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.pane().editor.text, "status:404");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.pane().editor.text, "draft");
+}
+
+fn live(i: i64) -> Record {
+    let line = format!("10.0.0.{i} - - [17/May/2015:16:06:{i:02} +0000] \"GET /live/{i} HTTP/1.1\" 200 12 \"-\" \"curl/8.0\"");
+    access_record(&line, 10_000 + i as u64).unwrap()
+}
+
+#[tokio::test]
+async fn tail_streams_pauses_without_losing_lines_and_shows_the_rate() {
+    let (mut app, _) = loaded().await;
+    let effects = press(&mut app, KeyCode::Char('t'));
+    assert!(effects.iter().any(|e| matches!(e, Effect::StartTail { .. })));
+    let g = app.pane().tail_generation;
+    update(&mut app, Action::Tail { pane: 0, generation: g, event: TailEvent::Records(vec![live(1), live(2)]) });
+    assert_eq!(app.pane().records[0].get("path").unwrap().as_text(), "/live/2");
+    assert_eq!(total(&app), Some(HitCount::Exact(1002)));
+
+    // Select a row: new lines keep that row selected.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    let selected = app.pane().selected_record().cloned();
+    update(&mut app, Action::Tail { pane: 0, generation: g, event: TailEvent::Records(vec![live(3)]) });
+    assert_eq!(app.pane().selected_record().cloned(), selected);
+
+    press(&mut app, KeyCode::Char(' '));
+    update(&mut app, Action::Tail { pane: 0, generation: g, event: TailEvent::Records((4..9).map(live).collect()) });
+    assert_eq!(app.pane().tail.as_ref().unwrap().pending.len(), 5);
+    assert_eq!(app.pane().records[0].get("path").unwrap().as_text(), "/live/3");
+    let text = buffer_text(&render(&app));
+    assert!(text.contains("PAUSED 5 waiting"), "{text}");
+    assert!(text.contains("1.6 lines/s"), "{text}");
+
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.pane().records[0].get("path").unwrap().as_text(), "/live/8");
+    assert_eq!(total(&app), Some(HitCount::Exact(1008)));
+
+    // The rate decays once lines stop.
+    update(&mut app, Action::Tick(now() + 10_000_000_000));
+    assert_eq!(app.pane().tail.as_ref().unwrap().rate, 0.0);
+
+    // Events of a stopped tail are ignored.
+    let effects = press(&mut app, KeyCode::Char('t'));
+    assert!(effects.iter().any(|e| matches!(e, Effect::StopTail { .. })));
+    update(&mut app, Action::Tail { pane: 0, generation: g, event: TailEvent::Records(vec![live(9)]) });
+    assert_eq!(app.pane().records[0].get("path").unwrap().as_text(), "/live/8");
+}
+
+#[tokio::test]
+async fn rendering_is_virtualised() {
+    let (mut app, _) = loaded().await;
+    let big: Vec<Record> = (0..MAX_RECORDS as i64).map(|i| Record { timestamp: Some(now() - i), ..Record::plain(format!("line {i}")) }).collect();
+    app.panes[0].records = big;
+    app.panes[0].columns = vec!["message".into()];
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.pane().selected, MAX_RECORDS - 1);
+    let height = layout::table_body(layout::main_layout(&app).table).height as usize;
+    let rows = logsleuth::ui::view::table::visible_rows(app.pane(), height);
+    assert_eq!(rows.len(), height);
+    assert!(rows.contains(&(MAX_RECORDS - 1)));
+    let start = Instant::now();
+    let text = buffer_text(&render(&app));
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(text.contains("line 99999"), "{text}");
+    // The cap holds: no page is fetched beyond it.
+    app.panes[0].next = Some(logsleuth::sources::Cursor("x".into()));
+    assert!(press(&mut app, KeyCode::Char('G')).is_empty());
+}
+
+#[tokio::test]
+async fn split_cycles_and_refetches_the_histogram() {
+    let (mut app, _) = loaded().await;
+    assert_eq!(app.pane().split, Split::StatusClass);
+    let effects = press(&mut app, KeyCode::Char('s'));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { request, .. } if request.split == Split::None)));
+}
+
+#[tokio::test]
+async fn help_toggles_and_quit_keys() {
+    let (mut app, _) = loaded().await;
+    press(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.mode, Mode::Help);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit, "q types into the query bar");
+    press_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(app.quit);
+}
+
+/// Runs the real event loop on a TestBackend with a scripted event stream.
+async fn run_loop(source: Arc<dyn Source>, history: Option<std::path::PathBuf>, script: Vec<(u64, Event)>) -> (App, String) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) }));
+    tokio::spawn(async move {
+        for (wait_ms, ev) in script {
+            tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+            if tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let app = App::new(source.info(), None, None, Theme::default(), History::load(history.clone()), now());
+    let app = logsleuth::ui::event_loop(&mut terminal, app, vec![source], history, events).await.unwrap();
+    let text = buffer_text(terminal.backend().buffer());
+    (app, text)
+}
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_loop_runs_queries_in_tasks_and_saves_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/history");
+    let mut script = vec![(300, key(KeyCode::Char('/')))];
+    script.extend("method:HEAD".chars().map(|c| (5, key(KeyCode::Char(c)))));
+    script.push((5, key(KeyCode::Enter)));
+    script.push((500, key(KeyCode::Char('q'))));
+    let (app, text) = run_loop(source(), Some(path.clone()), script).await;
+    let expected = count(|r| r.get("method").map(|v| v.as_text()) == Some("HEAD".into()));
+    assert_eq!(total(&app), Some(HitCount::Exact(expected)));
+    assert!(text.contains(&format!("{expected} hits")), "{text}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "method:HEAD\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_cancels_a_running_query() {
+    let slow: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("slow.log", SAMPLE).with_delay(Duration::from_secs(30)));
+    let started = Instant::now();
+    let script = vec![(300, key(KeyCode::Esc)), (200, key(KeyCode::Char('q')))];
+    let (app, text) = run_loop(slow, None, script).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "the loop never waited for the slow source");
+    assert!(!app.pane().loading.any());
+    assert!(app.pane().records.is_empty());
+    assert!(text.contains("query cancelled"), "{text}");
+}
+
+#[tokio::test]
+async fn the_query_runs_again_when_background_indexing_finishes() {
+    let (mut app, _) = loaded().await;
+    let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 10, total: 100 })));
+    assert!(effects.is_empty());
+    let text = buffer_text(&render(&app));
+    assert!(text.contains("indexing  10%"), "{text}");
+    let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 60, total: 100 })));
+    assert!(effects.is_empty());
+    let effects = update(&mut app, Action::Progress(None));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Search { append: false, .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Fields { .. })));
+}
