@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use logsleuth::model::TimeRange;
 use logsleuth::sources::local::{LocalOptions, LocalSource};
-use logsleuth::sources::{Query, SearchRequest, Source, TailEvent, TailRequest};
+use logsleuth::sources::{HitCount, Query, SearchRequest, Source, TailEvent, TailRequest};
 use tokio::sync::mpsc::Receiver;
 
 /// Collects tail events until `done` says so, failing after a timeout.
@@ -48,6 +48,14 @@ async fn appended_lines_arrive_live_and_old_ones_do_not() {
     let path = dir.path().join("app.log");
     std::fs::write(&path, "2024-01-01T00:00:00Z old one\n2024-01-01T00:00:01Z old two\n").unwrap();
     let source = open(&path).await;
+    let count = |q: &'static str| {
+        let source = &source;
+        async move {
+            let req = SearchRequest { query: Query::native(q), range: TimeRange::ALL, limit: 1, cursor: None };
+            source.search(req).await.unwrap().total
+        }
+    };
+    assert_eq!(count("Z ").await, Some(HitCount::Exact(2)));
     let mut rx = tail(&source, "");
     until(&mut rx, |_, s| !s.is_empty()).await;
     append(&path, "2024-01-01T00:00:02Z new three\n2024-01-01T00:00:03Z new four\n");
@@ -60,6 +68,9 @@ async fn appended_lines_arrive_live_and_old_ones_do_not() {
         .unwrap();
     assert_eq!(page.records.len(), 4);
     assert_eq!(page.records[0].message, "2024-01-01T00:00:03Z new four");
+    // Totals grow with the file (counted incrementally from the previous total).
+    assert_eq!(count("Z ").await, Some(HitCount::Exact(4)));
+    assert_eq!(count("new").await, Some(HitCount::Exact(2)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
