@@ -164,3 +164,21 @@ async fn the_demo_generator_feeds_the_tail() {
     let still = LocalSource::demo(false);
     assert_eq!(still.line_count(), 4000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appended_out_of_order_lines_join_the_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, "2024-01-01T00:00:05Z e\n2024-01-01T00:00:01Z a\n2024-01-01T00:00:03Z c\n").unwrap();
+    let source = open(&path).await;
+    let all = || async {
+        let req = SearchRequest { query: Query::default(), range: TimeRange::ALL, limit: 100, cursor: None };
+        source.search(req).await.unwrap().records.into_iter().map(|r| r.message[21..].to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(all().await, ["e", "c", "a"]);
+    let mut rx = tail(&source, "");
+    until(&mut rx, |_, s| !s.is_empty()).await;
+    append(&path, "2024-01-01T00:00:04Z d\n2024-01-01T00:00:00Z z\n2024-01-01T00:00:03Z c2\n2024-01-01T00:00:06Z f\n");
+    until(&mut rx, |l, _| l.len() >= 4).await;
+    assert_eq!(all().await, ["f", "e", "d", "c2", "c", "a", "z"]);
+}
