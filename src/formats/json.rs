@@ -51,7 +51,11 @@ pub(super) fn summarize(line: &str) -> Option<Option<Nanos>> {
     if !line.trim_start().starts_with('{') {
         return None;
     }
-    let probe: Probe = serde_json::from_str(line).ok()?;
+    let probe: Probe = match serde_json::from_str(line) {
+        Ok(p) => p,
+        // A repeated timestamp key fails the probe but is valid JSON (the last one wins).
+        Err(_) => return parse(line).map(|r| r.timestamp),
+    };
     let ts = [probe.at_timestamp, probe.time, probe.timestamp, probe.ts].into_iter().flatten().find_map(|v| match v {
         TimeValue::Num(n) => epoch_to_nanos(n),
         TimeValue::Str(s) => text_to_nanos(&s),
@@ -150,5 +154,8 @@ mod tests {
         }
         assert_eq!(summarize(r#"{"msg":"no time"}"#), Some(None));
         assert_eq!(summarize(r#"{"time":{"nested":1}}"#), Some(None));
+        let dup = r#"{"time":"2024-01-01T00:00:00Z","time":"2024-01-02T00:00:00Z"}"#;
+        assert_eq!(summarize(dup), Some(parse(dup).unwrap().timestamp));
+        assert!(summarize(dup).unwrap().is_some());
     }
 }
