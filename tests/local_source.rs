@@ -243,6 +243,8 @@ async fn fields_and_values_come_from_the_data() {
     for want in ["@timestamp", "remote_addr", "status", "http_user_agent", "file", "message"] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
+    assert_eq!(fields.iter().find(|f| f.name == "remote_addr").unwrap().kind, logsleuth::sources::FieldKind::Ip);
+    assert_eq!(fields.iter().find(|f| f.name == "file").unwrap().origin, logsleuth::sources::FieldOrigin::Label);
     let status = fields.iter().find(|f| f.name == "status").unwrap();
     assert_eq!(status.kind, logsleuth::sources::FieldKind::Number);
     let values = source.field_values("status".into(), TimeRange::ALL, 3).await.unwrap();

@@ -343,6 +343,7 @@ impl Source for LocalSource {
         blocking(move || {
             let snaps = snapshots(&inner, true);
             let records = query::sample(&snaps, &range, 500);
+            let ip_field = merged_roles(&inner.files).client_ip;
             let mut out: Vec<FieldInfo> = Vec::new();
             for r in &records {
                 for name in r.field_names() {
@@ -351,7 +352,8 @@ impl Source for LocalSource {
                     }
                     let value = r.get(&name).unwrap_or(Value::Null);
                     let origin = if r.labels.get_path(&name).is_some() { FieldOrigin::Label } else { FieldOrigin::Field };
-                    let kind = if name == "remote_addr" { FieldKind::Ip } else { kind_of(&name, &value) };
+                    let is_ip = ip_field.as_deref() == Some(name.as_str()) && matches!(value, Value::Str(_));
+                    let kind = if is_ip { FieldKind::Ip } else { kind_of(&name, &value) };
                     out.push(FieldInfo { aggregatable: name != "message", name, kind, origin });
                 }
             }
