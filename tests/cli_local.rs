@@ -260,3 +260,44 @@ fn histogram_split_by_any_field_keeps_the_top_values() {
     assert!(first.starts_with("start") && first.contains("2xx") && first.contains("5xx"), "{first}");
     assert_eq!(text.lines().last(), Some("interval 1d"));
 }
+
+#[test]
+fn tail_follows_a_file_until_interrupted() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.log");
+    std::fs::write(&path, "2024-01-01T00:00:00Z INFO old line\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsleuth"))
+        .args(["tail", path.to_str().unwrap(), "--output", "raw", "--kql", "ERROR"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Keep appending until the tail (which starts at the end of the file) has seen a line.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut got = None;
+    let mut i = 0;
+    while got.is_none() && std::time::Instant::now() < deadline {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        writeln!(f, "2024-01-01T00:00:0{}Z INFO skip me", i % 10).unwrap();
+        writeln!(f, "2024-01-01T00:00:0{}Z ERROR boom {i}", i % 10).unwrap();
+        drop(f);
+        i += 1;
+        got = rx.recv_timeout(std::time::Duration::from_millis(300)).ok();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = got.expect("a followed line");
+    assert!(line.contains("ERROR boom"), "{line}");
+    assert!(!line.contains("old line"));
+    while let Ok(more) = rx.try_recv() {
+        assert!(more.contains("ERROR"), "the filter applies: {more}");
+    }
+}

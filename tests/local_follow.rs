@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use logsleuth::model::TimeRange;
 use logsleuth::sources::local::{LocalOptions, LocalSource};
-use logsleuth::sources::{Query, SearchRequest, Source, TailEvent, TailRequest};
+use logsleuth::sources::{HitCount, Query, SearchRequest, Source, TailEvent, TailRequest};
 use tokio::sync::mpsc::Receiver;
 
 /// Collects tail events until `done` says so, failing after a timeout.
@@ -48,6 +48,14 @@ async fn appended_lines_arrive_live_and_old_ones_do_not() {
     let path = dir.path().join("app.log");
     std::fs::write(&path, "2024-01-01T00:00:00Z old one\n2024-01-01T00:00:01Z old two\n").unwrap();
     let source = open(&path).await;
+    let count = |q: &'static str| {
+        let source = &source;
+        async move {
+            let req = SearchRequest { query: Query::native(q), range: TimeRange::ALL, limit: 1, cursor: None };
+            source.search(req).await.unwrap().total
+        }
+    };
+    assert_eq!(count("Z ").await, Some(HitCount::Exact(2)));
     let mut rx = tail(&source, "");
     until(&mut rx, |_, s| !s.is_empty()).await;
     append(&path, "2024-01-01T00:00:02Z new three\n2024-01-01T00:00:03Z new four\n");
@@ -60,6 +68,9 @@ async fn appended_lines_arrive_live_and_old_ones_do_not() {
         .unwrap();
     assert_eq!(page.records.len(), 4);
     assert_eq!(page.records[0].message, "2024-01-01T00:00:03Z new four");
+    // Totals grow with the file (counted incrementally from the previous total).
+    assert_eq!(count("Z ").await, Some(HitCount::Exact(4)));
+    assert_eq!(count("new").await, Some(HitCount::Exact(2)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,4 +163,22 @@ async fn the_demo_generator_feeds_the_tail() {
     }
     let still = LocalSource::demo(false);
     assert_eq!(still.line_count(), 4000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appended_out_of_order_lines_join_the_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, "2024-01-01T00:00:05Z e\n2024-01-01T00:00:01Z a\n2024-01-01T00:00:03Z c\n").unwrap();
+    let source = open(&path).await;
+    let all = || async {
+        let req = SearchRequest { query: Query::default(), range: TimeRange::ALL, limit: 100, cursor: None };
+        source.search(req).await.unwrap().records.into_iter().map(|r| r.message[21..].to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(all().await, ["e", "c", "a"]);
+    let mut rx = tail(&source, "");
+    until(&mut rx, |_, s| !s.is_empty()).await;
+    append(&path, "2024-01-01T00:00:04Z d\n2024-01-01T00:00:00Z z\n2024-01-01T00:00:03Z c2\n2024-01-01T00:00:06Z f\n");
+    until(&mut rx, |l, _| l.len() >= 4).await;
+    assert_eq!(all().await, ["f", "e", "d", "c2", "c", "a", "z"]);
 }

@@ -243,6 +243,8 @@ async fn fields_and_values_come_from_the_data() {
     for want in ["@timestamp", "remote_addr", "status", "http_user_agent", "file", "message"] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
+    assert_eq!(fields.iter().find(|f| f.name == "remote_addr").unwrap().kind, logsleuth::sources::FieldKind::Ip);
+    assert_eq!(fields.iter().find(|f| f.name == "file").unwrap().origin, logsleuth::sources::FieldOrigin::Label);
     let status = fields.iter().find(|f| f.name == "status").unwrap();
     assert_eq!(status.kind, logsleuth::sources::FieldKind::Number);
     let values = source.field_values("status".into(), TimeRange::ALL, 3).await.unwrap();
@@ -278,6 +280,13 @@ async fn lnav_logfmt_and_bunyan_samples() {
     let span = bunyan.time_span().await.unwrap();
     assert_eq!(span.from, Some(logsleuth::time::parse_absolute("2023-03-24T14:26:16.243Z", None).unwrap()));
     assert_eq!(bunyan.info().roles.level.as_deref(), Some("level"));
+    // bunyan's numeric levels (20, 30) are named.
+    assert_eq!(top(&bunyan, "level", 5).await, pairs(&[("debug", 9), ("info", 1)]));
+    let page = bunyan
+        .search(SearchRequest { query: Query::kql("level:info"), range: TimeRange::ALL, limit: 10, cursor: None })
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(HitCount::Exact(1)));
 }
 
 #[tokio::test]

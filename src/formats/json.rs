@@ -1,6 +1,6 @@
 //! JSON lines: one object per line. The timestamp comes from `@timestamp`, `time`,
-//! `timestamp` or `ts` (RFC 3339 or epoch seconds/milliseconds/micro/nanoseconds); levels stay
-//! as written (bunyan's numbers are named by [`bunyan_level_name`] where a name is needed).
+//! `timestamp` or `ts` (RFC 3339 or epoch seconds/milliseconds/micro/nanoseconds); a numeric
+//! bunyan/pino `level` (10 … 60) becomes its name (`trace` … `fatal`).
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -51,7 +51,11 @@ pub(super) fn summarize(line: &str) -> Option<Option<Nanos>> {
     if !line.trim_start().starts_with('{') {
         return None;
     }
-    let probe: Probe = serde_json::from_str(line).ok()?;
+    let probe: Probe = match serde_json::from_str(line) {
+        Ok(p) => p,
+        // A repeated timestamp key fails the probe but is valid JSON (the last one wins).
+        Err(_) => return parse(line).map(|r| r.timestamp),
+    };
     let ts = [probe.at_timestamp, probe.time, probe.timestamp, probe.ts].into_iter().flatten().find_map(|v| match v {
         TimeValue::Num(n) => epoch_to_nanos(n),
         TimeValue::Str(s) => text_to_nanos(&s),
@@ -66,8 +70,14 @@ pub(super) fn parse(line: &str) -> Option<Record> {
         return None;
     }
     let json: serde_json::Value = serde_json::from_str(line).ok()?;
-    let Value::Object(fields) = Value::from_json(&json) else { return None };
+    let Value::Object(mut fields) = Value::from_json(&json) else { return None };
     let timestamp = timestamp_of(&fields);
+    // bunyan/pino write levels as numbers; names make `level:error` and level colours work.
+    if let Some(Value::Int(n)) = fields.get("level")
+        && let Some(name) = bunyan_level_name(*n)
+    {
+        fields.set("level", Value::Str(name.into()));
+    }
     Some(Record { timestamp, message: line.to_string(), fields, ..Record::default() })
 }
 
@@ -116,11 +126,12 @@ mod tests {
     use crate::time::parse_absolute;
 
     #[test]
-    fn bunyan_line_keeps_numeric_level_and_reads_time() {
+    fn bunyan_line_gets_a_level_name_and_its_time() {
         let line = r#"{"name":"renovate","hostname":"h","pid":7,"level":20,"msg":"Found npm package files","time":"2023-03-24T14:26:16.243Z","v":0}"#;
         let r = parse(line).unwrap();
         assert_eq!(r.timestamp, Some(parse_absolute("2023-03-24T14:26:16.243Z", None).unwrap()));
-        assert_eq!(r.fields.get("level"), Some(&Value::Int(20)));
+        assert_eq!(r.fields.get("level"), Some(&Value::Str("debug".into())));
+        assert_eq!(parse(r#"{"level":35}"#).unwrap().fields.get("level"), Some(&Value::Int(35)));
         assert_eq!(summarize(line), Some(r.timestamp));
         assert_eq!(bunyan_level_name(20), Some("debug"));
     }
@@ -143,5 +154,8 @@ mod tests {
         }
         assert_eq!(summarize(r#"{"msg":"no time"}"#), Some(None));
         assert_eq!(summarize(r#"{"time":{"nested":1}}"#), Some(None));
+        let dup = r#"{"time":"2024-01-01T00:00:00Z","time":"2024-01-02T00:00:00Z"}"#;
+        assert_eq!(summarize(dup), Some(parse(dup).unwrap().timestamp));
+        assert!(summarize(dup).unwrap().is_some());
     }
 }

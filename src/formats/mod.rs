@@ -323,6 +323,28 @@ mod tests {
         assert!(rec.get("status").is_none());
     }
 
+    proptest::proptest! {
+        /// Hostile lines: no parser panics, and the indexer's summary agrees with the parser.
+        #[test]
+        fn parsers_never_panic_and_agree_with_summaries(
+            line in proptest::string::string_regex("([ -~]|é|\u{0}|\u{1b}|\u{202e}|\\|\"|\\[|\\]|<|>|=|:|\\{|\\}){0,80}").unwrap(),
+            prefix in proptest::sample::select(vec![
+                "", "1.2.3.4 - - [17/May/2015:08:05:32 +0000] \"", "{\"time\":", "<34>1 ", "<13>", "Dec 10 06:55:46 h ",
+                "a=1 b=\"", "[Sun Dec 04 04:47:44 2005] [", "2024-05-01T10:00:00", "081109 203615 ",
+            ]),
+        ) {
+            let line = format!("{prefix}{line}");
+            let opts = ParseOptions { now: 1_700_000_000_000_000_000 };
+            for format in LogFormat::ALL {
+                let summary = summarize(format, &line, &opts);
+                let (record, parsed) = parse_or_plain(format, &line, &opts);
+                proptest::prop_assert_eq!(summary.parsed, parsed, "{:?} on {:?}", format, line);
+                proptest::prop_assert_eq!(summary.timestamp, record.timestamp, "{:?} on {:?}", format, line);
+            }
+            let _ = detect(&[line.as_str()]);
+        }
+    }
+
     #[test]
     fn level_names_are_normalised() {
         assert_eq!(level_name(&Value::Int(50)).as_deref(), Some("error"));

@@ -107,15 +107,12 @@ fn structured_data_end(s: &str) -> Option<usize> {
 
 fn scan_3164<'a>(pri: Option<u8>, rest: &'a str, opts: &ParseOptions) -> Option<Syslog<'a>> {
     let b = rest.as_bytes();
-    let (timestamp, after) = if b.len() >= 16 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':' {
+    let (timestamp, after) = if b.len() >= 16 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':' && b[15] == b' ' {
         let month = month_number(&b[0..3])?;
         let day: u32 = rest[4..6].trim_start().parse().ok()?;
         let h: u32 = rest[7..9].parse().ok()?;
         let m: u32 = rest[10..12].parse().ok()?;
         let s: u32 = rest[13..15].parse().ok()?;
-        if b[15] != b' ' {
-            return None;
-        }
         (year_less_time(month, day, h, m, s, opts.now), &rest[16..])
     } else {
         // rsyslog's high-precision form: an RFC 3339 time in place of the BSD one.

@@ -47,11 +47,17 @@ pub(crate) struct Inner {
     follower_started: AtomicBool,
     description: String,
     /// Last exact total computed: (query, range, line counts) → total.
-    total_cache: Mutex<Option<TotalCacheEntry>>,
+    total_cache: Mutex<Option<TotalCache>>,
 }
 
-/// A computed total: the query, the range and the line counts it was computed at, the total.
-type TotalCacheEntry = (Query, TimeRange, Vec<usize>, u64);
+/// The last exact total computed, and the index state it was computed at.
+struct TotalCache {
+    query: Query,
+    range: TimeRange,
+    lens: Vec<usize>,
+    pops: Vec<u64>,
+    total: u64,
+}
 
 /// Log files, gzip files, stdin, or the bundled demo data.
 pub struct LocalSource {
@@ -254,19 +260,26 @@ impl Source for LocalSource {
             let snaps = snapshots(&inner, true);
             let (records, next) = query::page(&snaps, &filter, &request.range, request.cursor.as_ref(), request.limit)?;
             let lens: Vec<usize> = snaps.iter().map(|s| s.len).collect();
-            let cached = {
+            let pops: Vec<u64> = inner.files.iter().map(|f| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1).collect();
+            // The same query over a grown index: count only the new lines.
+            let base = {
                 let cache = inner.total_cache.lock().unwrap_or_else(|e| e.into_inner());
-                cache.as_ref().and_then(|(q, r, l, t)| (*q == request.query && *r == request.range && *l == lens).then_some(*t))
+                cache.as_ref().and_then(|c| {
+                    let reusable = c.query == request.query
+                        && c.range == request.range
+                        && c.pops == pops
+                        && c.lens.len() == lens.len()
+                        && c.lens.iter().zip(&lens).all(|(old, new)| old <= new);
+                    reusable.then(|| (c.lens.clone(), c.total))
+                })
             };
-            let total = match cached {
-                Some(t) => t,
-                None => {
-                    let t = query::count(&snaps, &filter, &request.range);
-                    *inner.total_cache.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some((request.query.clone(), request.range, lens, t));
-                    t
-                }
+            let total = match base {
+                Some((old_lens, old_total)) if old_lens == lens => old_total,
+                Some((old_lens, old_total)) => old_total + query::count(&snaps, &filter, &request.range, &old_lens),
+                None => query::count(&snaps, &filter, &request.range, &[]),
             };
+            *inner.total_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(TotalCache { query: request.query.clone(), range: request.range, lens, pops, total });
             let mut warnings: Vec<String> = inner.files.iter().filter_map(|f| store::unparsed_warning(f)).collect();
             warnings.extend(inner.files.iter().filter_map(|f| f.error.lock().unwrap_or_else(|e| e.into_inner()).clone()));
             warnings.extend(note);
@@ -330,6 +343,7 @@ impl Source for LocalSource {
         blocking(move || {
             let snaps = snapshots(&inner, true);
             let records = query::sample(&snaps, &range, 500);
+            let ip_field = merged_roles(&inner.files).client_ip;
             let mut out: Vec<FieldInfo> = Vec::new();
             for r in &records {
                 for name in r.field_names() {
@@ -338,7 +352,8 @@ impl Source for LocalSource {
                     }
                     let value = r.get(&name).unwrap_or(Value::Null);
                     let origin = if r.labels.get_path(&name).is_some() { FieldOrigin::Label } else { FieldOrigin::Field };
-                    let kind = if name == "remote_addr" { FieldKind::Ip } else { kind_of(&name, &value) };
+                    let is_ip = ip_field.as_deref() == Some(name.as_str()) && matches!(value, Value::Str(_));
+                    let kind = if is_ip { FieldKind::Ip } else { kind_of(&name, &value) };
                     out.push(FieldInfo { aggregatable: name != "message", name, kind, origin });
                 }
             }

@@ -162,15 +162,18 @@ pub(super) fn page(
     Ok((out, None))
 }
 
-/// Exact number of matching lines in the range.
-pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange) -> u64 {
+/// Exact number of matching lines in the range, from line `from[i]` of each file on (all
+/// lines when `from` is empty): a total can be extended as lines are appended.
+pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, from: &[usize]) -> u64 {
     snaps
         .iter()
-        .map(|snap| {
+        .enumerate()
+        .map(|(i, snap)| {
+            let start = from.get(i).copied().unwrap_or(0).min(snap.len);
             if filter.is_all() {
-                return (0..snap.len).into_par_iter().filter(|&l| in_range(snap.ts(l), range)).count() as u64;
+                return (start..snap.len).into_par_iter().filter(|&l| in_range(snap.ts(l), range)).count() as u64;
             }
-            (0..snap.len)
+            (start..snap.len)
                 .into_par_iter()
                 .filter(|&l| in_range(snap.ts(l), range) && filter.matches(&snap.record(l)))
                 .count() as u64

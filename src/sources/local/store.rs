@@ -244,6 +244,8 @@ impl FileStore {
         st.lines -= 1;
         let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
         *popped = (st.lines, popped.1 + 1);
+        // The cached time order holds the removed line.
+        *self.order_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Number of lines indexed.
@@ -278,14 +280,39 @@ impl FileStore {
 
     fn order_for(&self, snap: &FileSnap) -> Arc<Vec<u32>> {
         let mut cache = self.order_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((len, order)) = cache.as_ref()
-            && *len == snap.len
-        {
-            return order.clone();
-        }
-        let mut order: Vec<u32> = (0..snap.len as u32).collect();
-        // Stable: lines with equal times keep file order.
-        order.par_sort_by_key(|&i| snap.ts(i as usize));
+        let previous = match cache.as_ref() {
+            Some((len, order)) if *len == snap.len => return order.clone(),
+            Some((len, order)) if *len < snap.len => Some(order.clone()),
+            _ => None,
+        };
+        // Stable sorts: lines with equal times keep file order.
+        let order = match previous {
+            // Appended lines (a followed file): sort them and merge, O(n) instead of a full sort.
+            Some(old) => {
+                let mut new: Vec<u32> = (old.len() as u32..snap.len as u32).collect();
+                new.sort_by_key(|&i| snap.ts(i as usize));
+                let mut merged = Vec::with_capacity(snap.len);
+                let (mut a, mut b) = (0, 0);
+                while a < old.len() && b < new.len() {
+                    // Old lines come first on equal times: they are earlier in the file.
+                    if snap.ts(new[b] as usize) < snap.ts(old[a] as usize) {
+                        merged.push(new[b]);
+                        b += 1;
+                    } else {
+                        merged.push(old[a]);
+                        a += 1;
+                    }
+                }
+                merged.extend_from_slice(&old[a..]);
+                merged.extend_from_slice(&new[b..]);
+                merged
+            }
+            None => {
+                let mut order: Vec<u32> = (0..snap.len as u32).collect();
+                order.par_sort_by_key(|&i| snap.ts(i as usize));
+                order
+            }
+        };
         let order = Arc::new(order);
         *cache = Some((snap.len, order.clone()));
         order
