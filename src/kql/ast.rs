@@ -550,7 +550,7 @@ mod tests {
         assert!(!wildcard_match(&parts(&["", "jpg"]), "a.jpge"));
         assert!(wildcard_match(&parts(&["a", "b", "c"]), "axxbyyc"));
         assert!(!wildcard_match(&parts(&["a", "b", "c"]), "axxc"));
-        assert!(wildcard_match(&parts(&["ab", "ba"]), "aba") == false);
+        assert!(!wildcard_match(&parts(&["ab", "ba"]), "aba"));
         assert!(wildcard_match(&parts(&["ab", "ba"]), "abba"));
         assert!(wildcard_match(&parts(&["", ""]), ""));
         assert!(wildcard_match(&parts(&["x"]), "x"));
