@@ -429,3 +429,29 @@ async fn the_query_runs_again_when_background_indexing_finishes() {
     assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { .. })));
     assert!(effects.iter().any(|e| matches!(e, Effect::Fields { .. })));
 }
+
+#[tokio::test]
+async fn an_initial_query_with_a_syntax_error_is_shown_not_run() {
+    let source = source();
+    let mut app = App::new(source.info(), Some("status:(404".into()), None, Theme::default(), History::default(), now());
+    app.viewport = Rect::new(0, 0, 120, 40);
+    let effects = update::start(&mut app);
+    assert_eq!(app.mode, Mode::Query);
+    assert!(app.pane().query_error.as_ref().is_some_and(|e| e.offset.is_some()));
+    // The bar keeps the text to fix; what runs is the match-everything query.
+    assert_eq!(app.pane().editor.text, "status:(404");
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Search { request, .. } if !request.query.text.is_empty())));
+}
+
+#[tokio::test]
+async fn resizing_asks_for_a_histogram_that_fits() {
+    let (mut app, _) = loaded().await;
+    let effects = update(&mut app, Action::Resize(200, 50));
+    let target = effects.iter().find_map(|e| match e {
+        Effect::Histogram { request, .. } => Some(request.target_buckets),
+        _ => None,
+    });
+    let plot = layout::histogram_plot(layout::main_layout(&app).histogram.unwrap());
+    assert_eq!(target, Some(plot.width as usize));
+    assert!(update(&mut app, Action::Resize(200, 50)).is_empty(), "same size, nothing to fetch");
+}

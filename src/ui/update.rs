@@ -13,10 +13,14 @@ use crate::sources::{
 /// Effects to run when the UI starts: list the fields and run the initial query.
 pub fn start(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
-    let mut effects = run_query(app, pane, true);
-    let range = app.panes[pane].resolved;
-    effects.push(Effect::Fields { pane, range });
-    effects
+    // An initial query (`--kql`) with a syntax error is shown at its position, not run.
+    if let Some(err) = syntax_error(&app.panes[pane].editor.text) {
+        let p = &mut app.panes[pane];
+        p.query_error = Some(err);
+        p.applied = Query::default();
+        app.mode = Mode::Query;
+    }
+    run_query(app, pane, true)
 }
 
 /// Applies an action; returns the effects the runtime must perform.
@@ -60,8 +64,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Resize(w, h) => {
+            let plot_width = |app: &App| layout::main_layout(app).histogram.map(|h| layout::histogram_plot(h).width);
+            let before = plot_width(app);
             app.viewport = ratatui::layout::Rect::new(0, 0, w, h);
             keep_selection_visible(app);
+            // Bucket count follows the chart's width: ask again when it changed.
+            if plot_width(app) != before && app.pane().histogram.is_some() {
+                return histogram_effect(app, pane).into_iter().collect();
+            }
             vec![]
         }
         Action::Escape => escape(app),
