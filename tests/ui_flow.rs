@@ -455,3 +455,19 @@ async fn resizing_asks_for_a_histogram_that_fits() {
     assert_eq!(target, Some(plot.width as usize));
     assert!(update(&mut app, Action::Resize(200, 50)).is_empty(), "same size, nothing to fetch");
 }
+
+#[tokio::test]
+async fn detail_steps_through_records() {
+    let (mut app, _) = loaded().await;
+    press(&mut app, KeyCode::Enter);
+    let first = app.pane().records[0].clone();
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.detail.as_ref().unwrap().index, 2);
+    assert_eq!(app.pane().selected, 2);
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.detail.as_ref().unwrap().index, 0);
+    assert_eq!(app.pane().selected_record(), Some(&first));
+}

@@ -203,6 +203,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::DetailRecord(step) => {
+            let len = app.pane().records.len();
+            if let Some(d) = app.detail.as_mut() {
+                d.index = clamp_add(d.index, step, len);
+                d.scroll = 0;
+                let index = d.index;
+                let p = app.pane_mut();
+                p.selected = index;
+                keep_selection_visible(app);
+                return maybe_next_page(app, pane);
+            }
+            vec![]
+        }
         Action::ToggleDetailView => {
             if let Some(d) = app.detail.as_mut() {
                 d.view = if d.view == DetailView::Fields { DetailView::Json } else { DetailView::Fields };
@@ -350,6 +363,8 @@ fn run_query(app: &mut App, pane: PaneId, fields: bool) -> Vec<Effect> {
         effects.extend(top_effects(app, pane));
     }
     if fields {
+        // Known values depend on the range: ask again when it changed.
+        app.value_cache.clear();
         effects.push(Effect::Fields { pane, range });
     }
     if app.panes[pane].tail.is_some() {

@@ -70,6 +70,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled("exists  ", theme.muted),
         Span::styled("Tab ", theme.key),
         Span::styled("fields/JSON  ", theme.muted),
+        Span::styled("n p ", theme.key),
+        Span::styled("next/prev  ", theme.muted),
         Span::styled("Esc ", theme.key),
         Span::styled("close", theme.muted),
     ]);
