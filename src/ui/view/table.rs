@@ -60,7 +60,7 @@ pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> 
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let content = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+            let content = rows.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[i].as_str())).max().unwrap_or(0);
             content.max(c.chars().count()).clamp(1, MAX_COLUMN)
         })
         .collect();
@@ -143,7 +143,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         x += TIME_WIDTH as u16 + 1;
         for ((c, text), w) in pane.columns.iter().zip(row).zip(&widths) {
             let style = pick(theme.value_style(role_of(pane, c), text));
-            let shown = crate::text::truncate_chars(text, *w);
+            let shown = super::fit_width(text, *w);
             buf.set_stringn(x, y, shown, *w, style);
             x += *w as u16 + 1;
         }
