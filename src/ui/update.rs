@@ -151,12 +151,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::OpenTimePicker => {
             app.previous_mode = Mode::Normal;
             app.mode = Mode::TimePicker;
-            let r = app.pane().resolved;
-            let now = app.now;
+            // Prefill with the current bounds (the data's span for "all time"), to the second.
+            let p = app.pane();
+            let span = p.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval)));
+            let from = p.resolved.from.or(span.map(|s| s.0)).unwrap_or(app.now - 3600 * crate::time::NS_PER_SEC);
+            let to = p.resolved.to.or(span.map(|s| s.1));
+            let secs = |t: Nanos| crate::time::format_rfc3339(t - t.rem_euclid(crate::time::NS_PER_SEC));
             app.picker = PickerState {
                 cursor: 0,
-                from: super::editor::LineEditor::new(crate::time::format_rfc3339(r.from.unwrap_or(now - 3600 * 1_000_000_000))),
-                to: super::editor::LineEditor::new(r.to.map(crate::time::format_rfc3339).unwrap_or_else(|| "now".into())),
+                from: super::editor::LineEditor::new(secs(from)),
+                to: super::editor::LineEditor::new(to.map(secs).unwrap_or_else(|| "now".into())),
                 field: 0,
                 error: None,
             };
