@@ -68,7 +68,7 @@ pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> 
         .collect();
     let available = total.saturating_sub(columns.len().saturating_sub(1));
     // The last column (often the message) keeps a useful minimum; the others shrink first.
-    let last_min = widths.last().copied().unwrap_or(0).min(16);
+    let last_min = widths.last().copied().unwrap_or(0).min(10);
     let n = widths.len().saturating_sub(1);
     while widths[..n].iter().sum::<usize>() + last_min > available {
         let Some((i, _)) = widths[..n].iter().enumerate().filter(|(_, w)| **w > MIN).max_by_key(|(i, w)| (**w, *i)) else {
