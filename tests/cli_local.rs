@@ -232,3 +232,31 @@ fn exit_statuses() {
     let out = run(&["query", "--loki", "http://127.0.0.1:9"]);
     assert_ne!(out.status.code(), Some(0));
 }
+
+#[test]
+fn histogram_split_by_any_field_keeps_the_top_values() {
+    let v = stdout_json(&run(&[
+        "histogram",
+        &fixture("apache_logs.gz"),
+        "--interval",
+        "1d",
+        "--split-by",
+        "remote_addr",
+        "--output",
+        "json",
+    ]));
+    let b = v["buckets"].as_array().unwrap();
+    let keys: std::collections::BTreeSet<&str> =
+        b.iter().flat_map(|x| x["split"].as_object().unwrap().keys().map(String::as_str)).collect();
+    assert!(keys.contains("66.249.73.135") && keys.contains("other"));
+    assert_eq!(keys.len(), 11, "ten values and other: {keys:?}");
+    // Every event with the field is in some split value; the malformed line has none.
+    let split_total: u64 = b.iter().flat_map(|x| x["split"].as_object().unwrap().values().map(|c| c.as_u64().unwrap())).sum();
+    assert_eq!(split_total, 9999);
+    assert_eq!(b.iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>(), 10000);
+    let table = run(&["histogram", &fixture("apache_logs.gz"), "--interval", "1d", "--split-by", "status_class"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with("start") && first.contains("2xx") && first.contains("5xx"), "{first}");
+    assert_eq!(text.lines().last(), Some("interval 1d"));
+}

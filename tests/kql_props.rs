@@ -37,14 +37,18 @@ fn text() -> impl Strategy<Value = String> {
 
 /// Text an unquoted literal can hold: no surrounding whitespace, not a typed keyword.
 fn unquoted_text() -> impl Strategy<Value = String> {
-    text().prop_filter("unquoted text is trimmed and typed", |s| {
-        !s.is_empty() && !s.starts_with(js_ws) && !s.ends_with(js_ws) && !matches!(s.as_str(), "true" | "false" | "null")
+    text().prop_map(|s| {
+        let t = s.trim_matches(js_ws).to_string();
+        if t.is_empty() || matches!(t.as_str(), "true" | "false" | "null") { format!("x{t}") } else { t }
     })
 }
 
 fn wildcard_parts() -> impl Strategy<Value = Vec<String>> {
-    prop::collection::vec(prop_oneof![Just(String::new()), text()], 2..4).prop_filter("trimmed ends", |parts| {
-        !parts[0].starts_with(js_ws) && !parts[parts.len() - 1].ends_with(js_ws)
+    prop::collection::vec(prop_oneof![Just(String::new()), text()], 2..4).prop_map(|mut parts| {
+        parts[0] = parts[0].trim_start_matches(js_ws).to_string();
+        let last = parts.len() - 1;
+        parts[last] = parts[last].trim_end_matches(js_ws).to_string();
+        parts
     })
 }
 

@@ -30,8 +30,19 @@ async fn wait_ready(source: &Arc<dyn Source>) {
     if source.info().is_remote {
         return;
     }
-    while source.progress().is_some() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let started = std::time::Instant::now();
+    let show = std::io::stderr().is_terminal();
+    let mut shown = false;
+    while let Some(p) = source.progress() {
+        // A large file takes a while: say how far along it is (only to a person).
+        if show && started.elapsed() > Duration::from_millis(500) && p.total > 0 {
+            eprint!("\rlogsleuth: indexing {}%", p.done.saturating_mul(100) / p.total.max(1));
+            shown = true;
+        }
+        tokio::time::sleep(Duration::from_millis(if shown { 200 } else { 10 })).await;
+    }
+    if shown {
+        eprint!("\r\x1b[2K");
     }
 }
 

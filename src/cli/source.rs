@@ -9,14 +9,14 @@ use crate::model::{Nanos, TimeRange};
 use crate::sources::local::{LocalOptions, LocalSource};
 use crate::sources::{Query, Source, SourceInfo};
 
-/// Opens the source the arguments name: local files / stdin, or (later) Loki and
-/// Elasticsearch. File errors are source errors (exit 1); a missing source is a usage error.
+/// Opens the source the arguments name: local files / stdin, Loki or Elasticsearch. File
+/// errors are source errors (exit 1); a missing source is a usage error.
 pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
     if args.loki.is_some() {
-        return Err(CliError::source("the Loki source is not implemented yet"));
+        return crate::sources::loki::cli::open_loki(args);
     }
     if args.es.is_some() {
-        return Err(CliError::source("the Elasticsearch source is not implemented yet"));
+        return crate::sources::elasticsearch::cli::open_es(args);
     }
     if let Some(name) = &args.source {
         return Err(CliError::source(format!("named sources (--source {name}) are not implemented yet")));

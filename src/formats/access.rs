@@ -136,7 +136,7 @@ fn digits(s: &str) -> Option<u64> {
 
 impl Access<'_> {
     /// Builds the record; `line` is the whole line (the record's message).
-    pub(super) fn to_record(&self, line: &str) -> Record {
+    pub(super) fn to_record(self, line: &str) -> Record {
         let mut f = Fields(Vec::with_capacity(12));
         f.push("remote_addr", Value::Str(self.remote_addr.into()));
         f.push("remote_user", Value::Str(self.remote_user.into()));

@@ -108,7 +108,7 @@ fn sniff_level(line: &str) -> Option<String> {
     }
     line.split_ascii_whitespace().take(6).find_map(|tok| {
         let t = tok.trim_matches(|c| c == '[' || c == ']' || c == ':');
-        LEVELS.iter().any(|l| *l == t).then(|| super::normalize_level(t))
+        LEVELS.contains(&t).then(|| super::normalize_level(t))
     })
 }
 

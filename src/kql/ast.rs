@@ -392,14 +392,16 @@ fn write_unquoted(out: &mut String, text: &str) {
 /// `not` followed by whitespace anywhere; `or`/`and` between whitespace (the leading whitespace
 /// is at `i`, so we defuse the keyword's first letter instead, one position later).
 fn starts_keyword(chars: &[char], i: usize) -> bool {
+    // The end of the text counts as whitespace: what follows it in a query often is
+    // (`NOT < 5`, `a or and b:1`), and a needless escape is harmless.
     let word_then_space = |word: &str, at: usize| {
         let n = word.len();
-        at + n < chars.len()
+        at + n <= chars.len()
             && chars[at..at + n]
                 .iter()
                 .zip(word.chars())
                 .all(|(a, b)| a.eq_ignore_ascii_case(&b))
-            && is_space(chars[at + n])
+            && chars.get(at + n).is_none_or(|c| is_space(*c))
     };
     if word_then_space("not", i) {
         return true;

@@ -426,7 +426,8 @@ fn is_bytes(s: &str) -> bool {
 fn flatten_and<'a>(ast: &'a Ast, out: &mut Vec<&'a Ast>) {
     match ast {
         Ast::And(items) => items.iter().for_each(|i| flatten_and(i, out)),
-        a if a.is_match_all() => {}
+        // Every line has a message: `*:*` and `message:*` filter nothing.
+        a if a.is_match_all() || a.exists_field() == Some("message") => {}
         other => out.push(other),
     }
 }
@@ -582,6 +583,7 @@ mod tests {
         );
         assert_eq!(logql("env:a.b", &o).unwrap(), r#"{job="nginx", env="a.b"}"#);
         assert_eq!(logql("", &o).unwrap(), r#"{job="nginx"}"#);
+        assert_eq!(logql("message:* and *:*", &o).unwrap(), r#"{job="nginx"}"#);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub fn parse_with(query: &str, options: ParseOptions) -> Result<Ast, KqlError> {
         depth: 0,
         options,
         custom_error: None,
+        space_run: (0, 0),
     };
     let result = p.start();
     if let Some((offset, message)) = p.custom_error.take() {
@@ -177,6 +178,8 @@ struct Parser {
     depth: usize,
     options: ParseOptions,
     custom_error: Option<(usize, String)>,
+    /// The last whitespace run measured by `keyword_ahead` (start, end).
+    space_run: (usize, usize),
 }
 
 impl Parser {
@@ -260,16 +263,6 @@ impl Parser {
             self.fail(start, name);
         }
         r
-    }
-
-    /// A negative lookahead: true when `f` would fail here. Never consumes or records.
-    fn not_ahead(&mut self, f: impl FnOnce(&mut Self) -> bool) -> bool {
-        let start = self.pos;
-        self.silent += 1;
-        let r = f(self);
-        self.silent -= 1;
-        self.pos = start;
-        !r
     }
 
     fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
@@ -621,20 +614,39 @@ impl Parser {
         Some(c)
     }
 
-    /// Whether a keyword (`Or`, `And`, `Not`) starts here, as the `!Keyword` lookahead sees it.
+    /// Whether a keyword (`Or`, `And`, `Not`) starts here, as the `!Keyword` lookahead sees it
+    /// (`Space+ 'or'i Space+`, `Space+ 'and'i Space+`, `'not'i Space+`). Computed directly, with
+    /// the end of the current whitespace run cached, so that long runs of spaces inside a value
+    /// stay linear rather than rescanning the run at every position.
     fn keyword_ahead(&mut self) -> bool {
-        !self.not_ahead(|p| {
-            let start = p.pos;
-            if p.or_kw() {
-                return true;
+        let word_then_space = |chars: &[char], at: usize, word: &str| {
+            let n = word.len();
+            at + n < chars.len()
+                && chars[at..at + n]
+                    .iter()
+                    .zip(word.chars())
+                    .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+                && is_space(chars[at + n])
+        };
+        let pos = self.pos;
+        match self.chars.get(pos) {
+            Some(&c) if is_space(c) => {
+                let end = match self.space_run {
+                    (start, end) if start <= pos && pos < end => end,
+                    _ => {
+                        let mut end = pos;
+                        while end < self.chars.len() && is_space(self.chars[end]) {
+                            end += 1;
+                        }
+                        self.space_run = (pos, end);
+                        end
+                    }
+                };
+                word_then_space(&self.chars, end, "or") || word_then_space(&self.chars, end, "and")
             }
-            p.pos = start;
-            if p.and_kw() {
-                return true;
-            }
-            p.pos = start;
-            p.not_kw()
-        })
+            Some(_) => word_then_space(&self.chars, pos, "not"),
+            None => false,
+        }
     }
 
     /// One `UnquotedCharacter` (an escaped keyword gives several characters); false when
@@ -1082,10 +1094,29 @@ mod tests {
             "a:1 and (b:2 and c:3)",
             "\"free phrase\" or free text",
             "f:a\\tb",
+            "\\NOT < status and f:a \\or and g:x",
         ] {
             let ast = p(q);
             let printed = ast.to_string();
             assert_eq!(p(&printed), ast, "{q} printed as {printed}");
         }
+    }
+}
+
+#[cfg(test)]
+mod perf_tests {
+    use super::*;
+
+    #[test]
+    fn long_whitespace_runs_parse_in_linear_time() {
+        let q = format!("f:a{}b", " ".repeat(200_000));
+        let start = std::time::Instant::now();
+        let ast = parse_with(&q, ParseOptions::default()).unwrap();
+        assert!(matches!(ast, Ast::Is { value: Literal::Str(ref s), .. } if s.len() == 200_002));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            start.elapsed()
+        );
     }
 }

@@ -153,6 +153,10 @@ impl HttpConfig {
                 .map_err(|e| SourceError::Io(format!("cannot read CA file {}: {e}", path.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| SourceError::Io(format!("invalid CA file {}: {e}", path.display())))?;
+            // A file with no PEM certificate in it would otherwise be accepted silently.
+            if certs.is_empty() {
+                return Err(SourceError::Io(format!("invalid CA file {}: no PEM certificate found", path.display())));
+            }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }

@@ -47,8 +47,11 @@ pub(crate) struct Inner {
     follower_started: AtomicBool,
     description: String,
     /// Last exact total computed: (query, range, line counts) → total.
-    total_cache: Mutex<Option<(Query, TimeRange, Vec<usize>, u64)>>,
+    total_cache: Mutex<Option<TotalCacheEntry>>,
 }
+
+/// A computed total: the query, the range and the line counts it was computed at, the total.
+type TotalCacheEntry = (Query, TimeRange, Vec<usize>, u64);
 
 /// Log files, gzip files, stdin, or the bundled demo data.
 pub struct LocalSource {

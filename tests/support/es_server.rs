@@ -1,0 +1,225 @@
+//! An in-process Elasticsearch replay server on 127.0.0.1 for the ES tests: it records every
+//! request (method, path with query string, JSON body, Authorization header) and answers with
+//! what the test's handler returns: usually a captured fixture, or the answer of [`Dataset`],
+//! a tiny in-memory index that honours range filters, sort order and `search_after` exactly as
+//! Elasticsearch does, so paging and tailing can be checked for duplicates and misses.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+
+/// Base path the server is mounted under, as Quickwit serves its ES-compatible API.
+pub const PREFIX: &str = "/api/v1/_elastic";
+
+/// One request the server received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// HTTP method.
+    pub method: String,
+    /// Path (without [`PREFIX`]) and query string, e.g. `/nginx-access/_search`.
+    pub path: String,
+    /// The JSON body, if any.
+    pub body: Option<Json>,
+    /// The Authorization header, if any.
+    pub authorization: Option<String>,
+}
+
+/// What to answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body text.
+    pub body: String,
+    /// Wait this long before answering (a stalled server).
+    pub delay: Option<Duration>,
+}
+
+impl Reply {
+    /// 200 with a JSON body.
+    pub fn json(body: Json) -> Reply {
+        Reply { status: 200, body: body.to_string(), delay: None }
+    }
+
+    /// A fixture file under tests/fixtures/elasticsearch/, with a status.
+    pub fn fixture(status: u16, path: &str) -> Reply {
+        Reply { status, body: fixture_text(path), delay: None }
+    }
+
+    /// A status with a JSON body.
+    pub fn status(status: u16, body: Json) -> Reply {
+        Reply { status, body: body.to_string(), delay: None }
+    }
+}
+
+/// Reads a fixture file.
+pub fn fixture_text(path: &str) -> String {
+    let full = format!("{}/tests/fixtures/elasticsearch/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("fixture {full}: {e}"))
+}
+
+/// Parses a fixture file.
+pub fn fixture(path: &str) -> Json {
+    serde_json::from_str(&fixture_text(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
+/// A running replay server.
+pub struct EsServer {
+    /// Base URL including [`PREFIX`].
+    pub url: String,
+    /// Requests received, in order.
+    pub requests: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EsServer {
+    /// Starts a server answering with `handler`.
+    pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> EsServer {
+        let handler: Handler = Arc::new(handler);
+        let requests: Arc<Mutex<Vec<Recorded>>> = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let handler = handler.clone();
+            let log = log.clone();
+            async move {
+                let full = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+                let path = full.strip_prefix(PREFIX).unwrap_or(&full).to_string();
+                let body = (!body.is_empty()).then(|| serde_json::from_slice(&body).unwrap_or(Json::String(String::from_utf8_lossy(&body).into())));
+                let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let recorded = Recorded { method: method.to_string(), path, body, authorization };
+                log.lock().unwrap().push(recorded.clone());
+                let reply = handler(&recorded);
+                if let Some(d) = reply.delay {
+                    tokio::time::sleep(d).await;
+                }
+                let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let response: Response = (status, [("content-type", "application/json")], reply.body).into_response();
+                response
+            }
+        });
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        EsServer { url: format!("http://{addr}{PREFIX}"), requests, task }
+    }
+
+    /// The requests so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The bodies of requests whose path is `path`.
+    pub fn bodies(&self, path: &str) -> Vec<Json> {
+        self.requests().into_iter().filter(|r| r.path == path).filter_map(|r| r.body).collect()
+    }
+}
+
+impl Drop for EsServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Quickwit's cluster info answer (`GET /`): no point in time.
+pub fn quickwit_info() -> Reply {
+    Reply::fixture(200, "quickwit/cluster_info.json")
+}
+
+/// An Elasticsearch / OpenSearch cluster info answer for a version.
+pub fn cluster_info(distribution: Option<&str>, number: &str) -> Reply {
+    let mut version = json!({"number": number, "build_flavor": "default"});
+    if let Some(d) = distribution {
+        version["distribution"] = d.into();
+    }
+    Reply::json(json!({"name": "node-1", "cluster_name": "test", "version": version, "tagline": "You Know, for Search"}))
+}
+
+/// A tiny index: documents with a millisecond timestamp, answering `_search` bodies the way
+/// Elasticsearch does for a `@timestamp` sort (plus `_shard_doc` when asked).
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// (timestamp ms, document number) pairs; the number is the `_shard_doc` tiebreaker.
+    pub docs: Vec<(i64, u64)>,
+    /// Whether hits carry `_id` (Quickwit's do not).
+    pub with_ids: bool,
+}
+
+impl Dataset {
+    /// The `_source` of document `n`.
+    pub fn source(ts: i64, n: u64) -> Json {
+        let ns = ts * 1_000_000;
+        let time = chrono::DateTime::from_timestamp_nanos(ns).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        json!({"@timestamp": time, "message": format!("line {n}"), "status": 200 + (n % 4) * 100})
+    }
+
+    fn millis(bound: &Json) -> i64 {
+        let text = bound.as_str().expect("bounds are RFC 3339 strings");
+        chrono::DateTime::parse_from_rfc3339(text).expect("RFC 3339 bound").timestamp_millis()
+    }
+
+    /// Answers a search body.
+    pub fn search(&self, body: &Json) -> Json {
+        let size = body["size"].as_u64().unwrap_or(10) as usize;
+        let sort = body["sort"].as_array().cloned().unwrap_or_default();
+        let desc = sort.first().map(|s| s["@timestamp"]["order"] == "desc").unwrap_or(true);
+        let tiebreak = sort.iter().any(|s| s.get("_shard_doc").is_some());
+        let mut docs: Vec<(i64, u64)> = self.docs.clone();
+        for clause in body["query"]["bool"]["filter"].as_array().into_iter().flatten() {
+            if let Some(r) = clause.get("range").and_then(|r| r.get("@timestamp")) {
+                assert_eq!(r["format"], "strict_date_optional_time");
+                if let Some(g) = r.get("gte") {
+                    let g = Self::millis(g);
+                    docs.retain(|d| d.0 >= g);
+                }
+                if let Some(l) = r.get("lt") {
+                    let l = Self::millis(l);
+                    docs.retain(|d| d.0 < l);
+                }
+            }
+        }
+        // Equal timestamps keep a stable order (by document number), as a real index does
+        // between refreshes.
+        docs.sort_by(|a, b| if desc { b.0.cmp(&a.0).then(b.1.cmp(&a.1)) } else { a.0.cmp(&b.0).then(a.1.cmp(&b.1)) });
+        if let Some(after) = body.get("search_after").and_then(Json::as_array) {
+            let t = after[0].as_i64().expect("integer sort value");
+            let n = after.get(1).and_then(Json::as_u64);
+            docs.retain(|d| match (desc, n) {
+                (true, None) => d.0 < t,
+                (true, Some(n)) => d.0 < t || (d.0 == t && d.1 < n),
+                (false, None) => d.0 > t,
+                (false, Some(n)) => d.0 > t || (d.0 == t && d.1 > n),
+            });
+        }
+        let total = docs.len();
+        let hits: Vec<Json> = docs
+            .iter()
+            .take(size)
+            .map(|&(ts, n)| {
+                let mut hit = json!({"_index": "logs", "_source": Self::source(ts, n)});
+                if self.with_ids {
+                    hit["_id"] = format!("id-{n}").into();
+                    hit["_score"] = Json::Null;
+                }
+                hit["sort"] = if tiebreak { json!([ts, n]) } else { json!([ts]) };
+                hit
+            })
+            .collect();
+        let mut out = json!({"took": 1, "timed_out": false,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {"total": {"value": total, "relation": "eq"}, "max_score": null, "hits": hits}});
+        if let Some(pit) = body.get("pit") {
+            out["pit_id"] = pit["id"].clone();
+        }
+        out
+    }
+}

@@ -1,0 +1,5 @@
+//! Shared helpers for integration tests: in-process replay servers on 127.0.0.1.
+// Each test binary compiles this whole module but uses only the server it needs.
+#![allow(dead_code)]
+pub mod es_server;
+pub mod loki_server;
