@@ -333,3 +333,41 @@ async fn screens_are_redrawn_only_on_change() {
     update(&mut app, logsleuth::ui::Action::Tick(now()));
     assert!(app.dirty, "the spinner moves while work runs");
 }
+
+#[tokio::test]
+async fn every_screen_renders_at_tiny_sizes_without_panicking() {
+    let (base, source) = loaded(120, 40).await;
+    let keys: [&[KeyCode]; 8] = [
+        &[],
+        &[KeyCode::Char('/'), KeyCode::Char('s'), KeyCode::Char('t')],
+        &[KeyCode::Char('f')],
+        &[KeyCode::Enter],
+        &[KeyCode::Char('c')],
+        &[KeyCode::Char('?')],
+        &[KeyCode::Char('r')],
+        &[KeyCode::BackTab, KeyCode::Char('v'), KeyCode::Char('l')],
+    ];
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (60, 15), (300, 100)] {
+        for k in keys {
+            let mut app = base.clone();
+            let mut effects = Vec::new();
+            for key in k {
+                effects.extend(press(&mut app, *key));
+            }
+            settle(&mut app, &*source, effects).await;
+            let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
+            settle(&mut app, &*source, effects).await;
+            let buf = render(&app);
+            assert_eq!((buf.area.width, buf.area.height), (w, h));
+            // And the keys typed at that size (mouse-free paths only).
+            let mut app = base.clone();
+            let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
+            settle(&mut app, &*source, effects).await;
+            for key in k.iter().chain([KeyCode::Char('j'), KeyCode::PageDown, KeyCode::Char('G')].iter()) {
+                let effects = press(&mut app, *key);
+                settle(&mut app, &*source, effects).await;
+            }
+            render(&app);
+        }
+    }
+}
