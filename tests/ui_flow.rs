@@ -429,3 +429,93 @@ async fn the_query_runs_again_when_background_indexing_finishes() {
     assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { .. })));
     assert!(effects.iter().any(|e| matches!(e, Effect::Fields { .. })));
 }
+
+#[tokio::test]
+async fn an_initial_query_with_a_syntax_error_is_shown_not_run() {
+    let source = source();
+    let mut app = App::new(source.info(), Some("status:(404".into()), None, Theme::default(), History::default(), now());
+    app.viewport = Rect::new(0, 0, 120, 40);
+    let effects = update::start(&mut app);
+    assert_eq!(app.mode, Mode::Query);
+    assert!(app.pane().query_error.as_ref().is_some_and(|e| e.offset.is_some()));
+    // The bar keeps the text to fix; what runs is the match-everything query.
+    assert_eq!(app.pane().editor.text, "status:(404");
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Search { request, .. } if !request.query.text.is_empty())));
+}
+
+#[tokio::test]
+async fn resizing_asks_for_a_histogram_that_fits() {
+    let (mut app, _) = loaded().await;
+    let effects = update(&mut app, Action::Resize(200, 50));
+    let target = effects.iter().find_map(|e| match e {
+        Effect::Histogram { request, .. } => Some(request.target_buckets),
+        _ => None,
+    });
+    let plot = layout::histogram_plot(layout::main_layout(&app).histogram.unwrap());
+    assert_eq!(target, Some(plot.width as usize));
+    assert!(update(&mut app, Action::Resize(200, 50)).is_empty(), "same size, nothing to fetch");
+}
+
+#[tokio::test]
+async fn detail_steps_through_records() {
+    let (mut app, _) = loaded().await;
+    press(&mut app, KeyCode::Enter);
+    let first = app.pane().records[0].clone();
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.detail.as_ref().unwrap().index, 2);
+    assert_eq!(app.pane().selected, 2);
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('p'));
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.detail.as_ref().unwrap().index, 0);
+    assert_eq!(app.pane().selected_record(), Some(&first));
+}
+
+#[tokio::test]
+async fn random_keys_and_clicks_never_panic() {
+    let (base, source) = loaded().await;
+    let keys = [
+        KeyCode::Char('/'), KeyCode::Char('s'), KeyCode::Char(':'), KeyCode::Char('4'), KeyCode::Char('('),
+        KeyCode::Char('"'), KeyCode::Char(' '), KeyCode::Char('j'), KeyCode::Char('k'), KeyCode::Char('l'),
+        KeyCode::Char('h'), KeyCode::Char('v'), KeyCode::Char('z'), KeyCode::Char('u'), KeyCode::Char('t'),
+        KeyCode::Char('c'), KeyCode::Char('f'), KeyCode::Char('r'), KeyCode::Char('?'), KeyCode::Char('+'),
+        KeyCode::Char('-'), KeyCode::Char('e'), KeyCode::Char('n'), KeyCode::Char('p'), KeyCode::Char('s'),
+        KeyCode::Char('G'), KeyCode::Char('g'), KeyCode::Enter, KeyCode::Esc, KeyCode::Tab, KeyCode::BackTab,
+        KeyCode::Backspace, KeyCode::Delete, KeyCode::Left, KeyCode::Right, KeyCode::Up, KeyCode::Down,
+        KeyCode::PageDown, KeyCode::PageUp, KeyCode::Home, KeyCode::End,
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..40 {
+        let mut app = base.clone();
+        for _ in 0..60 {
+            let effects = match next(10) {
+                0 => {
+                    let (x, y) = (next(120) as u16, next(40) as u16);
+                    let m = [MouseAction::Down(x, y), MouseAction::Drag(x, y), MouseAction::Up(x, y), MouseAction::ScrollDown(x, y), MouseAction::ScrollUp(x, y)];
+                    update(&mut app, Action::Mouse(m[next(m.len())]))
+                }
+                1 => {
+                    let generation = app.pane().tail_generation;
+                    let event = TailEvent::Records(vec![live(next(50) as i64)]);
+                    update(&mut app, Action::Tail { pane: 0, generation, event })
+                }
+                _ => press(&mut app, keys[next(keys.len())]),
+            };
+            // Answers arrive for some requests only, as when the user is faster than the source.
+            if next(3) > 0 {
+                settle(&mut app, &*source, effects).await;
+            }
+            if app.quit {
+                break;
+            }
+        }
+        render(&app);
+    }
+}

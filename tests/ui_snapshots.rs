@@ -250,3 +250,124 @@ async fn themes_colour_the_status_column_by_class() {
         assert_eq!(buf[(col, y as u16)].fg, expected.unwrap(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn histogram_split_by_level_for_application_logs() {
+    use logsleuth::sources::FieldRoles;
+    let levels = ["info", "info", "info", "debug", "warn", "info", "error", "info"];
+    let records: Vec<Record> = (0..240i64)
+        .map(|i| {
+            let level = levels[(i as usize * 7 + (i as usize / 30)) % levels.len()];
+            let mut fields = Fields::new();
+            fields.push("level", Value::Str(level.into()));
+            fields.push("service", Value::Str(["api", "worker", "billing"][i as usize % 3].into()));
+            Record {
+                // Denser towards now, so bar heights vary.
+                timestamp: Some(now() - (240 - i) * (240 - i) * 3600 / 57_600 * 1_000_000_000),
+                message: format!("{level}: request {i} handled"),
+                fields,
+                ..Record::default()
+            }
+        })
+        .collect();
+    let info = logsleuth::sources::SourceInfo {
+        kind: "local",
+        description: "app.jsonl".into(),
+        roles: FieldRoles { level: Some("level".into()), ..FieldRoles::default() },
+        default_columns: vec!["level".into(), "service".into(), "message".into()],
+        is_remote: false,
+        warning: None,
+    };
+    let source = Arc::new(MemorySource::new(info, records));
+    let app = loaded_with(source, 120, 30, Theme::default()).await;
+    assert_eq!(app.pane().split, logsleuth::sources::Split::Level);
+    let buf = render(&app);
+    let text = buffer_text(&buf);
+    for level in ["debug", "error", "info", "warn"] {
+        assert!(text.lines().nth(3).unwrap().contains(level), "legend lacks {level}:\n{text}");
+    }
+    // Error rows are coloured with the theme's error series colour.
+    let theme = Theme::default();
+    // The level column starts right after the time column of the table (right of the sidebar).
+    let level_x = 32 + 1 + 23 + 1;
+    let y = (0..buf.area.height)
+        .find(|&y| (level_x..level_x + 5).map(|x| buf[(x, y)].symbol()).collect::<String>() == "error")
+        .expect("an error row");
+    let x = level_x;
+    assert_eq!(Some(buf[(x, y)].fg), theme.series_style("error", 0).fg);
+    insta::assert_snapshot!("level_split", text);
+}
+
+#[tokio::test]
+async fn partial_top_n_charts_are_labelled() {
+    let (mut app, _) = loaded(120, 40).await;
+    press(&mut app, KeyCode::Char('c'));
+    let generation = app.pane().generation;
+    let partial = logsleuth::model::TopResult {
+        field: "status".into(),
+        total: 500,
+        other: 0,
+        buckets: vec![logsleuth::model::TopBucket { value: "404".into(), count: 500 }],
+        error_bound: None,
+        partial: true,
+        note: Some("computed from the 500 fetched rows".into()),
+    };
+    update(&mut app, logsleuth::ui::Action::TopDone { pane: 0, generation, field: "status".into(), result: Ok(partial) });
+    let text = screen(&app);
+    assert!(text.lines().next().unwrap().contains("partial"), "{text}");
+    assert!(text.contains("computed from the 500 fetched rows"), "{text}");
+    // The other charts are still loading, with a spinner.
+    assert!(text.contains("loading…"), "{text}");
+}
+
+#[tokio::test]
+async fn screens_are_redrawn_only_on_change() {
+    let (mut app, _) = loaded(120, 40).await;
+    app.dirty = false;
+    update(&mut app, logsleuth::ui::Action::Tick(now()));
+    assert!(!app.dirty, "an idle tick does not redraw");
+    press(&mut app, KeyCode::Char('j'));
+    assert!(app.dirty);
+    app.dirty = false;
+    app.panes[0].loading.search = true;
+    update(&mut app, logsleuth::ui::Action::Tick(now()));
+    assert!(app.dirty, "the spinner moves while work runs");
+}
+
+#[tokio::test]
+async fn every_screen_renders_at_tiny_sizes_without_panicking() {
+    let (base, source) = loaded(120, 40).await;
+    let keys: [&[KeyCode]; 8] = [
+        &[],
+        &[KeyCode::Char('/'), KeyCode::Char('s'), KeyCode::Char('t')],
+        &[KeyCode::Char('f')],
+        &[KeyCode::Enter],
+        &[KeyCode::Char('c')],
+        &[KeyCode::Char('?')],
+        &[KeyCode::Char('r')],
+        &[KeyCode::BackTab, KeyCode::Char('v'), KeyCode::Char('l')],
+    ];
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (60, 15), (300, 100)] {
+        for k in keys {
+            let mut app = base.clone();
+            let mut effects = Vec::new();
+            for key in k {
+                effects.extend(press(&mut app, *key));
+            }
+            settle(&mut app, &*source, effects).await;
+            let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
+            settle(&mut app, &*source, effects).await;
+            let buf = render(&app);
+            assert_eq!((buf.area.width, buf.area.height), (w, h));
+            // And the keys typed at that size (mouse-free paths only).
+            let mut app = base.clone();
+            let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
+            settle(&mut app, &*source, effects).await;
+            for key in k.iter().chain([KeyCode::Char('j'), KeyCode::PageDown, KeyCode::Char('G')].iter()) {
+                let effects = press(&mut app, *key);
+                settle(&mut app, &*source, effects).await;
+            }
+            render(&app);
+        }
+    }
+}

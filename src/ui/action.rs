@@ -111,6 +111,8 @@ pub enum Action {
     FilterExists,
     /// Show / hide the current field as a table column.
     ToggleColumn,
+    /// Show the next (positive) or previous record in the detail view.
+    DetailRecord(i32),
     /// Switch the detail view between fields and JSON.
     ToggleDetailView,
     /// A mouse event.

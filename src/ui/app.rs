@@ -94,6 +94,21 @@ pub fn format_range(r: &TimeRange) -> String {
     format!("{} → {}", f(r.from), f(r.to))
 }
 
+/// Like [`format_range`], but the end shows only its time when it falls on the start's day
+/// (`2015-05-17 08:00:00 → 16:10:00`), for the status line.
+pub fn format_range_short(r: &TimeRange) -> String {
+    match (r.from, r.to) {
+        (Some(f), Some(t)) => {
+            let (a, b) = (format_time(f), format_time(t));
+            match (a.split_once(' '), b.split_once(' ')) {
+                (Some((da, _)), Some((db, tb))) if da == db => format!("{a} → {tb}"),
+                _ => format!("{a} → {b}"),
+            }
+        }
+        _ => format_range(r),
+    }
+}
+
 /// A timestamp as `YYYY-MM-DD HH:MM:SS` UTC.
 pub fn format_time(ns: Nanos) -> String {
     chrono::DateTime::from_timestamp_nanos(ns).format("%Y-%m-%d %H:%M:%S").to_string()

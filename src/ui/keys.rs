@@ -70,6 +70,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("t", "toggle the field as a table column"),
             ("e", "filter: the field exists"),
             ("Tab", "switch between the field table and the JSON"),
+            ("n / p", "next / previous record (older / newer)"),
             ("Esc / q", "close"),
         ],
     ),
@@ -221,6 +222,8 @@ fn browse_key(app: &App, mode: Mode, key: &KeyEvent, ctrl: bool) -> Option<Actio
             KeyCode::Char('t') => Action::ToggleColumn,
             KeyCode::Char('e') => Action::FilterExists,
             KeyCode::Tab | KeyCode::BackTab => Action::ToggleDetailView,
+            KeyCode::Char('n') | KeyCode::Char(']') => Action::DetailRecord(1),
+            KeyCode::Char('p') | KeyCode::Char('[') => Action::DetailRecord(-1),
             _ => return None,
         },
         Mode::Charts => match key.code {

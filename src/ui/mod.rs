@@ -163,6 +163,14 @@ where
                 runtime.run(effect);
             }
         }
+        // Apply answers that are already waiting before drawing, so a fast tail costs one
+        // redraw per batch rather than one per message.
+        for _ in 0..256 {
+            let Ok(action) = rx.try_recv() else { break };
+            for effect in update(&mut app, action) {
+                runtime.run(effect);
+            }
+        }
         if app.quit {
             runtime.shutdown();
             // Draw the last state so callers (tests) see what the user saw.

@@ -69,7 +69,7 @@ pub struct MemorySource {
 impl MemorySource {
     /// A source holding `records` (any order) described by `info`.
     pub fn new(info: SourceInfo, mut records: Vec<Record>) -> Self {
-        records.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        records.sort_by_key(|r| std::cmp::Reverse(r.timestamp));
         MemorySource { info, records, delay: None, tails: Mutex::new(Vec::new()), requests: Mutex::new(Vec::new()) }
     }
 

@@ -13,10 +13,14 @@ use crate::sources::{
 /// Effects to run when the UI starts: list the fields and run the initial query.
 pub fn start(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
-    let mut effects = run_query(app, pane, true);
-    let range = app.panes[pane].resolved;
-    effects.push(Effect::Fields { pane, range });
-    effects
+    // An initial query (`--kql`) with a syntax error is shown at its position, not run.
+    if let Some(err) = syntax_error(&app.panes[pane].editor.text) {
+        let p = &mut app.panes[pane];
+        p.query_error = Some(err);
+        p.applied = Query::default();
+        app.mode = Mode::Query;
+    }
+    run_query(app, pane, true)
 }
 
 /// Applies an action; returns the effects the runtime must perform.
@@ -60,8 +64,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Resize(w, h) => {
+            let plot_width = |app: &App| layout::main_layout(app).histogram.map(|h| layout::histogram_plot(h).width);
+            let before = plot_width(app);
             app.viewport = ratatui::layout::Rect::new(0, 0, w, h);
             keep_selection_visible(app);
+            // Bucket count follows the chart's width: ask again when it changed.
+            if plot_width(app) != before && app.pane().histogram.is_some() {
+                return histogram_effect(app, pane).into_iter().collect();
+            }
             vec![]
         }
         Action::Escape => escape(app),
@@ -141,12 +151,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::OpenTimePicker => {
             app.previous_mode = Mode::Normal;
             app.mode = Mode::TimePicker;
-            let r = app.pane().resolved;
-            let now = app.now;
+            // Prefill with the current bounds (the data's span for "all time"), to the second.
+            let p = app.pane();
+            let span = p.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval)));
+            let from = p.resolved.from.or(span.map(|s| s.0)).unwrap_or(app.now - 3600 * crate::time::NS_PER_SEC);
+            let to = p.resolved.to.or(span.map(|s| s.1));
+            let secs = |t: Nanos| crate::time::format_rfc3339(t - t.rem_euclid(crate::time::NS_PER_SEC));
             app.picker = PickerState {
                 cursor: 0,
-                from: super::editor::LineEditor::new(crate::time::format_rfc3339(r.from.unwrap_or(now - 3600 * 1_000_000_000))),
-                to: super::editor::LineEditor::new(r.to.map(crate::time::format_rfc3339).unwrap_or_else(|| "now".into())),
+                from: super::editor::LineEditor::new(secs(from)),
+                to: super::editor::LineEditor::new(to.map(secs).unwrap_or_else(|| "now".into())),
                 field: 0,
                 error: None,
             };
@@ -190,6 +204,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 if p.columns.is_empty() {
                     p.columns.push("message".into());
                 }
+            }
+            vec![]
+        }
+        Action::DetailRecord(step) => {
+            let len = app.pane().records.len();
+            if let Some(d) = app.detail.as_mut() {
+                d.index = clamp_add(d.index, step, len);
+                d.scroll = 0;
+                let index = d.index;
+                let p = app.pane_mut();
+                p.selected = index;
+                keep_selection_visible(app);
+                return maybe_next_page(app, pane);
             }
             vec![]
         }
@@ -340,6 +367,8 @@ fn run_query(app: &mut App, pane: PaneId, fields: bool) -> Vec<Effect> {
         effects.extend(top_effects(app, pane));
     }
     if fields {
+        // Known values depend on the range: ask again when it changed.
+        app.value_cache.clear();
         effects.push(Effect::Fields { pane, range });
     }
     if app.panes[pane].tail.is_some() {

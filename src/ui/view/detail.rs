@@ -26,7 +26,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let b = block(theme, title, d.view == DetailView::Fields);
     let inner = b.inner(left);
     frame.render_widget(b, left);
-    let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0).clamp(8, (inner.width / 3) as usize);
+    let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0).max(8).min((inner.width / 3) as usize);
     let val_w = (inner.width as usize).saturating_sub(name_w + 4);
     let h = inner.height as usize;
     let top = if d.cursor >= h { d.cursor + 1 - h } else { 0 };
@@ -70,6 +70,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled("exists  ", theme.muted),
         Span::styled("Tab ", theme.key),
         Span::styled("fields/JSON  ", theme.muted),
+        Span::styled("n p ", theme.key),
+        Span::styled("next/prev  ", theme.muted),
         Span::styled("Esc ", theme.key),
         Span::styled("close", theme.muted),
     ]);

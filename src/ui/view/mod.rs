@@ -61,6 +61,31 @@ pub fn safe(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// Cuts already-sanitized text to at most `width` terminal columns (wide characters count
+/// two), ending with the truncation marker when cut.
+pub fn fit_width(text: &str, width: usize) -> Cow<'_, str> {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return Cow::Borrowed(text);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push_str(crate::text::TRUNCATION_MARKER);
+    Cow::Owned(out)
+}
+
 /// A bordered block with the theme's border (focused or not) and a title.
 pub fn block<'a>(theme: &Theme, title: impl Into<ratatui::text::Line<'a>>, focused: bool) -> Block<'a> {
     let border = if focused { theme.border_focus } else { theme.border };
@@ -76,7 +101,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -112,6 +137,14 @@ mod tests {
         assert_eq!(compact(1_234), "1.2k");
         assert_eq!(compact(35_000), "35k");
         assert_eq!(compact(10_000_000), "10M");
+    }
+
+    #[test]
+    fn fit_width_counts_wide_characters() {
+        assert_eq!(fit_width("abc", 3), "abc");
+        assert_eq!(fit_width("日本語のログ", 7), "日本語…");
+        assert_eq!(fit_width("abcdef", 4), "abc…");
+        assert_eq!(fit_width("abc", 0), "");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{SPINNER, safe, thousands};
-use crate::ui::app::{App, Mode, format_range};
+use crate::ui::app::{App, Mode, format_range_short};
 
 /// Draws the status line.
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -26,10 +26,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         None => spans.push(Span::styled("– hits", theme.muted)),
     }
     spans.push(sep());
-    spans.push(Span::styled(
-        if pane.resolved == crate::model::TimeRange::ALL { "whole span".to_string() } else { format_range(&pane.resolved) },
-        theme.text,
-    ));
+    let range = if pane.resolved == crate::model::TimeRange::ALL {
+        // "All time": show the data's span as the histogram found it.
+        match pane.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval))) {
+            Some((from, to)) => format!("{} (all)", format_range_short(&crate::model::TimeRange::between(from, to))),
+            None => "whole span".to_string(),
+        }
+    } else {
+        format_range_short(&pane.resolved)
+    };
+    spans.push(Span::styled(range, theme.text));
     if pane.loading.any() {
         spans.push(sep());
         let what = if pane.loading.search {

@@ -54,19 +54,31 @@ fn role_of(pane: &Pane, column: &str) -> Option<ValueRole> {
     }
 }
 
-/// Column widths for the visible rows: content width capped, the last column takes the rest.
+/// Column widths for the visible rows: each column as wide as its content (capped); the last
+/// column takes the rest. When they do not fit, the widest columns shrink first.
 pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize> {
+    const MIN: usize = 4;
     let mut widths: Vec<usize> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let content = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+            let content = rows.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[i].as_str())).max().unwrap_or(0);
             content.max(c.chars().count()).clamp(1, MAX_COLUMN)
         })
         .collect();
-    let used: usize = widths.iter().take(widths.len().saturating_sub(1)).map(|w| w + 1).sum();
+    let available = total.saturating_sub(columns.len().saturating_sub(1));
+    // The last column (often the message) keeps a useful minimum; the others shrink first.
+    let last_min = widths.last().copied().unwrap_or(0).min(10);
+    let n = widths.len().saturating_sub(1);
+    while widths[..n].iter().sum::<usize>() + last_min > available {
+        let Some((i, _)) = widths[..n].iter().enumerate().filter(|(_, w)| **w > MIN).max_by_key(|(i, w)| (**w, *i)) else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    let others: usize = widths.iter().take(widths.len().saturating_sub(1)).sum();
     if let Some(last) = widths.last_mut() {
-        *last = total.saturating_sub(used).max(1);
+        *last = available.saturating_sub(others).max(1);
     }
     widths
 }
@@ -143,7 +155,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         x += TIME_WIDTH as u16 + 1;
         for ((c, text), w) in pane.columns.iter().zip(row).zip(&widths) {
             let style = pick(theme.value_style(role_of(pane, c), text));
-            let shown = crate::text::truncate_chars(text, *w);
+            let shown = super::fit_width(text, *w);
             buf.set_stringn(x, y, shown, *w, style);
             x += *w as u16 + 1;
         }
@@ -172,5 +184,16 @@ mod tests {
         let cols = vec!["status".to_string(), "path".to_string()];
         let rows = vec![vec!["200".to_string(), "/a".to_string()]];
         assert_eq!(column_widths(&cols, &rows, 50), vec![6, 43]);
+    }
+
+    #[test]
+    fn widest_columns_shrink_when_they_do_not_fit() {
+        let cols: Vec<String> = ["status", "path", "client", "agent"].map(String::from).to_vec();
+        let rows = vec![vec!["200".into(), "/downloads/product_1".into(), "192.168.100.200".into(), "Debian APT".into()]];
+        let w = column_widths(&cols, &rows, 40);
+        assert_eq!(w.iter().sum::<usize>() + 3, 40, "{w:?}");
+        assert_eq!(w[0], 6, "narrow columns keep their width: {w:?}");
+        assert!(w[1] < 20 && w[2] < 15, "{w:?}");
+        assert!(w[3] >= 10, "the last column keeps room: {w:?}");
     }
 }
