@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use logsleuth::model::{TimeRange, Value};
 use logsleuth::sources::http::{Auth, HttpConfig, Secret};
-use logsleuth::sources::loki::logql::ParserStage;
+use logsleuth::sources::loki::logql::LogqlParser;
 use logsleuth::sources::loki::{LokiConfig, LokiSource};
 use logsleuth::sources::{
     FieldKind, FieldOrigin, HistogramRequest, HitCount, Query, SearchRequest, Source, SourceError, Split, TopRequest,
@@ -22,7 +22,7 @@ const START: i64 = 1795313033558632019;
 const END: i64 = 1795334716161919916;
 const RANGE: TimeRange = TimeRange { from: Some(START), to: Some(END) };
 
-fn source(server: &LokiServer, selector: &str, parser: Option<ParserStage>) -> LokiSource {
+fn source(server: &LokiServer, selector: &str, parser: Option<LogqlParser>) -> LokiSource {
     let mut http = HttpConfig::new(&server.url).unwrap();
     http.timeout = Duration::from_millis(800);
     LokiSource::new(LokiConfig { http, selector: selector.into(), parser, tenant: None, backoff: Default::default() })
@@ -55,7 +55,7 @@ async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
     let loki = LokiSource::new(LokiConfig {
         http,
         selector: r#"{job="shop-api"}"#.into(),
-        parser: Some(ParserStage::Json),
+        parser: Some(LogqlParser::Json),
         tenant: Some("team-a".into()),
         backoff: Default::default(),
     })
@@ -114,7 +114,7 @@ async fn parser_is_detected_once_from_a_sample_of_lines() {
     assert_eq!(reqs.len(), 3, "one detection sample, then two searches");
     assert_eq!(reqs[0].param("query"), Some(r#"{job="nginx"}"#));
     assert_eq!(reqs[0].param("limit"), Some("50"));
-    assert_eq!(loki.parser(), Some(ParserStage::Nginx));
+    assert_eq!(loki.parser(), Some(LogqlParser::Nginx));
     assert!(reqs[1].param("query").unwrap().starts_with(r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> ["#));
 }
 
@@ -184,7 +184,7 @@ async fn paging_across_5000_line_pages_loses_and_repeats_nothing_at_equal_timest
     let mini = Arc::new(MiniLoki::new(12_345, &ties));
     let m = mini.clone();
     let server = LokiServer::start(move |r: &Recorded| m.answer(r)).await;
-    let loki = source(&server, r#"{env="prod"}"#, Some(ParserStage::Nginx));
+    let loki = source(&server, r#"{env="prod"}"#, Some(LogqlParser::Nginx));
 
     let mut request = search(Query::kql(""), 10_000);
     let mut got = Vec::new();
@@ -227,7 +227,7 @@ async fn histogram_comes_from_count_over_time_split_by_status_class() {
         _ => Reply::Text(404, "404 page not found\n".into()),
     })
     .await;
-    let loki = source(&server, r#"{job="apache"}"#, Some(ParserStage::Regexp(r#"" (?P<status>\d{3}) "#.into())));
+    let loki = source(&server, r#"{job="apache"}"#, Some(LogqlParser::Regexp(r#"" (?P<status>\d{3}) "#.into())));
     let h = loki
         .histogram(HistogramRequest {
             query: Query::kql(""),
@@ -272,7 +272,7 @@ async fn top_uses_instant_topk_and_orders_by_value() {
         }
     })
     .await;
-    let loki = source(&server, r#"{job="apache"}"#, Some(ParserStage::Apache));
+    let loki = source(&server, r#"{job="apache"}"#, Some(LogqlParser::Apache));
     let top = loki
         .top(TopRequest { query: Query::kql(""), range: RANGE, field: "path".into(), size: 5 })
         .await
@@ -299,7 +299,7 @@ async fn refused_aggregations_fall_back_to_counting_fetched_lines() {
         _ => json_fixture("query_range_json_label_filter_categorized.json"),
     })
     .await;
-    let loki = source(&server, r#"{job="shop-api"}"#, Some(ParserStage::Json));
+    let loki = source(&server, r#"{job="shop-api"}"#, Some(LogqlParser::Json));
     let top = loki
         .top(TopRequest { query: Query::kql(""), range: RANGE, field: "status".into(), size: 3 })
         .await
@@ -331,7 +331,7 @@ async fn fields_keep_labels_metadata_and_parsed_fields_apart() {
         _ => Reply::Text(404, "404 page not found\n".into()),
     })
     .await;
-    let loki = source(&server, r#"{job="shop-api"}"#, Some(ParserStage::Json));
+    let loki = source(&server, r#"{job="shop-api"}"#, Some(LogqlParser::Json));
     let fields = loki.fields(RANGE).await.unwrap();
     let find = |n: &str| fields.iter().find(|f| f.name == n).unwrap_or_else(|| panic!("{n} missing"));
     assert_eq!(find("job").origin, FieldOrigin::Label);
@@ -360,7 +360,7 @@ async fn empty_answers_without_data_keys_are_empty_not_errors() {
         _ => json_fixture("matrix_empty.json"),
     })
     .await;
-    let loki = source(&server, r#"{job="does-not-exist"}"#, Some(ParserStage::Logfmt));
+    let loki = source(&server, r#"{job="does-not-exist"}"#, Some(LogqlParser::Logfmt));
     assert!(loki.fields(RANGE).await.unwrap().is_empty());
     let page = loki.search(search(Query::kql(""), 100)).await.unwrap();
     assert!(page.records.is_empty() && page.next.is_none());
@@ -374,7 +374,7 @@ async fn empty_answers_without_data_keys_are_empty_not_errors() {
 
 async fn error_for(reply: Reply) -> SourceError {
     let server = LokiServer::start(move |_: &Recorded| reply.clone()).await;
-    let loki = source(&server, r#"{job="nginx"}"#, Some(ParserStage::Nginx));
+    let loki = source(&server, r#"{job="nginx"}"#, Some(LogqlParser::Nginx));
     loki.search(SearchRequest { query: Query::native(r#"{job="nginx""#), range: RANGE, limit: 10, cursor: Some(
         logsleuth::sources::Cursor("loki:1795334716161919916:1795334716161919915:".into()),
     ) })
@@ -401,7 +401,7 @@ async fn loki_errors_are_shown_as_the_server_said_them() {
     ];
     for (reply, expected) in cases {
         let server = LokiServer::start(move |_: &Recorded| reply.clone()).await;
-        let loki2 = source(&server, r#"{job="nginx"}"#, Some(ParserStage::Nginx));
+        let loki2 = source(&server, r#"{job="nginx"}"#, Some(LogqlParser::Nginx));
         let err = loki2.search(search(Query::native(r#"{job="nginx"}"#), 10)).await.unwrap_err();
         assert_eq!(err.to_string(), expected);
     }
@@ -419,7 +419,7 @@ async fn timeouts_cut_connections_and_garbage_are_errors_not_panics() {
         (Reply::Json(200, r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":7,"values":[["x"],[1,2]]}]}}"#.into()), None),
     ] {
         let server = LokiServer::start(move |_: &Recorded| reply.clone()).await;
-        let loki = source(&server, r#"{job="nginx"}"#, Some(ParserStage::Nginx));
+        let loki = source(&server, r#"{job="nginx"}"#, Some(LogqlParser::Nginx));
         let started = std::time::Instant::now();
         let result = loki.search(search(Query::native(r#"{job="nginx"}"#), 10)).await;
         assert!(started.elapsed() < Duration::from_secs(3), "the request timeout applies");
@@ -441,7 +441,7 @@ async fn timeouts_cut_connections_and_garbage_are_errors_not_panics() {
     let loki = LokiSource::new(LokiConfig {
         http: HttpConfig::new(&url).unwrap(),
         selector: r#"{job="x"}"#.into(),
-        parser: Some(ParserStage::Json),
+        parser: Some(LogqlParser::Json),
         tenant: None,
         backoff: Default::default(),
     })
@@ -458,7 +458,7 @@ async fn kql_is_translated_with_stream_labels_from_the_server_and_the_parser_aft
         _ => vector(0),
     })
     .await;
-    let loki = source(&server, r#"{env="prod"}"#, Some(ParserStage::Nginx));
+    let loki = source(&server, r#"{env="prod"}"#, Some(LogqlParser::Nginx));
     loki.search(search(Query::kql(r#"job:nginx and status >= 500 and "timeout""#), 100)).await.unwrap();
     let labels = &server.requests_to("/loki/api/v1/labels")[0];
     assert_eq!(labels.param("query"), None, "all stream label names, to route KQL fields");
@@ -483,7 +483,7 @@ async fn more_lines_at_one_timestamp_than_a_small_page_are_fetched_with_a_full_p
     let mini = Arc::new(MiniLoki::new(30, &ties));
     let m = mini.clone();
     let server = LokiServer::start(move |r: &Recorded| m.answer(r)).await;
-    let loki = source(&server, r#"{env="prod"}"#, Some(ParserStage::Json));
+    let loki = source(&server, r#"{env="prod"}"#, Some(LogqlParser::Json));
     let mut request = search(Query::kql(""), 10);
     let mut got = Vec::new();
     for _ in 0..10 {
@@ -541,7 +541,7 @@ async fn an_empty_sample_leaves_the_parser_undecided() {
     assert_eq!(server.requests_to("/loki/api/v1/query_range")[1].param("query"), Some(r#"{job="nginx"}"#));
     drop(first);
     loki.search(search(Query::kql(""), 10)).await.unwrap();
-    assert_eq!(loki.parser(), Some(ParserStage::Nginx));
+    assert_eq!(loki.parser(), Some(LogqlParser::Nginx));
     let reqs = server.requests_to("/loki/api/v1/query_range");
     assert_eq!(reqs.len(), 4, "sample, search, sample again, search");
     assert!(reqs[3].param("query").unwrap().contains("| pattern `"));

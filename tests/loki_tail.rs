@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use logsleuth::model::Value;
 use logsleuth::sources::http::{Auth, HttpConfig, Secret};
-use logsleuth::sources::loki::logql::ParserStage;
+use logsleuth::sources::loki::logql::LogqlParser;
 use logsleuth::sources::loki::tail::Backoff;
 use logsleuth::sources::loki::{LokiConfig, LokiSource};
 use logsleuth::sources::{Query, Source, SourceError, TailEvent, TailRequest};
@@ -22,7 +22,7 @@ fn source(server: &LokiServer, selector: &str) -> LokiSource {
     LokiSource::new(LokiConfig {
         http,
         selector: selector.into(),
-        parser: Some(ParserStage::Json),
+        parser: Some(LogqlParser::Json),
         tenant: Some("tenant-1".into()),
         backoff: Backoff { initial: Duration::from_millis(20), max: Duration::from_millis(80) },
     })

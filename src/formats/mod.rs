@@ -129,21 +129,6 @@ impl LogFormat {
         };
         cols.iter().map(|c| c.to_string()).collect()
     }
-
-    /// A LogQL parser stage equivalent to this format, for the Loki source.
-    pub fn logql_parser(self) -> Option<&'static str> {
-        match self {
-            LogFormat::Json => Some("json"),
-            LogFormat::Logfmt => Some("logfmt"),
-            LogFormat::AccessCombined => Some(
-                r#"pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"<_>`"#,
-            ),
-            LogFormat::AccessCommon => Some(
-                r#"pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent><_>`"#,
-            ),
-            LogFormat::Syslog3164 | LogFormat::Syslog5424 | LogFormat::Plain => None,
-        }
-    }
 }
 
 impl std::fmt::Display for LogFormat {

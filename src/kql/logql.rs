@@ -18,11 +18,18 @@ use std::str::FromStr;
 use super::KqlError;
 use super::ast::{Ast, FieldRef, Literal};
 
-/// Loki `pattern` stage for nginx's default `combined` log format.
-pub const NGINX_COMBINED_PATTERN: &str = r#"<clientip> - <remote_user> [<timestamp>] "<method> <path> <http_version>" <status> <bytes> "<referer>" "<user_agent>""#;
+// Field names are nginx's variable names, the same the local access-log parser gives, so
+// `status`, `remote_addr` and `http_user_agent` mean the same on Loki as on a local file.
 
-/// Loki `pattern` stage for Apache's `combined` log format (`%h %l %u %t "%r" %>s %b …`).
-pub const APACHE_COMBINED_PATTERN: &str = r#"<clientip> <ident> <remote_user> [<timestamp>] "<method> <path> <http_version>" <status> <bytes> "<referer>" "<user_agent>""#;
+/// Loki `pattern` stage for nginx's default `combined` log format.
+pub const NGINX_COMBINED_PATTERN: &str = r#"<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
+
+/// Loki `pattern` stage for Apache's `combined` log format (`%h %l %u %t "%r" %>s %b …`);
+/// `%l` is skipped, as it is nearly always `-`.
+pub const APACHE_COMBINED_PATTERN: &str = r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
+
+/// Loki `pattern` stage for the `common` access-log layout (`%h %l %u %t "%r" %>s %b`).
+pub const COMMON_PATTERN: &str = r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent>"#;
 
 /// The LogQL parser stage that extracts fields from the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +42,8 @@ pub enum LogqlParser {
     Nginx,
     /// `| pattern` for Apache's combined format ([`APACHE_COMBINED_PATTERN`]).
     Apache,
+    /// `| pattern` for the common access-log format ([`COMMON_PATTERN`]).
+    Common,
     /// `| regexp` with named groups.
     Regexp(String),
 }
@@ -42,13 +51,16 @@ pub enum LogqlParser {
 impl FromStr for LogqlParser {
     type Err = KqlError;
 
-    /// `json`, `logfmt`, `nginx`, `apache`, or `regexp:<RE>` (RE with named groups).
+    /// `json`, `logfmt`, `nginx` (or `access`), `apache`, `common`, or `regexp:<RE>` (RE with
+    /// named groups).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
+        let s = s.trim();
+        match s.to_ascii_lowercase().as_str() {
             "json" => Ok(LogqlParser::Json),
             "logfmt" => Ok(LogqlParser::Logfmt),
-            "nginx" => Ok(LogqlParser::Nginx),
+            "nginx" | "access" => Ok(LogqlParser::Nginx),
             "apache" => Ok(LogqlParser::Apache),
+            "common" => Ok(LogqlParser::Common),
             _ => match s.strip_prefix("regexp:") {
                 Some(re) if !re.is_empty() => {
                     regex::Regex::new(re).map_err(|e| {
@@ -57,7 +69,8 @@ impl FromStr for LogqlParser {
                     Ok(LogqlParser::Regexp(re.to_string()))
                 }
                 _ => Err(err(format!(
-                    "unknown LogQL parser {s:?}: expected json, logfmt, nginx, apache or regexp:<RE>"
+                    "unknown LogQL parser {:?}: expected json, logfmt, nginx, apache, common or regexp:<RE>",
+                    crate::text::sanitize(s)
                 ))),
             },
         }
@@ -74,7 +87,20 @@ impl LogqlParser {
             LogqlParser::Apache => {
                 format!("| pattern {}", go_raw_or_quoted(APACHE_COMBINED_PATTERN))
             }
+            LogqlParser::Common => format!("| pattern {}", go_raw_or_quoted(COMMON_PATTERN)),
             LogqlParser::Regexp(re) => format!("| regexp {}", go_raw_or_quoted(re)),
+        }
+    }
+
+    /// The `--parser` spelling that parses back to this value.
+    pub fn name(&self) -> String {
+        match self {
+            LogqlParser::Json => "json".into(),
+            LogqlParser::Logfmt => "logfmt".into(),
+            LogqlParser::Nginx => "nginx".into(),
+            LogqlParser::Apache => "apache".into(),
+            LogqlParser::Common => "common".into(),
+            LogqlParser::Regexp(re) => format!("regexp:{re}"),
         }
     }
 }
@@ -109,8 +135,8 @@ fn cannot(part: &Ast, why: &str) -> KqlError {
     err(format!("cannot translate `{part}` to LogQL: {why}"))
 }
 
-/// A Go double-quoted string literal.
-fn go_quote(s: &str) -> String {
+/// A Go double-quoted string literal (LogQL strings are Go strings).
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -536,14 +562,14 @@ mod tests {
                 .parse::<LogqlParser>()
                 .unwrap()
                 .stage()
-                .starts_with("| pattern `<clientip> - <remote_user> [")
+                .starts_with("| pattern `<remote_addr> - <remote_user> [")
         );
         assert!(
             "apache"
                 .parse::<LogqlParser>()
                 .unwrap()
                 .stage()
-                .starts_with("| pattern `<clientip> <ident> <remote_user> [")
+                .starts_with("| pattern `<remote_addr> <_> <remote_user> [")
         );
         assert_eq!(
             "regexp:(?P<level>\\w+)"

@@ -24,7 +24,7 @@ pub use es::{EsOptions, to_es};
 pub use eval::Matcher;
 pub use field_caps::{FieldCaps, FieldInfo, kbn_type_of};
 pub use logql::{
-    APACHE_COMBINED_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN,
+    APACHE_COMBINED_PATTERN, COMMON_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN, go_quote,
     label_name as logql_label_name, to_logql,
 };
 pub use parser::{LEADING_WILDCARD_MESSAGE, ParseOptions, parse_with};

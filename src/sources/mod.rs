@@ -303,6 +303,12 @@ impl SourceError {
     }
 }
 
+impl From<crate::kql::KqlError> for SourceError {
+    fn from(e: crate::kql::KqlError) -> Self {
+        SourceError::Query(e.message)
+    }
+}
+
 /// Result alias for source operations.
 pub type SourceResult<T> = Result<T, SourceError>;
 

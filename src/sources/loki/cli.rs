@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::logql::ParserStage;
+use super::logql::LogqlParser;
 use super::{LokiConfig, LokiSource};
 use crate::cli::CliError;
 use crate::cli::args::SourceArgs;
@@ -55,7 +55,7 @@ pub fn loki_config(args: &SourceArgs) -> Result<LokiConfig, CliError> {
     http.ca_file = auth.ca_file.clone();
     http.insecure = auth.insecure;
     let parser = match args.parser.as_deref() {
-        Some(p) => Some(p.parse::<ParserStage>()?),
+        Some(p) => Some(p.parse::<LogqlParser>().map_err(|e| CliError::usage(e.message))?),
         None => None,
     };
     let selector = args.selector.clone().unwrap_or_default();
@@ -96,7 +96,7 @@ mod tests {
         let c = loki_config(&a).unwrap();
         assert!(c.http.headers.contains(&("X-Scope-OrgID".into(), "team-a".into())));
         assert!(c.http.headers.contains(&("X-Trace".into(), "1".into())));
-        assert_eq!(c.parser, Some(ParserStage::Json));
+        assert_eq!(c.parser, Some(LogqlParser::Json));
         a.selector = Some("job=nginx".into());
         assert_eq!(loki_config(&a).unwrap_err().code, 2);
     }

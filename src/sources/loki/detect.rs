@@ -1,21 +1,21 @@
 //! Choosing a pane's parser stage from a sample of its lines (through the shared format
 //! detector, [`crate::formats::detect`]), and field roles from the fields found.
 
-use super::logql::ParserStage;
+use super::logql::LogqlParser;
 use crate::formats::LogFormat;
 use crate::sources::FieldRoles;
 
 /// The parser stage for a sample of lines; `None` for plain text, syslog or an empty sample
 /// (Loki has no syslog parser stage; such lines are shown without parsed fields).
-pub fn detect_parser<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<ParserStage> {
+pub fn detect_parser<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<LogqlParser> {
     let sample: Vec<&str> = lines.into_iter().collect();
     match crate::formats::detect(&sample) {
         // nginx's combined layout writes `-` for ident; the apache pattern skips that column.
-        LogFormat::AccessCombined if sample.iter().all(|l| l.split(' ').nth(1) == Some("-")) => Some(ParserStage::Nginx),
-        LogFormat::AccessCombined => Some(ParserStage::Apache),
-        LogFormat::AccessCommon => Some(ParserStage::Common),
-        LogFormat::Json => Some(ParserStage::Json),
-        LogFormat::Logfmt => Some(ParserStage::Logfmt),
+        LogFormat::AccessCombined if sample.iter().all(|l| l.split(' ').nth(1) == Some("-")) => Some(LogqlParser::Nginx),
+        LogFormat::AccessCombined => Some(LogqlParser::Apache),
+        LogFormat::AccessCommon => Some(LogqlParser::Common),
+        LogFormat::Json => Some(LogqlParser::Json),
+        LogFormat::Logfmt => Some(LogqlParser::Logfmt),
         LogFormat::Syslog3164 | LogFormat::Syslog5424 | LogFormat::Plain => None,
     }
 }
@@ -44,11 +44,11 @@ mod tests {
         let nginx = r#"79.136.114.202 - - [04/Jun/2015:07:06:52 +0000] "GET /downloads/product_1 HTTP/1.1" 200 490 "-" "Debian APT-HTTP/1.3 (0.8.16~exp12ubuntu10.22)""#;
         let json = r#"{"ts":"2026-11-22T06:49:40.483Z","level":"error","status":504}"#;
         let logfmt = r#"ts=2026-11-22T06:49:40Z level=info method=GET path=/api/x status=200 err="none at all""#;
-        assert_eq!(detect_parser([nginx, nginx]), Some(ParserStage::Nginx));
-        assert_eq!(detect_parser([json, json, nginx]), Some(ParserStage::Json));
+        assert_eq!(detect_parser([nginx, nginx]), Some(LogqlParser::Nginx));
+        assert_eq!(detect_parser([json, json, nginx]), Some(LogqlParser::Json));
         let common = r#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326"#;
-        assert_eq!(detect_parser([common, common]), Some(ParserStage::Common));
-        assert_eq!(detect_parser([logfmt]), Some(ParserStage::Logfmt));
+        assert_eq!(detect_parser([common, common]), Some(LogqlParser::Common));
+        assert_eq!(detect_parser([logfmt]), Some(LogqlParser::Logfmt));
         assert_eq!(detect_parser(["checkout completed for cart cart-d1f088 total=354.08 EUR"]), None);
         assert_eq!(detect_parser(std::iter::empty()), None);
     }

@@ -4,105 +4,11 @@
 use crate::model::Nanos;
 use crate::sources::{Query, QueryLanguage, SourceError};
 
+pub use crate::kql::LogqlParser;
+
 /// Quotes a string as a LogQL (Go) double-quoted string.
 pub fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The parser stage that turns a pane's lines into parsed labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParserStage {
-    /// `| json` (nested keys flattened with `_`).
-    Json,
-    /// `| logfmt`.
-    Logfmt,
-    /// nginx combined access log, via a `pattern` stage with nginx's variable names.
-    Nginx,
-    /// apache combined access log; same field names as nginx so charts line up.
-    Apache,
-    /// nginx/apache `common` access log (no referer or user agent).
-    Common,
-    /// `| regexp "<RE>"` with named captures.
-    Regexp(String),
-}
-
-/// nginx `log_format combined`, field names as nginx's variables.
-const NGINX_PATTERN: &str =
-    r#"<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
-/// apache `combined` (`%h %l %u %t "%r" %>s %b …`); `%l` is skipped as it is nearly always `-`.
-const APACHE_PATTERN: &str =
-    r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>""#;
-
-/// The `common` layout (`%h %l %u %t "%r" %>s %b`).
-const COMMON_PATTERN: &str =
-    r#"<remote_addr> <_> <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent>"#;
-
-impl std::str::FromStr for ParserStage {
-    type Err = SourceError;
-
-    /// Parses `--parser` values: `json`, `logfmt`, `nginx`, `apache`, `regexp:<RE>`.
-    fn from_str(text: &str) -> Result<Self, SourceError> {
-        let text = text.trim();
-        match text.to_ascii_lowercase().as_str() {
-            "json" => return Ok(ParserStage::Json),
-            "logfmt" => return Ok(ParserStage::Logfmt),
-            "nginx" | "access" => return Ok(ParserStage::Nginx),
-            "apache" => return Ok(ParserStage::Apache),
-            "common" => return Ok(ParserStage::Common),
-            _ => {}
-        }
-        match text.strip_prefix("regexp:") {
-            Some(re) if !re.is_empty() => {
-                regex::Regex::new(re).map_err(|e| SourceError::Query(format!("invalid --parser regexp: {e}")))?;
-                Ok(ParserStage::Regexp(re.to_string()))
-            }
-            _ => Err(SourceError::Query(format!(
-                "unknown parser '{}': use json, logfmt, nginx, apache or regexp:<RE>",
-                crate::text::sanitize(text)
-            ))),
-        }
-    }
-}
-
-impl ParserStage {
-    /// The stage text, starting with `| `.
-    pub fn stage(&self) -> String {
-        match self {
-            ParserStage::Json => "| json".into(),
-            ParserStage::Logfmt => "| logfmt".into(),
-            ParserStage::Nginx => format!("| pattern `{NGINX_PATTERN}`"),
-            ParserStage::Apache => format!("| pattern `{APACHE_PATTERN}`"),
-            ParserStage::Common => format!("| pattern `{COMMON_PATTERN}`"),
-            ParserStage::Regexp(re) if !re.contains('`') => format!("| regexp `{re}`"),
-            ParserStage::Regexp(re) => format!("| regexp {}", quote(re)),
-        }
-    }
-
-    /// The `--parser` spelling.
-    pub fn name(&self) -> String {
-        match self {
-            ParserStage::Json => "json".into(),
-            ParserStage::Logfmt => "logfmt".into(),
-            ParserStage::Nginx => "nginx".into(),
-            ParserStage::Apache => "apache".into(),
-            ParserStage::Common => "common".into(),
-            ParserStage::Regexp(re) => format!("regexp:{re}"),
-        }
-    }
+    crate::kql::go_quote(text)
 }
 
 /// Byte offset just past the closing `}` of the stream selector at the start of `logql`,
@@ -191,7 +97,7 @@ fn parser_position(logql: &str) -> Option<usize> {
 
 /// Inserts a parser stage after the stream selector and its leading line filters, unless the
 /// query already has it.
-pub fn with_parser(logql: &str, parser: Option<&ParserStage>) -> String {
+pub fn with_parser(logql: &str, parser: Option<&LogqlParser>) -> String {
     let Some(parser) = parser else { return logql.to_string() };
     let stage = parser.stage();
     if logql.contains(&stage) {
@@ -215,7 +121,7 @@ pub struct PipelineContext {
     /// Stream label names known to the server (they go into the selector).
     pub labels: Vec<String>,
     /// The parser stage, detected or forced.
-    pub parser: Option<ParserStage>,
+    pub parser: Option<LogqlParser>,
 }
 
 /// The full log query for a user query: native LogQL as is; KQL translated (see
@@ -309,7 +215,7 @@ pub fn topk_query(logql: &str, label: &str, size: usize, range: Nanos) -> String
 mod tests {
     use super::*;
 
-    fn ctx(selector: &str, parser: Option<ParserStage>) -> PipelineContext {
+    fn ctx(selector: &str, parser: Option<LogqlParser>) -> PipelineContext {
         PipelineContext { selector: selector.into(), labels: vec![], parser }
     }
 
@@ -326,7 +232,7 @@ mod tests {
 
     #[test]
     fn parser_stage_goes_after_the_selector_and_line_filters_once() {
-        let json = ParserStage::Json;
+        let json = LogqlParser::Json;
         assert_eq!(with_parser(r#"{job="a"} |= "x""#, Some(&json)), r#"{job="a"} |= "x" | json"#);
         assert_eq!(with_parser(r#"{job="a"} | status="1""#, Some(&json)), r#"{job="a"} | json | status="1""#);
         assert_eq!(with_parser(r#"{job="a"} | json | level="error""#, Some(&json)), r#"{job="a"} | json | level="error""#);
@@ -335,7 +241,7 @@ mod tests {
             with_parser(r#"{job="a"} |~ "(?i)x\"y" != `z` | status >= 500"#, Some(&json)),
             r#"{job="a"} |~ "(?i)x\"y" != `z` | json | status >= 500"#
         );
-        let q = log_query(&Query::kql(""), &ctx(r#"{job="nginx"}"#, Some(ParserStage::Nginx))).unwrap();
+        let q = log_query(&Query::kql(""), &ctx(r#"{job="nginx"}"#, Some(LogqlParser::Nginx))).unwrap();
         assert_eq!(
             q,
             r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"`"#
@@ -345,18 +251,18 @@ mod tests {
     #[test]
     fn native_logql_is_taken_as_is_but_needs_a_selector() {
         let q = Query::native(r#"{job="x"} | json | status >= 500"#);
-        assert_eq!(log_query(&q, &ctx("", Some(ParserStage::Json))).unwrap(), r#"{job="x"} | json | status >= 500"#);
+        assert_eq!(log_query(&q, &ctx("", Some(LogqlParser::Json))).unwrap(), r#"{job="x"} | json | status >= 500"#);
         assert!(matches!(log_query(&Query::native(r#"|= "x""#), &ctx("", None)), Err(SourceError::Query(_))));
         assert!(matches!(log_query(&Query::kql(""), &ctx("", None)), Err(SourceError::Query(_))));
     }
 
     #[test]
     fn parser_values_parse_like_kql_parser() {
-        assert_eq!("json".parse::<ParserStage>().unwrap(), ParserStage::Json);
-        assert_eq!("regexp:(?P<ip>\\S+)".parse::<ParserStage>().unwrap().stage(), "| regexp `(?P<ip>\\S+)`");
-        assert_eq!(ParserStage::Regexp("a`b".into()).stage(), "| regexp \"a`b\"");
-        assert!("xml".parse::<ParserStage>().is_err());
-        assert!("regexp:(".parse::<ParserStage>().is_err());
+        assert_eq!("json".parse::<LogqlParser>().unwrap(), LogqlParser::Json);
+        assert_eq!("regexp:(?P<ip>\\S+)".parse::<LogqlParser>().unwrap().stage(), "| regexp `(?P<ip>\\S+)`");
+        assert_eq!(LogqlParser::Regexp("a`b".into()).stage(), "| regexp \"a`b\"");
+        assert!("xml".parse::<LogqlParser>().is_err());
+        assert!("regexp:(".parse::<LogqlParser>().is_err());
     }
 
     #[test]

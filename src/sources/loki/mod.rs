@@ -30,7 +30,7 @@ use crate::sources::{
     SearchRequest, Source, SourceError, SourceInfo, SourceResult, Split, TailEvent, TailRequest, TopRequest,
 };
 use client::{LokiClient, MAX_PAGE};
-use logql::{ParserStage, PipelineContext};
+use logql::{LogqlParser, PipelineContext};
 
 /// Default range when a request leaves the start open: Loki's own default (one hour).
 const DEFAULT_SPAN: Nanos = 3_600_000_000_000;
@@ -49,7 +49,7 @@ pub struct LokiConfig {
     /// Base stream selector, e.g. `{job="nginx"}`; may be empty when queries bring their own.
     pub selector: String,
     /// A forced parser stage (`--parser`); detected from the lines when `None`.
-    pub parser: Option<ParserStage>,
+    pub parser: Option<LogqlParser>,
     /// The tenant, for display only (it is sent from `http.headers`).
     pub tenant: Option<String>,
     /// Tail reconnection delays.
@@ -67,7 +67,7 @@ struct Inner {
     client: LokiClient,
     config: LokiConfig,
     /// The parser stage detected from the first sample (or forced).
-    parser: OnceCell<Option<ParserStage>>,
+    parser: OnceCell<Option<LogqlParser>>,
     /// Stream label names on the server (they go into the selector).
     stream_labels: OnceCell<Vec<String>>,
     roles: Mutex<FieldRoles>,
@@ -96,7 +96,7 @@ impl LokiSource {
     }
 
     /// The parser stage in use, once known (forced, or detected by an earlier query).
-    pub fn parser(&self) -> Option<ParserStage> {
+    pub fn parser(&self) -> Option<LogqlParser> {
         self.inner.parser.get().cloned().flatten()
     }
 
@@ -144,7 +144,7 @@ impl Inner {
         self.config.selector.trim()
     }
 
-    async fn parser(&self, range: (Nanos, Nanos)) -> SourceResult<Option<ParserStage>> {
+    async fn parser(&self, range: (Nanos, Nanos)) -> SourceResult<Option<LogqlParser>> {
         if let Some(known) = self.parser.get() {
             return Ok(known.clone());
         }
