@@ -181,21 +181,22 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-/// Keys whose values are secrets (their lines are never shown).
+/// Whether a key's value may be a secret: the secret keys, and anything that looks like one
+/// (a misspelt `pasword` must not be echoed either).
 fn is_secret_key(key: &str) -> bool {
-    matches!(key, "password" | "token" | "api_key") || key == "url"
+    let k = key.to_ascii_lowercase();
+    !k.ends_with("_env") && !k.ends_with("_command") && ["pas", "pw", "word", "tok", "key", "sec", "auth", "cred"].iter().any(|w| k.contains(w))
 }
 
-/// The line with the value of a secret key (or of `url`, which may carry a password) replaced.
+/// The line with the value of a secret-looking key replaced, and any `user:password@` of a
+/// URL removed.
 fn redact_line(line: &str) -> String {
-    if let Some((key, _)) = line.split_once('=') {
-        let k = key.trim().trim_matches('"');
-        if is_secret_key(k) {
-            let v = if k == "url" { "…(not shown)" } else { "***" };
-            return format!("{} = {v}", key.trim_end());
-        }
+    if let Some((key, _)) = line.split_once('=')
+        && is_secret_key(key.trim().trim_matches('"'))
+    {
+        return format!("{} = ***", key.trim_end());
     }
-    crate::text::sanitize(line).into_owned()
+    crate::text::sanitize(&crate::sources::http::redact_url_text(line)).into_owned()
 }
 
 /// The table headers in the text, by line: (1-based line, path).
@@ -576,7 +577,9 @@ columns = ["status", "path"]
         assert_eq!(d.position, Some((3, 7)), "{d:?}");
         assert!(d.message.contains("invalid type") && d.message.contains("string"), "{d:?}");
         assert_eq!(d.key, "sources.web.url");
-        assert!(d.snippet.as_deref().unwrap().contains("not shown"), "URL lines may carry passwords");
+        let d = &errors("[sources.web]\ntype = \"loki\"\nurl = \"http://u:hunter2@x\"\npasword = \"hunter2\"\n")[0];
+        assert_eq!(d.position.map(|p| p.0), Some(4), "{d:?}");
+        assert!(d.snippet.as_deref().unwrap().contains("pasword = ***"), "a misspelt secret key is redacted too: {d:?}");
     }
 
     #[test]
@@ -622,7 +625,7 @@ columns = ["status", "path"]
 
     #[test]
     fn secrets_never_appear_in_diagnostics() {
-        let text = "[sources.lk]\ntype = \"loki\"\nurl = \"http://u:hunter2@l\"\ntoken = \"hunter2\nx\"\n";
+        let text = "[sources.lk]\ntype = \"loki\"\nurl = \"http://u:hunter2@l\ntoken = \"x\"\n";
         let d = &errors(text)[0];
         let shown = d.render(Path::new("c.toml"));
         assert!(!shown.contains("hunter2"), "{shown}");

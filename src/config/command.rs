@@ -68,7 +68,7 @@ fn sources_table(config: &Config) -> String {
     let mut out = String::new();
     let width = config.sources.keys().map(|n| n.chars().count()).max().unwrap_or(0);
     for (name, src) in &config.sources {
-        let mut parts = vec![src.kind.name().to_string()];
+        let mut parts = vec![format!("{:<13}", src.kind.name())];
         match src.kind {
             SourceType::Local => parts.push(src.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ")),
             _ => {
