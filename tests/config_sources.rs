@@ -218,3 +218,23 @@ fn ui_defaults_come_from_the_config_file() {
     std::fs::write(&path, "theme = \"nope\"\n").unwrap();
     assert_eq!(logsleuth::config::open::ui_defaults(Some(&path)).unwrap_err().code, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_local_source_reads_its_files_relative_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+    let log = dir.path().join("logs/access.log");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log"), &log).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[sources.files]\ntype = \"local\"\nfiles = [\"logs/access.log\"]\nformat = \"nginx\"\n").unwrap();
+
+    let direct = run(&["top", log.to_str().unwrap(), "--format", "nginx", "--field", "status", "--output", "json"], xdg.path()).await;
+    assert_eq!(direct.0, 0, "{}", direct.2);
+    // the working directory is the crate root: the relative path resolves only against the config's dir
+    let named = run(&["top", "--source", "files", "--config", config.to_str().unwrap(), "--field", "status", "--output", "json"], xdg.path()).await;
+    assert_eq!(named.0, 0, "{}", named.2);
+    assert_eq!(named.1, direct.1);
+    let top: serde_json::Value = serde_json::from_str(&named.1).unwrap();
+    assert!(top["buckets"].as_array().is_some_and(|b| !b.is_empty()), "{top}");
+}

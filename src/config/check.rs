@@ -167,6 +167,9 @@ fn toml_diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
     let (line, col) = line_col(text, span.start);
     let line_text = text.lines().nth(line - 1).unwrap_or("");
     let key = key_path_at(text, line);
+    // Type errors quote the value (`invalid type: integer `1234``): not for a secret.
+    let quotes_value = ["invalid type", "invalid value", "invalid length"].iter().any(|m| message.starts_with(m));
+    let message = if quotes_value && key.rsplit('.').next().is_some_and(is_secret_key) { redact_quoted(&message) } else { message };
     let shown = redact_line(line_text);
     let snippet = format!("  {line:>4} | {shown}\n       | {}^", " ".repeat(col.saturating_sub(1).min(shown.chars().count())));
     Diagnostic { severity: Severity::Error, key, position: Some((line, col)), message, snippet: Some(snippet) }
@@ -186,6 +189,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     !k.ends_with("_env") && !k.ends_with("_command") && ["pas", "pw", "word", "tok", "key", "sec", "auth", "cred"].iter().any(|w| k.contains(w))
+}
+
+/// Replaces every `quoted` part of a message with `***`.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        out.push_str(if i % 2 == 1 { "***" } else { part });
+    }
+    out
 }
 
 /// The line with the value of a secret-looking key replaced, and any `user:password@` of a
@@ -629,6 +644,8 @@ columns = ["status", "path"]
         let d = &errors(text)[0];
         let shown = d.render(Path::new("c.toml"));
         assert!(!shown.contains("hunter2"), "{shown}");
+        let d = &errors("[sources.lk]\ntype = \"loki\"\nurl = \"http://l\"\ntoken = 20242025\n")[0];
+        assert_eq!(d.message, "invalid type: integer `***`, expected a string");
         let text = "[sources.lk]\ntype = \"loki\"\nurl = \"h ttp://u:hunter2@l\"\ntoken = \"hunter2\"\n";
         for d in errors(text) {
             assert!(!d.render(Path::new("c.toml")).contains("hunter2"), "{d:?}");
