@@ -35,7 +35,7 @@ fn a_valid_file_exits_0_with_a_summary() {
     assert!(out.lines().any(|l| l.starts_with(" *web") && l.contains("tenant acme") && l.contains("bearer token from $PATH")), "{out}");
     assert!(out.contains("API key from a command"), "{out}");
     assert!(!out.contains("not-run-by-check"), "commands are neither run nor shown: {out}");
-    assert_eq!(err, "");
+    assert_eq!(err, "", "files = [\"access.log\"] resolves next to the config file");
 }
 
 #[test]
@@ -43,11 +43,14 @@ fn the_documented_example_passes_the_check() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.example.toml");
     let (code, out, err) = check(&example);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("valid (2 warnings)"), "{out}");
+    assert!(out.contains("docs/config.example.toml: valid ("), "{out}");
     // the unset variables are warnings, located precisely
     assert!(err.contains(":24:1: warning: sources.nginx-loki.token_env: environment variable LOKI_TOKEN is not set"), "{err}");
     assert!(err.contains("warning: sources.opensearch-audit.password_env"), "{err}");
-    assert_eq!(err.lines().count(), 2, "{err}");
+    // the only other possible warnings: the example's nginx logs missing on this machine
+    for line in err.lines() {
+        assert!(line.contains("is not set") || line.contains("warning: sources.local-nginx.files: no such file"), "{line}");
+    }
 }
 
 #[test]
@@ -121,6 +124,7 @@ fn the_default_location_follows_xdg_config_home() {
     std::fs::copy(fixture("good.toml"), xdg.path().join("logsleuth/config.toml")).unwrap();
     let (code, out, err) = run(&["config", "check"], xdg.path());
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: sources.files.files: no such file") && err.contains("logsleuth/access.log"), "{err}");
     assert!(out.starts_with(&format!("{}: valid", xdg.path().join("logsleuth/config.toml").display())), "{out}");
     // a missing file given explicitly is an error
     let (code, _, err) = run(&["config", "check", "--config", "/nonexistent/logsleuth.toml"], xdg.path());

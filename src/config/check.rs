@@ -99,7 +99,7 @@ pub fn check_file(path: &Path) -> CheckReport {
         },
         Err(e) => return failed(error("", None, &format!("cannot read the configuration file: {e}"))),
     };
-    let mut report = check_text(&text);
+    let mut report = check_text_in(&text, path.parent());
     if let Some(config) = &report.config
         && let Some(d) = permission_problem(path, config)
     {
@@ -146,13 +146,20 @@ fn permission_problem(_path: &Path, _config: &Config) -> Option<Diagnostic> {
     None
 }
 
-/// Checks the text of a configuration file (everything but permissions).
+/// Checks the text of a configuration file (everything but permissions); relative paths are
+/// taken from the working directory.
 pub fn check_text(text: &str) -> CheckReport {
+    check_text_in(text, None)
+}
+
+/// Checks the text of a configuration file whose relative paths (`files`, `ca_file`) are
+/// relative to `base_dir`, as when it is used.
+pub fn check_text_in(text: &str, base_dir: Option<&Path>) -> CheckReport {
     let config: Config = match toml::from_str(text) {
         Ok(c) => c,
         Err(e) => return failed(toml_diagnostic(text, &e)),
     };
-    let mut v = Validator { text, out: Vec::new() };
+    let mut v = Validator { text, base_dir, out: Vec::new() };
     v.validate(&config);
     let mut diagnostics = v.out;
     diagnostics.sort_by_key(|d| d.position.map_or(usize::MAX, |p| p.0));
@@ -320,6 +327,7 @@ fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
 
 struct Validator<'a> {
     text: &'a str,
+    base_dir: Option<&'a Path>,
     out: Vec<Diagnostic>,
 }
 
@@ -423,6 +431,13 @@ impl Validator<'_> {
         if s.files.is_empty() {
             self.error(&["sources", name], "missing 'files' (a list of paths) for a local source");
         }
+        for file in &s.files {
+            let file = super::open::resolve_file(file, self.base_dir);
+            // Logs come and go (rotation): a warning, the open itself fails if it is still missing.
+            if file != Path::new("-") && !file.exists() {
+                self.warn(&["sources", name, "files"], format!("no such file: {}", file.display()));
+            }
+        }
         if let Some(format) = &s.format
             && <crate::cli::args::LogFormatArg as clap::ValueEnum>::from_str(format, true).is_err()
         {
@@ -486,10 +501,11 @@ impl Validator<'_> {
                 self.error(&path, "the value holds characters not allowed in an HTTP header");
             }
         }
-        if let Some(ca) = &s.ca_file
-            && !ca.is_file()
-        {
-            self.error(&["sources", name, "ca_file"], format!("no such file: {}", ca.display()));
+        if let Some(ca) = &s.ca_file {
+            let ca = super::open::resolve_file(ca, self.base_dir);
+            if !ca.is_file() {
+                self.error(&["sources", name, "ca_file"], format!("no such file: {}", ca.display()));
+            }
         }
         if s.insecure {
             self.warn(&["sources", name, "insecure"], "TLS certificate verification is OFF for this source");
@@ -563,7 +579,7 @@ status = "http.response.status_code"
 
 [sources.files]
 type = "local"
-files = ["/var/log/nginx/access.log"]
+files = ["/dev/null"]
 format = "nginx"
 
 [keys]

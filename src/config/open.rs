@@ -119,7 +119,9 @@ pub fn merged_args(entry: &SourceConfig, args: &SourceArgs, base_dir: Option<&Pa
     Ok(m)
 }
 
-fn resolve_file(path: &Path, base_dir: Option<&Path>) -> PathBuf {
+/// A path of the configuration file as used: `~/` is the home directory, a relative path is
+/// relative to the configuration file's directory (`base_dir`).
+pub fn resolve_file(path: &Path, base_dir: Option<&Path>) -> PathBuf {
     if let Ok(rest) = path.strip_prefix("~")
         && let Some(home) = dirs::home_dir()
     {
