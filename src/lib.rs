@@ -11,9 +11,11 @@
 //! - [`sources`]: the [`sources::Source`] trait and one submodule per backend
 //!   (local files, Loki, Elasticsearch). Knows nothing of rendering.
 //! - [`ui`]: the TUI, a state machine (input → action → state update → render).
+//! - [`config`]: the configuration file (named sources, secrets, defaults, saved searches).
 //! - [`cli`]: command-line parsing and the non-interactive subcommands.
 
 pub mod cli;
+pub mod config;
 pub mod formats;
 pub mod kql;
 pub mod model;

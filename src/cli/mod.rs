@@ -38,17 +38,22 @@ impl From<crate::sources::SourceError> for CliError {
     }
 }
 
-fn not_implemented(what: &str) -> CliError {
-    CliError::usage(format!("{what} is not implemented yet"))
-}
-
 /// `logsleuth FILE...` / server flags: the TUI on that source.
 fn tui(source: &args::SourceArgs, time: &args::TimeArgs, kql: Option<String>, ui: &args::UiArgs) -> Result<(), CliError> {
+    // The configuration's defaults apply where the flags say nothing.
+    let defaults = crate::config::open::ui_defaults(source.config.as_deref())?;
     let src = source::open_source(source)?;
     let given = time.since.is_some() || time.from.is_some() || time.to.is_some();
-    let range =
-        if given { Some(source::resolve_range(time, src.info().is_remote, crate::time::now_nanos())?) } else { None };
-    run_ui(src, crate::ui::UiOptions { theme: ui.theme.clone(), query: kql, range, history_path: None })
+    let now = crate::time::now_nanos();
+    let range = if given {
+        Some(source::resolve_range(time, src.info().is_remote, now)?)
+    } else if src.info().is_remote {
+        defaults.range.map(|d| crate::model::TimeRange::between(now.saturating_sub(d), now))
+    } else {
+        None
+    };
+    let theme = ui.theme.clone().or(defaults.theme);
+    run_ui(src, crate::ui::UiOptions { theme, query: kql, range, history_path: None })
 }
 
 /// `logsleuth demo`: the TUI on the bundled sample data.
@@ -74,7 +79,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Top(args)) => commands::top(args),
         Some(Command::Histogram(args)) => commands::histogram(args),
         Some(Command::Tail(args)) => commands::tail(args),
-        Some(Command::Config(_)) => Err(not_implemented("config check")),
+        Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
     };
     match result {
         Ok(()) => 0,

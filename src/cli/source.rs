@@ -9,8 +9,9 @@ use crate::model::{Nanos, TimeRange};
 use crate::sources::local::{LocalOptions, LocalSource};
 use crate::sources::{Query, Source, SourceInfo};
 
-/// Opens the source the arguments name: local files / stdin, Loki or Elasticsearch. File
-/// errors are source errors (exit 1); a missing source is a usage error.
+/// Opens the source the arguments name: local files / stdin, Loki, Elasticsearch, or a named
+/// source of the configuration file (`--source NAME`, else its `default_source` when nothing
+/// else is given). File errors are source errors (exit 1); a missing source is a usage error.
 pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
     if args.loki.is_some() {
         return crate::sources::loki::cli::open_loki(args);
@@ -19,10 +20,15 @@ pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
         return crate::sources::elasticsearch::cli::open_es(args);
     }
     if let Some(name) = &args.source {
-        return Err(CliError::source(format!("named sources (--source {name}) are not implemented yet")));
+        return crate::config::open::open_named(name, args);
     }
     if args.files.is_empty() {
-        return Err(CliError::usage("no input: give log files (- for stdin), --loki URL or --es URL"));
+        if let Some(name) = crate::config::open::default_source(args)? {
+            return crate::config::open::open_named(&name, args);
+        }
+        return Err(CliError::usage(
+            "no input: give log files (- for stdin), --loki URL, --es URL or --source NAME (or set default_source in the config file)",
+        ));
     }
     let options = LocalOptions { format: args.format.map(LogFormat::from_arg), now: None };
     let source = LocalSource::open(&args.files, options)?;

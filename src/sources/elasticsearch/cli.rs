@@ -1,5 +1,6 @@
 //! Opening an Elasticsearch source from the command line (`--es URL --index PATTERN` plus the
-//! auth and TLS flags). Named sources from the config file come with the configuration issue.
+//! auth and TLS flags). Named sources from the config file (`crate::config::open`) reuse
+//! [`es_config`] and [`open_es_config`].
 
 use std::sync::Arc;
 
@@ -53,6 +54,10 @@ pub fn es_config(args: &SourceArgs) -> Result<EsConfig, CliError> {
 
 /// Opens the Elasticsearch source for `--es URL --index PATTERN`.
 pub fn open_es(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
-    let source = EsSource::new(es_config(args)?)?;
-    Ok(Arc::new(source))
+    open_es_config(es_config(args)?)
+}
+
+/// Opens an Elasticsearch source from a finished configuration (flags, or a config entry).
+pub fn open_es_config(config: EsConfig) -> Result<Arc<dyn Source>, CliError> {
+    Ok(Arc::new(EsSource::new(config)?))
 }

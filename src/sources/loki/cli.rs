@@ -2,7 +2,8 @@
 //!
 //! Secrets come only from environment variables named on the command line (`--password-env`,
 //! `--token-env`) or the URL's user info; config-file sources and `password_command` are
-//! handled by the configuration layer.
+//! handled by the configuration layer (`crate::config::open`), which calls [`loki_config`]
+//! and [`open_loki_config`].
 
 use std::sync::Arc;
 
@@ -70,7 +71,11 @@ pub fn loki_config(args: &SourceArgs) -> Result<LokiConfig, CliError> {
 
 /// Opens a Loki source for `--loki` (the dispatcher in `cli::source` calls this).
 pub fn open_loki(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
-    let config = loki_config(args)?;
+    open_loki_config(loki_config(args)?)
+}
+
+/// Opens a Loki source from a finished configuration (flags, or a config-file entry).
+pub fn open_loki_config(config: LokiConfig) -> Result<Arc<dyn Source>, CliError> {
     if config.http.insecure {
         eprintln!("logsleuth: WARNING: TLS certificate verification is OFF (--insecure)");
     }

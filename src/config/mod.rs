@@ -1,0 +1,260 @@
+//! The configuration file: named sources, defaults (theme, time range), key overrides and saved
+//! searches, read from `$XDG_CONFIG_HOME/logsleuth/config.toml` or `--config PATH`.
+//!
+//! - this module: the file's types (deserialized with `deny_unknown_fields`, so a typo is an
+//!   error rather than a silently ignored setting) and loading;
+//! - [`secrets`]: passwords, tokens and API keys from the file, the environment or a command;
+//! - [`check`]: validation with precise diagnostics (file, line, column, key path);
+//! - [`keys`]: key-binding overrides;
+//! - [`open`]: turning a named source into a [`crate::sources::Source`] (`--source NAME`),
+//!   and the UI defaults;
+//! - [`command`]: `logsleuth config check`.
+
+pub mod check;
+pub mod command;
+pub mod keys;
+pub mod open;
+pub mod secrets;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::sources::FieldRoles;
+use crate::sources::http::Secret;
+
+pub use check::{Diagnostic, Severity};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The source `logsleuth` opens when no files, URL or `--source` are given.
+    pub default_source: Option<String>,
+    /// Default colour theme (overridden by `--theme`).
+    pub theme: Option<String>,
+    /// Default time range of the TUI, as a duration ending now (`1h`, `15m`, `7d`).
+    pub default_range: Option<String>,
+    /// Named sources, `[sources.NAME]`.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Key overrides, `[keys]`: action name → key (`quit = "ctrl-q"`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+    /// Saved searches, `[[saved_searches]]`.
+    #[serde(default)]
+    pub saved_searches: Vec<SavedSearch>,
+}
+
+/// The kind of a named source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceType {
+    /// Grafana Loki.
+    Loki,
+    /// Elasticsearch or OpenSearch (or an ES-compatible API).
+    #[serde(alias = "es", alias = "opensearch")]
+    Elasticsearch,
+    /// Local files.
+    Local,
+}
+
+impl SourceType {
+    /// The name used in the file and in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceType::Loki => "loki",
+            SourceType::Elasticsearch => "elasticsearch",
+            SourceType::Local => "local",
+        }
+    }
+}
+
+/// One named source, `[sources.NAME]`. `Debug` never shows secret values ([`Secret`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `loki`, `elasticsearch` (alias `es`, `opensearch`) or `local`.
+    #[serde(rename = "type")]
+    pub kind: SourceType,
+    /// Server base URL (Loki, Elasticsearch); may carry a path prefix.
+    pub url: Option<String>,
+    /// Loki base stream selector, e.g. `{job="nginx"}`.
+    pub selector: Option<String>,
+    /// Elasticsearch index pattern, e.g. `logs-*`.
+    pub index: Option<String>,
+    /// Loki tenant (`X-Scope-OrgID`).
+    pub tenant: Option<String>,
+    /// Loki parser stage (`json`, `logfmt`, `nginx`, `apache`, `regexp:<RE>`).
+    pub parser: Option<String>,
+    /// Elasticsearch time field (detected when absent).
+    pub time_field: Option<String>,
+    /// Elasticsearch time zone for histograms and KQL dates (IANA name).
+    pub time_zone: Option<String>,
+    /// Local files (`type = "local"`).
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// Local log format (`access`, `nginx`, `apache`, `json`, `logfmt`, `syslog`, `plain`).
+    pub format: Option<String>,
+    /// Field roles, `[sources.NAME.roles]`.
+    #[serde(default)]
+    pub roles: RolesConfig,
+    /// Extra request headers (not secret; credentials go in the auth keys).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// PEM file of extra CA certificates.
+    pub ca_file: Option<PathBuf>,
+    /// Skip TLS verification (warned about, never the default).
+    #[serde(default)]
+    pub insecure: bool,
+    /// Basic-auth user name.
+    pub user: Option<String>,
+    /// Basic-auth password, literally (the file must then be private: `chmod 600`).
+    #[serde(default, deserialize_with = "de_secret")]
+    pub password: Option<Secret>,
+    /// Environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Command printing the password (`sh -c`, stdout trimmed).
+    pub password_command: Option<String>,
+    /// Bearer token, literally.
+    #[serde(default, deserialize_with = "de_secret")]
+    pub token: Option<Secret>,
+    /// Environment variable holding the bearer token.
+    pub token_env: Option<String>,
+    /// Command printing the bearer token.
+    pub token_command: Option<String>,
+    /// Elasticsearch API key (`Authorization: ApiKey …`), literally.
+    #[serde(default, deserialize_with = "de_secret")]
+    pub api_key: Option<Secret>,
+    /// Environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    /// Command printing the API key.
+    pub api_key_command: Option<String>,
+}
+
+impl SourceConfig {
+    /// Whether the entry holds a secret value literally (which makes the file's permissions
+    /// matter): a password, token or API key, or a password in the URL.
+    pub fn has_literal_secret(&self) -> bool {
+        self.password.is_some()
+            || self.token.is_some()
+            || self.api_key.is_some()
+            || self.url.as_deref().and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| u.password().is_some())
+    }
+}
+
+/// Field roles of a source: which field holds the status, client IP, … (`[sources.NAME.roles]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesConfig {
+    /// HTTP status code.
+    pub status: Option<String>,
+    /// Client IP address.
+    pub client_ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// Log level.
+    pub level: Option<String>,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Request path.
+    pub path: Option<String>,
+}
+
+impl RolesConfig {
+    /// Whether no role is set.
+    pub fn is_empty(&self) -> bool {
+        *self == RolesConfig::default()
+    }
+
+    /// As the sources' [`FieldRoles`].
+    pub fn to_field_roles(&self) -> FieldRoles {
+        FieldRoles {
+            status: self.status.clone(),
+            client_ip: self.client_ip.clone(),
+            user_agent: self.user_agent.clone(),
+            level: self.level.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// A saved search, `[[saved_searches]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedSearch {
+    /// Name shown in the list.
+    pub name: String,
+    /// KQL query (empty for everything).
+    #[serde(default)]
+    pub query: String,
+    /// Time range as a duration ending now (`1h`); the current range when absent.
+    pub range: Option<String>,
+    /// Columns to show.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// The named source it runs on; the current one when absent.
+    pub source: Option<String>,
+}
+
+fn de_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Option::<String>::deserialize(d).map(|v| v.map(Secret::new))
+}
+
+/// A configuration file that was read and validated (no errors; maybe warnings).
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its contents.
+    pub config: Config,
+    /// Warnings found while validating.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A configuration file that cannot be used: its diagnostics (at least one error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render(path, diagnostics))]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong (errors and warnings).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn render(path: &Path, diagnostics: &[Diagnostic]) -> String {
+    diagnostics.iter().map(|d| d.render(path)).collect::<Vec<_>>().join("\n")
+}
+
+/// The default configuration file: `$XDG_CONFIG_HOME/logsleuth/config.toml` when that
+/// variable holds an absolute path, else the platform's config dir (`~/.config` on Linux).
+pub fn default_path() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+    xdg.or_else(dirs::config_dir).map(|d| d.join("logsleuth").join("config.toml"))
+}
+
+/// Reads and validates a configuration file. Any error-level diagnostic (bad TOML, unknown
+/// key, unsafe permissions, …) refuses the whole file.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    let report = check::check_file(path);
+    match report.config {
+        Some(config) if !report.diagnostics.iter().any(Diagnostic::is_error) => {
+            Ok(LoadedConfig { path: path.to_path_buf(), config, warnings: report.diagnostics })
+        }
+        _ => Err(ConfigError { path: path.to_path_buf(), diagnostics: report.diagnostics }),
+    }
+}
+
+/// The configuration in effect: the file given with `--config` (which must exist), else the
+/// default file when there is one. `Ok(None)` when there is no configuration at all.
+pub fn load_optional(explicit: Option<&Path>) -> Result<Option<LoadedConfig>, ConfigError> {
+    match explicit {
+        Some(path) => load(path).map(Some),
+        None => match default_path() {
+            Some(path) if path.exists() => load(&path).map(Some),
+            _ => Ok(None),
+        },
+    }
+}

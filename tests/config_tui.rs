@@ -1,0 +1,104 @@
+//! `logsleuth --source NAME` (the TUI) in a pseudo-terminal against the Loki replay server: the
+//! named source's credentials (from a command) and tenant reach the server, the config's
+//! `default_range` sets the time range queried, and the secret is never written to the screen.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::loki_server::{LokiServer, Recorded, Reply, json_fixture};
+
+const SECRET: &str = "tui-token-5c1d";
+
+fn replay(r: &Recorded) -> Reply {
+    match r.path.as_str() {
+        "/loki/api/v1/query_range" if r.param("step").is_none() => json_fixture("query_range_json_label_filter_categorized.json"),
+        "/loki/api/v1/query_range" => json_fixture("query_range_empty.json"),
+        _ => Reply::Text(404, "404 page not found\n".into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_opens_a_named_source_with_the_configured_range_and_auth() {
+    let loki = LokiServer::start(replay).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_range = \"15m\"\ntheme = \"high-contrast\"\n\n[sources.shop]\ntype = \"loki\"\nurl = \"{}\"\nselector = '{{job=\"shop-api\"}}'\nparser = \"json\"\ntenant = \"acme\"\ntoken_command = \"echo {SECRET}\"\n",
+            loki.url
+        ),
+    )
+    .unwrap();
+
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
+    cmd.args(["--source", "shop", "--config", config.to_str().unwrap()]);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", dir.path());
+    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
+    cmd.env("XDG_CONFIG_HOME", dir.path().join("xdg"));
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let sink = raw.clone();
+    let reader_thread = std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+
+    let started = Instant::now();
+    let logs = loop {
+        let logs: Vec<Recorded> = loki.requests_to("/loki/api/v1/query_range").into_iter().filter(|r| r.param("step").is_none()).collect();
+        if !logs.is_empty() {
+            break logs;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("no log query reached the server:\n{}", String::from_utf8_lossy(&raw.lock().unwrap()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let req = &logs[0];
+    assert_eq!(req.header("authorization"), Some(format!("Bearer {SECRET}").as_str()));
+    assert_eq!(req.header("x-scope-orgid"), Some("acme"));
+    assert!(req.param("query").unwrap().starts_with("{job=\"shop-api\"}"), "{:?}", req.param("query"));
+    let start: i128 = req.param("start").unwrap().parse().unwrap();
+    let end: i128 = req.param("end").unwrap().parse().unwrap();
+    assert_eq!(end - start, 15 * 60 * 1_000_000_000, "default_range = 15m");
+
+    // let the answer render, then quit
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let quit = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if quit.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("logsleuth did not quit on q");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    drop(writer);
+    drop(pair.master);
+    let _ = reader_thread.join();
+    let screen = String::from_utf8_lossy(&raw.lock().unwrap()).into_owned();
+    assert!(screen.contains("shop-api"), "the named source is on screen");
+    assert!(!screen.contains(SECRET), "the token never reaches the screen");
+}
