@@ -479,7 +479,7 @@ impl Validator<'_> {
             self.error(&["sources", name, "selector"], format!("expected a stream selector such as {{job=\"nginx\"}}, found '{sel}'"));
         }
         if let Some(parser) = &s.parser
-            && let Err(e) = parser.parse::<crate::sources::loki::logql::ParserStage>()
+            && let Err(e) = parser.parse::<crate::sources::loki::logql::LogqlParser>()
         {
             self.error(&["sources", name, "parser"], e.to_string());
         }
