@@ -124,7 +124,9 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
                 out.raw(&r.message)?;
             }
         }
-        QueryOutput::Table => print_table(&mut out, &records, &info.default_columns)?,
+        // Asked again now: server sources learn their columns (field roles) from the first
+        // request, after `info` above was taken.
+        QueryOutput::Table => print_table(&mut out, &records, &source.info().default_columns)?,
     }
     out.flush()
 }
