@@ -56,6 +56,25 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> Cow<'_, str> {
     }
 }
 
+/// Cuts `text` to at most `max_chars` characters by replacing its middle with
+/// [`TRUNCATION_MARKER`], keeping both ends. For values that share long prefixes and differ at
+/// the end (user agents, URLs, versioned names), where cutting the tail hides the difference.
+pub fn truncate_middle(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let len = text.chars().count();
+    if len <= max_chars {
+        return Cow::Borrowed(text);
+    }
+    if max_chars < 3 {
+        return truncate_chars(text, max_chars);
+    }
+    let keep = max_chars - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let head_end = text.char_indices().nth(head).map(|(i, _)| i).unwrap_or(text.len());
+    let tail_start = text.char_indices().nth(len - tail).map(|(i, _)| i).unwrap_or(text.len());
+    Cow::Owned(format!("{}{TRUNCATION_MARKER}{}", &text[..head_end], &text[tail_start..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +91,14 @@ mod tests {
     fn clean_text_is_borrowed() {
         assert!(matches!(sanitize("plain text"), Cow::Borrowed(_)));
         assert_eq!(sanitize("a\tb"), "a b");
+    }
+
+    #[test]
+    fn middle_truncation_keeps_both_ends() {
+        assert_eq!(truncate_middle("Debian APT-HTTP/1.3 (0.8.16~exp12ubuntu10.21)", 20), "Debian APT…ntu10.21)");
+        assert_eq!(truncate_middle("short", 10), "short");
+        assert_eq!(truncate_middle("héllo wörld", 6), "hél…ld");
+        assert_eq!(truncate_middle("abcdef", 2), "a…");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{SPINNER, block, layout, safe, thousands};
+use super::{SPINNER, block, layout, safe, safe_middle, thousands};
 use crate::model::TopResult;
 use crate::ui::app::App;
 
@@ -120,7 +120,8 @@ fn bar_series(field: &str, t: &TopResult, i: usize) -> String {
 
 /// Rows of a chart: (label, bar length, "count  share" text, is the other row).
 pub fn bar_lines(t: &TopResult, width: usize) -> Vec<(String, usize, String, bool)> {
-    let label_w = t.buckets.iter().map(|b| b.value.chars().count()).max().unwrap_or(5).clamp(5, (width / 3).max(5));
+    // Up to half the width for labels: user agents differ only near their end.
+    let label_w = t.buckets.iter().map(|b| b.value.chars().count()).max().unwrap_or(5).clamp(5, (width / 2).max(5));
     let max = t.buckets.iter().map(|b| b.count).max().unwrap_or(0).max(t.other.min(1));
     let total = t.total.max(1);
     let tail_w = 18;
@@ -134,7 +135,7 @@ pub fn bar_lines(t: &TopResult, width: usize) -> Vec<(String, usize, String, boo
         .map(|(v, count, other)| {
             let len = ((count as f64 / max as f64) * bar_w as f64).round() as usize;
             let share = count as f64 * 100.0 / total as f64;
-            let label = format!("{:<label_w$}", safe(&v, label_w));
+            let label = format!("{:<label_w$}", safe_middle(&v, label_w));
             (label, len.max(usize::from(count > 0)), format!(" {} {share:5.1}%", thousands(count)), other)
         })
         .collect()

@@ -51,6 +51,11 @@ pub fn render(frame: &mut Frame, app: &App) {
     }
 }
 
+/// Like [`safe`], but cuts the middle out, keeping both ends (chart labels: user agents).
+pub fn safe_middle(text: &str, max_chars: usize) -> String {
+    crate::text::truncate_middle(&crate::text::sanitize(text), max_chars).into_owned()
+}
+
 /// Log text made safe to draw: escapes control characters and cuts to `max_chars` with a
 /// marker.
 pub fn safe(text: &str, max_chars: usize) -> String {
