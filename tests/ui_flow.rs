@@ -519,3 +519,34 @@ async fn random_keys_and_clicks_never_panic() {
         render(&app);
     }
 }
+
+#[tokio::test]
+async fn the_query_bar_switches_to_the_native_language_and_back() {
+    use logsleuth::sources::QueryLanguage;
+    let (mut app, source) = loaded().await;
+    press(&mut app, KeyCode::Char('/'));
+    press_with(&mut app, KeyCode::Char('t'), KeyModifiers::CONTROL);
+    assert_eq!(app.pane().language, QueryLanguage::Native);
+    assert_eq!(app.pane().language_name(), "regex");
+    // Not KQL: no syntax error, no completion, and the text goes to the source as native.
+    type_text(&mut app, "(GET|HEAD) /downloads/product_2 ");
+    assert!(app.pane().query_error.is_none());
+    assert!(app.completion.items.is_empty());
+    let screen = buffer_text(&render(&app));
+    assert!(screen.contains("Query (regex)"), "{screen}");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Search { request, .. }
+        if request.query.language == QueryLanguage::Native && request.query.text == "(GET|HEAD) /downloads/product_2")));
+    settle(&mut app, &*source, effects).await;
+    // Filter actions build KQL, so they refuse to touch a native query and say why.
+    press(&mut app, KeyCode::Enter);
+    let effects = press(&mut app, KeyCode::Char('+'));
+    assert!(effects.is_empty());
+    assert!(app.pane().error.as_deref().is_some_and(|e| e.contains("KQL")));
+    // F2 switches back; KQL syntax errors show again.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::F(2));
+    assert_eq!(app.pane().language, QueryLanguage::Kql);
+    assert!(app.pane().query_error.is_some(), "the regex text is not valid KQL");
+}

@@ -47,6 +47,9 @@ pub enum Action {
     Escape,
     /// Show / hide the key help.
     ToggleHelp,
+    /// Switch the query bar between KQL and the source's native language (LogQL for Loki,
+    /// query DSL JSON or Lucene for Elasticsearch, a regular expression for files).
+    ToggleQueryLanguage,
     /// Start editing the query (`/`).
     EditQuery,
     /// Type a character into the focused text field.

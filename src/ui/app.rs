@@ -10,7 +10,7 @@ use super::history::History;
 use super::theme::Theme;
 use crate::kql::KqlError;
 use crate::model::{HistogramResult, Nanos, Record, TimeRange, TopResult, Value};
-use crate::sources::{Cursor, FieldInfo, FieldOrigin, HitCount, Progress, Query, SourceInfo, Split};
+use crate::sources::{Cursor, FieldInfo, FieldOrigin, HitCount, Progress, Query, QueryLanguage, SourceInfo, Split};
 use crate::time::NS_PER_SEC;
 
 /// Records fetched per page.
@@ -255,6 +255,8 @@ pub struct Pane {
     pub editor: LineEditor,
     /// KQL syntax error of the query bar text (with its position).
     pub query_error: Option<KqlError>,
+    /// The language of the query bar text (KQL, or the source's native language).
+    pub language: QueryLanguage,
     /// The query the results are for.
     pub applied: Query,
     /// The time range.
@@ -308,6 +310,17 @@ pub struct Pane {
 }
 
 impl Pane {
+    /// The query bar's language name for the current language: `KQL`, or the source's native
+    /// language.
+    pub fn language_name(&self) -> &'static str {
+        match (self.language, self.info.kind) {
+            (QueryLanguage::Kql, _) => "KQL",
+            (QueryLanguage::Native, "loki") => "LogQL",
+            (QueryLanguage::Native, "elasticsearch") => "DSL / Lucene",
+            (QueryLanguage::Native, _) => "regex",
+        }
+    }
+
     /// A pane for a source, before anything was fetched.
     pub fn new(info: SourceInfo, range: RangeSpec, query: &str) -> Pane {
         let columns = if info.default_columns.is_empty() { vec!["message".into()] } else { info.default_columns.clone() };
@@ -322,6 +335,7 @@ impl Pane {
             info,
             editor: LineEditor::new(query),
             query_error: None,
+            language: QueryLanguage::Kql,
             applied: Query::kql(query),
             range,
             resolved: TimeRange::ALL,

@@ -47,6 +47,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("↑ ↓", "move in the completions, or browse the history"),
             ("← → Home End / Ctrl-a Ctrl-e", "move the cursor"),
             ("Ctrl-w / Ctrl-u", "delete a word / the whole query"),
+            ("Ctrl-t / F2", "switch KQL / native language (LogQL, ES DSL or Lucene, regex)"),
             ("Esc", "close completions, then leave the query bar"),
         ],
     ),
@@ -143,6 +144,7 @@ fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('u') if ctrl => Action::ClearInput,
         KeyCode::Char('n') if ctrl => Action::Move(1),
         KeyCode::Char('p') if ctrl => Action::Move(-1),
+        KeyCode::Char('t') if ctrl => Action::ToggleQueryLanguage,
         KeyCode::Char(_) if ctrl => return None,
         KeyCode::Char(c) => Action::Input(c),
         KeyCode::Backspace => Action::Backspace,
@@ -157,6 +159,7 @@ fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Tab => Action::AcceptCompletion,
         KeyCode::BackTab => Action::FocusPrev,
         KeyCode::F(1) => Action::ToggleHelp,
+        KeyCode::F(2) => Action::ToggleQueryLanguage,
         _ => return None,
     })
 }

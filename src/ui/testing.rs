@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::model::{Fields, HistogramBucket, HistogramResult, Nanos, Record, RecordId, TimeRange, TopBucket, TopResult, Value};
 use crate::sources::{
-    Cursor, FieldInfo, FieldKind, FieldOrigin, FieldRoles, HistogramRequest, HitCount, Query, SearchPage, SearchRequest,
+    Cursor, FieldInfo, FieldKind, FieldOrigin, FieldRoles, HistogramRequest, HitCount, Query, QueryLanguage, SearchPage, SearchRequest,
     Source, SourceError, SourceInfo, SourceResult, Split, TailEvent, TailRequest, TopRequest, choose_interval,
 };
 
@@ -115,7 +115,7 @@ impl MemorySource {
     }
 
     fn matching(&self, query: &Query, range: TimeRange) -> SourceResult<Vec<&Record>> {
-        let filter = Filter::new(&query.text)?;
+        let filter = Filter::new(query)?;
         Ok(self
             .records
             .iter()
@@ -125,21 +125,35 @@ impl MemorySource {
     }
 }
 
-/// A compiled KQL filter (`None` matches everything).
-struct Filter(Option<crate::kql::Matcher>);
+/// A compiled filter: KQL, or (native, as the local source does) a regular expression over
+/// the raw line. `All` matches everything.
+enum Filter {
+    All,
+    Kql(crate::kql::Matcher),
+    Regex(regex::Regex),
+}
 
 impl Filter {
-    fn new(text: &str) -> SourceResult<Filter> {
-        if text.trim().is_empty() {
-            return Ok(Filter(None));
+    fn new(query: &Query) -> SourceResult<Filter> {
+        let text = query.text.trim();
+        if text.is_empty() {
+            return Ok(Filter::All);
+        }
+        if query.language == QueryLanguage::Native {
+            let re = regex::Regex::new(text).map_err(|e| SourceError::Query(e.to_string()))?;
+            return Ok(Filter::Regex(re));
         }
         let ast = crate::kql::parse(text).map_err(|e| SourceError::Query(e.message))?;
         let m = crate::kql::Matcher::new(&ast, &crate::kql::EvalOptions::default()).map_err(|e| SourceError::Query(e.message))?;
-        Ok(Filter(Some(m)))
+        Ok(Filter::Kql(m))
     }
 
     fn matches(&self, r: &Record) -> bool {
-        self.0.as_ref().is_none_or(|m| m.matches(r))
+        match self {
+            Filter::All => true,
+            Filter::Kql(m) => m.matches(r),
+            Filter::Regex(re) => re.is_match(&r.message),
+        }
     }
 }
 

@@ -75,6 +75,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Escape => escape(app),
+        Action::ToggleQueryLanguage => toggle_language(app),
         Action::ToggleHelp => {
             if app.mode == Mode::Help {
                 app.mode = app.previous_mode;
@@ -612,8 +613,10 @@ fn refresh_completion(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
     let text = app.pane().editor.text.clone();
     let cursor = app.pane().editor.cursor;
-    app.panes[pane].query_error = syntax_error(&text);
-    let Some(ctx) = complete::context(&text, cursor) else {
+    app.panes[pane].query_error = pane_syntax_error(&app.panes[pane]);
+    // Field and value completion speaks KQL only.
+    let native = app.pane().language == QueryLanguage::Native;
+    let Some(ctx) = complete::context(&text, cursor).filter(|_| !native) else {
         app.completion = Completion::default();
         return vec![];
     };
@@ -646,6 +649,27 @@ pub fn syntax_error(text: &str) -> Option<crate::kql::KqlError> {
     crate::kql::parse(text).err()
 }
 
+/// The syntax error of a pane's query bar: KQL is checked here; a native query is checked by
+/// the backend, which says what is wrong when it runs.
+fn pane_syntax_error(pane: &crate::ui::app::Pane) -> Option<crate::kql::KqlError> {
+    match pane.language {
+        QueryLanguage::Kql => syntax_error(&pane.editor.text),
+        QueryLanguage::Native => None,
+    }
+}
+
+/// Switches the focused pane's query bar between KQL and the native language.
+fn toggle_language(app: &mut App) -> Vec<Effect> {
+    let p = app.pane_mut();
+    p.language = match p.language {
+        QueryLanguage::Kql => QueryLanguage::Native,
+        QueryLanguage::Native => QueryLanguage::Kql,
+    };
+    p.query_error = None;
+    app.completion = Completion::default();
+    if app.mode == Mode::Query { refresh_completion(app) } else { vec![] }
+}
+
 fn accept_completion(app: &mut App) -> Vec<Effect> {
     let Some(ctx) = app.completion.context.clone() else { return vec![] };
     let Some(item) = app.completion.items.get(app.completion.selected).cloned() else { return vec![] };
@@ -661,7 +685,7 @@ fn submit(app: &mut App) -> Vec<Effect> {
     match app.mode {
         Mode::Query => {
             let text = app.pane().editor.text.clone();
-            if let Some(err) = syntax_error(&text) {
+            if let Some(err) = pane_syntax_error(&app.panes[pane]) {
                 app.panes[pane].query_error = Some(err);
                 return vec![];
             }
@@ -669,7 +693,8 @@ fn submit(app: &mut App) -> Vec<Effect> {
             app.completion = Completion::default();
             app.history.push(&text);
             app.mode = Mode::Normal;
-            app.panes[pane].applied = Query { text: text.trim().to_string(), language: QueryLanguage::Kql };
+            let language = app.panes[pane].language;
+            app.panes[pane].applied = Query { text: text.trim().to_string(), language };
             let mut effects = run_query(app, pane, false);
             effects.push(Effect::SaveHistory(app.history.entries.clone()));
             effects
@@ -760,7 +785,7 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
                 let next = if n < 0 { app.history.older(&current).map(str::to_string) } else { app.history.newer() };
                 if let Some(text) = next {
                     app.pane_mut().editor.set(text);
-                    app.panes[pane].query_error = syntax_error(&app.panes[pane].editor.text);
+                    app.panes[pane].query_error = pane_syntax_error(&app.panes[pane]);
                 }
             }
         }
@@ -942,6 +967,11 @@ pub fn and_clause(existing: &str, clause: &str) -> String {
 }
 
 fn add_filter(app: &mut App, kind: FilterKind) -> Vec<Effect> {
+    if app.pane().applied.language == QueryLanguage::Native {
+        // Filters are KQL clauses; and-ing one onto LogQL or DSL text would not parse.
+        app.pane_mut().error = Some("filters are added to KQL queries: switch the query bar to KQL (Ctrl-t) first".into());
+        return vec![];
+    }
     let Some(field) = current_field(app) else { return vec![] };
     let value = current_value(app);
     let f = complete::quote_field(&field);
@@ -959,6 +989,7 @@ fn add_filter(app: &mut App, kind: FilterKind) -> Vec<Effect> {
     p.editor.set(text.clone());
     p.query_error = None;
     p.applied = Query::kql(text.clone());
+    p.language = QueryLanguage::Kql;
     app.history.push(&text);
     let mut effects = run_query(app, pane, false);
     effects.push(Effect::SaveHistory(app.history.entries.clone()));

@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, app: &App, l: &MainLayout) {
         Span::styled(if pane.zoom_stack.is_empty() { " ".to_string() } else { format!(" (zoom {}) ", pane.zoom_stack.len()) }, theme.muted),
     ])
     .right_aligned();
-    let title = Line::from(vec![Span::raw(" Query "), Span::styled("(KQL) ", theme.muted)]);
+    let title = Line::from(vec![Span::raw(" Query "), Span::styled(format!("({}) ", pane.language_name()), theme.muted)]);
     let b = block(theme, title, editing).title_top(range);
     let inner = b.inner(l.query);
     frame.render_widget(b, l.query);
