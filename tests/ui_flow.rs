@@ -550,3 +550,32 @@ async fn the_query_bar_switches_to_the_native_language_and_back() {
     assert_eq!(app.pane().language, QueryLanguage::Kql);
     assert!(app.pane().query_error.is_some(), "the regex text is not valid KQL");
 }
+
+#[tokio::test]
+async fn columns_and_split_follow_a_source_that_learns_its_roles_late() {
+    // Server sources (ES field caps, Loki parser detection) only know their field roles after
+    // their first answers; the pane must take the new defaults then.
+    let full = source().info();
+    let bare = logsleuth::sources::SourceInfo {
+        roles: Default::default(),
+        default_columns: Vec::new(),
+        ..full.clone()
+    };
+    let mut app = App::new(bare, None, None, Theme::default(), History::default(), now());
+    app.viewport = Rect::new(0, 0, 120, 40);
+    assert_eq!(app.pane().columns, vec!["message".to_string()]);
+    assert_eq!(app.pane().split, Split::None);
+    let effects = update::update(&mut app, Action::SourceInfo { pane: 0, info: full.clone() });
+    assert_eq!(app.pane().columns, full.default_columns);
+    assert_eq!(app.pane().split, Split::StatusClass);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { request, .. } if request.split == Split::StatusClass)));
+    // The same description again changes nothing.
+    assert!(update::update(&mut app, Action::SourceInfo { pane: 0, info: full.clone() }).is_empty());
+
+    // Columns the user chose are kept when the source's defaults change.
+    let mut app = App::new(full.clone(), None, None, Theme::default(), History::default(), now());
+    app.pane_mut().columns = vec!["status".into()];
+    let fewer = logsleuth::sources::SourceInfo { default_columns: vec!["path".into()], ..full };
+    update::update(&mut app, Action::SourceInfo { pane: 0, info: fewer });
+    assert_eq!(app.pane().columns, vec!["status".to_string()]);
+}

@@ -151,6 +151,14 @@ pub enum Action {
         /// The answer.
         result: SourceResult<TopResult>,
     },
+    /// What the source says about itself now. Server sources learn their field roles and
+    /// default columns from their first answers (ES field caps, Loki's detected parser).
+    SourceInfo {
+        /// Pane whose source answered.
+        pane: PaneId,
+        /// The source's current description.
+        info: crate::sources::SourceInfo,
+    },
     /// Answer to a field list request.
     FieldsDone {
         /// Pane that asked.

@@ -321,16 +321,26 @@ impl Pane {
         }
     }
 
-    /// A pane for a source, before anything was fetched.
-    pub fn new(info: SourceInfo, range: RangeSpec, query: &str) -> Pane {
-        let columns = if info.default_columns.is_empty() { vec!["message".into()] } else { info.default_columns.clone() };
-        let split = if info.roles.status.is_some() {
+    /// The table columns (after the time) a source suggests.
+    pub fn default_columns(info: &SourceInfo) -> Vec<String> {
+        if info.default_columns.is_empty() { vec!["message".into()] } else { info.default_columns.clone() }
+    }
+
+    /// The histogram split a source suggests: status class for access logs, else level.
+    pub fn default_split(info: &SourceInfo) -> Split {
+        if info.roles.status.is_some() {
             Split::StatusClass
         } else if info.roles.level.is_some() {
             Split::Level
         } else {
             Split::None
-        };
+        }
+    }
+
+    /// A pane for a source, before anything was fetched.
+    pub fn new(info: SourceInfo, range: RangeSpec, query: &str) -> Pane {
+        let columns = Pane::default_columns(&info);
+        let split = Pane::default_split(&info);
         Pane {
             info,
             editor: LineEditor::new(query),

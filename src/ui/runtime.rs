@@ -73,10 +73,14 @@ impl Runtime {
         };
         let Some(source) = self.sources.get(pane).cloned() else { return };
         match effect {
-            Effect::Search { generation, append, request, .. } => self.spawn(pane, async move {
-                let result = source.search(request).await;
-                Action::SearchDone { pane, generation, append, result }
-            }),
+            Effect::Search { generation, append, request, .. } => {
+                let tx = self.tx.clone();
+                self.spawn(pane, async move {
+                    let result = source.search(request).await;
+                    let _ = tx.send(Action::SourceInfo { pane, info: source.info() });
+                    Action::SearchDone { pane, generation, append, result }
+                })
+            }
             Effect::Histogram { generation, request, .. } => self.spawn(pane, async move {
                 let result = source.histogram(request).await;
                 Action::HistogramDone { pane, generation, result }
@@ -91,6 +95,7 @@ impl Runtime {
                 // Not tied to a query generation: the field list survives query changes.
                 tokio::spawn(async move {
                     let result = source.fields(range).await;
+                    let _ = tx.send(Action::SourceInfo { pane, info: source.info() });
                     let _ = tx.send(Action::FieldsDone { pane, result });
                 });
             }

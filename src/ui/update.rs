@@ -291,6 +291,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             p.charts.results.insert(field, result.map_err(|e| e.to_string()));
             vec![]
         }
+        Action::SourceInfo { pane, info } => source_info(app, pane, info),
         Action::FieldsDone { pane, result } => {
             let Some(p) = app.panes.get_mut(pane) else { return vec![] };
             match result {
@@ -376,6 +377,28 @@ fn run_query(app: &mut App, pane: PaneId, fields: bool) -> Vec<Effect> {
         effects.extend(start_tail(app, pane));
     }
     effects
+}
+
+/// Takes a source's new description. Columns and the histogram split follow the new defaults
+/// unless the user changed them from the old defaults.
+fn source_info(app: &mut App, pane: PaneId, info: crate::sources::SourceInfo) -> Vec<Effect> {
+    let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+    if p.info == info {
+        return vec![];
+    }
+    if p.columns == Pane::default_columns(&p.info) {
+        p.columns = Pane::default_columns(&info);
+    }
+    let split_changed = p.split == Pane::default_split(&p.info) && p.split != Pane::default_split(&info);
+    if split_changed {
+        p.split = Pane::default_split(&info);
+    }
+    p.info = info;
+    if split_changed {
+        // Whether the unsplit histogram has arrived yet or not, ask again with the split.
+        return histogram_effect(app, pane).into_iter().collect();
+    }
+    vec![]
 }
 
 fn histogram_effect(app: &mut App, pane: PaneId) -> Option<Effect> {
