@@ -579,3 +579,37 @@ async fn columns_and_split_follow_a_source_that_learns_its_roles_late() {
     update::update(&mut app, Action::SourceInfo { pane: 0, info: fewer });
     assert_eq!(app.pane().columns, vec!["status".to_string()]);
 }
+
+#[tokio::test]
+async fn detail_shows_the_records_around_a_record_and_esc_returns_to_it() {
+    use logsleuth::ui::app::DetailView;
+    let (mut app, source) = loaded().await;
+    // The fifth newest record: 4 newer ones exist, and plenty of older ones.
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Detail);
+    let anchor = app.pane().records[4].clone();
+    let effects = press(&mut app, KeyCode::Char('x'));
+    assert!(matches!(effects.as_slice(), [Effect::Context { record, lines: 10, .. }] if **record == anchor));
+    settle(&mut app, &*source, effects).await;
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(d.view, DetailView::Context);
+    let c = d.context.as_ref().unwrap();
+    // Oldest first: 10 older records, the record itself, then the 4 newer ones.
+    assert_eq!(c.records.len(), 15);
+    assert_eq!(c.anchor, Some(10));
+    assert_eq!(c.records[10], anchor);
+    assert!(c.records.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+    let screen = buffer_text(&render(&app));
+    assert!(screen.contains("Context · 10 before · 4 after"), "{screen}");
+    assert!(screen.contains(&format!("▶ {}", logsleuth::time::format_rfc3339(anchor.timestamp.unwrap()))), "{screen}");
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.detail.as_ref().unwrap().context.as_ref().unwrap().cursor, 9);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Detail);
+    assert_eq!(app.detail.as_ref().unwrap().view, DetailView::Fields);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}

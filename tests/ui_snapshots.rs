@@ -148,6 +148,18 @@ async fn detail_view() {
 }
 
 #[tokio::test]
+async fn context_view() {
+    let (mut app, source) = loaded(120, 40).await;
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Enter);
+    let effects = press(&mut app, KeyCode::Char('x'));
+    settle(&mut app, &*source, effects).await;
+    insta::assert_snapshot!("context", screen(&app));
+}
+
+#[tokio::test]
 async fn charts_view() {
     let (mut app, source) = loaded(120, 40).await;
     let effects = press(&mut app, KeyCode::Char('c'));

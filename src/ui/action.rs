@@ -2,7 +2,7 @@
 //! sources) and what the app asks the outside world to do (`Effect`: source calls, saving
 //! history). The reducer turns one into the other; the runtime executes effects in tokio tasks.
 
-use crate::model::{HistogramResult, Nanos, TopResult};
+use crate::model::{HistogramResult, Nanos, Record, TopResult};
 use crate::sources::{
     FieldInfo, HistogramRequest, Progress, SearchPage, SearchRequest, SourceResult, TailEvent, TailRequest, TopRequest,
 };
@@ -47,6 +47,15 @@ pub enum Action {
     Escape,
     /// Show / hide the key help.
     ToggleHelp,
+    /// Detail view: show the records around this one in its file/stream/index.
+    ShowContext,
+    /// Answer to a context request.
+    ContextDone {
+        /// Pane that asked.
+        pane: PaneId,
+        /// Records, oldest first, the anchor included.
+        result: SourceResult<Vec<Record>>,
+    },
     /// Switch the query bar between KQL and the source's native language (LogQL for Loki,
     /// query DSL JSON or Lucene for Elasticsearch, a regular expression for files).
     ToggleQueryLanguage,
@@ -229,6 +238,15 @@ pub enum Effect {
         pane: PaneId,
         /// The range.
         range: crate::model::TimeRange,
+    },
+    /// The records around one record (`Source::context`).
+    Context {
+        /// Pane whose source to ask.
+        pane: PaneId,
+        /// The record.
+        record: Box<Record>,
+        /// How many before and after.
+        lines: usize,
     },
     /// Known values of a field.
     FieldValues {

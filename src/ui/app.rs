@@ -194,6 +194,27 @@ pub enum DetailView {
     Fields,
     /// The pretty JSON.
     Json,
+    /// The records just before and after it in the same file/stream/index.
+    Context,
+}
+
+/// How many records "show context" asks for on each side of the record.
+pub const CONTEXT_LINES: usize = 10;
+
+/// The surrounding records of a detail view's record (Grafana's "show context", Kibana's
+/// "surrounding documents").
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContextState {
+    /// Records, oldest first, the record itself included.
+    pub records: Vec<Record>,
+    /// Index of the record itself in `records`, once found.
+    pub anchor: Option<usize>,
+    /// Selected row.
+    pub cursor: usize,
+    /// Waiting for the source.
+    pub loading: bool,
+    /// The source's error, if it could not answer.
+    pub error: Option<String>,
 }
 
 /// The detail view of one record.
@@ -207,6 +228,8 @@ pub struct DetailState {
     pub scroll: usize,
     /// Which half is shown / focused.
     pub view: DetailView,
+    /// Surrounding records, once asked for.
+    pub context: Option<ContextState>,
 }
 
 /// One row of the detail view.

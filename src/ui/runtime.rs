@@ -55,6 +55,7 @@ impl Runtime {
             | Effect::Top { pane, .. }
             | Effect::Fields { pane, .. }
             | Effect::FieldValues { pane, .. }
+            | Effect::Context { pane, .. }
             | Effect::StartTail { pane, .. }
             | Effect::StopTail { pane }
             | Effect::Cancel { pane } => *pane,
@@ -99,6 +100,10 @@ impl Runtime {
                     let _ = tx.send(Action::FieldsDone { pane, result });
                 });
             }
+            Effect::Context { record, lines, .. } => self.spawn(pane, async move {
+                let result = source.context(*record, lines, lines).await;
+                Action::ContextDone { pane, result }
+            }),
             Effect::FieldValues { field, range, .. } => {
                 let tx = self.tx.clone();
                 tokio::spawn(async move {

@@ -176,6 +176,19 @@ impl Source for MemorySource {
         self.info.clone()
     }
 
+    async fn context(&self, record: Record, before: usize, after: usize) -> SourceResult<Vec<Record>> {
+        self.log("context".to_string());
+        // Records are newest first: "before" (older) records follow the anchor in the list.
+        let at = self
+            .records
+            .iter()
+            .position(|r| r.id == record.id && r.timestamp == record.timestamp && r.message == record.message)
+            .ok_or_else(|| SourceError::Unsupported("record not found".into()))?;
+        let newest = at.saturating_sub(after);
+        let oldest = (at + before).min(self.records.len().saturating_sub(1));
+        Ok(self.records[newest..=oldest].iter().rev().cloned().collect())
+    }
+
     async fn time_span(&self) -> Option<TimeRange> {
         let newest = self.records.first()?.timestamp?;
         let oldest = self.records.last()?.timestamp?;
@@ -309,6 +322,9 @@ pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<
             Effect::FieldValues { pane, field, range } => {
                 let result = source.field_values(field.clone(), range, 100).await;
                 Action::ValuesDone { pane, field, result }
+            }
+            Effect::Context { pane, record, lines } => {
+                Action::ContextDone { pane, result: source.context(*record, lines, lines).await }
             }
             Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
         };

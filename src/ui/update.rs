@@ -5,9 +5,9 @@ use super::action::{Action, Edge, Effect, MouseAction, PaneId};
 use super::app::*;
 use super::complete;
 use super::view::layout;
-use crate::model::{Nanos, TimeRange};
+use crate::model::{Nanos, Record, RecordId, TimeRange};
 use crate::sources::{
-    HistogramRequest, HitCount, Query, QueryLanguage, SearchRequest, Split, TailEvent, TailRequest, TopRequest,
+    HistogramRequest, HitCount, Query, QueryLanguage, SearchRequest, SourceResult, Split, TailEvent, TailRequest, TopRequest,
 };
 
 /// Effects to run when the UI starts: list the fields and run the initial query.
@@ -227,6 +227,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::ShowContext => show_context(app),
+        Action::ContextDone { pane, result } => context_done(app, pane, result),
         Action::Mouse(m) => mouse(app, m),
         Action::SearchDone { pane, generation, append, result } => {
             let Some(p) = app.panes.get_mut(pane) else { return vec![] };
@@ -576,6 +578,12 @@ fn escape(app: &mut App) -> Vec<Effect> {
     match app.mode {
         Mode::Query if !app.completion.items.is_empty() => app.completion = Completion::default(),
         Mode::Help | Mode::Charts | Mode::TimePicker => app.mode = app.previous_mode,
+        // Esc leaves the context back to the record's fields first.
+        Mode::Detail if app.detail.as_ref().is_some_and(|d| d.view == DetailView::Context) => {
+            if let Some(d) = app.detail.as_mut() {
+                d.view = DetailView::Fields;
+            }
+        }
         Mode::Detail => {
             app.detail = None;
             app.mode = Mode::Normal;
@@ -743,12 +751,44 @@ fn submit(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// Asks the source for the records around the detail view's record.
+fn show_context(app: &mut App) -> Vec<Effect> {
+    let pane = app.focus;
+    let Some(index) = app.detail.as_ref().map(|d| d.index) else { return vec![] };
+    let Some(record) = app.pane().records.get(index).cloned() else { return vec![] };
+    if let Some(d) = app.detail.as_mut() {
+        d.view = DetailView::Context;
+        d.context = Some(ContextState { loading: true, ..ContextState::default() });
+    }
+    vec![Effect::Context { pane, record: Box::new(record), lines: CONTEXT_LINES }]
+}
+
+fn context_done(app: &mut App, pane: PaneId, result: SourceResult<Vec<Record>>) -> Vec<Effect> {
+    let anchor_record = app.detail.as_ref().and_then(|d| app.panes.get(pane)?.records.get(d.index)).cloned();
+    let Some(c) = app.detail.as_mut().and_then(|d| d.context.as_mut()) else { return vec![] };
+    c.loading = false;
+    match result {
+        Ok(records) => {
+            // The record itself: same identity when the source gives one, else same time and text.
+            c.anchor = anchor_record.and_then(|a| {
+                records.iter().position(|r| {
+                    if a.id != RecordId::None { r.id == a.id } else { r.timestamp == a.timestamp && r.message == a.message }
+                })
+            });
+            c.cursor = c.anchor.unwrap_or(0);
+            c.records = records;
+        }
+        Err(e) => c.error = Some(e.to_string()),
+    }
+    vec![]
+}
+
 fn open_detail(app: &mut App) -> Vec<Effect> {
     let p = app.pane();
     if p.records.is_empty() {
         return vec![];
     }
-    app.detail = Some(DetailState { index: p.selected, cursor: 0, scroll: 0, view: DetailView::Fields });
+    app.detail = Some(DetailState { index: p.selected, cursor: 0, scroll: 0, view: DetailView::Fields, context: None });
     app.mode = Mode::Detail;
     vec![]
 }
@@ -822,6 +862,11 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
                 match d.view {
                     DetailView::Fields => d.cursor = clamp_add(d.cursor, n, rows),
                     DetailView::Json => d.scroll = (d.scroll as i64 + n as i64).max(0) as usize,
+                    DetailView::Context => {
+                        if let Some(c) = d.context.as_mut() {
+                            c.cursor = clamp_add(c.cursor, n, c.records.len());
+                        }
+                    }
                 }
             }
         }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{block, safe, thousands};
 use crate::sources::FieldOrigin;
-use crate::ui::app::{App, DetailView, detail_rows};
+use crate::ui::app::{App, ContextState, DetailView, detail_rows};
 use crate::ui::theme::Theme;
 
 /// Draws the detail view over `area`.
@@ -18,8 +18,21 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let pane = app.pane();
     let Some(d) = app.detail.as_ref() else { return };
     let Some(record) = pane.records.get(d.index) else { return };
-    let rows = detail_rows(record);
     let [main, hints] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    if d.view == DetailView::Context {
+        render_context(frame, app, d.context.as_ref(), main);
+        let hint = Line::from(vec![
+            Span::styled(" j k ", theme.key),
+            Span::styled("move  ", theme.muted),
+            Span::styled("Tab ", theme.key),
+            Span::styled("fields  ", theme.muted),
+            Span::styled("Esc ", theme.key),
+            Span::styled("back to the record", theme.muted),
+        ]);
+        frame.render_widget(Paragraph::new(hint), hints);
+        return;
+    }
+    let rows = detail_rows(record);
     let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
 
     let title = format!(" Document {} of {} loaded ", thousands(d.index as u64 + 1), thousands(pane.records.len() as u64));
@@ -72,10 +85,53 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled("fields/JSON  ", theme.muted),
         Span::styled("n p ", theme.key),
         Span::styled("next/prev  ", theme.muted),
+        Span::styled("x ", theme.key),
+        Span::styled("context  ", theme.muted),
         Span::styled("Esc ", theme.key),
         Span::styled("close", theme.muted),
     ]);
     frame.render_widget(Paragraph::new(hint), hints);
+}
+
+/// The records around the detail view's record, oldest first, the record itself marked.
+fn render_context(frame: &mut Frame, app: &App, context: Option<&ContextState>, area: Rect) {
+    let theme = &app.theme;
+    let title = match context {
+        Some(c) if c.loading => " Context · loading… ".to_string(),
+        Some(c) => {
+            let before = c.anchor.unwrap_or(0);
+            let after = c.anchor.map_or(0, |a| c.records.len().saturating_sub(a + 1));
+            format!(" Context · {before} before · {after} after ")
+        }
+        None => " Context ".to_string(),
+    };
+    let b = block(theme, title, true);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let Some(c) = context else { return };
+    let buf = frame.buffer_mut();
+    if let Some(e) = &c.error {
+        buf.set_stringn(inner.x + 1, inner.y, safe(e, 500), inner.width.saturating_sub(1) as usize, theme.error);
+        return;
+    }
+    let h = inner.height as usize;
+    // Keep the cursor in view, centred when possible (the record itself starts in the middle).
+    let top = c.cursor.saturating_sub(h / 2).min(c.records.len().saturating_sub(h));
+    let width = inner.width as usize;
+    for (i, r) in c.records.iter().enumerate().skip(top).take(h) {
+        let y = inner.y + (i - top) as u16;
+        let anchor = c.anchor == Some(i);
+        let time = r.timestamp.map(crate::time::format_rfc3339).unwrap_or_default();
+        let line = Line::from(vec![
+            Span::styled(if anchor { "▶ " } else { "  " }, theme.accent),
+            Span::styled(format!("{time:<30} "), theme.muted),
+            Span::styled(safe(&r.message, width.saturating_sub(33)), if anchor { theme.accent } else { theme.text }),
+        ]);
+        buf.set_line(inner.x, y, &line, inner.width);
+        if i == c.cursor {
+            buf.set_style(Rect::new(inner.x, y, inner.width, 1), theme.selection);
+        }
+    }
 }
 
 /// Colours one line of pretty JSON (key, then the value by its first character). The text is
