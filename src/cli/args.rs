@@ -102,6 +102,12 @@ pub struct SourceArgs {
     #[arg(long, value_name = "FIELD")]
     pub time_field: Option<String>,
 
+    /// Which field plays a role, `ROLE=FIELD` (repeatable): status, client_ip, user_agent, level,
+    /// method, path. Elasticsearch roles are otherwise found by name (ECS, Kibana sample logs,
+    /// nginx names).
+    #[arg(long = "role", value_name = "ROLE=FIELD")]
+    pub roles: Vec<String>,
+
     /// A named source from the config file.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["loki", "es", "files"])]
     pub source: Option<String>,

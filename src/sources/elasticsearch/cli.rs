@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{EsConfig, EsSource};
 use crate::cli::CliError;
 use crate::cli::args::SourceArgs;
-use crate::sources::Source;
+use crate::sources::{FieldRoles, Source};
 use crate::sources::http::{Auth, HttpConfig, Secret};
 
 /// Builds the [`EsConfig`] the flags describe (no request is sent).
@@ -49,7 +49,35 @@ pub fn es_config(args: &SourceArgs) -> Result<EsConfig, CliError> {
     http.insecure = a.insecure;
     let mut config = EsConfig::new(http, index.trim());
     config.time_field = args.time_field.clone();
+    config.roles = parse_roles(&args.roles)?;
     Ok(config)
+}
+
+/// Parses `--role ROLE=FIELD` flags into field roles (unset roles stay `None`).
+pub fn parse_roles(flags: &[String]) -> Result<FieldRoles, CliError> {
+    let mut roles = FieldRoles::default();
+    for flag in flags {
+        let (role, field) = flag
+            .split_once('=')
+            .map(|(r, f)| (r.trim(), f.trim()))
+            .filter(|(_, f)| !f.is_empty())
+            .ok_or_else(|| CliError::usage(format!("--role '{flag}' must be ROLE=FIELD, e.g. status=http.response.status_code")))?;
+        let slot = match role {
+            "status" => &mut roles.status,
+            "client_ip" => &mut roles.client_ip,
+            "user_agent" => &mut roles.user_agent,
+            "level" => &mut roles.level,
+            "method" => &mut roles.method,
+            "path" => &mut roles.path,
+            other => {
+                return Err(CliError::usage(format!(
+                    "unknown role '{other}' in --role: use status, client_ip, user_agent, level, method or path"
+                )));
+            }
+        };
+        *slot = Some(field.to_string());
+    }
+    Ok(roles)
 }
 
 /// Opens the Elasticsearch source for `--es URL --index PATTERN`.
@@ -60,4 +88,36 @@ pub fn open_es(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
 /// Opens an Elasticsearch source from a finished configuration (flags, or a config entry).
 pub fn open_es_config(config: EsConfig) -> Result<Arc<dyn Source>, CliError> {
     Ok(Arc::new(EsSource::new(config)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    fn source_args(argv: &[&str]) -> SourceArgs {
+        Cli::try_parse_from(argv).expect("valid command line").source
+    }
+
+    #[test]
+    fn role_flags_set_field_roles() {
+        let args = source_args(&[
+            "logsleuth", "--es", "http://127.0.0.1:9200", "--index", "web", "--role", "status=response",
+            "--role", "client_ip = clientip",
+        ]);
+        let config = es_config(&args).unwrap();
+        assert_eq!(config.roles.status.as_deref(), Some("response"));
+        assert_eq!(config.roles.client_ip.as_deref(), Some("clientip"));
+        assert_eq!(config.roles.user_agent, None);
+    }
+
+    #[test]
+    fn bad_role_flags_are_usage_errors() {
+        for bad in ["status", "status=", "colour=red"] {
+            let err = parse_roles(&[bad.to_string()]).unwrap_err();
+            assert_eq!(err.code, 2, "{bad}");
+        }
+    }
 }
