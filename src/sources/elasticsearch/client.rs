@@ -1,5 +1,5 @@
 //! The HTTP side: one request at a time with auth and TLS from [`HttpConfig`], 429 rejections
-//! retried with exponential backoff (and reported), error bodies turned into the server's words.
+//! and 502/503/504 retried with exponential backoff (and reported), error bodies turned into the server's words.
 
 use std::time::Duration;
 
@@ -102,16 +102,19 @@ impl EsClient {
                 return Ok(Reply { json, notes });
             }
             let server = ServerError::parse(status, &text);
-            if status == 429 && attempt < self.retry.max_retries {
+            // Searches, field caps and point-in-time calls are all safe to repeat; a gateway
+            // (502/504) or an unavailable node (503) is as transient as a rejection.
+            if matches!(status, 429 | 502 | 503 | 504) && attempt < self.retry.max_retries {
                 let backoff = self.retry.base_delay.saturating_mul(1 << attempt.min(16));
                 let delay = retry_after.map_or(backoff, |r| r.max(backoff)).min(self.retry.max_delay);
-                notes.push(format!("server busy (429 {}); retrying in {:.1}s", server.message, delay.as_secs_f64()));
+                let what = if status == 429 { "server busy" } else { "server unavailable" };
+                notes.push(format!("{what} ({status} {}); retrying in {:.1}s", server.message, delay.as_secs_f64()));
                 attempt += 1;
                 tokio::time::sleep(delay).await;
                 continue;
             }
             let mut error = server.clone().into_source_error(during_query);
-            if status == 429 {
+            if matches!(status, 429 | 502 | 503 | 504) {
                 error = SourceError::Server {
                     status,
                     message: format!("{} (still rejected after {attempt} {})", server.message, plural(attempt, "retry", "retries")),
