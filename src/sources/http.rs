@@ -187,7 +187,8 @@ impl HttpConfig {
     pub fn transport_error(&self, err: &reqwest::Error) -> SourceError {
         let target = self.display();
         let reason = describe_reqwest_error(err);
-        if err.is_decode() {
+        // A body that stops arriving is a timeout (reqwest files it under "decode").
+        if err.is_decode() && !err.is_timeout() {
             return SourceError::Decode(reason);
         }
         SourceError::Unreachable { target, reason }
