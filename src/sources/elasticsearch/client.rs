@@ -117,7 +117,12 @@ impl EsClient {
             if matches!(status, 429 | 502 | 503 | 504) {
                 error = SourceError::Server {
                     status,
-                    message: format!("{} (still rejected after {attempt} {})", server.message, plural(attempt, "retry", "retries")),
+                    message: format!(
+                        "{} (still {} after {attempt} {})",
+                        server.message,
+                        if status == 429 { "rejected" } else { "unavailable" },
+                        plural(attempt, "retry", "retries")
+                    ),
                 };
             }
             return Err(RequestError { error, server: Some(server) });
