@@ -1,5 +1,5 @@
 //! Fault injection for both server sources, against the replay servers in tests/support/
-//! (extended with broken bodies, Retry-After and a TLS front): connection refused, DNS failure,
+//! (extended with broken bodies and a TLS front): connection refused, DNS failure,
 //! TLS failures (unknown CA, expired, wrong host), a server stalling before or in the middle of
 //! its body, a connection cut mid-body, truncated and garbage JSON, 429/500/502/503/504 storms,
 //! and a Loki tail websocket that drops every connection. Each must end in a clear error (or a

@@ -55,8 +55,6 @@ pub enum Reply {
     /// Send the status and headers and part of the body, then stall (a hung backend behind a
     /// proxy that already answered).
     StallMidBody(String, Duration),
-    /// A status with a `Retry-After` header (seconds) and a text body.
-    RetryAfter(u16, u64, String),
 }
 
 /// A scripted step on a tail websocket.
@@ -177,9 +175,6 @@ async fn respond(mut reply: Reply) -> Response {
             Reply::StallMidBody(partial, stall) => {
                 return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], stalled_body(partial, stall))
                     .into_response();
-            }
-            Reply::RetryAfter(status, seconds, body) => {
-                return (status_code(status), [(header::RETRY_AFTER, seconds.to_string())], body).into_response();
             }
         }
     }
