@@ -55,6 +55,9 @@ pub struct UiOptions {
     pub range: Option<TimeRange>,
     /// History file; `None` for the default under the XDG state dir.
     pub history_path: Option<PathBuf>,
+    /// Most lines a pane keeps in memory (`--max-lines`); `None` for the default
+    /// ([`app::MAX_RECORDS`]).
+    pub max_lines: Option<usize>,
 }
 
 /// How often the loop wakes without input (spinner, tail rate, relative time).
@@ -68,7 +71,12 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
     let theme = Theme::load(options.theme.as_deref(), config_dir.as_deref(), no_color)?;
     let history_path = options.history_path.clone().or_else(history::History::default_path);
     let history = history::History::load(history_path.clone());
-    let app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
+    let mut app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
+    if let Some(max_lines) = options.max_lines {
+        for pane in &mut app.panes {
+            pane.limits = app::BufferLimits::with_max_lines(max_lines);
+        }
+    }
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     install_panic_hook();
