@@ -73,7 +73,24 @@ impl EsClient {
 
     /// Sends one request (`api_path` relative to the base URL, prefix kept). `during_query`
     /// marks searches carrying the user's query, so a 400 about it is a query error.
+    /// Server text in errors and notes has the credentials masked (see [`HttpConfig::redact`]).
     pub async fn send(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
+        match self.send_unredacted(method, api_path, body, during_query).await {
+            Ok(mut reply) => {
+                reply.notes = reply.notes.iter().map(|n| self.http.redact(n)).collect();
+                Ok(reply)
+            }
+            Err(RequestError { error, server }) => Err(RequestError {
+                error: self.http.redact_error(error),
+                server: server.map(|mut s| {
+                    s.message = self.http.redact(&s.message);
+                    s
+                }),
+            }),
+        }
+    }
+
+    async fn send_unredacted(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
         let url = self.http.url(api_path);
         let mut notes = Vec::new();
         let mut attempt = 0u32;

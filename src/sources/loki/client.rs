@@ -78,6 +78,10 @@ impl LokiClient {
     /// Transient failures (429/502/503/504) are retried [`MAX_RETRIES`] times with exponential
     /// backoff (a longer `Retry-After` wins, up to the maximum delay).
     pub async fn get_json(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
+        self.get_json_retrying(path, params, categorize).await.map_err(|e| self.http.redact_error(e))
+    }
+
+    async fn get_json_retrying(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
         let mut delay = self.retry.initial;
         let mut attempt = 0;
         loop {
