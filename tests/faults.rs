@@ -4,7 +4,8 @@
 //! its body, a connection cut mid-body, truncated and garbage JSON, 429/500/502/503/504 storms,
 //! and a Loki tail websocket that drops every connection. Each must end in a clear error (or a
 //! recovery after retries) quickly, never a panic or a hang, and no error text may carry
-//! control characters from the server.
+//! control characters from the server. A stalled or refusing source must not hold up the
+//! other panes.
 
 mod support;
 
@@ -365,4 +366,51 @@ async fn a_tail_over_tls_with_a_bad_certificate_says_so() {
     let text = tokio::time::timeout(PATIENCE, said).await.expect("the failure is said");
     println!("tail tls: {text}");
     assert!(text.contains("certificate expired"), "{text}");
+}
+
+#[tokio::test]
+async fn a_stalled_or_refusing_source_does_not_hold_up_the_other_panes() {
+    use logsleuth::ui::app::{Pane, RangeSpec};
+    use logsleuth::ui::{Action, App, Effect, Theme, update};
+
+    // Pane 0 hangs (no timeout to save it for 30 s), pane 1 is refused, pane 2 is healthy.
+    let (url, _, _, _stalled) = server(Kind::Loki, |_| Fault::StallBefore).await;
+    let mut hanging = http(&url, false);
+    hanging.timeout = Duration::from_secs(30);
+    let hanging: Arc<dyn Source> = Arc::new(
+        LokiSource::new(LokiConfig { http: hanging, selector: r#"{job="nginx"}"#.into(), parser: Some(ParserStage::Nginx), tenant: None, backoff: Backoff::default() })
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused_url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let refused: Arc<dyn Source> = Arc::new(loki_at(&refused_url, false));
+    let sample = "10.0.0.1 - - [22/Nov/2026:07:30:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"\n";
+    let healthy: Arc<dyn Source> = Arc::new(logsleuth::ui::testing::MemorySource::from_access_log("healthy.log", sample));
+
+    let mut app = App::new(hanging.info(), None, Some(range()), Theme::default(), logsleuth::ui::history::History::default(), 0);
+    app.panes.push(Pane::new(refused.info(), RangeSpec::Absolute(range()), ""));
+    app.panes.push(Pane::new(healthy.info(), RangeSpec::Absolute(range()), ""));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runtime = logsleuth::ui::runtime::Runtime::new(vec![hanging, refused, healthy], tx, None);
+    for pane in 0..3 {
+        let request = SearchRequest { query: Query::kql(""), range: range(), limit: 10, cursor: None };
+        runtime.run(Effect::Search { pane, generation: app.panes[pane].generation, append: false, request });
+    }
+    let mut answered = Vec::new();
+    while answered.len() < 2 {
+        let action = tokio::time::timeout(PATIENCE, rx.recv()).await.expect("the other panes answer while pane 0 hangs").unwrap();
+        if let Action::SearchDone { pane, .. } = &action {
+            answered.push(*pane);
+        }
+        update(&mut app, action);
+    }
+    answered.sort();
+    assert_eq!(answered, [1, 2]);
+    let refused_error = app.panes[1].error.clone().expect("pane 1 says why");
+    assert!(refused_error.contains("cannot reach") && refused_error.contains(&refused_url), "{refused_error}");
+    assert_eq!(app.panes[2].records.len(), 1);
+    assert!(app.panes[2].error.is_none());
+    assert!(app.panes[0].error.is_none(), "pane 0 is still waiting, nothing else");
+    runtime.shutdown();
 }
