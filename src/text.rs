@@ -40,6 +40,25 @@ pub fn sanitize_bytes(bytes: &[u8]) -> String {
     sanitize(&String::from_utf8_lossy(bytes)).into_owned()
 }
 
+/// Makes serialized JSON safe to print: serde_json escapes C0 controls but leaves DEL, C1
+/// controls (U+009B is CSI on some terminals) and bidi overrides raw. They can only occur
+/// inside JSON strings, where `\uXXXX` means the same character, so the document's value is
+/// unchanged while no byte of it can act on a terminal.
+pub fn escape_json_controls(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Marker appended to text cut short on screen.
 pub const TRUNCATION_MARKER: &str = "…";
 
@@ -85,6 +104,17 @@ mod tests {
         let safe = sanitize(hostile);
         assert!(!safe.chars().any(is_unsafe_char), "{safe:?}");
         assert_eq!(safe, "GET /\\e[2J\\e]0;pwned\\x07 \\x9b31m \\u{202e}abc");
+    }
+
+    #[test]
+    fn json_keeps_its_value_without_raw_controls() {
+        let value = serde_json::json!({"m": "a\u{9b}2J\u{7f}\u{202e}\x1b[31m b"});
+        let text = serde_json::to_string(&value).unwrap();
+        let safe = escape_json_controls(&text);
+        assert!(!safe.chars().any(is_unsafe_char), "{safe}");
+        assert_eq!(safe, r#"{"m":"a\u009b2J\u007f\u202e\u001b[31m b"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), value);
+        assert!(matches!(escape_json_controls("{}"), Cow::Borrowed(_)));
     }
 
     #[test]

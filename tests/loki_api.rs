@@ -10,6 +10,7 @@ use std::time::Duration;
 use logsleuth::model::{TimeRange, Value};
 use logsleuth::sources::http::{Auth, HttpConfig, Secret};
 use logsleuth::sources::loki::logql::LogqlParser;
+use logsleuth::sources::loki::tail::Backoff;
 use logsleuth::sources::loki::{LokiConfig, LokiSource};
 use logsleuth::sources::{
     FieldKind, FieldOrigin, HistogramRequest, HitCount, Query, SearchRequest, Source, SourceError, Split, TopRequest,
@@ -25,8 +26,8 @@ const RANGE: TimeRange = TimeRange { from: Some(START), to: Some(END) };
 fn source(server: &LokiServer, selector: &str, parser: Option<LogqlParser>) -> LokiSource {
     let mut http = HttpConfig::new(&server.url).unwrap();
     http.timeout = Duration::from_millis(800);
-    LokiSource::new(LokiConfig { http, selector: selector.into(), parser, tenant: None, backoff: Default::default() })
-        .unwrap()
+    let backoff = Backoff { initial: Duration::from_millis(10), max: Duration::from_millis(40) };
+    LokiSource::new(LokiConfig { http, selector: selector.into(), parser, tenant: None, backoff }).unwrap()
 }
 
 fn vector(value: u64) -> Reply {
@@ -397,7 +398,7 @@ async fn loki_errors_are_shown_as_the_server_said_them() {
         (Reply::Text(400, fixture("error_time_range_too_long.txt")), "server error 400: the query time range exceeds the limit (query length: 960h0m0s, limit: 30d1h)"),
         (Reply::Text(404, fixture("error_404.txt")), "server error 404: 404 page not found"),
         (Reply::Text(401, "no org id".into()), "authentication failed (401): no org id"),
-        (Reply::Text(502, String::new()), "server error 502: Bad Gateway"),
+        (Reply::Text(502, String::new()), "server error 502: Bad Gateway (still failing after 3 retries)"),
     ];
     for (reply, expected) in cases {
         let server = LokiServer::start(move |_: &Recorded| reply.clone()).await;

@@ -200,6 +200,11 @@ pub struct UiArgs {
     /// Open a saved workspace (pane layout, sources, queries).
     #[arg(long, value_name = "NAME")]
     pub workspace: Option<String>,
+
+    /// Most lines a pane keeps in memory (results plus live tail; default 100000). Beyond it
+    /// the oldest lines are dropped and the status line counts them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_lines: Option<u64>,
 }
 
 /// `logsleuth demo`

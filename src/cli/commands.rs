@@ -85,7 +85,8 @@ fn write_error(e: std::io::Error) -> CliError {
 }
 
 fn json_line(value: &serde_json::Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    // Escaped even into files and pipes: same JSON value, and safe if it is `cat` later.
+    crate::text::escape_json_controls(&serde_json::to_string(value).unwrap_or_default()).into_owned()
 }
 
 /// `logsleuth query`: matching lines, newest first.

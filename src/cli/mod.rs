@@ -53,13 +53,23 @@ fn tui(source: &args::SourceArgs, time: &args::TimeArgs, kql: Option<String>, ui
         None
     };
     let theme = ui.theme.clone().or(defaults.theme);
-    run_ui(src, crate::ui::UiOptions { theme, query: kql, range, history_path: None })
+    run_ui(src, crate::ui::UiOptions {
+        theme,
+        query: kql,
+        range,
+        history_path: None,
+        max_lines: ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    })
 }
 
 /// `logsleuth demo`: the TUI on the bundled sample data.
 fn demo(args: &args::DemoArgs) -> Result<(), CliError> {
     let src = std::sync::Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
-    run_ui(src, crate::ui::UiOptions { theme: args.ui.theme.clone(), ..Default::default() })
+    run_ui(src, crate::ui::UiOptions {
+        theme: args.ui.theme.clone(),
+        max_lines: args.ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        ..Default::default()
+    })
 }
 
 fn run_ui(src: std::sync::Arc<dyn crate::sources::Source>, options: crate::ui::UiOptions) -> Result<(), CliError> {

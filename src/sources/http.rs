@@ -182,12 +182,53 @@ impl HttpConfig {
         Ok(Some(value))
     }
 
+    /// The secret strings of this configuration as they could appear in text: the password,
+    /// token or API key, and the base64 form sent for basic auth. Short values (under 4
+    /// characters) are left out: masking them would garble ordinary words.
+    fn secret_texts(&self) -> Vec<String> {
+        let mut texts = match &self.auth {
+            Auth::None => vec![],
+            Auth::Basic { user, password } => vec![
+                password.expose().to_string(),
+                base64_engine::encode(format!("{user}:{}", password.expose())),
+            ],
+            Auth::Bearer(token) => vec![token.expose().to_string()],
+            Auth::ApiKey(key) => vec![key.expose().to_string()],
+        };
+        texts.retain(|t| t.chars().count() >= 4);
+        texts
+    }
+
+    /// Masks this configuration's secrets in `text` (a server that echoes the credentials it
+    /// refused must not make logsleuth print them).
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in self.secret_texts() {
+            out = out.replace(&secret, "***");
+        }
+        out
+    }
+
+    /// [`redact`](Self::redact) applied to every text of an error.
+    pub fn redact_error(&self, error: SourceError) -> SourceError {
+        match error {
+            SourceError::Query(m) => SourceError::Query(self.redact(&m)),
+            SourceError::Unreachable { target, reason } => SourceError::Unreachable { target, reason: self.redact(&reason) },
+            SourceError::Auth { status, message } => SourceError::Auth { status, message: self.redact(&message) },
+            SourceError::Server { status, message } => SourceError::Server { status, message: self.redact(&message) },
+            SourceError::Decode(m) => SourceError::Decode(self.redact(&m)),
+            SourceError::Io(m) => SourceError::Io(self.redact(&m)),
+            SourceError::Unsupported(m) => SourceError::Unsupported(self.redact(&m)),
+        }
+    }
+
     /// Maps a transport error to a [`SourceError`], without the URL's query string (which may
     /// hold a query the user considers sensitive) or credentials.
     pub fn transport_error(&self, err: &reqwest::Error) -> SourceError {
         let target = self.display();
         let reason = describe_reqwest_error(err);
-        if err.is_decode() {
+        // A body that stops arriving is a timeout (reqwest files it under "decode").
+        if err.is_decode() && !err.is_timeout() {
             return SourceError::Decode(reason);
         }
         SourceError::Unreachable { target, reason }

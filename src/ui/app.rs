@@ -20,6 +20,31 @@ pub const PAGE_SIZE: usize = 200;
 pub const MAX_RECORDS: usize = 100_000;
 /// Most tailed lines held while paused; more are counted as dropped.
 pub const MAX_PENDING: usize = 50_000;
+/// Memory bounds of a pane: when a cap is reached the oldest lines are dropped and counted
+/// (shown as "N dropped" in the status line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// Most records kept (search pages plus tailed lines); paging stops there.
+    pub records: usize,
+    /// Most tailed lines held while paused.
+    pub pending: usize,
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        BufferLimits { records: MAX_RECORDS, pending: MAX_PENDING }
+    }
+}
+
+impl BufferLimits {
+    /// Limits for a cap on lines kept (`--max-lines`); the pause buffer gets the same cap,
+    /// never more than its default. At least one line is kept.
+    pub fn with_max_lines(max_lines: usize) -> BufferLimits {
+        let records = max_lines.max(1);
+        BufferLimits { records, pending: records.min(MAX_PENDING) }
+    }
+}
+
 /// Records sampled for the field sidebar's top values (as Kibana samples its 500 rows).
 pub const FIELD_SAMPLE: usize = 500;
 /// Values shown per field in the sidebar.
@@ -330,6 +355,8 @@ pub struct Pane {
     pub tail: Option<TailState>,
     /// Focused element in normal mode.
     pub element: Element,
+    /// Memory bounds.
+    pub limits: BufferLimits,
 }
 
 impl Pane {
@@ -394,6 +421,7 @@ impl Pane {
             charts: ChartsState::default(),
             tail: None,
             element: Element::Table,
+            limits: BufferLimits::default(),
         }
     }
 

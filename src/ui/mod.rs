@@ -55,6 +55,9 @@ pub struct UiOptions {
     pub range: Option<TimeRange>,
     /// History file; `None` for the default under the XDG state dir.
     pub history_path: Option<PathBuf>,
+    /// Most lines a pane keeps in memory (`--max-lines`); `None` for the default
+    /// ([`app::MAX_RECORDS`]).
+    pub max_lines: Option<usize>,
 }
 
 /// How often the loop wakes without input (spinner, tail rate, relative time).
@@ -68,16 +71,37 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
     let theme = Theme::load(options.theme.as_deref(), config_dir.as_deref(), no_color)?;
     let history_path = options.history_path.clone().or_else(history::History::default_path);
     let history = history::History::load(history_path.clone());
-    let app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
+    let mut app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
+    if let Some(max_lines) = options.max_lines {
+        for pane in &mut app.panes {
+            pane.limits = app::BufferLimits::with_max_lines(max_lines);
+        }
+    }
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     install_panic_hook();
     let mut terminal = setup_terminal()?;
     let result = rt.block_on(async {
         let events = EventStream::new();
-        event_loop(&mut terminal, app, vec![source], history_path, events).await
+        // Debug builds only: lets the pty tests check the terminal is restored on a panic.
+        if cfg!(debug_assertions) && std::env::var_os("LOGSLEUTH_DEBUG_PANIC").is_some() {
+            panic!("LOGSLEUTH_DEBUG_PANIC is set");
+        }
+        tokio::select! {
+            result = event_loop(&mut terminal, app, vec![source], history_path, events) => Ok(result),
+            signal = termination_signal() => Err(signal),
+        }
     });
     restore_terminal();
+    let result = match result {
+        Ok(result) => result,
+        Err(signal) => {
+            // Killed (SIGTERM), hung up (an SSH session dropping) or interrupted from outside
+            // the terminal: the terminal is restored above; exit as the signal would have.
+            rt.shutdown_background();
+            std::process::exit(128 + signal);
+        }
+    };
     let _ = terminal.show_cursor();
     rt.shutdown_timeout(Duration::from_millis(200));
     result.map(|_| ())
@@ -99,6 +123,44 @@ pub fn restore_terminal() {
     let mut out = std::io::stdout();
     let _ = crossterm::execute!(out, DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
     let _ = out.flush();
+}
+
+/// Waits for a signal that ends the program and returns its number. Ctrl-C in raw mode is a
+/// key, not SIGINT; SIGINT still comes from `kill -INT` or a parent's process group.
+#[cfg(unix)]
+async fn termination_signal() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        (SignalKind::terminate(), 15),
+        (SignalKind::hangup(), 1),
+        (SignalKind::interrupt(), 2),
+        (SignalKind::quit(), 3),
+    ];
+    let mut streams = Vec::new();
+    for (kind, number) in kinds {
+        // A signal that cannot be watched keeps its default action; the others still work.
+        if let Ok(stream) = signal(kind) {
+            streams.push((stream, number));
+        }
+    }
+    if streams.is_empty() {
+        return std::future::pending().await;
+    }
+    let waits = streams.iter_mut().map(|(stream, number)| {
+        let number = *number;
+        Box::pin(async move {
+            stream.recv().await;
+            number
+        })
+    });
+    futures_util::future::select_all(waits).await.0
+}
+
+/// Ctrl-C (the console control handler) ends the program on other platforms.
+#[cfg(not(unix))]
+async fn termination_signal() -> i32 {
+    let _ = tokio::signal::ctrl_c().await;
+    2
 }
 
 /// On panic, restore the terminal first so the message is readable, then report.

@@ -243,11 +243,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             match result {
                 Ok(page) => {
                     if append {
-                        let room = MAX_RECORDS.saturating_sub(p.records.len());
+                        let room = p.limits.records.saturating_sub(p.records.len());
                         p.records.extend(page.records.into_iter().take(room));
                     } else {
                         p.records = page.records;
-                        p.records.truncate(MAX_RECORDS);
+                        p.records.truncate(p.limits.records);
                         p.selected = 0;
                         p.offset = 0;
                         p.error = None;
@@ -501,8 +501,13 @@ fn insert_tailed(p: &mut Pane, records: Vec<crate::model::Record>) {
     }
     let mut fresh: Vec<_> = records.into_iter().rev().collect();
     fresh.append(&mut p.records);
-    fresh.truncate(MAX_RECORDS);
+    // Over the cap the oldest lines go, and the status line says how many.
+    let evicted = fresh.len().saturating_sub(p.limits.records);
+    fresh.truncate(p.limits.records);
     p.records = fresh;
+    if let Some(tail) = p.tail.as_mut() {
+        tail.dropped += evicted as u64;
+    }
     if p.selected > 0 {
         p.selected = (p.selected + n).min(p.records.len().saturating_sub(1));
         p.offset += n;
@@ -532,8 +537,9 @@ fn tail_event(app: &mut App, pane: PaneId, generation: u64, event: TailEvent) ->
             tail.arrivals.push_back((now, n));
             update_rate(tail, now);
             if tail.paused {
+                let cap = p.limits.pending;
                 for r in records {
-                    if tail.pending.len() >= MAX_PENDING {
+                    if tail.pending.len() >= cap {
                         tail.pending.pop_front();
                         tail.dropped += 1;
                     }
@@ -901,7 +907,7 @@ fn maybe_next_page(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let h = table_height(app);
     let p = &mut app.panes[pane];
     let near_end = p.selected + h.max(PAGE_SIZE / 2) >= p.records.len();
-    if !near_end || p.loading.page || p.loading.search || p.records.len() >= MAX_RECORDS {
+    if !near_end || p.loading.page || p.loading.search || p.records.len() >= p.limits.records {
         return vec![];
     }
     let Some(cursor) = p.next.clone() else { return vec![] };

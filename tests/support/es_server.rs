@@ -39,22 +39,47 @@ pub struct Reply {
     pub body: String,
     /// Wait this long before answering (a stalled server).
     pub delay: Option<Duration>,
+    /// Break the body after its first bytes.
+    pub fault: Option<BodyFault>,
+}
+
+/// How a body is broken after the status and headers were sent.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyFault {
+    /// Send this many bytes, then reset the connection.
+    CutAfter(usize),
+    /// Send this many bytes, then stall for the duration.
+    StallAfter(usize, Duration),
+}
+
+impl Reply {
+    /// The same reply with a broken body.
+    pub fn broken(mut self, fault: BodyFault) -> Reply {
+        self.fault = Some(fault);
+        self
+    }
+
+    /// The same reply after a delay.
+    pub fn delayed(mut self, delay: Duration) -> Reply {
+        self.delay = Some(delay);
+        self
+    }
 }
 
 impl Reply {
     /// 200 with a JSON body.
     pub fn json(body: Json) -> Reply {
-        Reply { status: 200, body: body.to_string(), delay: None }
+        Reply { status: 200, body: body.to_string(), delay: None, fault: None }
     }
 
     /// A fixture file under tests/fixtures/elasticsearch/, with a status.
     pub fn fixture(status: u16, path: &str) -> Reply {
-        Reply { status, body: fixture_text(path), delay: None }
+        Reply { status, body: fixture_text(path), delay: None, fault: None }
     }
 
     /// A status with a JSON body.
     pub fn status(status: u16, body: Json) -> Reply {
-        Reply { status, body: body.to_string(), delay: None }
+        Reply { status, body: body.to_string(), delay: None, fault: None }
     }
 }
 
@@ -75,6 +100,8 @@ type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
 pub struct EsServer {
     /// Base URL including [`PREFIX`].
     pub url: String,
+    /// The bound address (for a TLS front).
+    pub addr: SocketAddr,
     /// Requests received, in order.
     pub requests: Arc<Mutex<Vec<Recorded>>>,
     task: tokio::task::JoinHandle<()>,
@@ -101,7 +128,20 @@ impl EsServer {
                     tokio::time::sleep(d).await;
                 }
                 let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let response: Response = (status, [("content-type", "application/json")], reply.body).into_response();
+                let body = match reply.fault {
+                    None => axum::body::Body::from(reply.body),
+                    Some(BodyFault::CutAfter(n)) => {
+                        let partial = Bytes::from(reply.body.into_bytes()).slice(..n);
+                        let chunks: Vec<Result<Bytes, std::io::Error>> =
+                            vec![Ok(partial), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut off"))];
+                        axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                    }
+                    Some(BodyFault::StallAfter(n, stall)) => {
+                        let partial = String::from_utf8_lossy(&reply.body.as_bytes()[..n]).into_owned();
+                        super::loki_server::stalled_body(partial, stall)
+                    }
+                };
+                let response: Response = (status, [("content-type", "application/json")], body).into_response();
                 response
             }
         });
@@ -110,7 +150,7 @@ impl EsServer {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        EsServer { url: format!("http://{addr}{PREFIX}"), requests, task }
+        EsServer { url: format!("http://{addr}{PREFIX}"), addr, requests, task }
     }
 
     /// The requests so far.

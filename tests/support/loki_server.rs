@@ -52,6 +52,9 @@ pub enum Reply {
     After(Duration, Box<Reply>),
     /// Send the status and headers and part of the body, then drop the connection.
     CutOff(String),
+    /// Send the status and headers and part of the body, then stall (a hung backend behind a
+    /// proxy that already answered).
+    StallMidBody(String, Duration),
 }
 
 /// A scripted step on a tail websocket.
@@ -169,8 +172,22 @@ async fn respond(mut reply: Reply) -> Response {
                 let body = Body::from_stream(futures_util::stream::iter(chunks));
                 return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], body).into_response();
             }
+            Reply::StallMidBody(partial, stall) => {
+                return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json; charset=UTF-8")], stalled_body(partial, stall))
+                    .into_response();
+            }
         }
     }
+}
+
+/// A body that sends `partial`, then nothing for `stall`, then ends.
+pub fn stalled_body(partial: String, stall: Duration) -> Body {
+    let first = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(partial)) });
+    let rest = futures_util::stream::once(async move {
+        tokio::time::sleep(stall).await;
+        Ok::<_, std::io::Error>(Bytes::new())
+    });
+    Body::from_stream(futures_util::StreamExt::chain(first, rest))
 }
 
 fn status_code(status: u16) -> StatusCode {

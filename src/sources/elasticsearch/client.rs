@@ -1,5 +1,5 @@
 //! The HTTP side: one request at a time with auth and TLS from [`HttpConfig`], 429 rejections
-//! retried with exponential backoff (and reported), error bodies turned into the server's words.
+//! and 502/503/504 retried with exponential backoff (and reported), error bodies turned into the server's words.
 
 use std::time::Duration;
 
@@ -73,7 +73,24 @@ impl EsClient {
 
     /// Sends one request (`api_path` relative to the base URL, prefix kept). `during_query`
     /// marks searches carrying the user's query, so a 400 about it is a query error.
+    /// Server text in errors and notes has the credentials masked (see [`HttpConfig::redact`]).
     pub async fn send(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
+        match self.send_unredacted(method, api_path, body, during_query).await {
+            Ok(mut reply) => {
+                reply.notes = reply.notes.iter().map(|n| self.http.redact(n)).collect();
+                Ok(reply)
+            }
+            Err(RequestError { error, server }) => Err(RequestError {
+                error: self.http.redact_error(error),
+                server: server.map(|mut s| {
+                    s.message = self.http.redact(&s.message);
+                    s
+                }),
+            }),
+        }
+    }
+
+    async fn send_unredacted(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
         let url = self.http.url(api_path);
         let mut notes = Vec::new();
         let mut attempt = 0u32;
@@ -102,19 +119,27 @@ impl EsClient {
                 return Ok(Reply { json, notes });
             }
             let server = ServerError::parse(status, &text);
-            if status == 429 && attempt < self.retry.max_retries {
+            // Searches, field caps and point-in-time calls are all safe to repeat; a gateway
+            // (502/504) or an unavailable node (503) is as transient as a rejection.
+            if matches!(status, 429 | 502 | 503 | 504) && attempt < self.retry.max_retries {
                 let backoff = self.retry.base_delay.saturating_mul(1 << attempt.min(16));
                 let delay = retry_after.map_or(backoff, |r| r.max(backoff)).min(self.retry.max_delay);
-                notes.push(format!("server busy (429 {}); retrying in {:.1}s", server.message, delay.as_secs_f64()));
+                let what = if status == 429 { "server busy" } else { "server unavailable" };
+                notes.push(format!("{what} ({status} {}); retrying in {:.1}s", server.message, delay.as_secs_f64()));
                 attempt += 1;
                 tokio::time::sleep(delay).await;
                 continue;
             }
             let mut error = server.clone().into_source_error(during_query);
-            if status == 429 {
+            if matches!(status, 429 | 502 | 503 | 504) {
                 error = SourceError::Server {
                     status,
-                    message: format!("{} (still rejected after {attempt} {})", server.message, plural(attempt, "retry", "retries")),
+                    message: format!(
+                        "{} (still {} after {attempt} {})",
+                        server.message,
+                        if status == 429 { "rejected" } else { "unavailable" },
+                        plural(attempt, "retry", "retries")
+                    ),
                 };
             }
             return Err(RequestError { error, server: Some(server) });

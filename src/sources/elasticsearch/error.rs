@@ -151,13 +151,10 @@ pub fn shard_failure_warning(shards: &Json) -> Option<String> {
     Some(if reasons.is_empty() { head } else { truncate(&format!("{head}: {}", reasons.join("; "))) })
 }
 
+/// Bounds server text and escapes its control characters: error text is shown in panes, on
+/// stderr and in logs, and a hostile proxy's body must not act on the terminal.
 fn truncate(text: &str) -> String {
-    if text.chars().count() <= MAX_REASON_CHARS {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(MAX_REASON_CHARS).collect();
-    out.push('…');
-    out
+    crate::text::truncate_chars(&crate::text::sanitize(text), MAX_REASON_CHARS).into_owned()
 }
 
 fn http_reason(status: u16) -> &'static str {
@@ -167,6 +164,14 @@ fn http_reason(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_escaped() {
+        let e = ServerError::parse(502, "<html>\x1b]0;pwned\x07 bad gateway</html>");
+        assert_eq!(e.message, "<html>\\e]0;pwned\\x07 bad gateway</html>");
+        let e = ServerError::parse(400, r#"{"error":{"type":"x","reason":"\u001b[2J"}}"#);
+        assert!(!e.message.chars().any(crate::text::is_unsafe_char), "{:?}", e.message);
+    }
 
     #[test]
     fn root_causes_are_reported_with_their_type() {

@@ -425,10 +425,21 @@ pub(super) fn load_owned(store: &FileStore, data: Vec<u8>, final_line: bool) -> 
     consumed
 }
 
-/// Reads `n` lines of text from a sample of the start of `data`, for format detection.
+/// Bytes of a file's start scanned for the detection sample.
+const SAMPLE_SCAN_BYTES: usize = 16 << 20;
+/// Lines longer than this are left out of the detection sample: a hostile first line of
+/// megabytes must not decide (or, cut short, spoil) the format of every other line.
+const SAMPLE_LINE_MAX: usize = 64 << 10;
+
+/// Reads `n` lines of text from a sample of the start of `data`, for format detection. A line
+/// cut by the end of the scanned part and over-long lines are skipped.
 pub(super) fn sample_lines(data: &[u8], n: usize) -> Vec<String> {
-    let head = &data[..data.len().min(256 * 1024)];
+    let mut head = &data[..data.len().min(SAMPLE_SCAN_BYTES)];
+    if head.len() < data.len() {
+        head = &head[..memchr::memrchr(b'\n', head).unwrap_or(0)];
+    }
     head.split(|&b| b == b'\n')
+        .filter(|l| l.len() <= SAMPLE_LINE_MAX)
         .take(n)
         .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
         .collect()

@@ -23,6 +23,16 @@ const MAX_MESSAGE_CHARS: usize = 2000;
 pub struct LokiClient {
     http: HttpConfig,
     client: reqwest::Client,
+    retry: super::tail::Backoff,
+}
+
+/// Retries after the first attempt for an overloaded or failing-over server (429, 502, 503,
+/// 504). Every Loki read is a GET, so a retry is always safe.
+pub const MAX_RETRIES: u32 = 3;
+
+/// Statuses that mean "try again later" rather than "this request is wrong".
+pub fn is_transient(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
 }
 
 /// Turns a non-2xx answer into an error that says what the server said: LogQL parse errors
@@ -50,7 +60,13 @@ impl LokiClient {
     /// Builds the client (TLS roots, CA file, auth and default headers from `http`).
     pub fn new(http: HttpConfig) -> SourceResult<LokiClient> {
         let client = http.client()?;
-        Ok(LokiClient { http, client })
+        Ok(LokiClient { http, client, retry: super::tail::Backoff::default() })
+    }
+
+    /// Sets the delays between retries of transient failures (see [`is_transient`]).
+    pub fn with_retry(mut self, retry: super::tail::Backoff) -> LokiClient {
+        self.retry = retry;
+        self
     }
 
     /// The server configuration.
@@ -59,32 +75,70 @@ impl LokiClient {
     }
 
     /// GETs an API path with query parameters and decodes the JSON answer.
+    /// Transient failures (429/502/503/504) are retried [`MAX_RETRIES`] times with exponential
+    /// backoff (a longer `Retry-After` wins, up to the maximum delay).
     pub async fn get_json(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
+        self.get_json_retrying(path, params, categorize).await.map_err(|e| self.http.redact_error(e))
+    }
+
+    async fn get_json_retrying(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
+        let mut delay = self.retry.initial;
+        let mut attempt = 0;
+        loop {
+            match self.get_json_once(path, params, categorize).await {
+                Err((SourceError::Server { status, message }, retry_after)) if is_transient(status) => {
+                    if attempt >= MAX_RETRIES {
+                        let message = format!("{message} (still failing after {attempt} retries)");
+                        return Err(SourceError::Server { status, message });
+                    }
+                    attempt += 1;
+                    let wait = retry_after.map_or(delay, |r| r.max(delay)).min(self.retry.max);
+                    tokio::time::sleep(wait).await;
+                    delay = (delay * 2).min(self.retry.max);
+                }
+                other => return other.map_err(|(e, _)| e),
+            }
+        }
+    }
+
+    /// One attempt; the error comes with the server's `Retry-After`, if any.
+    async fn get_json_once(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        categorize: bool,
+    ) -> Result<Json, (SourceError, Option<std::time::Duration>)> {
         let mut request = self.client.get(self.http.url(path)).query(params);
         if categorize {
             request = request.header(ENCODING_FLAGS_HEADER, CATEGORIZE_LABELS);
         }
-        let mut response = request.send().await.map_err(|e| self.http.transport_error(&e))?;
+        let mut response = request.send().await.map_err(|e| (self.http.transport_error(&e), None))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
         let mut body: Vec<u8> = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > MAX_BODY_BYTES {
-                        return Err(SourceError::Decode(format!("answer larger than {} MiB", MAX_BODY_BYTES >> 20)));
+                        return Err((SourceError::Decode(format!("answer larger than {} MiB", MAX_BODY_BYTES >> 20)), None));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.http.transport_error(&e)),
+                Err(e) => return Err((self.http.transport_error(&e), None)),
             }
         }
         if !status.is_success() {
-            return Err(status_error(status.as_u16(), &body));
+            return Err((status_error(status.as_u16(), &body), retry_after));
         }
         serde_json::from_slice(&body).map_err(|e| {
             let start = crate::text::sanitize_bytes(&body[..body.len().min(120)]);
-            SourceError::Decode(format!("{e} (answer starts with: {start})"))
+            (SourceError::Decode(format!("{e} (answer starts with: {start})")), None)
         })
     }
 

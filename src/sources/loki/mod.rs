@@ -52,7 +52,8 @@ pub struct LokiConfig {
     pub parser: Option<LogqlParser>,
     /// The tenant, for display only (it is sent from `http.headers`).
     pub tenant: Option<String>,
-    /// Tail reconnection delays.
+    /// Tail reconnection delays, also the delays between retries of transient HTTP failures
+    /// (429/502/503/504).
     pub backoff: tail::Backoff,
 }
 
@@ -78,7 +79,7 @@ struct Inner {
 impl LokiSource {
     /// Creates the source; no request is made until the first query.
     pub fn new(config: LokiConfig) -> SourceResult<LokiSource> {
-        let client = LokiClient::new(config.http.clone())?;
+        let client = LokiClient::new(config.http.clone())?.with_retry(config.backoff);
         let parser = OnceCell::new();
         if let Some(p) = &config.parser {
             let _ = parser.set(Some(p.clone()));

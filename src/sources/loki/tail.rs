@@ -223,7 +223,7 @@ async fn run(spec: TailSpec, connector: Option<tokio_tungstenite::Connector>, tx
             Err(tungstenite::Error::Http(response)) => {
                 let status = response.status().as_u16();
                 let body = response.body().as_deref().unwrap_or_default();
-                let err = super::client::status_error(status, body);
+                let err = spec.http.redact_error(super::client::status_error(status, body));
                 if (400..500).contains(&status) && status != 429 {
                     let _ = tx.send(TailEvent::Failed(err)).await;
                     return;
@@ -232,7 +232,7 @@ async fn run(spec: TailSpec, connector: Option<tokio_tungstenite::Connector>, tx
             }
             Err(e) => e.to_string(),
         };
-        let reason = crate::text::sanitize(&reason).into_owned();
+        let reason = spec.http.redact(&crate::text::sanitize(&reason));
         let status = format!("reconnecting in {} ({reason})", crate::time::format_duration(delay.as_nanos() as Nanos));
         if tx.send(TailEvent::Status(status)).await.is_err() {
             return;
