@@ -93,7 +93,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(hint), hints);
 }
 
-/// The records around the detail view's record, oldest first, the record itself marked.
+/// The records around the detail view's record, in the source's order, the record itself marked.
 fn render_context(frame: &mut Frame, app: &App, context: Option<&ContextState>, area: Rect) {
     let theme = &app.theme;
     let title = match context {
