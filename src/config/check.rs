@@ -595,7 +595,7 @@ columns = ["status", "path"]
         assert_eq!(report.diagnostics, vec![], "{:?}", report.diagnostics);
         let config = report.config.unwrap();
         assert_eq!(config.sources.len(), 3);
-        assert_eq!(config.sources["app"].roles.to_field_roles().status.as_deref(), Some("http.response.status_code"));
+        assert_eq!(config.sources["app"].roles.status.as_deref(), Some("http.response.status_code"));
         assert_eq!(config.saved_searches[0].columns, vec!["status", "path"]);
     }
 

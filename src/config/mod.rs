@@ -99,7 +99,7 @@ pub struct SourceConfig {
     pub format: Option<String>,
     /// Field roles, `[sources.NAME.roles]`.
     #[serde(default)]
-    pub roles: RolesConfig,
+    pub roles: FieldRoles,
     /// Extra request headers (not secret; credentials go in the auth keys).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -141,43 +141,6 @@ impl SourceConfig {
             || self.token.is_some()
             || self.api_key.is_some()
             || self.url.as_deref().and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| u.password().is_some())
-    }
-}
-
-/// Field roles of a source: which field holds the status, client IP, … (`[sources.NAME.roles]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RolesConfig {
-    /// HTTP status code.
-    pub status: Option<String>,
-    /// Client IP address.
-    pub client_ip: Option<String>,
-    /// User agent.
-    pub user_agent: Option<String>,
-    /// Log level.
-    pub level: Option<String>,
-    /// HTTP method.
-    pub method: Option<String>,
-    /// Request path.
-    pub path: Option<String>,
-}
-
-impl RolesConfig {
-    /// Whether no role is set.
-    pub fn is_empty(&self) -> bool {
-        *self == RolesConfig::default()
-    }
-
-    /// As the sources' [`FieldRoles`].
-    pub fn to_field_roles(&self) -> FieldRoles {
-        FieldRoles {
-            status: self.status.clone(),
-            client_ip: self.client_ip.clone(),
-            user_agent: self.user_agent.clone(),
-            level: self.level.clone(),
-            method: self.method.clone(),
-            path: self.path.clone(),
-        }
     }
 }
 

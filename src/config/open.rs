@@ -72,19 +72,7 @@ pub fn open_entry(name: &str, entry: &SourceConfig, args: &SourceArgs, base_dir:
             }
             // Roles from the entry, each overridden by a --role flag for the same role.
             let flags = std::mem::take(&mut config.roles);
-            config.roles = entry.roles.to_field_roles();
-            for (slot, flag) in [
-                (&mut config.roles.status, flags.status),
-                (&mut config.roles.client_ip, flags.client_ip),
-                (&mut config.roles.user_agent, flags.user_agent),
-                (&mut config.roles.level, flags.level),
-                (&mut config.roles.method, flags.method),
-                (&mut config.roles.path, flags.path),
-            ] {
-                if flag.is_some() {
-                    *slot = flag;
-                }
-            }
+            config.roles = entry.roles.clone().overridden_by(flags);
             if entry.time_zone.is_some() {
                 config.time_zone = entry.time_zone.clone();
             }

@@ -207,8 +207,10 @@ pub struct FieldInfo {
 }
 
 /// Which field plays which role, so charts and default columns work across schemas
-/// (`status` vs `response` vs `http.response.status_code`).
+/// (`status` vs `response` vs `http.response.status_code`). Also the config file's
+/// `[sources.NAME.roles]` table, hence no unknown keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldRoles {
     /// HTTP status code.
     pub status: Option<String>,
@@ -222,6 +224,30 @@ pub struct FieldRoles {
     pub method: Option<String>,
     /// Request path / URL.
     pub path: Option<String>,
+}
+
+impl FieldRoles {
+    /// Whether no role is set.
+    pub fn is_empty(&self) -> bool {
+        *self == FieldRoles::default()
+    }
+
+    /// These roles with every role set in `over` replacing the same role here.
+    pub fn overridden_by(mut self, over: FieldRoles) -> FieldRoles {
+        for (slot, value) in [
+            (&mut self.status, over.status),
+            (&mut self.client_ip, over.client_ip),
+            (&mut self.user_agent, over.user_agent),
+            (&mut self.level, over.level),
+            (&mut self.method, over.method),
+            (&mut self.path, over.path),
+        ] {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+        self
+    }
 }
 
 /// What a source says about itself.
@@ -374,6 +400,17 @@ pub fn choose_interval(span: Nanos, target: usize) -> Nanos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_set_in_the_override_win_role_by_role() {
+        let base = FieldRoles { status: Some("response".into()), level: Some("lvl".into()), ..FieldRoles::default() };
+        let over = FieldRoles { status: Some("http.response.status_code".into()), ..FieldRoles::default() };
+        let merged = base.overridden_by(over);
+        assert_eq!(merged.status.as_deref(), Some("http.response.status_code"));
+        assert_eq!(merged.level.as_deref(), Some("lvl"));
+        assert!(!merged.is_empty());
+        assert!(FieldRoles::default().is_empty());
+    }
 
     #[test]
     fn interval_gives_at_most_the_target_bucket_count() {
