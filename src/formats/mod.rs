@@ -197,6 +197,36 @@ pub fn summarize(format: LogFormat, line: &str, opts: &ParseOptions) -> LineSumm
     }
 }
 
+/// A field value borrowed from a line (see [`field_ref`]); numbers stay numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldRef<'a> {
+    /// Text, as [`Value::Str`].
+    Str(&'a str),
+    /// An integer, as [`Value::Int`].
+    Int(i64),
+}
+
+impl FieldRef<'_> {
+    /// The text [`Value::as_text`] gives the same value.
+    pub fn to_text(self) -> String {
+        match self {
+            FieldRef::Str(s) => s.to_string(),
+            FieldRef::Int(i) => i.to_string(),
+        }
+    }
+}
+
+/// The value the record of `line` ([`parse`]) has in its field `name`, read without building
+/// the record, for aggregations over millions of lines. `None` when there is no such shortcut
+/// (another format, a name that is not one of the format's fields, a line that does not fit):
+/// the caller then parses the record. `Some(None)`: the line has no such field.
+pub fn field_ref<'a>(format: LogFormat, line: &'a str, name: &str) -> Option<Option<FieldRef<'a>>> {
+    match format {
+        LogFormat::AccessCombined | LogFormat::AccessCommon => access::field(&access::scan(trim_eol(line))?, name),
+        _ => None,
+    }
+}
+
 /// Parses a line as `format`. `None` when the line does not fit (see [`parse_or_plain`]).
 /// The record's `message` is the raw line (without its line ending).
 pub fn parse(format: LogFormat, line: &str, opts: &ParseOptions) -> Option<Record> {

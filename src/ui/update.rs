@@ -499,12 +499,13 @@ fn insert_tailed(p: &mut Pane, records: Vec<crate::model::Record>) {
     if n == 0 {
         return;
     }
-    let mut fresh: Vec<_> = records.into_iter().rev().collect();
-    fresh.append(&mut p.records);
+    // In place: building a new vector per batch meant a fresh allocation of up to the cap's
+    // records and its page faults, the main cost of a fast tail (benches/tail.rs).
     // Over the cap the oldest lines go, and the status line says how many.
-    let evicted = fresh.len().saturating_sub(p.limits.records);
-    fresh.truncate(p.limits.records);
-    p.records = fresh;
+    let cap = p.limits.records;
+    let evicted = (p.records.len() + n).saturating_sub(cap);
+    p.records.truncate(cap.saturating_sub(n));
+    p.records.splice(0..0, records.into_iter().rev().take(cap));
     if let Some(tail) = p.tail.as_mut() {
         tail.dropped += evicted as u64;
     }

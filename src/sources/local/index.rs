@@ -10,10 +10,11 @@ use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use tokio::sync::{broadcast, watch};
 
-use super::store::{Bytes, FileStore, Segment, sample_lines, split_lines};
-use crate::formats::{self, LogFormat};
+use super::store::{Bytes, FileStore, NewLine, Segment, sample_lines, split_lines};
+use crate::formats::{self, LogFormat, ParseOptions};
 use crate::sources::SourceError;
 
 /// Files at least this large are memory-mapped rather than read into memory.
@@ -138,7 +139,7 @@ fn index_segment(store: &FileStore, seg: &Arc<Segment>, notify: &Notifier) -> us
             memchr::memchr(b'\n', &data[guess_end..]).map_or(data.len(), |p| guess_end + p + 1)
         };
         lines.clear();
-        let end = split_lines(&data[..cut], pos, cut == data.len(), format, &store.opts, &mut lines);
+        let end = split_lines_parallel(&data[..cut], pos, cut == data.len(), format, &store.opts, &mut lines);
         store.push_lines(seg, &lines);
         store.done_bytes.store(end as u64, Ordering::Relaxed);
         notify.bump();
@@ -148,6 +149,46 @@ fn index_segment(store: &FileStore, seg: &Arc<Segment>, notify: &Notifier) -> us
         pos = end;
     }
     pos
+}
+
+/// Batches smaller than this are summarized on one thread (splitting costs more than it saves).
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// [`split_lines`] on every core: `data[from..]` is cut at newlines into one piece per thread,
+/// the pieces are summarized in parallel and their lines appended in order. Returns what
+/// `split_lines` returns.
+fn split_lines_parallel(data: &[u8], from: usize, final_line: bool, format: LogFormat, opts: &ParseOptions, out: &mut Vec<NewLine>) -> usize {
+    let threads = rayon::current_num_threads();
+    if threads < 2 || data.len().saturating_sub(from) < PARALLEL_MIN {
+        return split_lines(data, from, final_line, format, opts, out);
+    }
+    let step = (data.len() - from) / threads;
+    let mut bounds = vec![from];
+    for k in 1..threads {
+        let guess = (from + k * step).max(bounds[bounds.len() - 1]);
+        // Each piece but the last ends just after a newline.
+        bounds.push(memchr::memchr(b'\n', &data[guess..]).map_or(data.len(), |p| guess + p + 1));
+    }
+    bounds.push(data.len());
+    bounds.dedup();
+    let pieces: Vec<(Vec<NewLine>, usize)> = bounds
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(start, end)| {
+            let mut lines = Vec::new();
+            let last = end == data.len();
+            let done = split_lines(&data[..end], start, last && final_line, format, opts, &mut lines);
+            (lines, done)
+        })
+        .collect();
+    let mut end = from;
+    for (lines, done) in pieces {
+        out.extend_from_slice(&lines);
+        end = done;
+    }
+    end
 }
 
 fn open_gzip(
@@ -317,4 +358,33 @@ pub(super) fn open_reader(
         })
         .map_err(|e| SourceError::Io(format!("cannot start stdin thread: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_split_finds_the_lines_a_single_thread_finds() {
+        let sample = include_str!("../../../tests/fixtures/ui/nginx_sample.log");
+        let mut data = Vec::new();
+        while data.len() < 3 * PARALLEL_MIN {
+            data.extend_from_slice(sample.as_bytes());
+            data.extend_from_slice(b"not an access line\r\n\n");
+        }
+        data.extend_from_slice(b"a final line without newline");
+        let opts = ParseOptions { now: 0 };
+        for from in [0, 12_345] {
+            for final_line in [false, true] {
+                let (mut one, mut many) = (Vec::new(), Vec::new());
+                let end_one = split_lines(&data, from, final_line, LogFormat::AccessCombined, &opts, &mut one);
+                let end_many = split_lines_parallel(&data, from, final_line, LogFormat::AccessCombined, &opts, &mut many);
+                assert_eq!(end_one, end_many);
+                assert_eq!(one.len(), many.len());
+                for (a, b) in one.iter().zip(&many) {
+                    assert_eq!((a.offset, a.len, a.ts, a.parsed), (b.offset, b.len, b.ts, b.parsed));
+                }
+            }
+        }
+    }
 }
