@@ -4,7 +4,7 @@ mod agg;
 mod record;
 mod value;
 
-pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult};
+pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult, status_class, status_class_of};
 pub use record::{Record, RecordId};
 pub use value::{Fields, Value};
 

@@ -306,12 +306,7 @@ pub enum ValueRole {
     Level,
 }
 
-/// `200` → `2xx`; `None` when the value is not a 3-digit status.
-pub fn status_class(value: &str) -> Option<String> {
-    let v = value.trim();
-    (v.len() == 3 && v.bytes().all(|b| b.is_ascii_digit()) && (b'1'..=b'5').contains(&v.as_bytes()[0]))
-        .then(|| format!("{}xx", &v[..1]))
-}
+pub use crate::model::status_class;
 
 const UI_KEYS: [&str; 24] = [
     "text", "background", "muted", "accent", "border", "border_focus", "title", "selection_fg", "selection_bg",

@@ -590,10 +590,7 @@ fn fill_grid(parsed: Vec<response::TimeBucket>, from: Nanos, to: Nanos, interval
 
 /// `404` → `4xx`; anything that is not an HTTP status → `other`.
 fn status_class(value: &str) -> String {
-    match value.trim().parse::<f64>() {
-        Ok(v) if (100.0..600.0).contains(&v) => format!("{}xx", (v / 100.0) as u32),
-        _ => "other".into(),
-    }
+    crate::model::status_class(value).unwrap_or_else(|| "other".into())
 }
 
 #[async_trait]

@@ -324,8 +324,7 @@ fn split_key(split: &Split, r: &Record, snap: &FileSnap) -> Option<String> {
         Split::None => None,
         Split::StatusClass => {
             let field = snap.store.roles().status?;
-            let code = r.get(&field)?.as_f64()?;
-            (100.0..600.0).contains(&code).then(|| format!("{}xx", (code / 100.0) as u32))
+            crate::model::status_class_of(r.get(&field)?.as_f64()?)
         }
         Split::Level => {
             let field = snap.store.roles().level?;

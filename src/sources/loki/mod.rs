@@ -510,10 +510,7 @@ fn sort_buckets(buckets: &mut [TopBucket]) {
 
 /// `2xx` for `204`; `other` for anything that is not a status code.
 fn status_class(value: &str) -> String {
-    match value.trim().parse::<u16>() {
-        Ok(code @ 100..=599) => format!("{}xx", code / 100),
-        _ => "other".into(),
-    }
+    crate::model::status_class(value).unwrap_or_else(|| "other".into())
 }
 
 /// The split key of one value: status class, or the value itself (`other` when missing).
