@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use tokio::sync::{broadcast, watch};
 
-use super::store::{Bytes, FileStore, NewLine, Segment, sample_lines, split_lines};
+use super::store::{Bytes, FileStore, GuardedMap, NewLine, Segment, sample_lines, split_lines};
 use crate::formats::{self, LogFormat, ParseOptions};
 use crate::sources::SourceError;
 
@@ -93,14 +93,16 @@ pub(super) fn open_file(
     if n == 2 && magic == [0x1f, 0x8b] {
         return open_gzip(store, file, path, forced, notify);
     }
-    let bytes = if size >= MMAP_THRESHOLD {
-        // SAFETY: the map is read-only. A file truncated while mapped can raise SIGBUS on
-        // access; small files (the common case for rotating logs) are copied instead.
-        Bytes::Mmap(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(path, &e))?)
-    } else {
-        let mut data = Vec::with_capacity(size as usize);
-        (&file).read_to_end(&mut data).map_err(|e| io_error(path, &e))?;
-        Bytes::Owned(data)
+    // Large files are mapped (guarded: a file shrinking under the map cannot raise SIGBUS);
+    // small ones, or any file when the guard is unavailable, are read.
+    let mapped = if size >= MMAP_THRESHOLD { GuardedMap::map(&file).ok() } else { None };
+    let bytes = match mapped {
+        Some(map) => Bytes::Mapped(map),
+        None => {
+            let mut data = Vec::with_capacity(size as usize);
+            (&file).read_to_end(&mut data).map_err(|e| io_error(path, &e))?;
+            Bytes::Owned(data)
+        }
     };
     let seg = store.add_segment(bytes);
     let data = seg.data();
@@ -112,11 +114,13 @@ pub(super) fn open_file(
         .spawn(move || {
             let end = index_segment(&store, &seg, &notify);
             let data = seg.data();
-            let partial_start = (end > 0 && data.last() != Some(&b'\n')).then(|| {
+            // A file that shrank while indexed: the follower sees its length below `pos`
+            // and reads it again from the start, as `tail -F` does.
+            let partial_start = (end > 0 && !seg.shrunk() && data.last() != Some(&b'\n')).then(|| {
                 memchr::memrchr(b'\n', data).map_or(0, |p| p as u64 + 1)
             });
             *follow.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(FollowStart { file, pos: data.len() as u64, partial_start });
+                Some(FollowStart { file, pos: seg.stored_len() as u64, partial_start });
             store.complete.store(true, Ordering::Release);
             notify.bump();
         })
@@ -126,11 +130,16 @@ pub(super) fn open_file(
 
 /// Indexes every line of a segment in batches; returns the offset after the last line.
 fn index_segment(store: &FileStore, seg: &Arc<Segment>, notify: &Notifier) -> usize {
-    let data = seg.data();
     let format = store.format();
     let mut pos = 0;
     let mut lines = Vec::with_capacity(BATCH_LINES);
-    while pos < data.len() {
+    loop {
+        // A mapped file that shrank is indexed up to its new end only.
+        store.check_shrink(seg);
+        let data = seg.data();
+        if pos >= data.len() {
+            break;
+        }
         // Cut a batch at a newline roughly BATCH_LINES lines ahead (guessing 256 bytes a line).
         let guess_end = pos.saturating_add(BATCH_LINES * 256).min(data.len());
         let cut = if guess_end >= data.len() {

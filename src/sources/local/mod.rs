@@ -187,6 +187,15 @@ fn snapshots(inner: &Inner, with_order: bool) -> Vec<FileSnap> {
     inner.files.iter().map(|f| f.snapshot(with_order)).collect()
 }
 
+/// Why an aggregation may not cover every line: indexing still running, or a file's own
+/// problem (damaged gzip data, a file that shrank while open). Call after taking snapshots,
+/// which notice a shrink.
+fn partial_note(inner: &Inner, indexing: Option<String>) -> Option<String> {
+    let mut notes: Vec<String> = indexing.into_iter().collect();
+    notes.extend(inner.files.iter().filter_map(|f| f.error.lock().unwrap_or_else(|e| e.into_inner()).clone()));
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> SourceResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| SourceError::Io(format!("query task failed: {e}")))
 }
@@ -295,6 +304,7 @@ impl Source for LocalSource {
         blocking(move || {
             let snaps = snapshots(&inner, false);
             let mut result = query::top(&snaps, &filter, &request.range, &request.field, request.size);
+            let note = partial_note(&inner, note);
             if note.is_some() {
                 result.partial = true;
                 result.note = note;
@@ -330,9 +340,10 @@ impl Source for LocalSource {
         let note = self.indexing_note();
         let range = request.range;
         let split = request.split.clone();
-        let buckets = blocking(move || {
+        let (buckets, note) = blocking(move || {
             let snaps = snapshots(&inner, false);
-            query::histogram(&snaps, &filter, &range, start, to, interval, &split)
+            let buckets = query::histogram(&snaps, &filter, &range, start, to, interval, &split);
+            buckets.map(|b| (b, partial_note(&inner, note)))
         })
         .await??;
         Ok(HistogramResult { interval, split_by, buckets, partial: note.is_some(), note })

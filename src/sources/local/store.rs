@@ -5,9 +5,15 @@
 //! line, its start (in a virtual byte space spanning the segments), its length and its
 //! timestamp: 20 bytes a line, in chunks of 64 Ki lines shared by `Arc` so that a query works
 //! on a consistent snapshot while the indexer keeps appending. Lines are parsed on demand.
+//!
+//! A mapped file can shrink while open (`copytruncate`, `> file`): the map is guarded (see
+//! [`mapped`]) so reading past the new end gives zeros instead of SIGBUS, and every snapshot
+//! re-checks the file's length so lines past it are reported lost rather than read.
+
+mod mapped;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::prelude::*;
@@ -22,10 +28,12 @@ pub(super) const NO_TS: Nanos = i64::MIN;
 /// Lines per index chunk.
 const CHUNK_LINES: usize = 1 << 16;
 
+pub(super) use mapped::GuardedMap;
+
 /// Bytes of one segment.
 pub(super) enum Bytes {
-    /// A read-only memory map of a whole file.
-    Mmap(memmap2::Mmap),
+    /// A read-only memory map of a whole file, guarded against the file shrinking.
+    Mapped(GuardedMap),
     /// An owned buffer.
     Owned(Vec<u8>),
 }
@@ -35,14 +43,43 @@ pub(super) struct Segment {
     /// Virtual offset of the first byte.
     base: u64,
     bytes: Bytes,
+    /// How much of the segment may be read: all of it, until a mapped file shrinks.
+    readable: AtomicUsize,
 }
 
 impl Segment {
-    pub(super) fn data(&self) -> &[u8] {
+    fn full(&self) -> &[u8] {
         match &self.bytes {
-            Bytes::Mmap(m) => m,
+            Bytes::Mapped(m) => m.bytes(),
             Bytes::Owned(v) => v,
         }
+    }
+
+    /// The readable bytes: a mapped file that shrank is cut at its new end.
+    pub(super) fn data(&self) -> &[u8] {
+        let full = self.full();
+        &full[..self.readable.load(Ordering::Acquire).min(full.len())]
+    }
+
+    /// The length of the segment as it was stored.
+    pub(super) fn stored_len(&self) -> usize {
+        self.full().len()
+    }
+
+    /// Whether a mapped file shrank below this segment's end.
+    pub(super) fn shrunk(&self) -> bool {
+        self.readable.load(Ordering::Acquire) < self.stored_len()
+    }
+
+    /// For a mapped file, compares the file's current length with what is readable; when
+    /// the file shrank (or vanished from under its handle), lowers the readable part to the
+    /// new length and returns it. A file that grows back never makes old offsets readable
+    /// again: what is there now is not what was indexed.
+    pub(super) fn check_shrink(&self) -> Option<usize> {
+        let Bytes::Mapped(map) = &self.bytes else { return None };
+        let len = usize::try_from(map.file_len().unwrap_or(0)).unwrap_or(usize::MAX);
+        let before = self.readable.fetch_min(len, Ordering::AcqRel);
+        (len < before.min(self.stored_len())).then_some(len)
     }
 }
 
@@ -184,10 +221,10 @@ impl FileStore {
     pub fn add_segment(&self, bytes: Bytes) -> Arc<Segment> {
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
         let len = match &bytes {
-            Bytes::Mmap(m) => m.len(),
+            Bytes::Mapped(m) => m.bytes().len(),
             Bytes::Owned(v) => v.len(),
         } as u64;
-        let seg = Arc::new(Segment { base: st.next_base, bytes });
+        let seg = Arc::new(Segment { base: st.next_base, bytes, readable: AtomicUsize::new(usize::MAX) });
         st.next_base += len;
         st.segments.push(seg.clone());
         seg
@@ -271,11 +308,28 @@ impl FileStore {
             let st = self.state.read().unwrap_or_else(|e| e.into_inner());
             (st.segments.clone(), st.chunks.clone(), st.lines, st.unsorted)
         };
+        for seg in &segments {
+            self.check_shrink(seg);
+        }
         let mut snap = FileSnap { store: self.clone(), segments, chunks, len, order: None };
         if unsorted && with_order {
             snap.order = Some(self.order_for(&snap));
         }
         snap
+    }
+
+    /// Notices a mapped file that shrank while open and says so in [`FileStore::error`]
+    /// (shown with every page of results). Returns whether it shrank just now.
+    pub fn check_shrink(&self, seg: &Segment) -> bool {
+        let Some(len) = seg.check_shrink() else { return false };
+        let message = format!(
+            "{}: the file shrank to {len} bytes while open (it had {} when read); the lines past that point are lost{}",
+            self.name,
+            seg.stored_len(),
+            if self.path.is_some() { " (follow mode reads the file again from its start)" } else { "" }
+        );
+        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        true
     }
 
     fn order_for(&self, snap: &FileSnap) -> Arc<Vec<u32>> {
@@ -342,15 +396,26 @@ impl FileSnap {
         self.entry(line).2
     }
 
-    /// The bytes of a line, without its line ending.
-    pub fn bytes(&self, line: usize) -> &[u8] {
+    /// The segment holding a line and the line's offset and length in it.
+    fn locate(&self, line: usize) -> Option<(&Segment, usize, usize)> {
         let (start, len, _) = self.entry(line);
         let seg_pos = self.segments.partition_point(|s| s.base <= start).saturating_sub(1);
-        let Some(seg) = self.segments.get(seg_pos) else { return &[] };
+        let seg = self.segments.get(seg_pos)?;
+        Some((seg, usize::try_from(start.saturating_sub(seg.base)).unwrap_or(usize::MAX), len as usize))
+    }
+
+    /// The bytes of a line, without its line ending (cut or empty when the file shrank).
+    pub fn bytes(&self, line: usize) -> &[u8] {
+        let Some((seg, offset, len)) = self.locate(line) else { return &[] };
         let data = seg.data();
-        let from = usize::try_from(start - seg.base).unwrap_or(usize::MAX).min(data.len());
-        let to = from.saturating_add(len as usize).min(data.len());
+        let from = offset.min(data.len());
+        let to = from.saturating_add(len).min(data.len());
         &data[from..to]
+    }
+
+    /// Whether a line can no longer be read in full: its file shrank below its end.
+    pub fn lost(&self, line: usize) -> bool {
+        self.locate(line).is_some_and(|(seg, offset, len)| seg.shrunk() && offset.saturating_add(len) > seg.data().len())
     }
 
     /// The line at position `k` of the time order.
@@ -378,8 +443,12 @@ impl FileSnap {
 
     /// Parses a line into a record with its `file` label and identity.
     pub fn record(&self, line: usize) -> Record {
-        let text = String::from_utf8_lossy(self.bytes(line));
-        let (mut record, _) = formats::parse_or_plain(self.store.format(), &text, &self.store.opts);
+        let (mut record, _) = if self.lost(line) {
+            let text = format!("[line lost: {} shrank while open]", self.store.name);
+            formats::parse_or_plain(LogFormat::Plain, &text, &self.store.opts)
+        } else {
+            formats::parse_or_plain(self.store.format(), &String::from_utf8_lossy(self.bytes(line)), &self.store.opts)
+        };
         if record.timestamp.is_none() {
             let ts = self.ts(line);
             // Lines without a time (stack traces) take the previous line's, as they are sorted.
