@@ -1,8 +1,9 @@
 //! The terminal is always given back: the binary runs in a pseudo-terminal, is ended by a
 //! signal (SIGTERM, SIGHUP as when an SSH session drops, SIGINT from outside), by Ctrl-C or by a
 //! panic, and its output must end by leaving the alternate screen, showing the cursor and
-//! turning mouse capture off. (Raw mode is left by the same `restore_terminal` call; the pty
-//! reports no termios change we could read portably, so that part is not asserted here.)
+//! turning mouse capture off; and the pty's line discipline must be back in cooked mode
+//! (ICANON and ECHO set again, read from the parent side with `tcgetattr` on the master, after
+//! checking that they were off while the TUI ran).
 
 #![cfg(unix)]
 
@@ -10,7 +11,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, SlavePty, native_pty_system};
 
 const ENTER_ALT: &str = "\u{1b}[?1049h";
 const LEAVE_ALT: &str = "\u{1b}[?1049l";
@@ -20,6 +21,9 @@ const MOUSE_OFF: &str = "\u{1b}[?1000l";
 struct Run {
     child: Box<dyn Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
+    /// Our handle on the terminal side, kept until the end so the pty (and its termios)
+    /// outlives the child.
+    slave: Option<Box<dyn SlavePty + Send>>,
     writer: Box<dyn Write + Send>,
     output: Arc<Mutex<Vec<u8>>>,
     reader: Option<std::thread::JoinHandle<()>>,
@@ -40,7 +44,6 @@ impl Run {
             cmd.env(k, v);
         }
         let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -54,7 +57,23 @@ impl Run {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Run { child, master: pair.master, writer, output, reader: Some(reader), _dir: dir }
+        Run { child, master: pair.master, slave: Some(pair.slave), writer, output, reader: Some(reader), _dir: dir }
+    }
+
+    /// The terminal's line discipline, seen from the parent: (ICANON, ECHO).
+    fn cooked(&self) -> (bool, bool) {
+        let fd = self.master.as_raw_fd().expect("a pty master has a descriptor");
+        // SAFETY: tcgetattr fills a zeroed termios for a descriptor we own.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        (t.c_lflag & libc::ICANON != 0, t.c_lflag & libc::ECHO != 0)
+    }
+
+    /// Waits until the TUI has drawn `what`, and checks that it put the terminal in raw mode
+    /// (which makes the later check of its restoration meaningful).
+    fn wait_raw(&self, what: &str) {
+        self.wait_for(what);
+        assert_eq!(self.cooked(), (false, false), "raw mode while the TUI runs");
     }
 
     fn text(&self) -> String {
@@ -89,12 +108,15 @@ impl Run {
             std::thread::sleep(Duration::from_millis(50));
         };
         std::thread::sleep(Duration::from_millis(200));
+        let cooked = self.cooked();
+        drop(self.slave.take());
         drop(self.writer);
         drop(self.master);
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
         let text = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
+        assert_eq!(cooked, (true, true), "raw mode left (ICANON and ECHO set again) after exit {status:?}:\n{text:?}");
         (status.exit_code(), text)
     }
 }
@@ -115,7 +137,7 @@ fn assert_restored(text: &str) {
 
 fn ended_by(signal: &str, code: u32) {
     let run = Run::start(&[]);
-    run.wait_for("1,000 hits");
+    run.wait_raw("1,000 hits");
     run.signal(signal);
     let (exit, text) = run.finish();
     assert_restored(&text);
@@ -140,7 +162,7 @@ fn sigint_from_outside_restores_the_terminal() {
 #[test]
 fn ctrl_c_quits_and_restores_the_terminal() {
     let mut run = Run::start(&[]);
-    run.wait_for("1,000 hits");
+    run.wait_raw("1,000 hits");
     run.writer.write_all(b"\x03").unwrap();
     run.writer.flush().unwrap();
     let (exit, text) = run.finish();
@@ -157,4 +179,15 @@ fn a_panic_restores_the_terminal_then_prints_the_message() {
     let leave = text.rfind(LEAVE_ALT).unwrap();
     let message = text.find("LOGSLEUTH_DEBUG_PANIC is set").unwrap_or_else(|| panic!("no panic message: {text:?}"));
     assert!(message > leave, "the panic message is printed after the restore, where it stays readable: {text:?}");
+}
+
+#[test]
+fn q_quits_and_restores_the_terminal() {
+    let mut run = Run::start(&[]);
+    run.wait_raw("1,000 hits");
+    run.writer.write_all(b"q").unwrap();
+    run.writer.flush().unwrap();
+    let (exit, text) = run.finish();
+    assert_restored(&text);
+    assert_eq!(exit, 0);
 }
