@@ -10,7 +10,8 @@ use crate::sources::{
     HistogramRequest, HitCount, Query, QueryLanguage, SearchRequest, SourceResult, Split, TailEvent, TailRequest, TopRequest,
 };
 
-/// Effects to run when the UI starts: list the fields and run the initial query.
+/// Effects to run when the UI starts: list the fields and run the initial query of every
+/// pane (each answers on its own, so a slow or failing source holds up only its pane).
 pub fn start(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
     // An initial query (`--kql`) with a syntax error is shown at its position, not run.
@@ -20,7 +21,11 @@ pub fn start(app: &mut App) -> Vec<Effect> {
         p.applied = Query::default();
         app.mode = Mode::Query;
     }
-    run_query(app, pane, true)
+    let mut effects = Vec::new();
+    for i in 0..app.panes.len() {
+        effects.extend(run_query(app, i, true));
+    }
+    effects
 }
 
 /// Applies an action; returns the effects the runtime must perform.
