@@ -196,6 +196,9 @@ async fn a_large_mapped_file_truncated_while_open_is_no_crash_and_is_read_again_
     let page = all_records(&source, 5).await;
     assert!(page.records[0].message.contains("/old/"), "{:?}", page.records[0]);
     assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+    let errors = || SearchRequest { query: Query::kql("status:503"), range: TimeRange::between(0, i64::MAX / 2), limit: 5, cursor: None };
+    let before = source.search(errors()).await.unwrap();
+    assert_eq!(before.total, Some(logsleuth::sources::HitCount::Exact(lines.div_ceil(10) as u64)));
     let mut rx = source.tail(TailRequest { query: Query::kql(""), since: None }).unwrap();
 
     // `copytruncate` / `> big.log`: the mapped pages past the new end are gone.
@@ -207,6 +210,9 @@ async fn a_large_mapped_file_truncated_while_open_is_no_crash_and_is_read_again_
     assert!(page.records.iter().all(|r| r.message.contains("line lost")), "{:?}", page.records[0]);
     let warning = page.warnings.iter().find(|w| w.contains("shrank")).unwrap_or_else(|| panic!("no shrink warning: {:?}", page.warnings));
     assert!(warning.contains("big.log") && warning.contains("lost"), "{warning}");
+    // The same query as before the truncation is counted again, not taken from a cache.
+    let after = source.search(errors()).await.unwrap();
+    assert_eq!((after.total, after.records.len()), (Some(logsleuth::sources::HitCount::Exact(0)), 0));
     let next = SearchRequest { query: Query::kql(""), range: TimeRange::between(0, i64::MAX / 2), limit: 50, cursor: page.next.clone() };
     assert_eq!(source.search(next).await.unwrap().records.len(), 50);
     let around = source.context(page.records[3].clone(), 2, 2).await.unwrap();

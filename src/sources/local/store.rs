@@ -329,6 +329,11 @@ impl FileStore {
             if self.path.is_some() { " (follow mode reads the file again from its start)" } else { "" }
         );
         *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        // Lines changed without the count changing: counts kept for reuse (the search total
+        // cache) are stale. Counted as a pop that re-sends nothing to a tail.
+        let lines = self.len();
+        let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
+        *popped = (popped.0.max(lines), popped.1 + 1);
         true
     }
 
