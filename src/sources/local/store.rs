@@ -77,7 +77,8 @@ impl Segment {
     /// again: what is there now is not what was indexed.
     pub(super) fn check_shrink(&self) -> Option<usize> {
         let Bytes::Mapped(map) = &self.bytes else { return None };
-        let len = usize::try_from(map.file_len().unwrap_or(0)).unwrap_or(usize::MAX);
+        // fstat on an open descriptor does not fail in practice; if it does, assume no change.
+        let len = usize::try_from(map.file_len().ok()?).unwrap_or(usize::MAX);
         let before = self.readable.fetch_min(len, Ordering::AcqRel);
         (len < before.min(self.stored_len())).then_some(len)
     }
