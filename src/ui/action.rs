@@ -7,7 +7,8 @@ use crate::sources::{
     FieldInfo, HistogramRequest, Progress, SearchPage, SearchRequest, SourceResult, TailEvent, TailRequest, TopRequest,
 };
 
-/// Index of a pane in [`crate::ui::App::panes`].
+/// A pane's stable identity ([`crate::ui::app::Pane::id`]); not its index, which changes as
+/// panes close.
 pub type PaneId = usize;
 
 /// Which end to jump to.

@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 
 use ratatui::layout::Rect;
 
+use super::action::PaneId;
 use super::editor::LineEditor;
 use super::history::History;
 use super::theme::Theme;
@@ -297,6 +298,9 @@ pub struct Completion {
 /// One pane: a source with its query, range, results and charts.
 #[derive(Debug, Clone)]
 pub struct Pane {
+    /// Stable identity: actions and effects name panes by it, so answers still find their pane
+    /// after others were closed or moved. Assigned by [`App::add_pane`].
+    pub id: PaneId,
     /// What the source said about itself.
     pub info: SourceInfo,
     /// The query bar.
@@ -392,6 +396,7 @@ impl Pane {
         let columns = Pane::default_columns(&info);
         let split = Pane::default_split(&info);
         Pane {
+            id: 0,
             info,
             editor: LineEditor::new(query),
             query_error: None,
@@ -509,10 +514,12 @@ pub fn detail_rows(record: &Record) -> Vec<DetailRow> {
 /// The whole UI state.
 #[derive(Debug, Clone)]
 pub struct App {
-    /// Panes (one is shown for now; the state is ready for several).
+    /// Every pane of every tab.
     pub panes: Vec<Pane>,
-    /// The focused pane.
+    /// Index in `panes` of the focused pane.
     pub focus: usize,
+    /// The id the next pane gets.
+    pub next_pane_id: PaneId,
     /// Interaction mode.
     pub mode: Mode,
     /// The mode to return to when a popup closes.
@@ -562,6 +569,7 @@ impl App {
         App {
             panes: vec![pane],
             focus: 0,
+            next_pane_id: 1,
             mode: Mode::Normal,
             previous_mode: Mode::Normal,
             theme,
@@ -580,6 +588,19 @@ impl App {
             quit: false,
             dirty: true,
         }
+    }
+
+    /// Adds a pane, giving it a fresh id; returns the id.
+    pub fn add_pane(&mut self, mut pane: Pane) -> PaneId {
+        pane.id = self.next_pane_id;
+        self.next_pane_id += 1;
+        self.panes.push(pane);
+        self.next_pane_id - 1
+    }
+
+    /// Where the pane with this id is in `panes`.
+    pub fn pane_index(&self, id: PaneId) -> Option<usize> {
+        self.panes.iter().position(|p| p.id == id)
     }
 
     /// The focused pane.

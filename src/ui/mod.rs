@@ -192,7 +192,7 @@ where
     let size = terminal.size()?;
     app.viewport = ratatui::layout::Rect::new(0, 0, size.width, size.height);
     // A source still indexing at start is queried again when it finishes (see Action::Progress).
-    app.progress = runtime.source(app.focus).and_then(|s| s.progress());
+    app.progress = runtime.source(app.pane().id).and_then(|s| s.progress());
     for effect in update::start(&mut app) {
         runtime.run(effect);
     }
@@ -211,7 +211,7 @@ where
             },
             msg = rx.recv() => msg,
             _ = tick.tick() => {
-                let progress = runtime.source(app.focus).and_then(|s| s.progress());
+                let progress = runtime.source(app.pane().id).and_then(|s| s.progress());
                 if progress != app.progress {
                     for e in update(&mut app, Action::Progress(progress)) {
                         runtime.run(e);

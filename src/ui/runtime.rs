@@ -14,7 +14,7 @@ use crate::sources::Source;
 
 /// Runs effects for the UI loop.
 pub struct Runtime {
-    sources: Vec<Arc<dyn Source>>,
+    sources: HashMap<PaneId, Arc<dyn Source>>,
     tx: UnboundedSender<Action>,
     tasks: HashMap<PaneId, Vec<AbortHandle>>,
     tails: HashMap<PaneId, AbortHandle>,
@@ -22,14 +22,16 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime for panes backed by `sources` (index = pane id), answering on `tx`.
+    /// A runtime for panes backed by `sources` (the first pane ids, 0, 1, …, in order),
+    /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
+        let sources = sources.into_iter().enumerate().collect();
         Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
     }
 
     /// The source of a pane.
     pub fn source(&self, pane: PaneId) -> Option<&Arc<dyn Source>> {
-        self.sources.get(pane)
+        self.sources.get(&pane)
     }
 
     fn spawn<F>(&mut self, pane: PaneId, fut: F)
@@ -72,7 +74,7 @@ impl Runtime {
                 return;
             }
         };
-        let Some(source) = self.sources.get(pane).cloned() else { return };
+        let Some(source) = self.sources.get(&pane).cloned() else { return };
         match effect {
             Effect::Search { generation, append, request, .. } => {
                 let tx = self.tx.clone();

@@ -1,7 +1,7 @@
 //! The reducer: `update(&mut App, Action) -> Vec<Effect>`. Pure apart from mutating the state:
 //! no I/O, no clock, no terminal — unit-testable with plain values.
 
-use super::action::{Action, Edge, Effect, MouseAction, PaneId};
+use super::action::{Action, Edge, Effect, MouseAction};
 use super::app::*;
 use super::complete;
 use super::view::layout;
@@ -228,10 +228,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::ShowContext => show_context(app),
-        Action::ContextDone { pane, result } => context_done(app, pane, result),
+        Action::ContextDone { pane, result } => match app.pane_index(pane) {
+            Some(i) => context_done(app, i, result),
+            None => vec![],
+        },
         Action::Mouse(m) => mouse(app, m),
         Action::SearchDone { pane, generation, append, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -266,7 +269,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::HistogramDone { pane, generation, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -285,7 +288,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::TopDone { pane, generation, field, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -293,9 +296,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             p.charts.results.insert(field, result.map_err(|e| e.to_string()));
             vec![]
         }
-        Action::SourceInfo { pane, info } => source_info(app, pane, info),
+        Action::SourceInfo { pane, info } => match app.pane_index(pane) {
+            Some(i) => source_info(app, i, info),
+            None => vec![],
+        },
         Action::FieldsDone { pane, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             match result {
                 Ok(fields) => {
                     p.fields = fields;
@@ -310,7 +316,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.value_cache.insert(field, result.unwrap_or_default());
             if app.mode == Mode::Query { refresh_completion(app) } else { vec![] }
         }
-        Action::Tail { pane, generation, event } => tail_event(app, pane, generation, event),
+        Action::Tail { pane, generation, event } => match app.pane_index(pane) {
+            Some(i) => tail_event(app, i, generation, event),
+            None => vec![],
+        },
         Action::HistorySaveFailed(e) => {
             app.message = Some(format!("could not save history: {e}"));
             vec![]
@@ -342,49 +351,49 @@ fn keep_selection_visible(app: &mut App) {
 }
 
 /// The range and query of the focused pane, resolved now.
-fn current_query(app: &App, pane: PaneId) -> (Query, TimeRange) {
-    let p = &app.panes[pane];
+fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
+    let p = &app.panes[i];
     (p.applied.clone(), p.resolved)
 }
 
 /// Starts a new search generation for a pane: first page, histogram, charts if shown, tail if
 /// following. `fields` also refreshes the field list (range changed).
-fn run_query(app: &mut App, pane: PaneId, fields: bool) -> Vec<Effect> {
+fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     let now = app.now;
-    let p = &mut app.panes[pane];
+    let p = &mut app.panes[i];
     p.generation += 1;
     p.resolved = p.range.resolve(now);
     p.loading = Loading { search: true, page: false, histogram: false, top: 0 };
     p.error = None;
     p.hist_anchor = None;
     let generation = p.generation;
-    let (query, range) = current_query(app, pane);
-    let mut effects = vec![Effect::Cancel { pane }];
+    let (query, range) = current_query(app, i);
+    let mut effects = vec![Effect::Cancel { pane: app.panes[i].id }];
     effects.push(Effect::Search {
-        pane,
+        pane: app.panes[i].id,
         generation,
         append: false,
         request: SearchRequest { query: query.clone(), range, limit: PAGE_SIZE, cursor: None },
     });
-    effects.extend(histogram_effect(app, pane));
+    effects.extend(histogram_effect(app, i));
     if app.mode == Mode::Charts {
-        effects.extend(top_effects(app, pane));
+        effects.extend(top_effects(app, i));
     }
     if fields {
         // Known values depend on the range: ask again when it changed.
         app.value_cache.clear();
-        effects.push(Effect::Fields { pane, range });
+        effects.push(Effect::Fields { pane: app.panes[i].id, range });
     }
-    if app.panes[pane].tail.is_some() {
-        effects.extend(start_tail(app, pane));
+    if app.panes[i].tail.is_some() {
+        effects.extend(start_tail(app, i));
     }
     effects
 }
 
 /// Takes a source's new description. Columns and the histogram split follow the new defaults
 /// unless the user changed them from the old defaults.
-fn source_info(app: &mut App, pane: PaneId, info: crate::sources::SourceInfo) -> Vec<Effect> {
-    let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+fn source_info(app: &mut App, i: usize, info: crate::sources::SourceInfo) -> Vec<Effect> {
+    let Some(p) = app.panes.get_mut(i) else { return vec![] };
     if p.info == info {
         return vec![];
     }
@@ -398,18 +407,18 @@ fn source_info(app: &mut App, pane: PaneId, info: crate::sources::SourceInfo) ->
     p.info = info;
     if split_changed {
         // Whether the unsplit histogram has arrived yet or not, ask again with the split.
-        return histogram_effect(app, pane).into_iter().collect();
+        return histogram_effect(app, i).into_iter().collect();
     }
     vec![]
 }
 
-fn histogram_effect(app: &mut App, pane: PaneId) -> Option<Effect> {
+fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
     let plot = layout::main_layout(app).histogram.map(layout::histogram_plot)?;
-    let (query, range) = current_query(app, pane);
-    let p = &mut app.panes[pane];
+    let (query, range) = current_query(app, i);
+    let p = &mut app.panes[i];
     p.loading.histogram = true;
     Some(Effect::Histogram {
-        pane,
+        pane: p.id,
         generation: p.generation,
         request: HistogramRequest {
             query,
@@ -421,24 +430,24 @@ fn histogram_effect(app: &mut App, pane: PaneId) -> Option<Effect> {
     })
 }
 
-fn top_effects(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let (query, range) = current_query(app, pane);
-    let p = &mut app.panes[pane];
+fn top_effects(app: &mut App, i: usize) -> Vec<Effect> {
+    let (query, range) = current_query(app, i);
+    let p = &mut app.panes[i];
     p.charts.results.clear();
     p.loading.top = p.charts.fields.len();
     p.charts
         .fields
         .iter()
         .map(|field| Effect::Top {
-            pane,
+            pane: p.id,
             generation: p.generation,
             request: TopRequest { query: query.clone(), range, field: field.clone(), size: TOP_SIZE },
         })
         .collect()
 }
 
-fn open_charts(app: &mut App, pane: PaneId, extra: Option<String>) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn open_charts(app: &mut App, i: usize, extra: Option<String>) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let mut fields = p.default_chart_fields();
     if fields.is_empty() && extra.is_none() {
         // No known roles: chart the first fields of the sidebar.
@@ -453,32 +462,32 @@ fn open_charts(app: &mut App, pane: PaneId, extra: Option<String>) -> Vec<Effect
     p.charts.bar = 0;
     app.previous_mode = if app.mode == Mode::Fields { Mode::Fields } else { Mode::Normal };
     app.mode = Mode::Charts;
-    top_effects(app, pane)
+    top_effects(app, i)
 }
 
-fn start_tail(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn start_tail(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     p.tail_generation += 1;
     let since = p.records.first().and_then(|r| r.timestamp).map(|t| t + 1);
     vec![Effect::StartTail {
-        pane,
+        pane: p.id,
         generation: p.tail_generation,
         request: TailRequest { query: p.applied.clone(), since },
     }]
 }
 
-fn toggle_tail(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn toggle_tail(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     if p.tail.take().is_some() {
         p.tail_generation += 1;
         app.message = Some("live tail stopped".into());
-        return vec![Effect::StopTail { pane }];
+        return vec![Effect::StopTail { pane: app.panes[i].id }];
     }
     p.tail = Some(TailState::default());
     p.selected = 0;
     p.offset = 0;
     app.message = None;
-    start_tail(app, pane)
+    start_tail(app, i)
 }
 
 fn toggle_pause(app: &mut App) -> Vec<Effect> {
@@ -524,9 +533,9 @@ fn insert_tailed(p: &mut Pane, records: Vec<crate::model::Record>) {
     };
 }
 
-fn tail_event(app: &mut App, pane: PaneId, generation: u64, event: TailEvent) -> Vec<Effect> {
+fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEvent) -> Vec<Effect> {
     let now = app.now;
-    let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+    let Some(p) = app.panes.get_mut(i) else { return vec![] };
     if generation != p.tail_generation {
         return vec![];
     }
@@ -573,14 +582,13 @@ fn update_rate(tail: &mut TailState, now: Nanos) -> bool {
 }
 
 fn escape(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
     // A running query is cancelled first, whatever the mode.
     if app.pane().loading.search || app.pane().loading.histogram || app.pane().loading.top > 0 {
         let p = app.pane_mut();
         p.generation += 1;
         p.loading = Loading::default();
         app.message = Some("query cancelled".into());
-        return vec![Effect::Cancel { pane }];
+        return vec![Effect::Cancel { pane: app.pane().id }];
     }
     match app.mode {
         Mode::Query if !app.completion.items.is_empty() => app.completion = Completion::default(),
@@ -664,7 +672,7 @@ fn refresh_completion(app: &mut App) -> Vec<Effect> {
         complete::ContextKind::Value { field } => {
             if !app.value_cache.contains_key(field) && !app.values_pending.contains(field) {
                 app.values_pending.push(field.clone());
-                effects.push(Effect::FieldValues { pane, field: field.clone(), range: app.pane().resolved });
+                effects.push(Effect::FieldValues { pane: app.pane().id, field: field.clone(), range: app.pane().resolved });
             }
             app.value_cache.get(field).map(Vec::as_slice)
         }
@@ -760,18 +768,17 @@ fn submit(app: &mut App) -> Vec<Effect> {
 
 /// Asks the source for the records around the detail view's record.
 fn show_context(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
     let Some(index) = app.detail.as_ref().map(|d| d.index) else { return vec![] };
     let Some(record) = app.pane().records.get(index).cloned() else { return vec![] };
     if let Some(d) = app.detail.as_mut() {
         d.view = DetailView::Context;
         d.context = Some(ContextState { loading: true, ..ContextState::default() });
     }
-    vec![Effect::Context { pane, record: Box::new(record), lines: CONTEXT_LINES }]
+    vec![Effect::Context { pane: app.pane().id, record: Box::new(record), lines: CONTEXT_LINES }]
 }
 
-fn context_done(app: &mut App, pane: PaneId, result: SourceResult<Vec<Record>>) -> Vec<Effect> {
-    let anchor_record = app.detail.as_ref().and_then(|d| app.panes.get(pane)?.records.get(d.index)).cloned();
+fn context_done(app: &mut App, i: usize, result: SourceResult<Vec<Record>>) -> Vec<Effect> {
+    let anchor_record = app.detail.as_ref().and_then(|d| app.panes.get(i)?.records.get(d.index)).cloned();
     let Some(c) = app.detail.as_mut().and_then(|d| d.context.as_mut()) else { return vec![] };
     c.loading = false;
     match result {
@@ -904,9 +911,9 @@ fn jump(app: &mut App, edge: Edge) -> Vec<Effect> {
 }
 
 /// Fetches the next page when the selection nears the end of what is loaded.
-fn maybe_next_page(app: &mut App, pane: PaneId) -> Vec<Effect> {
+fn maybe_next_page(app: &mut App, i: usize) -> Vec<Effect> {
     let h = table_height(app);
-    let p = &mut app.panes[pane];
+    let p = &mut app.panes[i];
     let near_end = p.selected + h.max(PAGE_SIZE / 2) >= p.records.len();
     if !near_end || p.loading.page || p.loading.search || p.records.len() >= p.limits.records {
         return vec![];
@@ -914,7 +921,7 @@ fn maybe_next_page(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let Some(cursor) = p.next.clone() else { return vec![] };
     p.loading.page = true;
     vec![Effect::Search {
-        pane,
+        pane: p.id,
         generation: p.generation,
         append: true,
         request: SearchRequest { query: p.applied.clone(), range: p.resolved, limit: PAGE_SIZE, cursor: Some(cursor) },
@@ -953,8 +960,8 @@ fn cycle_focus(app: &mut App, forward: bool) {
     }
 }
 
-fn zoom_in(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_in(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let Some(h) = p.histogram.as_ref() else { return vec![] };
     if h.buckets.is_empty() {
         return vec![];
@@ -964,29 +971,29 @@ fn zoom_in(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let (lo, hi) = (a.min(b), a.max(b));
     let from = h.buckets[lo].start;
     let to = h.buckets[hi].start.saturating_add(h.interval.max(1));
-    zoom_to(app, pane, TimeRange::between(from, to))
+    zoom_to(app, i, TimeRange::between(from, to))
 }
 
 /// Narrows the pane's range to `range`, remembering the current one for [`Action::ZoomOut`].
-fn zoom_to(app: &mut App, pane: PaneId, range: TimeRange) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_to(app: &mut App, i: usize, range: TimeRange) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let old = p.range;
     p.zoom_stack.push(old);
     p.range = RangeSpec::Absolute(range);
     p.hist_cursor = 0;
     app.message = Some(format!("zoomed to {} (u: back out)", format_range(&range)));
-    run_query(app, pane, false)
+    run_query(app, i, false)
 }
 
-fn zoom_out(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let Some(previous) = p.zoom_stack.pop() else {
         app.message = Some("not zoomed in".into());
         return vec![];
     };
     p.range = previous;
     app.message = None;
-    run_query(app, pane, false)
+    run_query(app, i, false)
 }
 
 #[derive(Clone, Copy, PartialEq)]
