@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use super::action::PaneId;
 use super::editor::LineEditor;
 use super::history::History;
+use super::tiles::Tab;
 use super::theme::Theme;
 use crate::kql::KqlError;
 use crate::model::{HistogramResult, Nanos, Record, TimeRange, TopResult, Value};
@@ -72,6 +73,8 @@ pub enum Mode {
     TimePicker,
     /// Top-N charts.
     Charts,
+    /// Choosing the source of a new pane or tab.
+    SourcePicker,
 }
 
 /// The focused element of a pane in normal mode.
@@ -361,6 +364,15 @@ pub struct Pane {
     pub element: Element,
     /// Memory bounds.
     pub limits: BufferLimits,
+    /// Follows the time range of the other linked panes (the default).
+    pub linked: bool,
+    /// How the source was opened, for saving the pane in a workspace; `None` when it cannot
+    /// be reopened from a description (stdin).
+    pub origin: Option<crate::config::workspace::SourceSpec>,
+    /// The source is still being opened.
+    pub opening: bool,
+    /// Background progress of the source (indexing a large file).
+    pub progress: Option<Progress>,
 }
 
 impl Pane {
@@ -427,6 +439,20 @@ impl Pane {
             tail: None,
             element: Element::Table,
             limits: BufferLimits::default(),
+            linked: true,
+            origin: None,
+            opening: false,
+            progress: None,
+        }
+    }
+
+    /// What the pane shows, for titles: the configuration's name of the source, else the
+    /// source's own description.
+    pub fn title(&self) -> String {
+        match self.origin.as_ref().and_then(|o| o.source.clone()) {
+            Some(name) => name,
+            None if self.info.description.is_empty() => self.info.kind.to_string(),
+            None => self.info.description.clone(),
         }
     }
 
@@ -520,6 +546,20 @@ pub struct App {
     pub focus: usize,
     /// The id the next pane gets.
     pub next_pane_id: PaneId,
+    /// Tabs of pane layouts.
+    pub tabs: Vec<Tab>,
+    /// The shown tab.
+    pub tab: usize,
+    /// `Ctrl-w` was pressed: the next key is a pane command.
+    pub pane_prefix: bool,
+    /// The instant under the cursor of the focused pane, marked in the other panes.
+    pub instant: Option<Instant>,
+    /// The source picker for a new pane or tab.
+    pub source_picker: SourcePickerState,
+    /// Sources the picker offers by name (the configuration's `[sources.NAME]`).
+    pub named_sources: Vec<String>,
+    /// The workspace the layout was loaded from / is saved to.
+    pub workspace: Option<String>,
     /// Interaction mode.
     pub mode: Mode,
     /// The mode to return to when a popup closes.
@@ -546,8 +586,6 @@ pub struct App {
     pub spinner: usize,
     /// Terminal size.
     pub viewport: Rect,
-    /// Background progress of the source.
-    pub progress: Option<Progress>,
     /// A short message for the status line.
     pub message: Option<String>,
     /// Set when the user asked to quit.
@@ -570,6 +608,13 @@ impl App {
             panes: vec![pane],
             focus: 0,
             next_pane_id: 1,
+            tabs: vec![Tab::new(0)],
+            tab: 0,
+            pane_prefix: false,
+            instant: None,
+            source_picker: SourcePickerState::default(),
+            named_sources: Vec::new(),
+            workspace: None,
             mode: Mode::Normal,
             previous_mode: Mode::Normal,
             theme,
@@ -583,7 +628,6 @@ impl App {
             now,
             spinner: 0,
             viewport: Rect::new(0, 0, 120, 40),
-            progress: None,
             message: None,
             quit: false,
             dirty: true,
@@ -612,5 +656,113 @@ impl App {
     pub fn pane_mut(&mut self) -> &mut Pane {
         let i = self.focus.min(self.panes.len() - 1);
         &mut self.panes[i]
+    }
+
+    /// The shown tab.
+    pub fn current_tab(&self) -> &Tab {
+        &self.tabs[self.tab.min(self.tabs.len() - 1)]
+    }
+
+    /// The shown tab, mutably.
+    pub fn current_tab_mut(&mut self) -> &mut Tab {
+        let i = self.tab.min(self.tabs.len() - 1);
+        &mut self.tabs[i]
+    }
+
+    /// Focuses a pane of the shown tab (no-op for an unknown id).
+    pub fn focus_pane(&mut self, id: PaneId) {
+        if let Some(i) = self.pane_index(id) {
+            self.focus = i;
+            self.current_tab_mut().focus = id;
+        }
+    }
+
+    /// Shows tab `tab` and focuses its focused pane.
+    pub fn show_tab(&mut self, tab: usize) {
+        if tab < self.tabs.len() {
+            self.tab = tab;
+            let id = self.tabs[tab].focus;
+            self.focus_pane(id);
+        }
+    }
+
+    /// Indices (in `panes`) of the panes of the shown tab, in reading order.
+    pub fn tab_panes(&self) -> Vec<usize> {
+        self.current_tab().root.panes().into_iter().filter_map(|id| self.pane_index(id)).collect()
+    }
+}
+
+/// The instant under the cursor of one pane (a table row's time or a histogram bucket's),
+/// shown in the other panes as a marker on their histograms and a highlighted nearest line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant {
+    /// The pane the cursor is in.
+    pub pane: PaneId,
+    /// The time, in ns.
+    pub time: Nanos,
+}
+
+/// Where a pane being opened goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Placement {
+    /// Beside the focused pane (a vertical divider).
+    #[default]
+    SideBySide,
+    /// Below the focused pane.
+    Below,
+    /// In a new tab.
+    NewTab,
+}
+
+/// One choice of the source picker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceChoice {
+    /// The focused pane's source again (another query on the same data).
+    Same,
+    /// A source from the configuration.
+    Named(String),
+    /// The bundled demo data.
+    Demo,
+    /// What was typed: a file path, `loki URL SELECTOR` or `es URL INDEX`.
+    Typed(String),
+}
+
+/// The source picker popup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourcePickerState {
+    /// Where the new pane goes.
+    pub placement: Placement,
+    /// Filter / free text.
+    pub input: LineEditor,
+    /// Highlighted choice.
+    pub cursor: usize,
+    /// Why the last choice could not be used.
+    pub error: Option<String>,
+}
+
+impl App {
+    /// The picker's choices for the current input: the same source, named sources and the
+    /// demo filtered by the input (fuzzy), then the input itself as a path or server.
+    pub fn source_choices(&self) -> Vec<SourceChoice> {
+        use fuzzy_matcher::FuzzyMatcher;
+        let text = self.source_picker.input.text.trim();
+        let matcher = fuzzy_matcher::skim::SkimMatcherV2::default();
+        let keep = |name: &str| text.is_empty() || matcher.fuzzy_match(name, text).is_some();
+        let mut out = Vec::new();
+        if keep("same source") {
+            out.push(SourceChoice::Same);
+        }
+        for name in &self.named_sources {
+            if keep(name) {
+                out.push(SourceChoice::Named(name.clone()));
+            }
+        }
+        if keep("demo") {
+            out.push(SourceChoice::Demo);
+        }
+        if !text.is_empty() {
+            out.push(SourceChoice::Typed(text.to_string()));
+        }
+        out
     }
 }

@@ -40,6 +40,21 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Panes and tabs (Ctrl-w, then…)",
+        &[
+            ("v / s", "new pane beside / below this one: pick its source (same, configured, a path, loki URL {sel}, es URL [index])"),
+            ("t", "new tab (choose its source)"),
+            ("h j k l / arrows", "focus the pane on that side"),
+            ("w / W", "focus the next / previous pane"),
+            ("c / x", "close the pane"),
+            ("z / o", "maximise the pane / show all panes again"),
+            ("> < / + -", "wider / narrower, taller / shorter"),
+            ("n / p", "next / previous tab"),
+            ("L", "link / unlink this pane's time range with the others (linked by default)"),
+            ("S", "save the workspace (--workspace NAME, else 'default')"),
+        ],
+    ),
+    (
         "Query bar",
         &[
             ("Enter", "run the query"),
@@ -130,11 +145,67 @@ pub fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if key.code == KeyCode::Esc {
         return Some(Action::Escape);
     }
+    if app.pane_prefix {
+        return Some(pane_command_key(key, ctrl));
+    }
+    if ctrl && key.code == KeyCode::Char('w') && matches!(app.mode, Mode::Normal | Mode::Fields) {
+        return Some(Action::PanePrefix);
+    }
     match app.mode {
         Mode::Query => query_key(key, ctrl),
         Mode::TimePicker => picker_key(app, key, ctrl),
+        Mode::SourcePicker => source_picker_key(key, ctrl),
         mode => browse_key(app, mode, key, ctrl),
     }
+}
+
+/// The key after `Ctrl-w` (vim's window commands, tmux's split / zoom).
+fn pane_command_key(key: &KeyEvent, ctrl: bool) -> Action {
+    use super::app::Placement;
+    use super::tiles::{Direction, RESIZE_STEP, Toward};
+    match key.code {
+        KeyCode::Char('v') | KeyCode::Char('|') => Action::NewPane(Placement::SideBySide),
+        KeyCode::Char('s') | KeyCode::Char('_') => Action::NewPane(Placement::Below),
+        KeyCode::Char('t') => Action::NewPane(Placement::NewTab),
+        KeyCode::Char('h') | KeyCode::Left => Action::FocusPane(Toward::Left),
+        KeyCode::Char('l') | KeyCode::Right => Action::FocusPane(Toward::Right),
+        KeyCode::Char('k') | KeyCode::Up => Action::FocusPane(Toward::Up),
+        KeyCode::Char('j') | KeyCode::Down => Action::FocusPane(Toward::Down),
+        KeyCode::Char('w') => Action::CyclePane(!key.modifiers.contains(KeyModifiers::SHIFT) || ctrl),
+        KeyCode::Char('W') => Action::CyclePane(false),
+        KeyCode::Char('c') | KeyCode::Char('q') | KeyCode::Char('x') => Action::ClosePane,
+        KeyCode::Char('z') | KeyCode::Char('o') => Action::ToggleMaximise,
+        KeyCode::Char('>') => Action::ResizePane(Direction::Horizontal, RESIZE_STEP),
+        KeyCode::Char('<') => Action::ResizePane(Direction::Horizontal, -RESIZE_STEP),
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::ResizePane(Direction::Vertical, RESIZE_STEP),
+        KeyCode::Char('-') => Action::ResizePane(Direction::Vertical, -RESIZE_STEP),
+        KeyCode::Char('n') | KeyCode::Tab => Action::CycleTab(true),
+        KeyCode::Char('p') | KeyCode::BackTab => Action::CycleTab(false),
+        KeyCode::Char('L') => Action::ToggleLink,
+        KeyCode::Char('S') => Action::SaveWorkspace,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        _ => Action::UnknownPaneCommand,
+    }
+}
+
+fn source_picker_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
+    Some(match key.code {
+        KeyCode::Char('u') if ctrl => Action::ClearInput,
+        KeyCode::Char('w') if ctrl => Action::DeleteWord,
+        KeyCode::Char('n') if ctrl => Action::Move(1),
+        KeyCode::Char('p') if ctrl => Action::Move(-1),
+        KeyCode::Char(c) if !ctrl => Action::Input(c),
+        KeyCode::Backspace => Action::Backspace,
+        KeyCode::Delete => Action::Delete,
+        KeyCode::Left => Action::CursorLeft,
+        KeyCode::Right => Action::CursorRight,
+        KeyCode::Home => Action::CursorHome,
+        KeyCode::End => Action::CursorEnd,
+        KeyCode::Up => Action::Move(-1),
+        KeyCode::Down | KeyCode::Tab => Action::Move(1),
+        KeyCode::Enter => Action::Submit,
+        _ => return None,
+    })
 }
 
 fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {

@@ -4,17 +4,29 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use super::action::{Action, Effect, PaneId};
+use super::action::{Action, Effect, OpenRequest, PaneId};
+use crate::config::workspace::SourceSpec;
 use crate::sources::Source;
+
+/// Opens sources for new panes from their description (the command line's code paths,
+/// with the configuration file for named sources). Called off the UI loop: opening may read
+/// files or start indexing.
+pub trait SourceOpener: Send + Sync {
+    /// Opens the source a spec describes; the error says why not, in words for the pane.
+    fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String>;
+}
+
+type SourceMap = Arc<RwLock<HashMap<PaneId, Arc<dyn Source>>>>;
 
 /// Runs effects for the UI loop.
 pub struct Runtime {
-    sources: HashMap<PaneId, Arc<dyn Source>>,
+    sources: SourceMap,
+    opener: Option<Arc<dyn SourceOpener>>,
     tx: UnboundedSender<Action>,
     tasks: HashMap<PaneId, Vec<AbortHandle>>,
     tails: HashMap<PaneId, AbortHandle>,
@@ -25,13 +37,32 @@ impl Runtime {
     /// A runtime for panes backed by `sources` (the first pane ids, 0, 1, …, in order),
     /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
-        let sources = sources.into_iter().enumerate().collect();
-        Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+        let sources = Arc::new(RwLock::new(sources.into_iter().enumerate().collect()));
+        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+    }
+
+    /// Lets the runtime open sources for new panes.
+    pub fn with_opener(mut self, opener: Arc<dyn SourceOpener>) -> Self {
+        self.opener = Some(opener);
+        self
     }
 
     /// The source of a pane.
-    pub fn source(&self, pane: PaneId) -> Option<&Arc<dyn Source>> {
-        self.sources.get(&pane)
+    pub fn source(&self, pane: PaneId) -> Option<Arc<dyn Source>> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).get(&pane).cloned()
+    }
+
+    /// Every pane's source, by pane id.
+    pub fn sources(&self) -> Vec<(PaneId, Arc<dyn Source>)> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    fn set_source(&self, pane: PaneId, source: Option<Arc<dyn Source>>) {
+        let mut map = self.sources.write().unwrap_or_else(|e| e.into_inner());
+        match source {
+            Some(s) => map.insert(pane, s),
+            None => map.remove(&pane),
+        };
     }
 
     fn spawn<F>(&mut self, pane: PaneId, fut: F)
@@ -61,6 +92,21 @@ impl Runtime {
             | Effect::StartTail { pane, .. }
             | Effect::StopTail { pane }
             | Effect::Cancel { pane } => *pane,
+            Effect::OpenSource { pane, request } => {
+                self.open_source(*pane, request.clone());
+                return;
+            }
+            Effect::CloseSource { pane } => {
+                self.set_source(*pane, None);
+                return;
+            }
+            Effect::SaveWorkspace { name, file } => {
+                let (name, file, tx) = (name.clone(), file.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Action::WorkspaceSaved(crate::config::workspace::save(&name, &file)));
+                });
+                return;
+            }
             Effect::SaveHistory(entries) => {
                 if let Some(path) = self.history_path.clone() {
                     let entries = entries.clone();
@@ -74,7 +120,7 @@ impl Runtime {
                 return;
             }
         };
-        let Some(source) = self.sources.get(&pane).cloned() else { return };
+        let Some(source) = self.source(pane) else { return };
         match effect {
             Effect::Search { generation, append, request, .. } => {
                 let tx = self.tx.clone();
@@ -149,7 +195,35 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) => {}
+            Effect::SaveHistory(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+        }
+    }
+
+    /// Opens a new pane's source: the same object as another pane's, or through the opener
+    /// on a blocking thread; answers [`Action::PaneOpened`] once the source is in place.
+    fn open_source(&mut self, pane: PaneId, request: OpenRequest) {
+        match request {
+            OpenRequest::SameAs(other) => {
+                let source = self.source(other);
+                let info = source.as_ref().map(|s| s.info()).ok_or_else(|| "the other pane is gone".to_string());
+                self.set_source(pane, source);
+                let _ = self.tx.send(Action::PaneOpened { pane, result: info });
+            }
+            OpenRequest::Spec(spec) => {
+                let Some(opener) = self.opener.clone() else {
+                    let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()) });
+                    return;
+                };
+                let (sources, tx) = (self.sources.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = opener.open(&spec).map(|source| {
+                        let info = source.info();
+                        sources.write().unwrap_or_else(|e| e.into_inner()).insert(pane, source);
+                        info
+                    });
+                    let _ = tx.send(Action::PaneOpened { pane, result });
+                });
+            }
         }
     }
 

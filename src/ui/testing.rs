@@ -302,7 +302,8 @@ impl Source for MemorySource {
 
 /// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
 /// answer back into the reducer until nothing is left: deterministic state for snapshots.
-/// Tails, cancels and history saves are skipped.
+/// Every pane is answered by `source` (a new pane opens it again). Tails, cancels and saves
+/// are skipped.
 pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
     use crate::ui::{Action, Effect, update};
     let mut queue: std::collections::VecDeque<Effect> = effects.into();
@@ -326,7 +327,13 @@ pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<
             Effect::Context { pane, record, lines } => {
                 Action::ContextDone { pane, result: source.context(*record, lines, lines).await }
             }
-            Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
+            Effect::OpenSource { pane, .. } => Action::PaneOpened { pane, result: Ok(source.info()) },
+            Effect::StartTail { .. }
+            | Effect::StopTail { .. }
+            | Effect::Cancel { .. }
+            | Effect::SaveHistory(_)
+            | Effect::CloseSource { .. }
+            | Effect::SaveWorkspace { .. } => continue,
         };
         queue.extend(update(app, action));
     }

@@ -12,23 +12,44 @@ use crate::sources::{
 
 /// Effects to run when the UI starts: list the fields and run the initial query.
 pub fn start(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
-    // An initial query (`--kql`) with a syntax error is shown at its position, not run.
-    if let Some(err) = syntax_error(&app.panes[pane].editor.text) {
-        let p = &mut app.panes[pane];
-        p.query_error = Some(err);
-        p.applied = Query::default();
-        app.mode = Mode::Query;
+    let mut effects = Vec::new();
+    for i in 0..app.panes.len() {
+        // An initial query (`--kql`) with a syntax error is shown at its position, not run.
+        if let Some(err) = pane_syntax_error(&app.panes[i]) {
+            let p = &mut app.panes[i];
+            p.query_error = Some(err);
+            p.applied = Query::default();
+            if i == app.focus {
+                app.mode = Mode::Query;
+            }
+        }
+        effects.extend(run_query(app, i, true));
     }
-    run_query(app, pane, true)
+    effects
 }
 
 /// Applies an action; returns the effects the runtime must perform.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let moves_cursor = matches!(
+        action,
+        Action::Move(_) | Action::Page(_) | Action::Jump(_) | Action::MoveHorizontal(_) | Action::Mouse(_) | Action::FocusNext | Action::FocusPrev
+    );
+    let effects = apply(app, action);
+    // The other panes mark the instant under the focused pane's cursor.
+    if moves_cursor && app.mode == Mode::Normal && app.panes.len() > 1 {
+        super::panes::sync_instant(app);
+    }
+    effects
+}
+
+fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     // Ticks only redraw when something on screen moves (spinner, tail rate).
-    let redraw = !matches!(action, Action::Tick(_) | Action::Progress(_));
+    let redraw = !matches!(action, Action::Tick(_) | Action::Progress(_) | Action::PaneProgress { .. });
     if redraw {
         app.dirty = true;
+    }
+    if action.is_input() && !matches!(action, Action::PanePrefix) {
+        app.pane_prefix = false;
     }
     let pane = app.focus;
     match action {
@@ -50,29 +71,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Progress(p) => {
-            if p == app.progress {
-                return vec![];
-            }
-            let finished = app.progress.is_some() && p.is_none();
-            app.progress = p;
-            app.dirty = true;
-            if finished {
-                // Results so far were computed on a partial index: run everything again.
-                app.message = Some("indexing done".into());
-                return run_query(app, pane, true);
-            }
-            vec![]
+            let id = app.pane().id;
+            pane_progress(app, id, p)
         }
+        Action::PaneProgress { pane, progress } => pane_progress(app, pane, progress),
         Action::Resize(w, h) => {
-            let plot_width = |app: &App| layout::main_layout(app).histogram.map(|h| layout::histogram_plot(h).width);
-            let before = plot_width(app);
+            let before = super::panes::plot_widths(app);
             app.viewport = ratatui::layout::Rect::new(0, 0, w, h);
             keep_selection_visible(app);
-            // Bucket count follows the chart's width: ask again when it changed.
-            if plot_width(app) != before && app.pane().histogram.is_some() {
-                return histogram_effect(app, pane).into_iter().collect();
-            }
-            vec![]
+            // Bucket counts follow the charts' widths: ask again where they changed.
+            super::panes::relayout(app, &before)
         }
         Action::Escape => escape(app),
         Action::ToggleQueryLanguage => toggle_language(app),
@@ -140,6 +148,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 }
                 Mode::TimePicker if app.picker.field == 1 => app.picker.from.insert_str(&text),
                 Mode::TimePicker if app.picker.field == 2 => app.picker.to.insert_str(&text),
+                Mode::SourcePicker => app.source_picker.input.insert_str(&text),
                 _ => {}
             }
             vec![]
@@ -324,7 +333,50 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.message = Some(format!("could not save history: {e}"));
             vec![]
         }
+        Action::PanePrefix => {
+            app.pane_prefix = true;
+            vec![]
+        }
+        Action::UnknownPaneCommand => {
+            app.message = Some("not a pane command (Ctrl-w then v s t h j k l w c z > < + - n p L S; ? for help)".into());
+            vec![]
+        }
+        Action::NewPane(placement) => super::panes::open_picker(app, placement),
+        Action::ClosePane => super::panes::close(app),
+        Action::FocusPane(toward) => super::panes::focus_toward(app, toward),
+        Action::CyclePane(forward) => super::panes::cycle(app, forward),
+        Action::ResizePane(direction, delta) => super::panes::resize(app, direction, delta),
+        Action::ToggleMaximise => super::panes::toggle_maximise(app),
+        Action::CycleTab(forward) => super::panes::cycle_tab(app, forward),
+        Action::ToggleLink => super::panes::toggle_link(app),
+        Action::SaveWorkspace => super::panes::save_workspace(app),
+        Action::PaneOpened { pane, result } => super::panes::opened(app, pane, result),
+        Action::WorkspaceSaved(result) => {
+            app.message = Some(match result {
+                Ok(path) => format!("workspace saved to {}", path.display()),
+                Err(e) => format!("could not save the workspace: {e}"),
+            });
+            vec![]
+        }
     }
+}
+
+/// A pane's source reports indexing progress; when indexing ends the pane's results (computed
+/// on a partial index) are fetched again.
+fn pane_progress(app: &mut App, id: crate::ui::action::PaneId, progress: Option<crate::sources::Progress>) -> Vec<Effect> {
+    let Some(i) = app.pane_index(id) else { return vec![] };
+    let p = &mut app.panes[i];
+    if progress == p.progress {
+        return vec![];
+    }
+    let finished = p.progress.is_some() && progress.is_none();
+    p.progress = progress;
+    app.dirty = true;
+    if finished {
+        app.message = Some("indexing done".into());
+        return run_query(app, i, true);
+    }
+    vec![]
 }
 
 fn clamp_add(v: usize, n: i32, len: usize) -> usize {
@@ -358,7 +410,7 @@ fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
 
 /// Starts a new search generation for a pane: first page, histogram, charts if shown, tail if
 /// following. `fields` also refreshes the field list (range changed).
-fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
+pub(super) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     let now = app.now;
     let p = &mut app.panes[i];
     p.generation += 1;
@@ -412,8 +464,10 @@ fn source_info(app: &mut App, i: usize, info: crate::sources::SourceInfo) -> Vec
     vec![]
 }
 
-fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
-    let plot = layout::main_layout(app).histogram.map(layout::histogram_plot)?;
+pub(super) fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
+    // The pane's own plot width (panes of other tabs get theirs when shown).
+    let id = app.panes[i].id;
+    let width = super::panes::plot_widths(app).into_iter().find(|(p, _)| *p == id).and_then(|(_, w)| w)?;
     let (query, range) = current_query(app, i);
     let p = &mut app.panes[i];
     p.loading.histogram = true;
@@ -424,7 +478,7 @@ fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
             query,
             range,
             interval: None,
-            target_buckets: (plot.width as usize).max(10),
+            target_buckets: (width as usize).max(10),
             split: p.split.clone(),
         },
     })
@@ -582,6 +636,11 @@ fn update_rate(tail: &mut TailState, now: Nanos) -> bool {
 }
 
 fn escape(app: &mut App) -> Vec<Effect> {
+    app.pane_prefix = false;
+    if app.mode == Mode::SourcePicker {
+        app.mode = Mode::Normal;
+        return vec![];
+    }
     // A running query is cancelled first, whatever the mode.
     if app.pane().loading.search || app.pane().loading.histogram || app.pane().loading.top > 0 {
         let p = app.pane_mut();
@@ -592,7 +651,7 @@ fn escape(app: &mut App) -> Vec<Effect> {
     }
     match app.mode {
         Mode::Query if !app.completion.items.is_empty() => app.completion = Completion::default(),
-        Mode::Help | Mode::Charts | Mode::TimePicker => app.mode = app.previous_mode,
+        Mode::Help | Mode::Charts | Mode::TimePicker | Mode::SourcePicker => app.mode = app.previous_mode,
         // Esc leaves the context back to the record's fields first.
         Mode::Detail if app.detail.as_ref().is_some_and(|d| d.view == DetailView::Context) => {
             if let Some(d) = app.detail.as_mut() {
@@ -629,6 +688,12 @@ fn input(app: &mut App, c: char) -> Vec<Effect> {
             }
             vec![]
         }
+        Mode::SourcePicker => {
+            app.source_picker.input.insert(c);
+            app.source_picker.cursor = 0;
+            app.source_picker.error = None;
+            vec![]
+        }
         _ => vec![],
     }
 }
@@ -638,6 +703,7 @@ fn edit(app: &mut App, action: &Action) -> Vec<Effect> {
         Mode::Query => &mut app.panes[app.focus].editor,
         Mode::TimePicker if app.picker.field == 1 => &mut app.picker.from,
         Mode::TimePicker if app.picker.field == 2 => &mut app.picker.to,
+        Mode::SourcePicker => &mut app.source_picker.input,
         _ => return vec![],
     };
     match action {
@@ -729,6 +795,7 @@ fn accept_completion(app: &mut App) -> Vec<Effect> {
 fn submit(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
     match app.mode {
+        Mode::SourcePicker => super::panes::pick(app),
         Mode::Query => {
             let text = app.pane().editor.text.clone();
             if let Some(err) = pane_syntax_error(&app.panes[pane]) {
@@ -834,7 +901,9 @@ fn apply_picker(app: &mut App) -> Vec<Effect> {
     p.range = spec;
     p.zoom_stack.clear();
     app.mode = Mode::Normal;
-    run_query(app, pane, true)
+    let mut effects = run_query(app, pane, true);
+    effects.extend(super::panes::propagate_range(app, pane));
+    effects
 }
 
 fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
@@ -885,6 +954,10 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
             }
         }
         Mode::Help => app.help_scroll = (app.help_scroll as i64 + n as i64).max(0) as usize,
+        Mode::SourcePicker => {
+            let len = app.source_choices().len();
+            app.source_picker.cursor = clamp_add(app.source_picker.cursor, n, len);
+        }
         Mode::TimePicker => {
             if app.picker.field == 0 {
                 app.picker.cursor = clamp_add(app.picker.cursor, n, QUICK_RANGES.len() + 1);
@@ -982,7 +1055,9 @@ fn zoom_to(app: &mut App, i: usize, range: TimeRange) -> Vec<Effect> {
     p.range = RangeSpec::Absolute(range);
     p.hist_cursor = 0;
     app.message = Some(format!("zoomed to {} (u: back out)", format_range(&range)));
-    run_query(app, i, false)
+    let mut effects = run_query(app, i, false);
+    effects.extend(super::panes::propagate_range(app, i));
+    effects
 }
 
 fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
@@ -993,7 +1068,9 @@ fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
     };
     p.range = previous;
     app.message = None;
-    run_query(app, i, false)
+    let mut effects = run_query(app, i, false);
+    effects.extend(super::panes::propagate_range(app, i));
+    effects
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1090,7 +1167,7 @@ fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
                 _ => vec![],
             };
         }
-        Mode::TimePicker => return vec![],
+        Mode::TimePicker | Mode::SourcePicker => return vec![],
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {
