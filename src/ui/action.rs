@@ -251,6 +251,8 @@ pub enum Action {
         pane: PaneId,
         /// Its description, or why it could not be opened.
         result: Result<crate::sources::SourceInfo, String>,
+        /// Its background progress when it opened (a large file being indexed).
+        progress: Option<Progress>,
     },
     /// The workspace file was written (its path), or why not.
     WorkspaceSaved(Result<std::path::PathBuf, String>),

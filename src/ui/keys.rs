@@ -42,7 +42,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Panes and tabs (Ctrl-w, then…)",
         &[
-            ("v / s", "new pane beside / below this one: pick its source (same, configured, a path, loki URL {sel}, es URL [index])"),
+            ("v / s", "new pane beside / below this one; choose its source"),
             ("t", "new tab (choose its source)"),
             ("h j k l / arrows", "focus the pane on that side"),
             ("w / W", "focus the next / previous pane"),
@@ -50,7 +50,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("z / o", "maximise the pane / show all panes again"),
             ("> < / + -", "wider / narrower, taller / shorter"),
             ("n / p", "next / previous tab"),
-            ("L", "link / unlink this pane's time range with the others (linked by default)"),
+            ("L", "link / unlink this pane's time range (linked by default)"),
             ("S", "save the workspace (--workspace NAME, else 'default')"),
         ],
     ),

@@ -130,13 +130,20 @@ fn opening_info(label: String) -> SourceInfo {
 }
 
 /// The runtime opened (or failed to open) a new pane's source.
-pub fn opened(app: &mut App, id: PaneId, result: Result<SourceInfo, String>) -> Vec<Effect> {
+pub fn opened(
+    app: &mut App,
+    id: PaneId,
+    result: Result<SourceInfo, String>,
+    progress: Option<crate::sources::Progress>,
+) -> Vec<Effect> {
     let Some(i) = app.pane_index(id) else { return vec![] };
     if !app.panes[i].opening {
         return vec![];
     }
     let p = &mut app.panes[i];
     p.opening = false;
+    // Indexing still running: the pane searches again when it ends (see Action::PaneProgress).
+    p.progress = progress;
     match result {
         Ok(info) => {
             p.columns = Pane::default_columns(&info);

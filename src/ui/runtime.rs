@@ -206,22 +206,25 @@ impl Runtime {
             OpenRequest::SameAs(other) => {
                 let source = self.source(other);
                 let info = source.as_ref().map(|s| s.info()).ok_or_else(|| "the other pane is gone".to_string());
+                let progress = source.as_ref().and_then(|s| s.progress());
                 self.set_source(pane, source);
-                let _ = self.tx.send(Action::PaneOpened { pane, result: info });
+                let _ = self.tx.send(Action::PaneOpened { pane, result: info, progress });
             }
             OpenRequest::Spec(spec) => {
                 let Some(opener) = self.opener.clone() else {
-                    let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()) });
+                    let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()), progress: None });
                     return;
                 };
                 let (sources, tx) = (self.sources.clone(), self.tx.clone());
                 tokio::task::spawn_blocking(move || {
+                    let mut progress = None;
                     let result = opener.open(&spec).map(|source| {
                         let info = source.info();
+                        progress = source.progress();
                         sources.write().unwrap_or_else(|e| e.into_inner()).insert(pane, source);
                         info
                     });
-                    let _ = tx.send(Action::PaneOpened { pane, result });
+                    let _ = tx.send(Action::PaneOpened { pane, result, progress });
                 });
             }
         }

@@ -350,7 +350,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::CycleTab(forward) => super::panes::cycle_tab(app, forward),
         Action::ToggleLink => super::panes::toggle_link(app),
         Action::SaveWorkspace => super::panes::save_workspace(app),
-        Action::PaneOpened { pane, result } => super::panes::opened(app, pane, result),
+        Action::PaneOpened { pane, result, progress } => super::panes::opened(app, pane, result, progress),
         Action::WorkspaceSaved(result) => {
             app.message = Some(match result {
                 Ok(path) => format!("workspace saved to {}", path.display()),
