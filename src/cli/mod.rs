@@ -59,6 +59,8 @@ fn tui(source: &args::SourceArgs, time: &args::TimeArgs, kql: Option<String>, ui
         range,
         history_path: None,
         max_lines: ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        keys: defaults.keys,
+        saved_searches: defaults.saved_searches,
     })
 }
 

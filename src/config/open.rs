@@ -143,6 +143,10 @@ pub struct UiDefaults {
     /// Default range length, ending now (applies to server sources; local files open on their
     /// whole span).
     pub range: Option<Nanos>,
+    /// Key overrides, the `[keys]` table (validated when the file was loaded).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches, `[[saved_searches]]`.
+    pub saved_searches: Vec<super::SavedSearch>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -151,7 +155,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         return Ok(UiDefaults::default());
     };
     let range = loaded.config.default_range.as_deref().and_then(|r| crate::time::parse_duration(r).ok());
-    Ok(UiDefaults { theme: loaded.config.theme, range })
+    Ok(UiDefaults { theme: loaded.config.theme, range, keys: loaded.config.keys, saved_searches: loaded.config.saved_searches })
 }
 
 #[cfg(test)]

@@ -198,6 +198,8 @@ pub enum Action {
     Progress(Option<Progress>),
     /// The history file could not be written.
     HistorySaveFailed(String),
+    /// Marks, export, copy, saved searches ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers
@@ -279,4 +281,6 @@ pub enum Effect {
     },
     /// Write the query history.
     SaveHistory(Vec<String>),
+    /// Exports, saved searches, the clipboard ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateEffect),
 }

@@ -11,11 +11,15 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod complete;
 pub mod editor;
 pub mod history;
+pub mod investigate;
+pub mod keymap;
 pub mod keys;
 pub mod runtime;
+pub mod saved;
 pub mod svg;
 pub mod testing;
 pub mod theme;
@@ -58,6 +62,10 @@ pub struct UiOptions {
     /// Most lines a pane keeps in memory (`--max-lines`); `None` for the default
     /// ([`app::MAX_RECORDS`]).
     pub max_lines: Option<usize>,
+    /// Key overrides of the main screen, the configuration's `[keys]` table (action → key).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches of the configuration (`[[saved_searches]]`).
+    pub saved_searches: Vec<crate::config::SavedSearch>,
 }
 
 /// How often the loop wakes without input (spinner, tail rate, relative time).
@@ -77,6 +85,7 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
             pane.limits = app::BufferLimits::with_max_lines(max_lines);
         }
     }
+    investigate_setup(&mut app, &options, history_path.as_deref());
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     install_panic_hook();
@@ -105,6 +114,21 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
     let _ = terminal.show_cursor();
     rt.shutdown_timeout(Duration::from_millis(200));
     result.map(|_| ())
+}
+
+/// The incident workflow's settings: key overrides, saved searches (configuration and the
+/// file next to the history), clipboard options from the environment.
+fn investigate_setup(app: &mut App, options: &UiOptions, history_path: Option<&std::path::Path>) {
+    app.keymap = keymap::Keymap::from_table(&options.keys);
+    app.investigate.config_searches = options.saved_searches.iter().map(saved::SavedSearch::from_config).collect();
+    app.investigate.searches_path = history_path.and_then(saved::path_next_to).or_else(saved::default_path);
+    if let Some(path) = &app.investigate.searches_path {
+        match saved::load(path) {
+            Ok(searches) => app.investigate.searches = searches,
+            Err(e) => app.message = Some(e),
+        }
+    }
+    app.investigate.clipboard = clipboard::ClipboardOptions::from_env();
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {

@@ -19,6 +19,8 @@ pub struct Runtime {
     tasks: HashMap<PaneId, Vec<AbortHandle>>,
     tails: HashMap<PaneId, AbortHandle>,
     history_path: Option<PathBuf>,
+    /// Where clipboard (OSC 52) sequences go: the terminal.
+    terminal: Box<dyn std::io::Write + Send>,
 }
 
 impl Runtime {
@@ -26,7 +28,13 @@ impl Runtime {
     /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
         let sources = sources.into_iter().enumerate().collect();
-        Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+        Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path, terminal: Box::new(std::io::stdout()) }
+    }
+
+    /// Sends terminal output of effects (the OSC 52 clipboard) to `out` instead of stdout.
+    pub fn with_terminal_output(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
+        self.terminal = out;
+        self
     }
 
     /// The source of a pane.
@@ -71,6 +79,10 @@ impl Runtime {
                         }
                     });
                 }
+                return;
+            }
+            Effect::Investigate(e) => {
+                super::investigate::run_effect(e.clone(), &self.tx, &mut self.terminal);
                 return;
             }
         };
@@ -149,7 +161,7 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) => {}
+            Effect::SaveHistory(_) | Effect::Investigate(_) => {}
         }
     }
 

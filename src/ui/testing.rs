@@ -302,7 +302,7 @@ impl Source for MemorySource {
 
 /// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
 /// answer back into the reducer until nothing is left: deterministic state for snapshots.
-/// Tails, cancels and history saves are skipped.
+/// Tails, cancels and history saves are skipped; the incident workflow's files are written.
 pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
     use crate::ui::{Action, Effect, update};
     let mut queue: std::collections::VecDeque<Effect> = effects.into();
@@ -326,6 +326,11 @@ pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<
             Effect::Context { pane, record, lines } => {
                 Action::ContextDone { pane, result: source.context(*record, lines, lines).await }
             }
+            // Files are written for real (tests give temporary paths); the clipboard goes nowhere.
+            Effect::Investigate(e) => match crate::ui::investigate::run_effect_now(e, &mut std::io::sink()) {
+                Some(action) => action,
+                None => continue,
+            },
             Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
         };
         queue.extend(update(app, action));

@@ -30,6 +30,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     if redraw {
         app.dirty = true;
     }
+    // The incident workflow's popups take the keys while open.
+    if let Some(effects) = super::investigate::intercept(app, &action) {
+        return effects;
+    }
     let pane = app.focus;
     match action {
         Action::Quit => {
@@ -324,6 +328,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.message = Some(format!("could not save history: {e}"));
             vec![]
         }
+        Action::Investigate(a) => super::investigate::update(app, a),
     }
 }
 
@@ -604,6 +609,8 @@ fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {
             let p = app.pane_mut();
             if p.hist_anchor.take().is_none() {
@@ -759,6 +766,8 @@ fn submit(app: &mut App) -> Vec<Effect> {
         Mode::Detail => add_filter(app, FilterKind::For),
         Mode::Charts => add_filter(app, FilterKind::For),
         Mode::TimePicker => apply_picker(app),
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => vec![],
         Mode::Help => {
             app.mode = app.previous_mode;
             vec![]
@@ -890,6 +899,8 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
                 app.picker.cursor = clamp_add(app.picker.cursor, n, QUICK_RANGES.len() + 1);
             }
         }
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Charts => {
             let p = app.pane_mut();
             let bars = p
@@ -1090,7 +1101,7 @@ fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
                 _ => vec![],
             };
         }
-        Mode::TimePicker => return vec![],
+        Mode::TimePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {
