@@ -710,7 +710,10 @@ pub fn result_set_summary(app: &App) -> String {
 fn choose_export(app: &mut App) -> Vec<Effect> {
     let format = ExportFormat::ALL[app.investigate.export_cursor.min(ExportFormat::ALL.len() - 1)];
     let detail = match format {
-        ExportFormat::Report => format!("{} panes, {} marks", app.panes.len(), app.marks.len()),
+        ExportFormat::Report => {
+            let plural = super::view::prompt::plural;
+            format!("{}, {}", plural(app.panes.len(), "pane"), plural(app.marks.len(), "mark"))
+        }
         _ => result_set_summary(app),
     };
     let path = format.default_path(app.now);

@@ -58,6 +58,11 @@ pub fn render(frame: &mut Frame, app: &App) {
     frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
 }
 
+/// `1 pane`, `2 panes`.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
 /// Draws the export menu.
 pub fn render_export(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
@@ -69,7 +74,7 @@ pub fn render_export(frame: &mut Frame, app: &App) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        format!(" Report: {} panes with histograms and charts, {} marks", app.panes.len(), app.marks.len()),
+        format!(" Report: {} with histograms and charts, {}", plural(app.panes.len(), "pane"), plural(app.marks.len(), "mark")),
         theme.muted,
     )));
     lines.push(Line::from(Span::styled(format!(" Result set: {}", result_set_summary(app)), theme.muted)));
