@@ -25,16 +25,19 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 }
 
 fn find_file(dir: &Path, prefix: &str) -> Option<std::path::PathBuf> {
-    std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
-        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".tmp"))
-    })
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".tmp")))
 }
 
 #[test]
 fn keys_clipboard_export_and_saved_searches_in_the_real_program() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[keys]\nquit = \"ctrl-q\"\n\n[[saved_searches]]\nname = \"not found\"\nquery = \"status:404\"\n").unwrap();
+    std::fs::write(&config, "[keys]\nquit = \"ctrl-q\"\n\n[[saved_searches]]\nname = \"not found\"\nquery = \"status:404\"\n")
+        .unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
 
@@ -105,7 +108,9 @@ fn keys_clipboard_export_and_saved_searches_in_the_real_program() {
     send(b"S");
     send(b"everything\r");
     let store = dir.path().join("state/logsleuth/saved_searches.toml");
-    wait_until("the saved-searches file", Duration::from_secs(10), || std::fs::read_to_string(&store).is_ok_and(|t| t.contains("everything")));
+    wait_until("the saved-searches file", Duration::from_secs(10), || {
+        std::fs::read_to_string(&store).is_ok_and(|t| t.contains("everything"))
+    });
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

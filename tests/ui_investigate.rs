@@ -16,7 +16,9 @@ use logsleuth::ui::action::{Action, Effect};
 use logsleuth::ui::app::{Element, Mode, RangeSpec};
 use logsleuth::ui::history::History;
 use logsleuth::ui::investigate::{InvestigateEffect, PromptKind};
-use logsleuth::ui::testing::{MemorySource, access_info, access_record, buffer_text, press, press_with, render, settle, type_text};
+use logsleuth::ui::testing::{
+    MemorySource, access_info, access_record, buffer_text, press, press_with, render, settle, type_text,
+};
 use logsleuth::ui::{App, Theme, update};
 use ratatui::layout::Rect;
 
@@ -115,7 +117,10 @@ async fn two_marked_lines_and_a_span_export_as_the_golden_report() {
     assert!(matches!(&effects[..], [Effect::Investigate(InvestigateEffect::Export { .. })]), "{effects:?}");
     settle(&mut app, &*source, effects).await;
     let written = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(app.message.as_deref(), Some(format!("wrote the report ({} lines) to {}", written.lines().count(), path.display()).as_str()));
+    assert_eq!(
+        app.message.as_deref(),
+        Some(format!("wrote the report ({} lines) to {}", written.lines().count(), path.display()).as_str())
+    );
 
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/export/report_two_marks.md");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -124,7 +129,8 @@ async fn two_marked_lines_and_a_span_export_as_the_golden_report() {
     pretty_assertions::assert_eq!(written, std::fs::read_to_string(&golden).unwrap());
 
     // What the golden file must say, independent of its layout.
-    let by_time: Vec<usize> = ["burst of downloads", "304 from the APT mirror", "client retried"].iter().map(|n| written.find(n).unwrap()).collect();
+    let by_time: Vec<usize> =
+        ["burst of downloads", "304 from the APT mirror", "client retried"].iter().map(|n| written.find(n).unwrap()).collect();
     assert!(by_time.windows(2).all(|w| w[0] < w[1]), "marks in time order");
     assert!(written.contains("after the \\*error\\* \\<b\\>"), "notes are escaped");
     assert!(written.contains("### Top values of `status`") && written.contains("### Events over time"));
@@ -258,7 +264,12 @@ async fn copy_sends_osc52_with_the_raw_text_or_offers_a_file() {
     let [Effect::Investigate(InvestigateEffect::Clipboard { sequence })] = &effects[..] else { panic!("{effects:?}") };
     let payload = sequence.strip_prefix("\x1b]52;c;").and_then(|s| s.strip_suffix('\x07')).unwrap();
     assert_eq!(base64::engine::general_purpose::STANDARD.decode(payload).unwrap(), line.as_bytes());
-    assert!(app.message.as_deref().unwrap().starts_with(&format!("copied {} chars of the line (OSC 52; if your terminal", line.chars().count())));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("copied {} chars of the line (OSC 52; if your terminal", line.chars().count()))
+    );
 
     // The query, anywhere on the main screen.
     press(&mut app, KeyCode::Char('/'));
@@ -272,7 +283,8 @@ async fn copy_sends_osc52_with_the_raw_text_or_offers_a_file() {
     // A field value in the detail view.
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.mode, Mode::Detail);
-    let status_row = logsleuth::ui::app::detail_rows(app.pane().selected_record().unwrap()).iter().position(|r| r.name == "status").unwrap();
+    let status_row =
+        logsleuth::ui::app::detail_rows(app.pane().selected_record().unwrap()).iter().position(|r| r.name == "status").unwrap();
     for _ in 0..status_row {
         press(&mut app, KeyCode::Char('j'));
     }
@@ -358,7 +370,12 @@ async fn saved_searches_persist_and_apply_with_fuzzy_search() {
     let effects = press(&mut app, KeyCode::Enter);
     assert_eq!(app.mode, Mode::Normal);
     settle(&mut app, &*source, effects).await;
-    let heads = SAMPLE.lines().enumerate().filter_map(|(i, l)| access_record(l, i as u64)).filter(|r| r.get("method").map(|v| v.as_text()).as_deref() == Some("HEAD")).count();
+    let heads = SAMPLE
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| access_record(l, i as u64))
+        .filter(|r| r.get("method").map(|v| v.as_text()).as_deref() == Some("HEAD"))
+        .count();
     assert_eq!(app.pane().applied.text, "method:HEAD");
     assert_eq!(app.pane().columns, ["status", "path"]);
     assert_eq!(app.pane().total, Some(HitCount::Exact(heads as u64)));

@@ -303,7 +303,13 @@ fn render_marks(out: &mut String, marks: &[MarkReport]) {
             Some(end) => format!("`{}` → `{}`", time(m.time), time(end)),
             None => format!("`{}`", time(m.time)),
         };
-        let _ = writeln!(out, "### {}. {when} · {} ({})\n", i + 1, markdown::text(&m.pane), markdown::code(&redact_userinfo(&m.source)));
+        let _ = writeln!(
+            out,
+            "### {}. {when} · {} ({})\n",
+            i + 1,
+            markdown::text(&m.pane),
+            markdown::code(&redact_userinfo(&m.source))
+        );
         if m.note.trim().is_empty() {
             let _ = writeln!(out, "*(no note)*\n");
         } else {
@@ -346,7 +352,9 @@ mod tests {
         let h = HistogramResult {
             interval: 60 * 1_000_000_000,
             split_by: None,
-            buckets: (0..100).map(|i| HistogramBucket { start: start + i * 60 * 1_000_000_000, count: 1, split: Default::default() }).collect(),
+            buckets: (0..100)
+                .map(|i| HistogramBucket { start: start + i * 60 * 1_000_000_000, count: 1, split: Default::default() })
+                .collect(),
             partial: false,
             note: None,
         };
@@ -407,7 +415,11 @@ mod tests {
             fields: vec![],
             count: None,
         };
-        let text = render(&Report { generated: 0, panes: vec![], marks: vec![mark("2015-05-17T09:00:00Z", "second"), mark("2015-05-17T08:00:00Z", "first")] });
+        let text = render(&Report {
+            generated: 0,
+            panes: vec![],
+            marks: vec![mark("2015-05-17T09:00:00Z", "second"), mark("2015-05-17T08:00:00Z", "first")],
+        });
         let first = text.find("first").unwrap();
         let second = text.find("second").unwrap();
         assert!(first < second, "{text}");

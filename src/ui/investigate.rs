@@ -215,7 +215,8 @@ pub struct InvestigateState {
 /// Opens a prompt over the current screen. `initial` is the starting text.
 pub fn open_prompt(app: &mut App, kind: PromptKind, title: &str, initial: &str, detail: Option<String>) {
     let return_mode = if app.mode == Mode::Prompt { Mode::Normal } else { app.mode };
-    app.prompt = Some(PromptState { kind, editor: LineEditor::new(initial), title: title.into(), detail, error: None, return_mode });
+    app.prompt =
+        Some(PromptState { kind, editor: LineEditor::new(initial), title: title.into(), detail, error: None, return_mode });
     app.mode = Mode::Prompt;
 }
 
@@ -593,7 +594,16 @@ fn mark(app: &mut App) -> Vec<Effect> {
                 .filter(|c| c.as_str() != "message")
                 .map(|c| (c.clone(), super::view::table::cell_text(record, c)))
                 .collect();
-            Mark { pane: p.id, source: p.info.description.clone(), time, end: None, line: Some(record.clone()), fields, count: None, note: String::new() }
+            Mark {
+                pane: p.id,
+                source: p.info.description.clone(),
+                time,
+                end: None,
+                line: Some(record.clone()),
+                fields,
+                count: None,
+                note: String::new(),
+            }
         }
         Element::Histogram => {
             let Some(h) = p.histogram.as_ref().filter(|h| !h.buckets.is_empty()) else {
@@ -656,7 +666,14 @@ fn jump_to_mark(app: &mut App) -> Vec<Effect> {
         return vec![];
     }
     let index = m.line.as_ref().and_then(|line| p.records.iter().position(|r| same_record(r, line)));
-    let nearest = || p.records.iter().enumerate().filter_map(|(i, r)| Some((i, r.timestamp?.abs_diff(m.time)))).min_by_key(|(_, d)| *d).map(|(i, _)| i);
+    let nearest = || {
+        p.records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.timestamp?.abs_diff(m.time))))
+            .min_by_key(|(_, d)| *d)
+            .map(|(i, _)| i)
+    };
     let (index, exact) = match index {
         Some(i) => (Some(i), true),
         None => (nearest(), false),
@@ -779,7 +796,9 @@ pub fn export_bytes(job: &ExportJob) -> std::io::Result<(Vec<u8>, String)> {
             format!("the report ({lines} lines)")
         }
         ExportJob::Ndjson(records) => format!("{} records", crate::export::records::write_ndjson(&mut out, records)?),
-        ExportJob::Csv { records, columns } => format!("{} records", crate::export::records::write_csv(&mut out, records, columns)?),
+        ExportJob::Csv { records, columns } => {
+            format!("{} records", crate::export::records::write_csv(&mut out, records, columns)?)
+        }
     };
     Ok((out, what))
 }
@@ -824,7 +843,11 @@ pub fn copy(app: &mut App, text: String, what: &str) -> Vec<Effect> {
     let refusal = if !options.osc52 {
         Some(format!("OSC 52 is off ({}): write the {what} to a file instead?", clipboard::OSC52_ENV))
     } else if text.len() > clipboard::MAX_OSC52_BYTES {
-        Some(format!("the {what} is too large for OSC 52 ({} bytes, limit {}): write it to a file instead?", text.len(), clipboard::MAX_OSC52_BYTES))
+        Some(format!(
+            "the {what} is too large for OSC 52 ({} bytes, limit {}): write it to a file instead?",
+            text.len(),
+            clipboard::MAX_OSC52_BYTES
+        ))
     } else {
         None
     };

@@ -100,7 +100,11 @@ impl Keymap {
         if let Some((_, text)) = self.overrides.get(action) {
             return text.clone();
         }
-        DEFAULTS.iter().find(|(n, _)| *n == action).map(|(_, keys)| keys.iter().map(|k| display(k)).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+        DEFAULTS
+            .iter()
+            .find(|(n, _)| *n == action)
+            .map(|(_, keys)| keys.iter().map(|k| display(k)).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
     }
 }
 

@@ -81,8 +81,11 @@ impl Runtime {
                 }
                 return;
             }
-            Effect::Investigate(e) => {
-                super::investigate::run_effect(e.clone(), &self.tx, &mut self.terminal);
+            Effect::Investigate(_) => {
+                // Taken by value (an export carries the records): not cloned.
+                if let Effect::Investigate(e) = effect {
+                    super::investigate::run_effect(e, &self.tx, &mut self.terminal);
+                }
                 return;
             }
         };

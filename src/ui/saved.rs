@@ -206,7 +206,10 @@ mod tests {
         let searches = vec![
             search("last hour", Some(RangeSpec::Last(3600 * crate::time::NS_PER_SEC))),
             search("all", Some(RangeSpec::All)),
-            search("incident", Some(RangeSpec::Absolute(TimeRange::between(t("2015-05-17T08:00:00Z"), t("2015-05-17T09:30:00Z"))))),
+            search(
+                "incident",
+                Some(RangeSpec::Absolute(TimeRange::between(t("2015-05-17T08:00:00Z"), t("2015-05-17T09:30:00Z")))),
+            ),
             SavedSearch { language: QueryLanguage::Native, ..search("keep range", None) },
         ];
         let dir = tempfile::tempdir().unwrap();
