@@ -490,3 +490,66 @@ async fn snapshot_saved_search_picker() {
     assert!(!text.contains('\x1b'), "{text}");
     insta::assert_snapshot!("saved_search_picker", text);
 }
+
+/// One payload of the hostile corpus (tests/fixtures/hostile).
+#[derive(serde::Deserialize)]
+struct Payload {
+    name: String,
+    payload: String,
+}
+
+fn assert_safe(app: &App, name: &str, screen: &str) {
+    let buf = render(app);
+    for cell in buf.content() {
+        let bad: Vec<char> =
+            cell.symbol().chars().filter(|&c| logsleuth::text::is_unsafe_char(c) || c.is_control()).collect();
+        assert!(bad.is_empty(), "{name}: {screen}: {bad:?}:\n{}", buffer_text(&buf));
+    }
+}
+
+#[tokio::test]
+async fn the_hostile_corpus_stays_text_in_every_popup_and_in_the_report() {
+    let corpus: Vec<Payload> = serde_json::from_str(include_str!("fixtures/hostile/payloads.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for p in &corpus {
+        let mut fields = Fields::new();
+        fields.push("status", Value::Str(p.payload.clone()));
+        let record = Record {
+            timestamp: Some(now() - 60_000_000_000),
+            message: format!("msg {} end", p.payload),
+            fields,
+            ..Record::default()
+        };
+        let source = Arc::new(MemorySource::new(access_info(&format!("file {}", p.payload)), vec![record]));
+        let mut app = loaded_on(source.clone()).await;
+        press(&mut app, KeyCode::Char('m'));
+        update(&mut app, Action::Paste(format!("note {}", p.payload)));
+        assert_safe(&app, &p.name, "mark prompt");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.marks.len(), 1, "{}", p.name);
+        assert_safe(&app, &p.name, "status after marking");
+        press(&mut app, KeyCode::Char('M'));
+        assert_safe(&app, &p.name, "marks list");
+        press(&mut app, KeyCode::Esc);
+        app.investigate.searches = vec![logsleuth::ui::saved::SavedSearch {
+            name: format!("name {}", p.payload),
+            query: format!("path:\"{}\"", p.payload),
+            language: logsleuth::sources::QueryLanguage::Kql,
+            range: None,
+            columns: vec![p.payload.clone()],
+            source: None,
+            origin: logsleuth::ui::saved::Origin::File,
+        }];
+        press(&mut app, KeyCode::Char('o'));
+        assert_safe(&app, &p.name, "saved searches");
+        press(&mut app, KeyCode::Esc);
+
+        let path = dir.path().join("report.md");
+        let effects = export_to(&mut app, 0, &path);
+        settle(&mut app, &*source, effects).await;
+        let report = std::fs::read_to_string(&path).unwrap();
+        let bad: Vec<char> = report.chars().filter(|&c| logsleuth::text::is_unsafe_char(c) && c != '\n').collect();
+        assert!(bad.is_empty(), "{}: the report holds {bad:?}", p.name);
+        assert!(report.contains("msg "), "{}", p.name);
+    }
+}
