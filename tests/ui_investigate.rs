@@ -421,6 +421,7 @@ async fn key_overrides_from_the_config_file_rebind_the_main_screen() {
     let text = screen(&app);
     assert!(text.contains("ctrl-q ") && text.contains("n / k ↑"), "the help shows the keys in effect:\n{text}");
     press(&mut app, KeyCode::Esc);
+    assert!(screen(&app).contains("? help · ctrl-q quit"), "the status line hint follows the override");
     ctrl(&mut app, 'q');
     assert!(app.quit);
 }

@@ -85,9 +85,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled(safe(m, 120), theme.muted));
     }
+    let rebound;
     let hint = match app.mode {
         Mode::Help => " Esc close ",
         Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
+        // `[keys]` may have moved help or quit: show the keys in effect.
+        _ if !app.keymap.is_empty() => {
+            let first = |action: &str| app.keymap.keys_of(action).split(' ').next().unwrap_or("").to_string();
+            rebound = format!(" {} help · {} quit ", first("help"), first("quit"));
+            rebound.as_str()
+        }
         _ => " ? help · q quit ",
     };
     let used: usize = spans.iter().map(|s| s.width()).sum();
