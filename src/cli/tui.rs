@@ -52,6 +52,8 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         max_lines: ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         workspace: ui.workspace.clone(),
         named_sources: defaults.sources,
+        keys: defaults.keys,
+        saved_searches: defaults.saved_searches,
     };
     if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
         return run_ui(start, options);
@@ -73,12 +75,15 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
 /// `logsleuth demo`: the TUI on the bundled sample data.
 pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
     let opener = Arc::new(CliOpener { config: None });
-    let named_sources = crate::config::open::ui_defaults(None).map(|d| d.sources).unwrap_or_default();
+    // The demo takes the configuration's sources, keys and saved searches, not its theme.
+    let defaults = crate::config::open::ui_defaults(None).unwrap_or_default();
     let options = UiOptions {
         theme: args.ui.theme.clone(),
         max_lines: args.ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         workspace: args.ui.workspace.clone(),
-        named_sources,
+        named_sources: defaults.sources,
+        keys: defaults.keys,
+        saved_searches: defaults.saved_searches,
         ..Default::default()
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {

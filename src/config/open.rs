@@ -145,6 +145,10 @@ pub struct UiDefaults {
     pub range: Option<Nanos>,
     /// Names of the configured sources (offered when opening a pane).
     pub sources: Vec<String>,
+    /// Key overrides, the `[keys]` table (validated when the file was loaded).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches, `[[saved_searches]]`.
+    pub saved_searches: Vec<super::SavedSearch>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -154,7 +158,13 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
     };
     let range = loaded.config.default_range.as_deref().and_then(|r| crate::time::parse_duration(r).ok());
     let sources = loaded.config.sources.keys().cloned().collect();
-    Ok(UiDefaults { theme: loaded.config.theme, range, sources })
+    Ok(UiDefaults {
+        theme: loaded.config.theme,
+        range,
+        sources,
+        keys: loaded.config.keys,
+        saved_searches: loaded.config.saved_searches,
+    })
 }
 
 #[cfg(test)]

@@ -263,6 +263,8 @@ pub enum Action {
         /// Done / total, or `None` when finished.
         progress: Option<Progress>,
     },
+    /// Marks, export, copy, saved searches ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers
@@ -363,6 +365,8 @@ pub enum Effect {
         /// Its contents.
         file: crate::config::workspace::WorkspaceFile,
     },
+    /// Exports, saved searches, the clipboard ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateEffect),
 }
 
 /// What source a new pane opens.

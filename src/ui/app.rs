@@ -75,6 +75,14 @@ pub enum Mode {
     Charts,
     /// Choosing the source of a new pane or tab.
     SourcePicker,
+    /// A text prompt ([`crate::ui::investigate::PromptState`]).
+    Prompt,
+    /// The list of marks.
+    Marks,
+    /// The export menu.
+    Export,
+    /// The saved-search picker.
+    SavedSearches,
 }
 
 /// The focused element of a pane in normal mode.
@@ -592,6 +600,14 @@ pub struct App {
     pub quit: bool,
     /// Set when the screen must be redrawn.
     pub dirty: bool,
+    /// Marks set while investigating, in time order.
+    pub marks: Vec<super::investigate::Mark>,
+    /// The text prompt, when open.
+    pub prompt: Option<super::investigate::PromptState>,
+    /// Key overrides of the main screen.
+    pub keymap: super::keymap::Keymap,
+    /// The rest of the incident workflow's state (popups, saved searches, clipboard).
+    pub investigate: super::investigate::InvestigateState,
 }
 
 impl App {
@@ -631,6 +647,10 @@ impl App {
             message: None,
             quit: false,
             dirty: true,
+            marks: Vec::new(),
+            prompt: None,
+            keymap: super::keymap::Keymap::default(),
+            investigate: super::investigate::InvestigateState::default(),
         }
     }
 

@@ -37,6 +37,13 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("t", "live tail on / off"),
             ("space", "pause / resume the tail (new lines wait, counted)"),
             ("mouse", "wheel scrolls; click selects, click again opens; drag on the histogram zooms"),
+            ("m", "mark the selected line or histogram span, with a note"),
+            ("M", "list the marks: Enter jumps, e edits the note, d deletes"),
+            ("E", "export: Markdown report, NDJSON or CSV of the loaded lines"),
+            ("y", "copy the selected line to the clipboard (OSC 52)"),
+            ("Y", "copy the current query"),
+            ("S", "save the search (query, range, columns) under a name"),
+            ("o", "open a saved search (type to filter)"),
         ],
     ),
     (
@@ -88,6 +95,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Tab", "switch between the field table and the JSON"),
             ("n / p", "next / previous record (older / newer)"),
             ("x", "context: the records just before and after it (Esc back)"),
+            ("y", "copy the field's value (the JSON, the context line)"),
             ("Esc / q", "close"),
         ],
     ),
@@ -100,6 +108,33 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("-", "filter out the selected value"),
             ("Esc / q / c", "close"),
         ],
+    ),
+    (
+        "Marks list",
+        &[
+            ("j k", "select a mark (in time order)"),
+            ("Enter", "jump: focus its pane, select its line or span"),
+            ("e", "edit the note"),
+            ("d", "delete the mark"),
+            ("Esc / q / M", "close"),
+        ],
+    ),
+    (
+        "Export menu",
+        &[("j k", "choose: Markdown report, NDJSON, CSV"), ("Enter", "choose, then confirm the file name"), ("Esc / q / E", "close")],
+    ),
+    (
+        "Saved searches",
+        &[
+            ("type", "fuzzy filter by name and query"),
+            ("↑ ↓ / Ctrl-p Ctrl-n", "select"),
+            ("Enter", "apply to the focused pane and run"),
+            ("Esc", "close"),
+        ],
+    ),
+    (
+        "Prompts (notes, file names)",
+        &[("Enter", "accept"), ("Ctrl-u / Ctrl-w", "clear / delete a word"), ("Esc", "cancel")],
     ),
     (
         "Time picker",
@@ -151,7 +186,14 @@ pub fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('w') && matches!(app.mode, Mode::Normal | Mode::Fields) {
         return Some(Action::PanePrefix);
     }
+    // The main screen's keys go through the configured overrides first.
+    if app.mode == Mode::Normal
+        && let Some(resolved) = super::keymap::resolve(app, key)
+    {
+        return resolved;
+    }
     match app.mode {
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => super::investigate::map_key(app, key, ctrl),
         Mode::Query => query_key(key, ctrl),
         Mode::TimePicker => picker_key(app, key, ctrl),
         Mode::SourcePicker => source_picker_key(key, ctrl),
@@ -298,6 +340,7 @@ fn browse_key(app: &App, mode: Mode, key: &KeyEvent, ctrl: bool) -> Option<Actio
             KeyCode::Char('e') => Action::FilterExists,
             KeyCode::Tab | KeyCode::BackTab => Action::ToggleDetailView,
             KeyCode::Char('x') => Action::ShowContext,
+            KeyCode::Char('y') => Action::Investigate(super::investigate::InvestigateAction::Copy),
             KeyCode::Char('n') | KeyCode::Char(']') => Action::DetailRecord(1),
             KeyCode::Char('p') | KeyCode::Char('[') => Action::DetailRecord(-1),
             _ => return None,

@@ -11,12 +11,16 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod complete;
 pub mod editor;
 pub mod history;
+pub mod investigate;
+pub mod keymap;
 pub mod keys;
 pub mod panes;
 pub mod runtime;
+pub mod saved;
 pub mod svg;
 pub mod testing;
 pub mod theme;
@@ -60,6 +64,10 @@ pub struct UiOptions {
     /// Most lines a pane keeps in memory (`--max-lines`); `None` for the default
     /// ([`app::MAX_RECORDS`]).
     pub max_lines: Option<usize>,
+    /// Key overrides of the main screen, the configuration's `[keys]` table (action → key).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches of the configuration (`[[saved_searches]]`).
+    pub saved_searches: Vec<crate::config::SavedSearch>,
     /// The workspace to save to (`--workspace NAME`).
     pub workspace: Option<String>,
     /// Names of configured sources, offered when opening a pane.
@@ -164,7 +172,8 @@ pub fn run_layout(start: StartLayout, options: UiOptions) -> anyhow::Result<()> 
     let theme = Theme::load(options.theme.as_deref(), config_dir.as_deref(), no_color)?;
     let history_path = options.history_path.clone().or_else(history::History::default_path);
     let history = history::History::load(history_path.clone());
-    let app = build_app(&start, &options, theme, history, crate::time::now_nanos());
+    let mut app = build_app(&start, &options, theme, history, crate::time::now_nanos());
+    investigate_setup(&mut app, &options, history_path.as_deref());
     let sources: Vec<Arc<dyn Source>> = start.panes.iter().map(|p| p.source.clone()).collect();
     let opener = start.opener.clone();
 
@@ -195,6 +204,21 @@ pub fn run_layout(start: StartLayout, options: UiOptions) -> anyhow::Result<()> 
     let _ = terminal.show_cursor();
     rt.shutdown_timeout(Duration::from_millis(200));
     result.map(|_| ())
+}
+
+/// The incident workflow's settings: key overrides, saved searches (configuration and the
+/// file next to the history), clipboard options from the environment.
+fn investigate_setup(app: &mut App, options: &UiOptions, history_path: Option<&std::path::Path>) {
+    app.keymap = keymap::Keymap::from_table(&options.keys);
+    app.investigate.config_searches = options.saved_searches.iter().map(saved::SavedSearch::from_config).collect();
+    app.investigate.searches_path = history_path.and_then(saved::path_next_to).or_else(saved::default_path);
+    if let Some(path) = &app.investigate.searches_path {
+        match saved::load(path) {
+            Ok(searches) => app.investigate.searches = searches,
+            Err(e) => app.message = Some(e),
+        }
+    }
+    app.investigate.clipboard = clipboard::ClipboardOptions::from_env();
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {

@@ -31,6 +31,8 @@ pub struct Runtime {
     tasks: HashMap<PaneId, Vec<AbortHandle>>,
     tails: HashMap<PaneId, AbortHandle>,
     history_path: Option<PathBuf>,
+    /// Where clipboard (OSC 52) sequences go: the terminal.
+    terminal: Box<dyn std::io::Write + Send>,
 }
 
 impl Runtime {
@@ -38,12 +40,18 @@ impl Runtime {
     /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
         let sources = Arc::new(RwLock::new(sources.into_iter().enumerate().collect()));
-        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path, terminal: Box::new(std::io::stdout()) }
     }
 
     /// Lets the runtime open sources for new panes.
     pub fn with_opener(mut self, opener: Arc<dyn SourceOpener>) -> Self {
         self.opener = Some(opener);
+        self
+    }
+
+    /// Sends terminal output of effects (the OSC 52 clipboard) to `out` instead of stdout.
+    pub fn with_terminal_output(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
+        self.terminal = out;
         self
     }
 
@@ -116,6 +124,13 @@ impl Runtime {
                             let _ = tx.send(Action::HistorySaveFailed(e.to_string()));
                         }
                     });
+                }
+                return;
+            }
+            Effect::Investigate(_) => {
+                // Taken by value (an export carries the records): not cloned.
+                if let Effect::Investigate(e) = effect {
+                    super::investigate::run_effect(e, &self.tx, &mut self.terminal);
                 }
                 return;
             }
@@ -195,7 +210,7 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
         }
     }
 

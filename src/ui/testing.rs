@@ -302,8 +302,8 @@ impl Source for MemorySource {
 
 /// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
 /// answer back into the reducer until nothing is left: deterministic state for snapshots.
-/// Every pane is answered by `source` (a new pane opens it again). Tails, cancels and saves
-/// are skipped.
+/// Every pane is answered by `source` (a new pane opens it again). Tails, cancels and history
+/// saves are skipped; the incident workflow's files are written.
 pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
     let mut queue: std::collections::VecDeque<crate::ui::Effect> = effects.into();
     while let Some(effect) = queue.pop_front() {
@@ -335,6 +335,8 @@ async fn answer(source: &dyn Source, effect: crate::ui::Effect) -> Option<crate:
         }
         Effect::Context { pane, record, lines } => Action::ContextDone { pane, result: source.context(*record, lines, lines).await },
         Effect::OpenSource { pane, .. } => Action::PaneOpened { pane, result: Ok(source.info()), progress: source.progress() },
+        // Files are written for real (tests give temporary paths); the clipboard goes nowhere.
+        Effect::Investigate(e) => return crate::ui::investigate::run_effect_now(e, &mut std::io::sink()),
         Effect::StartTail { .. }
         | Effect::StopTail { .. }
         | Effect::Cancel { .. }

@@ -51,6 +51,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     if action.is_input() && !matches!(action, Action::PanePrefix) {
         app.pane_prefix = false;
     }
+    // The incident workflow's popups take the keys while open.
+    if let Some(effects) = super::investigate::intercept(app, &action) {
+        return effects;
+    }
     let pane = app.focus;
     match action {
         Action::Quit => {
@@ -358,6 +362,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             });
             vec![]
         }
+        Action::Investigate(a) => super::investigate::update(app, a),
     }
 }
 
@@ -663,6 +668,8 @@ fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {
             let p = app.pane_mut();
             if p.hist_anchor.take().is_none() {
@@ -826,6 +833,8 @@ fn submit(app: &mut App) -> Vec<Effect> {
         Mode::Detail => add_filter(app, FilterKind::For),
         Mode::Charts => add_filter(app, FilterKind::For),
         Mode::TimePicker => apply_picker(app),
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => vec![],
         Mode::Help => {
             app.mode = app.previous_mode;
             vec![]
@@ -963,6 +972,8 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
                 app.picker.cursor = clamp_add(app.picker.cursor, n, QUICK_RANGES.len() + 1);
             }
         }
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Charts => {
             let p = app.pane_mut();
             let bars = p
@@ -1167,7 +1178,7 @@ fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
                 _ => vec![],
             };
         }
-        Mode::TimePicker | Mode::SourcePicker => return vec![],
+        Mode::TimePicker | Mode::SourcePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {

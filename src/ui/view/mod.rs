@@ -6,7 +6,10 @@ pub mod detail;
 pub mod help;
 pub mod histogram;
 pub mod layout;
+pub mod marks;
 pub mod picker;
+pub mod prompt;
+pub mod saved;
 pub mod query_bar;
 pub mod sidebar;
 pub mod source_picker;
@@ -59,6 +62,10 @@ pub fn render(frame: &mut Frame, app: &App) {
         Mode::Help => help::render(frame, app),
         Mode::TimePicker => picker::render(frame, app),
         Mode::SourcePicker => source_picker::render(frame, app),
+        Mode::Prompt => prompt::render(frame, app),
+        Mode::Marks => marks::render(frame, app),
+        Mode::Export => prompt::render_export(frame, app),
+        Mode::SavedSearches => saved::render(frame, app),
         _ => {}
     }
 }

@@ -97,10 +97,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
+    let rebound;
     let hint = match app.mode {
         Mode::Help => " Esc close ",
         Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
         Mode::SourcePicker => " Enter open · Esc cancel ",
+        // `[keys]` may have moved help or quit: show the keys in effect.
+        _ if !app.keymap.is_empty() => {
+            let first = |action: &str| app.keymap.keys_of(action).split(' ').next().unwrap_or("").to_string();
+            rebound = format!(" {} help · {} quit ", first("help"), first("quit"));
+            rebound.as_str()
+        }
         _ if app.panes.len() > 1 => " Ctrl-w panes · ? help · q quit ",
         _ => " ? help · q quit ",
     };

@@ -163,6 +163,10 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
         if selected {
             buf.set_style(Rect::new(inner.x, y, inner.width, 1), row_style);
         }
+        if crate::ui::investigate::is_marked(app, pane.id, record) {
+            // In the left border: marks add no column, so the layout stays the same.
+            buf.set_string(area.x, y, super::marks::MARKER, theme.accent);
+        }
         let mut x = inner.x;
         let pick = |s: Style| if selected && (focused || (is_focus && app.mode == Mode::Detail)) { theme.selection } else { s };
         let time_style = if instant_row == Some(index) {
