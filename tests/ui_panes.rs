@@ -489,3 +489,60 @@ async fn linked_time_between_replayed_loki_and_elasticsearch() {
     let best = app.panes[1].records.iter().map(|r| r.timestamp.unwrap().abs_diff(instant.time)).min().unwrap();
     assert_eq!(app.panes[1].records[nearest].timestamp.unwrap().abs_diff(instant.time), best);
 }
+
+/// Marks in two panes of two tabs: the list jumps across tabs, and the postmortem report
+/// holds both panes (their sources, queries, histograms) and the marks in time order,
+/// compared byte for byte with `tests/fixtures/export/report_two_panes.md`
+/// (`UPDATE_GOLDEN=1 cargo test --test ui_panes` rewrites it).
+#[tokio::test]
+async fn marks_across_tabs_and_a_report_of_every_pane() {
+    let mut h = Harness::new(140, 44).await;
+    h.key(KeyCode::Char('/')).await;
+    h.typed("status:404").await;
+    h.key(KeyCode::Enter).await;
+    for _ in 0..3 {
+        h.key(KeyCode::Char('j')).await;
+    }
+    h.key(KeyCode::Char('m')).await;
+    h.typed("404 storm on product_2").await;
+    h.key(KeyCode::Enter).await;
+    h.open('t', "checkout").await;
+    h.key(KeyCode::Char('/')).await;
+    h.typed("level:error").await;
+    h.key(KeyCode::Enter).await;
+    h.key(KeyCode::Char('m')).await;
+    h.typed("gateway timeouts start").await;
+    h.key(KeyCode::Enter).await;
+    assert_eq!(h.app.marks.len(), 2);
+    let mut panes: Vec<PaneId> = h.app.marks.iter().map(|m| m.pane).collect();
+    panes.sort();
+    assert_eq!(panes, [0, 1]);
+
+    // Back on the first tab, the marks list jumps to the errors pane's tab.
+    h.ctrl_w(KeyCode::Char('p')).await;
+    assert_eq!(h.app.tab, 0);
+    h.key(KeyCode::Char('M')).await;
+    let target = h.app.marks.iter().position(|m| m.pane == 1).unwrap();
+    let sorted_cursor = {
+        // The list is in time order; move to the errors pane's mark.
+        let mut order: Vec<usize> = (0..h.app.marks.len()).collect();
+        order.sort_by_key(|&i| h.app.marks[i].time);
+        order.iter().position(|&i| i == target).unwrap()
+    };
+    for _ in 0..sorted_cursor {
+        h.key(KeyCode::Char('j')).await;
+    }
+    h.key(KeyCode::Enter).await;
+    assert_eq!((h.app.tab, h.app.pane().id), (1, 1), "{:?}", h.app.message);
+    assert_eq!(h.app.pane().selected_record().map(|r| r.message.as_str()), Some("payment gateway timeout #35"));
+
+    let report = logsleuth::export::report::render(&logsleuth::ui::investigate::report_data(&h.app));
+    assert!(report.contains("## Pane 1: `nginx_sample.log`") && report.contains("## Pane 2: `checkout-errors.json`"), "{report}");
+    assert!(report.contains("level:error") && report.contains("status:404"), "{report}");
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/export/report_two_panes.md");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &report).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).expect("golden report (UPDATE_GOLDEN=1 writes it)");
+    pretty_assertions::assert_eq!(report, expected);
+}

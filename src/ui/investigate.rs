@@ -639,12 +639,27 @@ fn mark(app: &mut App) -> Vec<Effect> {
 /// Enter in the marks list: focus the mark's pane and select its line (the nearest by time
 /// when it is not loaded) or its span on the histogram.
 fn jump_to_mark(app: &mut App) -> Vec<Effect> {
+    let before = super::panes::plot_widths(app);
+    let mut effects = jump_to_mark_in_place(app);
+    // Panes of a tab shown only now need their histograms.
+    effects.extend(super::panes::relayout(app, &before));
+    effects
+}
+
+fn jump_to_mark_in_place(app: &mut App) -> Vec<Effect> {
     let Some(m) = app.marks.get(app.investigate.marks_cursor).cloned() else { return vec![] };
     let Some(i) = app.pane_index(m.pane) else {
         app.message = Some("that mark's pane was closed".into());
         return vec![];
     };
-    app.focus = i;
+    // The mark's pane may be in another tab, or hidden behind a maximised one.
+    if let Some(tab) = app.tabs.iter().position(|t| t.root.contains(m.pane)) {
+        app.show_tab(tab);
+        if app.current_tab().maximised && app.current_tab().focus != m.pane {
+            app.current_tab_mut().maximised = false;
+        }
+    }
+    app.focus_pane(m.pane);
     app.mode = Mode::Normal;
     let p = &mut app.panes[i];
     if m.end.is_some() || m.line.is_none() {
