@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod formats;
 pub mod kql;
 pub mod model;

@@ -392,8 +392,8 @@ async fn a_stalled_or_refusing_source_does_not_hold_up_the_other_panes() {
     let healthy: Arc<dyn Source> = Arc::new(logsleuth::ui::testing::MemorySource::from_access_log("healthy.log", sample));
 
     let mut app = App::new(hanging.info(), None, Some(range()), Theme::default(), logsleuth::ui::history::History::default(), 0);
-    app.panes.push(Pane::new(refused.info(), RangeSpec::Absolute(range()), ""));
-    app.panes.push(Pane::new(healthy.info(), RangeSpec::Absolute(range()), ""));
+    app.add_pane(Pane::new(refused.info(), RangeSpec::Absolute(range()), ""));
+    app.add_pane(Pane::new(healthy.info(), RangeSpec::Absolute(range()), ""));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = logsleuth::ui::runtime::Runtime::new(vec![hanging, refused, healthy], tx, None);
     for pane in 0..3 {

@@ -84,11 +84,6 @@ fn write_error(e: std::io::Error) -> CliError {
     CliError::source(format!("cannot write output: {e}"))
 }
 
-fn json_line(value: &serde_json::Value) -> String {
-    // Escaped even into files and pipes: same JSON value, and safe if it is `cat` later.
-    crate::text::escape_json_controls(&serde_json::to_string(value).unwrap_or_default()).into_owned()
-}
-
 /// `logsleuth query`: matching lines, newest first.
 pub fn query(args: QueryArgs) -> Result<(), CliError> {
     let source = open_source(&args.source)?;
@@ -117,7 +112,7 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
     match args.output {
         QueryOutput::Ndjson => {
             for r in &records {
-                out.line(&json_line(&r.to_json()))?;
+                out.line(&crate::export::records::ndjson_line(r))?;
             }
         }
         QueryOutput::Raw => {
@@ -181,7 +176,7 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
     })?;
     let mut out = Out::new();
     match args.output {
-        AggOutput::Json => out.line(&json_line(&top_json(&result)))?,
+        AggOutput::Json => out.line(&crate::export::records::json_line(&top_json(&result)))?,
         AggOutput::Table => {
             let width = result.buckets.iter().map(|b| b.value.chars().count()).max().unwrap_or(0).max(result.field.len()).min(80);
             out.line(&format!("{:<width$}  count", crate::text::sanitize(&result.field)))?;
@@ -254,7 +249,7 @@ pub fn histogram(args: HistogramArgs) -> Result<(), CliError> {
     })?;
     let mut out = Out::new();
     match args.output {
-        AggOutput::Json => out.line(&json_line(&histogram_json(&result)))?,
+        AggOutput::Json => out.line(&crate::export::records::json_line(&histogram_json(&result)))?,
         AggOutput::Table => {
             let keys: BTreeSet<&String> = result.buckets.iter().flat_map(|b| b.split.keys()).collect();
             let mut header = format!("{:<24}  {:>8}", "start", "count");
@@ -301,7 +296,7 @@ pub fn tail(args: TailArgs) -> Result<(), CliError> {
                 Some(TailEvent::Records(records)) => {
                     for r in &records {
                         match args.output {
-                            TailOutput::Ndjson => out.line(&json_line(&r.to_json()))?,
+                            TailOutput::Ndjson => out.line(&crate::export::records::ndjson_line(r))?,
                             TailOutput::Raw => out.raw(&r.message)?,
                         }
                     }

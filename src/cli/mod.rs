@@ -4,6 +4,7 @@ pub mod args;
 pub mod commands;
 pub mod kql_cmd;
 pub mod source;
+pub mod tui;
 
 use std::io::Write;
 
@@ -38,52 +39,11 @@ impl From<crate::sources::SourceError> for CliError {
     }
 }
 
-/// `logsleuth FILE...` / server flags: the TUI on that source.
-fn tui(source: &args::SourceArgs, time: &args::TimeArgs, kql: Option<String>, ui: &args::UiArgs) -> Result<(), CliError> {
-    // The configuration's defaults apply where the flags say nothing.
-    let defaults = crate::config::open::ui_defaults(source.config.as_deref())?;
-    let src = source::open_source(source)?;
-    let given = time.since.is_some() || time.from.is_some() || time.to.is_some();
-    let now = crate::time::now_nanos();
-    let range = if given {
-        Some(source::resolve_range(time, src.info().is_remote, now)?)
-    } else if src.info().is_remote {
-        defaults.range.map(|d| crate::model::TimeRange::between(now.saturating_sub(d), now))
-    } else {
-        None
-    };
-    let theme = ui.theme.clone().or(defaults.theme);
-    run_ui(src, crate::ui::UiOptions {
-        theme,
-        query: kql,
-        range,
-        history_path: None,
-        max_lines: ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-    })
-}
-
-/// `logsleuth demo`: the TUI on the bundled sample data.
-fn demo(args: &args::DemoArgs) -> Result<(), CliError> {
-    let src = std::sync::Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
-    run_ui(src, crate::ui::UiOptions {
-        theme: args.ui.theme.clone(),
-        max_lines: args.ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-        ..Default::default()
-    })
-}
-
-fn run_ui(src: std::sync::Arc<dyn crate::sources::Source>, options: crate::ui::UiOptions) -> Result<(), CliError> {
-    // An unknown theme is a usage error, reported before the terminal is taken over.
-    crate::ui::Theme::load(options.theme.as_deref(), crate::ui::theme::default_config_dir().as_deref(), false)
-        .map_err(|e| CliError::usage(e.to_string()))?;
-    crate::ui::run(src, options).map_err(|e| CliError::source(e.to_string()))
-}
-
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        None => tui(&cli.source, &cli.time, cli.kql.clone(), &cli.ui),
-        Some(Command::Demo(args)) => demo(&args),
+        None => tui::tui(&cli.source, &cli.time, cli.kql.clone(), &cli.ui),
+        Some(Command::Demo(args)) => tui::demo(&args),
         Some(Command::Kql(args)) => kql_cmd::run(&args),
         Some(Command::Query(args)) => commands::query(args),
         Some(Command::Top(args)) => commands::top(args),

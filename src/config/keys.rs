@@ -1,7 +1,7 @@
 //! Key overrides from the `[keys]` table: `action = "key"`, e.g. `quit = "ctrl-q"`.
 //!
 //! They are parsed and validated here (unknown action, unknown key name, one key bound to two
-//! actions). The UI does not consume them yet: its bindings are fixed in `ui::keys`.
+//! actions); the UI applies them to its main screen through `ui::keymap::Keymap`.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +32,13 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("split", "histogram split"),
     ("tail", "live tail on / off"),
     ("pause", "pause / resume the tail"),
+    ("mark", "mark the selected line or histogram span, with a note"),
+    ("marks", "list the marks"),
+    ("export", "export: Markdown report, NDJSON, CSV"),
+    ("copy", "copy the selected line"),
+    ("copy_query", "copy the current query"),
+    ("save_search", "save the current search"),
+    ("open_search", "open a saved search"),
 ];
 
 /// A key with its modifiers.

@@ -15,6 +15,7 @@ pub mod command;
 pub mod keys;
 pub mod open;
 pub mod secrets;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

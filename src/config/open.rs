@@ -143,6 +143,12 @@ pub struct UiDefaults {
     /// Default range length, ending now (applies to server sources; local files open on their
     /// whole span).
     pub range: Option<Nanos>,
+    /// Names of the configured sources (offered when opening a pane).
+    pub sources: Vec<String>,
+    /// Key overrides, the `[keys]` table (validated when the file was loaded).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches, `[[saved_searches]]`.
+    pub saved_searches: Vec<super::SavedSearch>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -151,7 +157,14 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         return Ok(UiDefaults::default());
     };
     let range = loaded.config.default_range.as_deref().and_then(|r| crate::time::parse_duration(r).ok());
-    Ok(UiDefaults { theme: loaded.config.theme, range })
+    let sources = loaded.config.sources.keys().cloned().collect();
+    Ok(UiDefaults {
+        theme: loaded.config.theme,
+        range,
+        sources,
+        keys: loaded.config.keys,
+        saved_searches: loaded.config.saved_searches,
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use crate::sources::{
     FieldInfo, HistogramRequest, Progress, SearchPage, SearchRequest, SourceResult, TailEvent, TailRequest, TopRequest,
 };
 
-/// Index of a pane in [`crate::ui::App::panes`].
+/// A pane's stable identity ([`crate::ui::app::Pane::id`]); not its index, which changes as
+/// panes close.
 pub type PaneId = usize;
 
 /// Which end to jump to.
@@ -32,6 +33,30 @@ pub enum MouseAction {
     Drag(u16, u16),
     /// Left button released at (x, y).
     Up(u16, u16),
+}
+
+impl Action {
+    /// Whether the action comes from the user (keys, mouse, resize) rather than from a source
+    /// or the clock. A user action ends a pending `Ctrl-w`.
+    pub fn is_input(&self) -> bool {
+        !matches!(
+            self,
+            Action::Tick(_)
+                | Action::Progress(_)
+                | Action::PaneProgress { .. }
+                | Action::SearchDone { .. }
+                | Action::HistogramDone { .. }
+                | Action::TopDone { .. }
+                | Action::SourceInfo { .. }
+                | Action::FieldsDone { .. }
+                | Action::ValuesDone { .. }
+                | Action::Tail { .. }
+                | Action::ContextDone { .. }
+                | Action::HistorySaveFailed(_)
+                | Action::PaneOpened { .. }
+                | Action::WorkspaceSaved(_)
+        )
+    }
 }
 
 /// Everything the reducer reacts to.
@@ -197,6 +222,49 @@ pub enum Action {
     Progress(Option<Progress>),
     /// The history file could not be written.
     HistorySaveFailed(String),
+    /// `Ctrl-w`: the next key is a pane command (split, close, focus, resize, tabs).
+    PanePrefix,
+    /// A key after `Ctrl-w` that is no pane command.
+    UnknownPaneCommand,
+    /// Open a new pane or tab: shows the source picker.
+    NewPane(crate::ui::app::Placement),
+    /// Close the focused pane (the last pane of the last tab stays).
+    ClosePane,
+    /// Move the focus to the pane on that side.
+    FocusPane(crate::ui::tiles::Toward),
+    /// Move the focus to the next (true) or previous pane of the tab.
+    CyclePane(bool),
+    /// Grow (positive) or shrink the focused pane across the divider of that direction, in
+    /// percent.
+    ResizePane(crate::ui::tiles::Direction, i16),
+    /// Show the focused pane alone / the whole layout again.
+    ToggleMaximise,
+    /// Show the next (true) or previous tab.
+    CycleTab(bool),
+    /// Link / unlink the focused pane's time range with the other panes.
+    ToggleLink,
+    /// Save the layout, sources, queries and ranges to the workspace file.
+    SaveWorkspace,
+    /// A pane's source was opened (or could not be).
+    PaneOpened {
+        /// The pane.
+        pane: PaneId,
+        /// Its description, or why it could not be opened.
+        result: Result<crate::sources::SourceInfo, String>,
+        /// Its background progress when it opened (a large file being indexed).
+        progress: Option<Progress>,
+    },
+    /// The workspace file was written (its path), or why not.
+    WorkspaceSaved(Result<std::path::PathBuf, String>),
+    /// Background progress of a pane's source (indexing a large file).
+    PaneProgress {
+        /// The pane.
+        pane: PaneId,
+        /// Done / total, or `None` when finished.
+        progress: Option<Progress>,
+    },
+    /// Marks, export, copy, saved searches ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers
@@ -278,4 +346,34 @@ pub enum Effect {
     },
     /// Write the query history.
     SaveHistory(Vec<String>),
+    /// Open the source of a new pane.
+    OpenSource {
+        /// The new pane.
+        pane: PaneId,
+        /// What to open.
+        request: OpenRequest,
+    },
+    /// Forget a closed pane's source (its tasks are cancelled separately).
+    CloseSource {
+        /// The closed pane.
+        pane: PaneId,
+    },
+    /// Write a workspace file.
+    SaveWorkspace {
+        /// Its name or path.
+        name: String,
+        /// Its contents.
+        file: crate::config::workspace::WorkspaceFile,
+    },
+    /// Exports, saved searches, the clipboard ([`crate::ui::investigate`]).
+    Investigate(crate::ui::investigate::InvestigateEffect),
+}
+
+/// What source a new pane opens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpenRequest {
+    /// The same source object as another pane (another query on the same data).
+    SameAs(PaneId),
+    /// A source described like the command line's flags.
+    Spec(crate::config::workspace::SourceSpec),
 }

@@ -5,8 +5,10 @@ use std::collections::{HashMap, VecDeque};
 
 use ratatui::layout::Rect;
 
+use super::action::PaneId;
 use super::editor::LineEditor;
 use super::history::History;
+use super::tiles::Tab;
 use super::theme::Theme;
 use crate::kql::KqlError;
 use crate::model::{HistogramResult, Nanos, Record, TimeRange, TopResult, Value};
@@ -71,6 +73,16 @@ pub enum Mode {
     TimePicker,
     /// Top-N charts.
     Charts,
+    /// Choosing the source of a new pane or tab.
+    SourcePicker,
+    /// A text prompt ([`crate::ui::investigate::PromptState`]).
+    Prompt,
+    /// The list of marks.
+    Marks,
+    /// The export menu.
+    Export,
+    /// The saved-search picker.
+    SavedSearches,
 }
 
 /// The focused element of a pane in normal mode.
@@ -297,6 +309,9 @@ pub struct Completion {
 /// One pane: a source with its query, range, results and charts.
 #[derive(Debug, Clone)]
 pub struct Pane {
+    /// Stable identity: actions and effects name panes by it, so answers still find their pane
+    /// after others were closed or moved. Assigned by [`App::add_pane`].
+    pub id: PaneId,
     /// What the source said about itself.
     pub info: SourceInfo,
     /// The query bar.
@@ -357,6 +372,15 @@ pub struct Pane {
     pub element: Element,
     /// Memory bounds.
     pub limits: BufferLimits,
+    /// Follows the time range of the other linked panes (the default).
+    pub linked: bool,
+    /// How the source was opened, for saving the pane in a workspace; `None` when it cannot
+    /// be reopened from a description (stdin).
+    pub origin: Option<crate::config::workspace::SourceSpec>,
+    /// The source is still being opened.
+    pub opening: bool,
+    /// Background progress of the source (indexing a large file).
+    pub progress: Option<Progress>,
 }
 
 impl Pane {
@@ -392,6 +416,7 @@ impl Pane {
         let columns = Pane::default_columns(&info);
         let split = Pane::default_split(&info);
         Pane {
+            id: 0,
             info,
             editor: LineEditor::new(query),
             query_error: None,
@@ -422,6 +447,20 @@ impl Pane {
             tail: None,
             element: Element::Table,
             limits: BufferLimits::default(),
+            linked: true,
+            origin: None,
+            opening: false,
+            progress: None,
+        }
+    }
+
+    /// What the pane shows, for titles: the configuration's name of the source, else the
+    /// source's own description.
+    pub fn title(&self) -> String {
+        match self.origin.as_ref().and_then(|o| o.source.clone()) {
+            Some(name) => name,
+            None if self.info.description.is_empty() => self.info.kind.to_string(),
+            None => self.info.description.clone(),
         }
     }
 
@@ -509,10 +548,26 @@ pub fn detail_rows(record: &Record) -> Vec<DetailRow> {
 /// The whole UI state.
 #[derive(Debug, Clone)]
 pub struct App {
-    /// Panes (one is shown for now; the state is ready for several).
+    /// Every pane of every tab.
     pub panes: Vec<Pane>,
-    /// The focused pane.
+    /// Index in `panes` of the focused pane.
     pub focus: usize,
+    /// The id the next pane gets.
+    pub next_pane_id: PaneId,
+    /// Tabs of pane layouts.
+    pub tabs: Vec<Tab>,
+    /// The shown tab.
+    pub tab: usize,
+    /// `Ctrl-w` was pressed: the next key is a pane command.
+    pub pane_prefix: bool,
+    /// The instant under the cursor of the focused pane, marked in the other panes.
+    pub instant: Option<Instant>,
+    /// The source picker for a new pane or tab.
+    pub source_picker: SourcePickerState,
+    /// Sources the picker offers by name (the configuration's `[sources.NAME]`).
+    pub named_sources: Vec<String>,
+    /// The workspace the layout was loaded from / is saved to.
+    pub workspace: Option<String>,
     /// Interaction mode.
     pub mode: Mode,
     /// The mode to return to when a popup closes.
@@ -539,14 +594,20 @@ pub struct App {
     pub spinner: usize,
     /// Terminal size.
     pub viewport: Rect,
-    /// Background progress of the source.
-    pub progress: Option<Progress>,
     /// A short message for the status line.
     pub message: Option<String>,
     /// Set when the user asked to quit.
     pub quit: bool,
     /// Set when the screen must be redrawn.
     pub dirty: bool,
+    /// Marks set while investigating, in time order.
+    pub marks: Vec<super::investigate::Mark>,
+    /// The text prompt, when open.
+    pub prompt: Option<super::investigate::PromptState>,
+    /// Key overrides of the main screen.
+    pub keymap: super::keymap::Keymap,
+    /// The rest of the incident workflow's state (popups, saved searches, clipboard).
+    pub investigate: super::investigate::InvestigateState,
 }
 
 impl App {
@@ -562,6 +623,14 @@ impl App {
         App {
             panes: vec![pane],
             focus: 0,
+            next_pane_id: 1,
+            tabs: vec![Tab::new(0)],
+            tab: 0,
+            pane_prefix: false,
+            instant: None,
+            source_picker: SourcePickerState::default(),
+            named_sources: Vec::new(),
+            workspace: None,
             mode: Mode::Normal,
             previous_mode: Mode::Normal,
             theme,
@@ -575,11 +644,27 @@ impl App {
             now,
             spinner: 0,
             viewport: Rect::new(0, 0, 120, 40),
-            progress: None,
             message: None,
             quit: false,
             dirty: true,
+            marks: Vec::new(),
+            prompt: None,
+            keymap: super::keymap::Keymap::default(),
+            investigate: super::investigate::InvestigateState::default(),
         }
+    }
+
+    /// Adds a pane, giving it a fresh id; returns the id.
+    pub fn add_pane(&mut self, mut pane: Pane) -> PaneId {
+        pane.id = self.next_pane_id;
+        self.next_pane_id += 1;
+        self.panes.push(pane);
+        self.next_pane_id - 1
+    }
+
+    /// Where the pane with this id is in `panes`.
+    pub fn pane_index(&self, id: PaneId) -> Option<usize> {
+        self.panes.iter().position(|p| p.id == id)
     }
 
     /// The focused pane.
@@ -591,5 +676,113 @@ impl App {
     pub fn pane_mut(&mut self) -> &mut Pane {
         let i = self.focus.min(self.panes.len() - 1);
         &mut self.panes[i]
+    }
+
+    /// The shown tab.
+    pub fn current_tab(&self) -> &Tab {
+        &self.tabs[self.tab.min(self.tabs.len() - 1)]
+    }
+
+    /// The shown tab, mutably.
+    pub fn current_tab_mut(&mut self) -> &mut Tab {
+        let i = self.tab.min(self.tabs.len() - 1);
+        &mut self.tabs[i]
+    }
+
+    /// Focuses a pane of the shown tab (no-op for an unknown id).
+    pub fn focus_pane(&mut self, id: PaneId) {
+        if let Some(i) = self.pane_index(id) {
+            self.focus = i;
+            self.current_tab_mut().focus = id;
+        }
+    }
+
+    /// Shows tab `tab` and focuses its focused pane.
+    pub fn show_tab(&mut self, tab: usize) {
+        if tab < self.tabs.len() {
+            self.tab = tab;
+            let id = self.tabs[tab].focus;
+            self.focus_pane(id);
+        }
+    }
+
+    /// Indices (in `panes`) of the panes of the shown tab, in reading order.
+    pub fn tab_panes(&self) -> Vec<usize> {
+        self.current_tab().root.panes().into_iter().filter_map(|id| self.pane_index(id)).collect()
+    }
+}
+
+/// The instant under the cursor of one pane (a table row's time or a histogram bucket's),
+/// shown in the other panes as a marker on their histograms and a highlighted nearest line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant {
+    /// The pane the cursor is in.
+    pub pane: PaneId,
+    /// The time, in ns.
+    pub time: Nanos,
+}
+
+/// Where a pane being opened goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Placement {
+    /// Beside the focused pane (a vertical divider).
+    #[default]
+    SideBySide,
+    /// Below the focused pane.
+    Below,
+    /// In a new tab.
+    NewTab,
+}
+
+/// One choice of the source picker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceChoice {
+    /// The focused pane's source again (another query on the same data).
+    Same,
+    /// A source from the configuration.
+    Named(String),
+    /// The bundled demo data.
+    Demo,
+    /// What was typed: a file path, `loki URL SELECTOR` or `es URL INDEX`.
+    Typed(String),
+}
+
+/// The source picker popup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourcePickerState {
+    /// Where the new pane goes.
+    pub placement: Placement,
+    /// Filter / free text.
+    pub input: LineEditor,
+    /// Highlighted choice.
+    pub cursor: usize,
+    /// Why the last choice could not be used.
+    pub error: Option<String>,
+}
+
+impl App {
+    /// The picker's choices for the current input: the same source, named sources and the
+    /// demo filtered by the input (fuzzy), then the input itself as a path or server.
+    pub fn source_choices(&self) -> Vec<SourceChoice> {
+        use fuzzy_matcher::FuzzyMatcher;
+        let text = self.source_picker.input.text.trim();
+        let matcher = fuzzy_matcher::skim::SkimMatcherV2::default();
+        let keep = |name: &str| text.is_empty() || matcher.fuzzy_match(name, text).is_some();
+        let mut out = Vec::new();
+        if keep("same source") {
+            out.push(SourceChoice::Same);
+        }
+        for name in &self.named_sources {
+            if keep(name) {
+                out.push(SourceChoice::Named(name.clone()));
+            }
+        }
+        if keep("demo") {
+            out.push(SourceChoice::Demo);
+        }
+        if !text.is_empty() {
+            out.push(SourceChoice::Typed(text.to_string()));
+        }
+        out
     }
 }

@@ -37,6 +37,28 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("t", "live tail on / off"),
             ("space", "pause / resume the tail (new lines wait, counted)"),
             ("mouse", "wheel scrolls; click selects, click again opens; drag on the histogram zooms"),
+            ("m", "mark the selected line or histogram span, with a note"),
+            ("M", "list the marks: Enter jumps, e edits the note, d deletes"),
+            ("E", "export: Markdown report, NDJSON or CSV of the loaded lines"),
+            ("y", "copy the selected line to the clipboard (OSC 52)"),
+            ("Y", "copy the current query"),
+            ("S", "save the search (query, range, columns) under a name"),
+            ("o", "open a saved search (type to filter)"),
+        ],
+    ),
+    (
+        "Panes and tabs (Ctrl-w, then…)",
+        &[
+            ("v / s", "new pane beside / below this one; choose its source"),
+            ("t", "new tab (choose its source)"),
+            ("h j k l / arrows", "focus the pane on that side"),
+            ("w / W", "focus the next / previous pane"),
+            ("c / x", "close the pane"),
+            ("z / o", "maximise the pane / show all panes again"),
+            ("> < / + -", "wider / narrower, taller / shorter"),
+            ("n / p", "next / previous tab"),
+            ("L", "link / unlink this pane's time range (linked by default)"),
+            ("S", "save the workspace (--workspace NAME, else 'default')"),
         ],
     ),
     (
@@ -73,6 +95,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Tab", "switch between the field table and the JSON"),
             ("n / p", "next / previous record (older / newer)"),
             ("x", "context: the records just before and after it (Esc back)"),
+            ("y", "copy the field's value (the JSON, the context line)"),
             ("Esc / q", "close"),
         ],
     ),
@@ -85,6 +108,33 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("-", "filter out the selected value"),
             ("Esc / q / c", "close"),
         ],
+    ),
+    (
+        "Marks list",
+        &[
+            ("j k", "select a mark (in time order)"),
+            ("Enter", "jump: focus its pane, select its line or span"),
+            ("e", "edit the note"),
+            ("d", "delete the mark"),
+            ("Esc / q / M", "close"),
+        ],
+    ),
+    (
+        "Export menu",
+        &[("j k", "choose: Markdown report, NDJSON, CSV"), ("Enter", "choose, then confirm the file name"), ("Esc / q / E", "close")],
+    ),
+    (
+        "Saved searches",
+        &[
+            ("type", "fuzzy filter by name and query"),
+            ("↑ ↓ / Ctrl-p Ctrl-n", "select"),
+            ("Enter", "apply to the focused pane and run"),
+            ("Esc", "close"),
+        ],
+    ),
+    (
+        "Prompts (notes, file names)",
+        &[("Enter", "accept"), ("Ctrl-u / Ctrl-w", "clear / delete a word"), ("Esc", "cancel")],
     ),
     (
         "Time picker",
@@ -130,11 +180,74 @@ pub fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if key.code == KeyCode::Esc {
         return Some(Action::Escape);
     }
+    if app.pane_prefix {
+        return Some(pane_command_key(key, ctrl));
+    }
+    if ctrl && key.code == KeyCode::Char('w') && matches!(app.mode, Mode::Normal | Mode::Fields) {
+        return Some(Action::PanePrefix);
+    }
+    // The main screen's keys go through the configured overrides first.
+    if app.mode == Mode::Normal
+        && let Some(resolved) = super::keymap::resolve(app, key)
+    {
+        return resolved;
+    }
     match app.mode {
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => super::investigate::map_key(app, key, ctrl),
         Mode::Query => query_key(key, ctrl),
         Mode::TimePicker => picker_key(app, key, ctrl),
+        Mode::SourcePicker => source_picker_key(key, ctrl),
         mode => browse_key(app, mode, key, ctrl),
     }
+}
+
+/// The key after `Ctrl-w` (vim's window commands, tmux's split / zoom).
+fn pane_command_key(key: &KeyEvent, ctrl: bool) -> Action {
+    use super::app::Placement;
+    use super::tiles::{Direction, RESIZE_STEP, Toward};
+    match key.code {
+        KeyCode::Char('v') | KeyCode::Char('|') => Action::NewPane(Placement::SideBySide),
+        KeyCode::Char('s') | KeyCode::Char('_') => Action::NewPane(Placement::Below),
+        KeyCode::Char('t') => Action::NewPane(Placement::NewTab),
+        KeyCode::Char('h') | KeyCode::Left => Action::FocusPane(Toward::Left),
+        KeyCode::Char('l') | KeyCode::Right => Action::FocusPane(Toward::Right),
+        KeyCode::Char('k') | KeyCode::Up => Action::FocusPane(Toward::Up),
+        KeyCode::Char('j') | KeyCode::Down => Action::FocusPane(Toward::Down),
+        KeyCode::Char('w') => Action::CyclePane(!key.modifiers.contains(KeyModifiers::SHIFT) || ctrl),
+        KeyCode::Char('W') => Action::CyclePane(false),
+        KeyCode::Char('c') | KeyCode::Char('q') | KeyCode::Char('x') => Action::ClosePane,
+        KeyCode::Char('z') | KeyCode::Char('o') => Action::ToggleMaximise,
+        KeyCode::Char('>') => Action::ResizePane(Direction::Horizontal, RESIZE_STEP),
+        KeyCode::Char('<') => Action::ResizePane(Direction::Horizontal, -RESIZE_STEP),
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::ResizePane(Direction::Vertical, RESIZE_STEP),
+        KeyCode::Char('-') => Action::ResizePane(Direction::Vertical, -RESIZE_STEP),
+        KeyCode::Char('n') | KeyCode::Tab => Action::CycleTab(true),
+        KeyCode::Char('p') | KeyCode::BackTab => Action::CycleTab(false),
+        KeyCode::Char('L') => Action::ToggleLink,
+        KeyCode::Char('S') => Action::SaveWorkspace,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        _ => Action::UnknownPaneCommand,
+    }
+}
+
+fn source_picker_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
+    Some(match key.code {
+        KeyCode::Char('u') if ctrl => Action::ClearInput,
+        KeyCode::Char('w') if ctrl => Action::DeleteWord,
+        KeyCode::Char('n') if ctrl => Action::Move(1),
+        KeyCode::Char('p') if ctrl => Action::Move(-1),
+        KeyCode::Char(c) if !ctrl => Action::Input(c),
+        KeyCode::Backspace => Action::Backspace,
+        KeyCode::Delete => Action::Delete,
+        KeyCode::Left => Action::CursorLeft,
+        KeyCode::Right => Action::CursorRight,
+        KeyCode::Home => Action::CursorHome,
+        KeyCode::End => Action::CursorEnd,
+        KeyCode::Up => Action::Move(-1),
+        KeyCode::Down | KeyCode::Tab => Action::Move(1),
+        KeyCode::Enter => Action::Submit,
+        _ => return None,
+    })
 }
 
 fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
@@ -227,6 +340,7 @@ fn browse_key(app: &App, mode: Mode, key: &KeyEvent, ctrl: bool) -> Option<Actio
             KeyCode::Char('e') => Action::FilterExists,
             KeyCode::Tab | KeyCode::BackTab => Action::ToggleDetailView,
             KeyCode::Char('x') => Action::ShowContext,
+            KeyCode::Char('y') => Action::Investigate(super::investigate::InvestigateAction::Copy),
             KeyCode::Char('n') | KeyCode::Char(']') => Action::DetailRecord(1),
             KeyCode::Char('p') | KeyCode::Char('[') => Action::DetailRecord(-1),
             _ => return None,

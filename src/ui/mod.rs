@@ -11,14 +11,20 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod complete;
 pub mod editor;
 pub mod history;
+pub mod investigate;
+pub mod keymap;
 pub mod keys;
+pub mod panes;
 pub mod runtime;
+pub mod saved;
 pub mod svg;
 pub mod testing;
 pub mod theme;
+pub mod tiles;
 pub mod update;
 pub mod view;
 
@@ -58,6 +64,96 @@ pub struct UiOptions {
     /// Most lines a pane keeps in memory (`--max-lines`); `None` for the default
     /// ([`app::MAX_RECORDS`]).
     pub max_lines: Option<usize>,
+    /// Key overrides of the main screen, the configuration's `[keys]` table (action → key).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Saved searches of the configuration (`[[saved_searches]]`).
+    pub saved_searches: Vec<crate::config::SavedSearch>,
+    /// The workspace to save to (`--workspace NAME`).
+    pub workspace: Option<String>,
+    /// Names of configured sources, offered when opening a pane.
+    pub named_sources: Vec<String>,
+}
+
+/// A pane to show at start.
+pub struct StartPane {
+    /// Its source, already open.
+    pub source: Arc<dyn Source>,
+    /// How to open it again (for workspaces); `None` for stdin.
+    pub origin: Option<crate::config::workspace::SourceSpec>,
+    /// Initial query.
+    pub query: String,
+    /// The query is in the source's native language rather than KQL.
+    pub native: bool,
+    /// Table columns; the source's defaults when empty.
+    pub columns: Vec<String>,
+    /// Time range; the source's default when `None`.
+    pub range: Option<app::RangeSpec>,
+    /// Shares the time range with the other linked panes.
+    pub linked: bool,
+}
+
+/// The panes and tabs to show at start (a workspace, or one pane).
+pub struct StartLayout {
+    /// The panes; their ids are their indices.
+    pub panes: Vec<StartPane>,
+    /// Tabs: layout (leaves are pane indices) and focused pane.
+    pub tabs: Vec<(tiles::Tile, usize)>,
+    /// The shown tab.
+    pub tab: usize,
+    /// Opens the sources of panes added later.
+    pub opener: Option<Arc<dyn runtime::SourceOpener>>,
+}
+
+impl StartLayout {
+    /// One pane on `source`.
+    pub fn single(source: Arc<dyn Source>, origin: Option<crate::config::workspace::SourceSpec>) -> StartLayout {
+        StartLayout {
+            panes: vec![StartPane { source, origin, query: String::new(), native: false, columns: Vec::new(), range: None, linked: true }],
+            tabs: vec![(tiles::Tile::Pane(0), 0)],
+            tab: 0,
+            opener: None,
+        }
+    }
+}
+
+/// The state for a start layout: pane `i` gets id `i`. The options' query and range apply to
+/// the first pane when it has none of its own.
+pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history: history::History, now: crate::model::Nanos) -> App {
+    let first = &start.panes[0];
+    let query = if first.query.is_empty() { options.query.clone() } else { Some(first.query.clone()) };
+    let mut app = App::new(first.source.info(), query, options.range, theme, history, now);
+    for p in &start.panes[1..] {
+        app.add_pane(app::Pane::new(p.source.info(), app::RangeSpec::All, &p.query));
+    }
+    for (i, p) in start.panes.iter().enumerate() {
+        let pane = &mut app.panes[i];
+        let remote = pane.info.is_remote;
+        if let Some(range) = p.range {
+            pane.range = range;
+        } else if i > 0 {
+            pane.range = if remote { app::RangeSpec::Last(3600 * crate::time::NS_PER_SEC) } else { app::RangeSpec::All };
+        }
+        if !p.columns.is_empty() {
+            pane.columns = p.columns.clone();
+        }
+        if p.native {
+            pane.language = crate::sources::QueryLanguage::Native;
+            pane.applied.language = crate::sources::QueryLanguage::Native;
+        }
+        pane.origin = p.origin.clone();
+        pane.linked = p.linked;
+        if let Some(max_lines) = options.max_lines {
+            pane.limits = app::BufferLimits::with_max_lines(max_lines);
+        }
+    }
+    app.tabs = start.tabs.iter().map(|(root, focus)| tiles::Tab { root: root.clone(), focus: *focus, maximised: false }).collect();
+    if app.tabs.is_empty() {
+        app.tabs.push(tiles::Tab::new(0));
+    }
+    app.show_tab(start.tab.min(app.tabs.len() - 1));
+    app.workspace = options.workspace.clone();
+    app.named_sources = options.named_sources.clone();
+    app
 }
 
 /// How often the loop wakes without input (spinner, tail rate, relative time).
@@ -66,17 +162,20 @@ const TICK: Duration = Duration::from_millis(200);
 /// Runs the TUI on a source until the user quits. Sets up the terminal (raw mode, alternate
 /// screen, mouse capture) and restores it on quit, on error and on panic.
 pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
+    run_layout(StartLayout::single(source, None), options)
+}
+
+/// Runs the TUI on a layout of panes (a workspace) until the user quits.
+pub fn run_layout(start: StartLayout, options: UiOptions) -> anyhow::Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let config_dir = theme::default_config_dir();
     let theme = Theme::load(options.theme.as_deref(), config_dir.as_deref(), no_color)?;
     let history_path = options.history_path.clone().or_else(history::History::default_path);
     let history = history::History::load(history_path.clone());
-    let mut app = App::new(source.info(), options.query.clone(), options.range, theme, history, crate::time::now_nanos());
-    if let Some(max_lines) = options.max_lines {
-        for pane in &mut app.panes {
-            pane.limits = app::BufferLimits::with_max_lines(max_lines);
-        }
-    }
+    let mut app = build_app(&start, &options, theme, history, crate::time::now_nanos());
+    investigate_setup(&mut app, &options, history_path.as_deref());
+    let sources: Vec<Arc<dyn Source>> = start.panes.iter().map(|p| p.source.clone()).collect();
+    let opener = start.opener.clone();
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     install_panic_hook();
@@ -88,7 +187,7 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
             panic!("LOGSLEUTH_DEBUG_PANIC is set");
         }
         tokio::select! {
-            result = event_loop(&mut terminal, app, vec![source], history_path, events) => Ok(result),
+            result = event_loop_with(&mut terminal, app, sources, opener, history_path, events) => Ok(result),
             signal = termination_signal() => Err(signal),
         }
     });
@@ -105,6 +204,21 @@ pub fn run(source: Arc<dyn Source>, options: UiOptions) -> anyhow::Result<()> {
     let _ = terminal.show_cursor();
     rt.shutdown_timeout(Duration::from_millis(200));
     result.map(|_| ())
+}
+
+/// The incident workflow's settings: key overrides, saved searches (configuration and the
+/// file next to the history), clipboard options from the environment.
+fn investigate_setup(app: &mut App, options: &UiOptions, history_path: Option<&std::path::Path>) {
+    app.keymap = keymap::Keymap::from_table(&options.keys);
+    app.investigate.config_searches = options.saved_searches.iter().map(saved::SavedSearch::from_config).collect();
+    app.investigate.searches_path = history_path.and_then(saved::path_next_to).or_else(saved::default_path);
+    if let Some(path) = &app.investigate.searches_path {
+        match saved::load(path) {
+            Ok(searches) => app.investigate.searches = searches,
+            Err(e) => app.message = Some(e),
+        }
+    }
+    app.investigate.clipboard = clipboard::ClipboardOptions::from_env();
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
@@ -177,8 +291,25 @@ fn install_panic_hook() {
 /// `events` is crossterm's `EventStream` in the program and a scripted stream in tests.
 pub async fn event_loop<B, E>(
     terminal: &mut Terminal<B>,
+    app: App,
+    sources: Vec<Arc<dyn Source>>,
+    history_path: Option<PathBuf>,
+    events: E,
+) -> anyhow::Result<App>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    event_loop_with(terminal, app, sources, None, history_path, events).await
+}
+
+/// [`event_loop`] with a source opener, so panes can be opened on new sources.
+pub async fn event_loop_with<B, E>(
+    terminal: &mut Terminal<B>,
     mut app: App,
     sources: Vec<Arc<dyn Source>>,
+    opener: Option<Arc<dyn runtime::SourceOpener>>,
     history_path: Option<PathBuf>,
     mut events: E,
 ) -> anyhow::Result<App>
@@ -189,10 +320,15 @@ where
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut runtime = runtime::Runtime::new(sources, tx, history_path);
+    if let Some(opener) = opener {
+        runtime = runtime.with_opener(opener);
+    }
     let size = terminal.size()?;
     app.viewport = ratatui::layout::Rect::new(0, 0, size.width, size.height);
     // A source still indexing at start is queried again when it finishes (see Action::Progress).
-    app.progress = runtime.source(app.focus).and_then(|s| s.progress());
+    for pane in &mut app.panes {
+        pane.progress = runtime.source(pane.id).and_then(|s| s.progress());
+    }
     for effect in update::start(&mut app) {
         runtime.run(effect);
     }
@@ -211,10 +347,12 @@ where
             },
             msg = rx.recv() => msg,
             _ = tick.tick() => {
-                let progress = runtime.source(app.focus).and_then(|s| s.progress());
-                if progress != app.progress {
-                    for e in update(&mut app, Action::Progress(progress)) {
-                        runtime.run(e);
+                for (pane, source) in runtime.sources() {
+                    let progress = source.progress();
+                    if app.pane_index(pane).is_some_and(|i| app.panes[i].progress != progress) {
+                        for e in update(&mut app, Action::PaneProgress { pane, progress }) {
+                            runtime.run(e);
+                        }
                     }
                 }
                 Some(Action::Tick(crate::time::now_nanos()))

@@ -4,32 +4,73 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use super::action::{Action, Effect, PaneId};
+use super::action::{Action, Effect, OpenRequest, PaneId};
+use crate::config::workspace::SourceSpec;
 use crate::sources::Source;
+
+/// Opens sources for new panes from their description (the command line's code paths,
+/// with the configuration file for named sources). Called off the UI loop: opening may read
+/// files or start indexing.
+pub trait SourceOpener: Send + Sync {
+    /// Opens the source a spec describes; the error says why not, in words for the pane.
+    fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String>;
+}
+
+type SourceMap = Arc<RwLock<HashMap<PaneId, Arc<dyn Source>>>>;
 
 /// Runs effects for the UI loop.
 pub struct Runtime {
-    sources: Vec<Arc<dyn Source>>,
+    sources: SourceMap,
+    opener: Option<Arc<dyn SourceOpener>>,
     tx: UnboundedSender<Action>,
     tasks: HashMap<PaneId, Vec<AbortHandle>>,
     tails: HashMap<PaneId, AbortHandle>,
     history_path: Option<PathBuf>,
+    /// Where clipboard (OSC 52) sequences go: the terminal.
+    terminal: Box<dyn std::io::Write + Send>,
 }
 
 impl Runtime {
-    /// A runtime for panes backed by `sources` (index = pane id), answering on `tx`.
+    /// A runtime for panes backed by `sources` (the first pane ids, 0, 1, …, in order),
+    /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
-        Runtime { sources, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path }
+        let sources = Arc::new(RwLock::new(sources.into_iter().enumerate().collect()));
+        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path, terminal: Box::new(std::io::stdout()) }
+    }
+
+    /// Lets the runtime open sources for new panes.
+    pub fn with_opener(mut self, opener: Arc<dyn SourceOpener>) -> Self {
+        self.opener = Some(opener);
+        self
+    }
+
+    /// Sends terminal output of effects (the OSC 52 clipboard) to `out` instead of stdout.
+    pub fn with_terminal_output(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
+        self.terminal = out;
+        self
     }
 
     /// The source of a pane.
-    pub fn source(&self, pane: PaneId) -> Option<&Arc<dyn Source>> {
-        self.sources.get(pane)
+    pub fn source(&self, pane: PaneId) -> Option<Arc<dyn Source>> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).get(&pane).cloned()
+    }
+
+    /// Every pane's source, by pane id.
+    pub fn sources(&self) -> Vec<(PaneId, Arc<dyn Source>)> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    fn set_source(&self, pane: PaneId, source: Option<Arc<dyn Source>>) {
+        let mut map = self.sources.write().unwrap_or_else(|e| e.into_inner());
+        match source {
+            Some(s) => map.insert(pane, s),
+            None => map.remove(&pane),
+        };
     }
 
     fn spawn<F>(&mut self, pane: PaneId, fut: F)
@@ -59,6 +100,21 @@ impl Runtime {
             | Effect::StartTail { pane, .. }
             | Effect::StopTail { pane }
             | Effect::Cancel { pane } => *pane,
+            Effect::OpenSource { pane, request } => {
+                self.open_source(*pane, request.clone());
+                return;
+            }
+            Effect::CloseSource { pane } => {
+                self.set_source(*pane, None);
+                return;
+            }
+            Effect::SaveWorkspace { name, file } => {
+                let (name, file, tx) = (name.clone(), file.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Action::WorkspaceSaved(crate::config::workspace::save(&name, &file)));
+                });
+                return;
+            }
             Effect::SaveHistory(entries) => {
                 if let Some(path) = self.history_path.clone() {
                     let entries = entries.clone();
@@ -71,8 +127,15 @@ impl Runtime {
                 }
                 return;
             }
+            Effect::Investigate(_) => {
+                // Taken by value (an export carries the records): not cloned.
+                if let Effect::Investigate(e) = effect {
+                    super::investigate::run_effect(e, &self.tx, &mut self.terminal);
+                }
+                return;
+            }
         };
-        let Some(source) = self.sources.get(pane).cloned() else { return };
+        let Some(source) = self.source(pane) else { return };
         match effect {
             Effect::Search { generation, append, request, .. } => {
                 let tx = self.tx.clone();
@@ -147,7 +210,38 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) => {}
+            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+        }
+    }
+
+    /// Opens a new pane's source: the same object as another pane's, or through the opener
+    /// on a blocking thread; answers [`Action::PaneOpened`] once the source is in place.
+    fn open_source(&mut self, pane: PaneId, request: OpenRequest) {
+        match request {
+            OpenRequest::SameAs(other) => {
+                let source = self.source(other);
+                let info = source.as_ref().map(|s| s.info()).ok_or_else(|| "the other pane is gone".to_string());
+                let progress = source.as_ref().and_then(|s| s.progress());
+                self.set_source(pane, source);
+                let _ = self.tx.send(Action::PaneOpened { pane, result: info, progress });
+            }
+            OpenRequest::Spec(spec) => {
+                let Some(opener) = self.opener.clone() else {
+                    let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()), progress: None });
+                    return;
+                };
+                let (sources, tx) = (self.sources.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut progress = None;
+                    let result = opener.open(&spec).map(|source| {
+                        let info = source.info();
+                        progress = source.progress();
+                        sources.write().unwrap_or_else(|e| e.into_inner()).insert(pane, source);
+                        info
+                    });
+                    let _ = tx.send(Action::PaneOpened { pane, result, progress });
+                });
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! answering searches, aggregations, field questions and a tail fed by the test.
 //! Filtering uses the real KQL engine ([`crate::kql`]) in memory.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -302,33 +302,97 @@ impl Source for MemorySource {
 
 /// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
 /// answer back into the reducer until nothing is left: deterministic state for snapshots.
-/// Tails, cancels and history saves are skipped.
+/// Every pane is answered by `source` (a new pane opens it again). Tails, cancels and history
+/// saves are skipped; the incident workflow's files are written.
 pub async fn settle(app: &mut crate::ui::App, source: &dyn Source, effects: Vec<crate::ui::Effect>) {
+    let mut queue: std::collections::VecDeque<crate::ui::Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        if let Some(action) = answer(source, effect).await {
+            queue.extend(crate::ui::update(app, action));
+        }
+    }
+}
+
+/// The answer `source` gives to one effect, as the runtime would deliver it (`None` for
+/// effects with no answer: tails, cancels, saves).
+async fn answer(source: &dyn Source, effect: crate::ui::Effect) -> Option<crate::ui::Action> {
+    use crate::ui::{Action, Effect};
+    Some(match effect {
+        Effect::Search { pane, generation, append, request } => {
+            Action::SearchDone { pane, generation, append, result: source.search(request).await }
+        }
+        Effect::Histogram { pane, generation, request } => {
+            Action::HistogramDone { pane, generation, result: source.histogram(request).await }
+        }
+        Effect::Top { pane, generation, request } => {
+            let field = request.field.clone();
+            Action::TopDone { pane, generation, field, result: source.top(request).await }
+        }
+        Effect::Fields { pane, range } => Action::FieldsDone { pane, result: source.fields(range).await },
+        Effect::FieldValues { pane, field, range } => {
+            let result = source.field_values(field.clone(), range, 100).await;
+            Action::ValuesDone { pane, field, result }
+        }
+        Effect::Context { pane, record, lines } => Action::ContextDone { pane, result: source.context(*record, lines, lines).await },
+        Effect::OpenSource { pane, .. } => Action::PaneOpened { pane, result: Ok(source.info()), progress: source.progress() },
+        // Files are written for real (tests give temporary paths); the clipboard goes nowhere.
+        Effect::Investigate(e) => return crate::ui::investigate::run_effect_now(e, &mut std::io::sink()),
+        Effect::StartTail { .. }
+        | Effect::StopTail { .. }
+        | Effect::Cancel { .. }
+        | Effect::SaveHistory(_)
+        | Effect::CloseSource { .. }
+        | Effect::SaveWorkspace { .. } => return None,
+    })
+}
+
+/// Like [`settle`] for several panes on different sources: `sources` maps pane ids to their
+/// sources; a new pane's source comes from the same pane (`SameAs`) or from `opener`.
+pub async fn settle_panes(
+    app: &mut crate::ui::App,
+    sources: &mut std::collections::HashMap<crate::ui::action::PaneId, Arc<dyn Source>>,
+    opener: Option<&dyn crate::ui::runtime::SourceOpener>,
+    effects: Vec<crate::ui::Effect>,
+) {
+    use crate::ui::action::OpenRequest;
     use crate::ui::{Action, Effect, update};
     let mut queue: std::collections::VecDeque<Effect> = effects.into();
     while let Some(effect) = queue.pop_front() {
-        let action = match effect {
-            Effect::Search { pane, generation, append, request } => {
-                Action::SearchDone { pane, generation, append, result: source.search(request).await }
+        let pane = match &effect {
+            Effect::Search { pane, .. }
+            | Effect::Histogram { pane, .. }
+            | Effect::Top { pane, .. }
+            | Effect::Fields { pane, .. }
+            | Effect::FieldValues { pane, .. }
+            | Effect::Context { pane, .. } => *pane,
+            Effect::OpenSource { pane, request } => {
+                let opened = match request {
+                    OpenRequest::SameAs(other) => sources.get(other).cloned().ok_or_else(|| "no such pane".to_string()),
+                    OpenRequest::Spec(spec) => match opener {
+                        Some(o) => o.open(spec),
+                        None => Err("no opener".to_string()),
+                    },
+                };
+                let mut progress = None;
+                let result = opened.map(|s| {
+                    let info = s.info();
+                    progress = s.progress();
+                    sources.insert(*pane, s);
+                    info
+                });
+                queue.extend(update(app, Action::PaneOpened { pane: *pane, result, progress }));
+                continue;
             }
-            Effect::Histogram { pane, generation, request } => {
-                Action::HistogramDone { pane, generation, result: source.histogram(request).await }
+            Effect::CloseSource { pane } => {
+                sources.remove(pane);
+                continue;
             }
-            Effect::Top { pane, generation, request } => {
-                let field = request.field.clone();
-                Action::TopDone { pane, generation, field, result: source.top(request).await }
-            }
-            Effect::Fields { pane, range } => Action::FieldsDone { pane, result: source.fields(range).await },
-            Effect::FieldValues { pane, field, range } => {
-                let result = source.field_values(field.clone(), range, 100).await;
-                Action::ValuesDone { pane, field, result }
-            }
-            Effect::Context { pane, record, lines } => {
-                Action::ContextDone { pane, result: source.context(*record, lines, lines).await }
-            }
-            Effect::StartTail { .. } | Effect::StopTail { .. } | Effect::Cancel { .. } | Effect::SaveHistory(_) => continue,
+            _ => continue,
         };
-        queue.extend(update(app, action));
+        let Some(source) = sources.get(&pane).cloned() else { continue };
+        if let Some(action) = answer(&*source, effect).await {
+            queue.extend(update(app, action));
+        }
     }
 }
 

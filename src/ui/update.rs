@@ -1,7 +1,7 @@
 //! The reducer: `update(&mut App, Action) -> Vec<Effect>`. Pure apart from mutating the state:
 //! no I/O, no clock, no terminal — unit-testable with plain values.
 
-use super::action::{Action, Edge, Effect, MouseAction, PaneId};
+use super::action::{Action, Edge, Effect, MouseAction};
 use super::app::*;
 use super::complete;
 use super::view::layout;
@@ -10,19 +10,19 @@ use crate::sources::{
     HistogramRequest, HitCount, Query, QueryLanguage, SearchRequest, SourceResult, Split, TailEvent, TailRequest, TopRequest,
 };
 
-/// Effects to run when the UI starts: list the fields and run the initial query of every
-/// pane (each answers on its own, so a slow or failing source holds up only its pane).
+/// Effects to run when the UI starts: list the fields and run the initial query.
 pub fn start(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
-    // An initial query (`--kql`) with a syntax error is shown at its position, not run.
-    if let Some(err) = syntax_error(&app.panes[pane].editor.text) {
-        let p = &mut app.panes[pane];
-        p.query_error = Some(err);
-        p.applied = Query::default();
-        app.mode = Mode::Query;
-    }
     let mut effects = Vec::new();
     for i in 0..app.panes.len() {
+        // An initial query (`--kql`) with a syntax error is shown at its position, not run.
+        if let Some(err) = pane_syntax_error(&app.panes[i]) {
+            let p = &mut app.panes[i];
+            p.query_error = Some(err);
+            p.applied = Query::default();
+            if i == app.focus {
+                app.mode = Mode::Query;
+            }
+        }
         effects.extend(run_query(app, i, true));
     }
     effects
@@ -30,10 +30,30 @@ pub fn start(app: &mut App) -> Vec<Effect> {
 
 /// Applies an action; returns the effects the runtime must perform.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let moves_cursor = matches!(
+        action,
+        Action::Move(_) | Action::Page(_) | Action::Jump(_) | Action::MoveHorizontal(_) | Action::Mouse(_) | Action::FocusNext | Action::FocusPrev
+    );
+    let effects = apply(app, action);
+    // The other panes mark the instant under the focused pane's cursor.
+    if moves_cursor && app.mode == Mode::Normal && app.panes.len() > 1 {
+        super::panes::sync_instant(app);
+    }
+    effects
+}
+
+fn apply(app: &mut App, action: Action) -> Vec<Effect> {
     // Ticks only redraw when something on screen moves (spinner, tail rate).
-    let redraw = !matches!(action, Action::Tick(_) | Action::Progress(_));
+    let redraw = !matches!(action, Action::Tick(_) | Action::Progress(_) | Action::PaneProgress { .. });
     if redraw {
         app.dirty = true;
+    }
+    if action.is_input() && !matches!(action, Action::PanePrefix) {
+        app.pane_prefix = false;
+    }
+    // The incident workflow's popups take the keys while open.
+    if let Some(effects) = super::investigate::intercept(app, &action) {
+        return effects;
     }
     let pane = app.focus;
     match action {
@@ -55,29 +75,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Progress(p) => {
-            if p == app.progress {
-                return vec![];
-            }
-            let finished = app.progress.is_some() && p.is_none();
-            app.progress = p;
-            app.dirty = true;
-            if finished {
-                // Results so far were computed on a partial index: run everything again.
-                app.message = Some("indexing done".into());
-                return run_query(app, pane, true);
-            }
-            vec![]
+            let id = app.pane().id;
+            pane_progress(app, id, p)
         }
+        Action::PaneProgress { pane, progress } => pane_progress(app, pane, progress),
         Action::Resize(w, h) => {
-            let plot_width = |app: &App| layout::main_layout(app).histogram.map(|h| layout::histogram_plot(h).width);
-            let before = plot_width(app);
+            let before = super::panes::plot_widths(app);
             app.viewport = ratatui::layout::Rect::new(0, 0, w, h);
             keep_selection_visible(app);
-            // Bucket count follows the chart's width: ask again when it changed.
-            if plot_width(app) != before && app.pane().histogram.is_some() {
-                return histogram_effect(app, pane).into_iter().collect();
-            }
-            vec![]
+            // Bucket counts follow the charts' widths: ask again where they changed.
+            super::panes::relayout(app, &before)
         }
         Action::Escape => escape(app),
         Action::ToggleQueryLanguage => toggle_language(app),
@@ -145,6 +152,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 }
                 Mode::TimePicker if app.picker.field == 1 => app.picker.from.insert_str(&text),
                 Mode::TimePicker if app.picker.field == 2 => app.picker.to.insert_str(&text),
+                Mode::SourcePicker => app.source_picker.input.insert_str(&text),
                 _ => {}
             }
             vec![]
@@ -233,10 +241,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::ShowContext => show_context(app),
-        Action::ContextDone { pane, result } => context_done(app, pane, result),
+        Action::ContextDone { pane, result } => match app.pane_index(pane) {
+            Some(i) => context_done(app, i, result),
+            None => vec![],
+        },
         Action::Mouse(m) => mouse(app, m),
         Action::SearchDone { pane, generation, append, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -271,7 +282,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::HistogramDone { pane, generation, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -290,7 +301,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::TopDone { pane, generation, field, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             if generation != p.generation {
                 return vec![];
             }
@@ -298,9 +309,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             p.charts.results.insert(field, result.map_err(|e| e.to_string()));
             vec![]
         }
-        Action::SourceInfo { pane, info } => source_info(app, pane, info),
+        Action::SourceInfo { pane, info } => match app.pane_index(pane) {
+            Some(i) => source_info(app, i, info),
+            None => vec![],
+        },
         Action::FieldsDone { pane, result } => {
-            let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+            let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             match result {
                 Ok(fields) => {
                     p.fields = fields;
@@ -315,12 +329,59 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.value_cache.insert(field, result.unwrap_or_default());
             if app.mode == Mode::Query { refresh_completion(app) } else { vec![] }
         }
-        Action::Tail { pane, generation, event } => tail_event(app, pane, generation, event),
+        Action::Tail { pane, generation, event } => match app.pane_index(pane) {
+            Some(i) => tail_event(app, i, generation, event),
+            None => vec![],
+        },
         Action::HistorySaveFailed(e) => {
             app.message = Some(format!("could not save history: {e}"));
             vec![]
         }
+        Action::PanePrefix => {
+            app.pane_prefix = true;
+            vec![]
+        }
+        Action::UnknownPaneCommand => {
+            app.message = Some("not a pane command (Ctrl-w then v s t h j k l w c z > < + - n p L S; ? for help)".into());
+            vec![]
+        }
+        Action::NewPane(placement) => super::panes::open_picker(app, placement),
+        Action::ClosePane => super::panes::close(app),
+        Action::FocusPane(toward) => super::panes::focus_toward(app, toward),
+        Action::CyclePane(forward) => super::panes::cycle(app, forward),
+        Action::ResizePane(direction, delta) => super::panes::resize(app, direction, delta),
+        Action::ToggleMaximise => super::panes::toggle_maximise(app),
+        Action::CycleTab(forward) => super::panes::cycle_tab(app, forward),
+        Action::ToggleLink => super::panes::toggle_link(app),
+        Action::SaveWorkspace => super::panes::save_workspace(app),
+        Action::PaneOpened { pane, result, progress } => super::panes::opened(app, pane, result, progress),
+        Action::WorkspaceSaved(result) => {
+            app.message = Some(match result {
+                Ok(path) => format!("workspace saved to {}", path.display()),
+                Err(e) => format!("could not save the workspace: {e}"),
+            });
+            vec![]
+        }
+        Action::Investigate(a) => super::investigate::update(app, a),
     }
+}
+
+/// A pane's source reports indexing progress; when indexing ends the pane's results (computed
+/// on a partial index) are fetched again.
+fn pane_progress(app: &mut App, id: crate::ui::action::PaneId, progress: Option<crate::sources::Progress>) -> Vec<Effect> {
+    let Some(i) = app.pane_index(id) else { return vec![] };
+    let p = &mut app.panes[i];
+    if progress == p.progress {
+        return vec![];
+    }
+    let finished = p.progress.is_some() && progress.is_none();
+    p.progress = progress;
+    app.dirty = true;
+    if finished {
+        app.message = Some("indexing done".into());
+        return run_query(app, i, true);
+    }
+    vec![]
 }
 
 fn clamp_add(v: usize, n: i32, len: usize) -> usize {
@@ -347,49 +408,49 @@ fn keep_selection_visible(app: &mut App) {
 }
 
 /// The range and query of the focused pane, resolved now.
-fn current_query(app: &App, pane: PaneId) -> (Query, TimeRange) {
-    let p = &app.panes[pane];
+fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
+    let p = &app.panes[i];
     (p.applied.clone(), p.resolved)
 }
 
 /// Starts a new search generation for a pane: first page, histogram, charts if shown, tail if
 /// following. `fields` also refreshes the field list (range changed).
-fn run_query(app: &mut App, pane: PaneId, fields: bool) -> Vec<Effect> {
+pub(super) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     let now = app.now;
-    let p = &mut app.panes[pane];
+    let p = &mut app.panes[i];
     p.generation += 1;
     p.resolved = p.range.resolve(now);
     p.loading = Loading { search: true, page: false, histogram: false, top: 0 };
     p.error = None;
     p.hist_anchor = None;
     let generation = p.generation;
-    let (query, range) = current_query(app, pane);
-    let mut effects = vec![Effect::Cancel { pane }];
+    let (query, range) = current_query(app, i);
+    let mut effects = vec![Effect::Cancel { pane: app.panes[i].id }];
     effects.push(Effect::Search {
-        pane,
+        pane: app.panes[i].id,
         generation,
         append: false,
         request: SearchRequest { query: query.clone(), range, limit: PAGE_SIZE, cursor: None },
     });
-    effects.extend(histogram_effect(app, pane));
+    effects.extend(histogram_effect(app, i));
     if app.mode == Mode::Charts {
-        effects.extend(top_effects(app, pane));
+        effects.extend(top_effects(app, i));
     }
     if fields {
         // Known values depend on the range: ask again when it changed.
         app.value_cache.clear();
-        effects.push(Effect::Fields { pane, range });
+        effects.push(Effect::Fields { pane: app.panes[i].id, range });
     }
-    if app.panes[pane].tail.is_some() {
-        effects.extend(start_tail(app, pane));
+    if app.panes[i].tail.is_some() {
+        effects.extend(start_tail(app, i));
     }
     effects
 }
 
 /// Takes a source's new description. Columns and the histogram split follow the new defaults
 /// unless the user changed them from the old defaults.
-fn source_info(app: &mut App, pane: PaneId, info: crate::sources::SourceInfo) -> Vec<Effect> {
-    let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+fn source_info(app: &mut App, i: usize, info: crate::sources::SourceInfo) -> Vec<Effect> {
+    let Some(p) = app.panes.get_mut(i) else { return vec![] };
     if p.info == info {
         return vec![];
     }
@@ -403,47 +464,49 @@ fn source_info(app: &mut App, pane: PaneId, info: crate::sources::SourceInfo) ->
     p.info = info;
     if split_changed {
         // Whether the unsplit histogram has arrived yet or not, ask again with the split.
-        return histogram_effect(app, pane).into_iter().collect();
+        return histogram_effect(app, i).into_iter().collect();
     }
     vec![]
 }
 
-fn histogram_effect(app: &mut App, pane: PaneId) -> Option<Effect> {
-    let plot = layout::main_layout(app).histogram.map(layout::histogram_plot)?;
-    let (query, range) = current_query(app, pane);
-    let p = &mut app.panes[pane];
+pub(super) fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
+    // The pane's own plot width (panes of other tabs get theirs when shown).
+    let id = app.panes[i].id;
+    let width = super::panes::plot_widths(app).into_iter().find(|(p, _)| *p == id).and_then(|(_, w)| w)?;
+    let (query, range) = current_query(app, i);
+    let p = &mut app.panes[i];
     p.loading.histogram = true;
     Some(Effect::Histogram {
-        pane,
+        pane: p.id,
         generation: p.generation,
         request: HistogramRequest {
             query,
             range,
             interval: None,
-            target_buckets: (plot.width as usize).max(10),
+            target_buckets: (width as usize).max(10),
             split: p.split.clone(),
         },
     })
 }
 
-fn top_effects(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let (query, range) = current_query(app, pane);
-    let p = &mut app.panes[pane];
+fn top_effects(app: &mut App, i: usize) -> Vec<Effect> {
+    let (query, range) = current_query(app, i);
+    let p = &mut app.panes[i];
     p.charts.results.clear();
     p.loading.top = p.charts.fields.len();
     p.charts
         .fields
         .iter()
         .map(|field| Effect::Top {
-            pane,
+            pane: p.id,
             generation: p.generation,
             request: TopRequest { query: query.clone(), range, field: field.clone(), size: TOP_SIZE },
         })
         .collect()
 }
 
-fn open_charts(app: &mut App, pane: PaneId, extra: Option<String>) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn open_charts(app: &mut App, i: usize, extra: Option<String>) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let mut fields = p.default_chart_fields();
     if fields.is_empty() && extra.is_none() {
         // No known roles: chart the first fields of the sidebar.
@@ -458,32 +521,32 @@ fn open_charts(app: &mut App, pane: PaneId, extra: Option<String>) -> Vec<Effect
     p.charts.bar = 0;
     app.previous_mode = if app.mode == Mode::Fields { Mode::Fields } else { Mode::Normal };
     app.mode = Mode::Charts;
-    top_effects(app, pane)
+    top_effects(app, i)
 }
 
-fn start_tail(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn start_tail(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     p.tail_generation += 1;
     let since = p.records.first().and_then(|r| r.timestamp).map(|t| t + 1);
     vec![Effect::StartTail {
-        pane,
+        pane: p.id,
         generation: p.tail_generation,
         request: TailRequest { query: p.applied.clone(), since },
     }]
 }
 
-fn toggle_tail(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn toggle_tail(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     if p.tail.take().is_some() {
         p.tail_generation += 1;
         app.message = Some("live tail stopped".into());
-        return vec![Effect::StopTail { pane }];
+        return vec![Effect::StopTail { pane: app.panes[i].id }];
     }
     p.tail = Some(TailState::default());
     p.selected = 0;
     p.offset = 0;
     app.message = None;
-    start_tail(app, pane)
+    start_tail(app, i)
 }
 
 fn toggle_pause(app: &mut App) -> Vec<Effect> {
@@ -529,9 +592,9 @@ fn insert_tailed(p: &mut Pane, records: Vec<crate::model::Record>) {
     };
 }
 
-fn tail_event(app: &mut App, pane: PaneId, generation: u64, event: TailEvent) -> Vec<Effect> {
+fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEvent) -> Vec<Effect> {
     let now = app.now;
-    let Some(p) = app.panes.get_mut(pane) else { return vec![] };
+    let Some(p) = app.panes.get_mut(i) else { return vec![] };
     if generation != p.tail_generation {
         return vec![];
     }
@@ -578,18 +641,22 @@ fn update_rate(tail: &mut TailState, now: Nanos) -> bool {
 }
 
 fn escape(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
+    app.pane_prefix = false;
+    if app.mode == Mode::SourcePicker {
+        app.mode = Mode::Normal;
+        return vec![];
+    }
     // A running query is cancelled first, whatever the mode.
     if app.pane().loading.search || app.pane().loading.histogram || app.pane().loading.top > 0 {
         let p = app.pane_mut();
         p.generation += 1;
         p.loading = Loading::default();
         app.message = Some("query cancelled".into());
-        return vec![Effect::Cancel { pane }];
+        return vec![Effect::Cancel { pane: app.pane().id }];
     }
     match app.mode {
         Mode::Query if !app.completion.items.is_empty() => app.completion = Completion::default(),
-        Mode::Help | Mode::Charts | Mode::TimePicker => app.mode = app.previous_mode,
+        Mode::Help | Mode::Charts | Mode::TimePicker | Mode::SourcePicker => app.mode = app.previous_mode,
         // Esc leaves the context back to the record's fields first.
         Mode::Detail if app.detail.as_ref().is_some_and(|d| d.view == DetailView::Context) => {
             if let Some(d) = app.detail.as_mut() {
@@ -601,6 +668,8 @@ fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {
             let p = app.pane_mut();
             if p.hist_anchor.take().is_none() {
@@ -626,6 +695,12 @@ fn input(app: &mut App, c: char) -> Vec<Effect> {
             }
             vec![]
         }
+        Mode::SourcePicker => {
+            app.source_picker.input.insert(c);
+            app.source_picker.cursor = 0;
+            app.source_picker.error = None;
+            vec![]
+        }
         _ => vec![],
     }
 }
@@ -635,6 +710,7 @@ fn edit(app: &mut App, action: &Action) -> Vec<Effect> {
         Mode::Query => &mut app.panes[app.focus].editor,
         Mode::TimePicker if app.picker.field == 1 => &mut app.picker.from,
         Mode::TimePicker if app.picker.field == 2 => &mut app.picker.to,
+        Mode::SourcePicker => &mut app.source_picker.input,
         _ => return vec![],
     };
     match action {
@@ -669,7 +745,7 @@ fn refresh_completion(app: &mut App) -> Vec<Effect> {
         complete::ContextKind::Value { field } => {
             if !app.value_cache.contains_key(field) && !app.values_pending.contains(field) {
                 app.values_pending.push(field.clone());
-                effects.push(Effect::FieldValues { pane, field: field.clone(), range: app.pane().resolved });
+                effects.push(Effect::FieldValues { pane: app.pane().id, field: field.clone(), range: app.pane().resolved });
             }
             app.value_cache.get(field).map(Vec::as_slice)
         }
@@ -726,6 +802,7 @@ fn accept_completion(app: &mut App) -> Vec<Effect> {
 fn submit(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
     match app.mode {
+        Mode::SourcePicker => super::panes::pick(app),
         Mode::Query => {
             let text = app.pane().editor.text.clone();
             if let Some(err) = pane_syntax_error(&app.panes[pane]) {
@@ -756,6 +833,8 @@ fn submit(app: &mut App) -> Vec<Effect> {
         Mode::Detail => add_filter(app, FilterKind::For),
         Mode::Charts => add_filter(app, FilterKind::For),
         Mode::TimePicker => apply_picker(app),
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => vec![],
         Mode::Help => {
             app.mode = app.previous_mode;
             vec![]
@@ -765,18 +844,17 @@ fn submit(app: &mut App) -> Vec<Effect> {
 
 /// Asks the source for the records around the detail view's record.
 fn show_context(app: &mut App) -> Vec<Effect> {
-    let pane = app.focus;
     let Some(index) = app.detail.as_ref().map(|d| d.index) else { return vec![] };
     let Some(record) = app.pane().records.get(index).cloned() else { return vec![] };
     if let Some(d) = app.detail.as_mut() {
         d.view = DetailView::Context;
         d.context = Some(ContextState { loading: true, ..ContextState::default() });
     }
-    vec![Effect::Context { pane, record: Box::new(record), lines: CONTEXT_LINES }]
+    vec![Effect::Context { pane: app.pane().id, record: Box::new(record), lines: CONTEXT_LINES }]
 }
 
-fn context_done(app: &mut App, pane: PaneId, result: SourceResult<Vec<Record>>) -> Vec<Effect> {
-    let anchor_record = app.detail.as_ref().and_then(|d| app.panes.get(pane)?.records.get(d.index)).cloned();
+fn context_done(app: &mut App, i: usize, result: SourceResult<Vec<Record>>) -> Vec<Effect> {
+    let anchor_record = app.detail.as_ref().and_then(|d| app.panes.get(i)?.records.get(d.index)).cloned();
     let Some(c) = app.detail.as_mut().and_then(|d| d.context.as_mut()) else { return vec![] };
     c.loading = false;
     match result {
@@ -832,7 +910,9 @@ fn apply_picker(app: &mut App) -> Vec<Effect> {
     p.range = spec;
     p.zoom_stack.clear();
     app.mode = Mode::Normal;
-    run_query(app, pane, true)
+    let mut effects = run_query(app, pane, true);
+    effects.extend(super::panes::propagate_range(app, pane));
+    effects
 }
 
 fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
@@ -883,11 +963,17 @@ fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
             }
         }
         Mode::Help => app.help_scroll = (app.help_scroll as i64 + n as i64).max(0) as usize,
+        Mode::SourcePicker => {
+            let len = app.source_choices().len();
+            app.source_picker.cursor = clamp_add(app.source_picker.cursor, n, len);
+        }
         Mode::TimePicker => {
             if app.picker.field == 0 {
                 app.picker.cursor = clamp_add(app.picker.cursor, n, QUICK_RANGES.len() + 1);
             }
         }
+        // Handled by investigate::intercept.
+        Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Charts => {
             let p = app.pane_mut();
             let bars = p
@@ -909,9 +995,9 @@ fn jump(app: &mut App, edge: Edge) -> Vec<Effect> {
 }
 
 /// Fetches the next page when the selection nears the end of what is loaded.
-fn maybe_next_page(app: &mut App, pane: PaneId) -> Vec<Effect> {
+fn maybe_next_page(app: &mut App, i: usize) -> Vec<Effect> {
     let h = table_height(app);
-    let p = &mut app.panes[pane];
+    let p = &mut app.panes[i];
     let near_end = p.selected + h.max(PAGE_SIZE / 2) >= p.records.len();
     if !near_end || p.loading.page || p.loading.search || p.records.len() >= p.limits.records {
         return vec![];
@@ -919,7 +1005,7 @@ fn maybe_next_page(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let Some(cursor) = p.next.clone() else { return vec![] };
     p.loading.page = true;
     vec![Effect::Search {
-        pane,
+        pane: p.id,
         generation: p.generation,
         append: true,
         request: SearchRequest { query: p.applied.clone(), range: p.resolved, limit: PAGE_SIZE, cursor: Some(cursor) },
@@ -958,8 +1044,8 @@ fn cycle_focus(app: &mut App, forward: bool) {
     }
 }
 
-fn zoom_in(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_in(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let Some(h) = p.histogram.as_ref() else { return vec![] };
     if h.buckets.is_empty() {
         return vec![];
@@ -969,29 +1055,33 @@ fn zoom_in(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let (lo, hi) = (a.min(b), a.max(b));
     let from = h.buckets[lo].start;
     let to = h.buckets[hi].start.saturating_add(h.interval.max(1));
-    zoom_to(app, pane, TimeRange::between(from, to))
+    zoom_to(app, i, TimeRange::between(from, to))
 }
 
 /// Narrows the pane's range to `range`, remembering the current one for [`Action::ZoomOut`].
-fn zoom_to(app: &mut App, pane: PaneId, range: TimeRange) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_to(app: &mut App, i: usize, range: TimeRange) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let old = p.range;
     p.zoom_stack.push(old);
     p.range = RangeSpec::Absolute(range);
     p.hist_cursor = 0;
     app.message = Some(format!("zoomed to {} (u: back out)", format_range(&range)));
-    run_query(app, pane, false)
+    let mut effects = run_query(app, i, false);
+    effects.extend(super::panes::propagate_range(app, i));
+    effects
 }
 
-fn zoom_out(app: &mut App, pane: PaneId) -> Vec<Effect> {
-    let p = &mut app.panes[pane];
+fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
     let Some(previous) = p.zoom_stack.pop() else {
         app.message = Some("not zoomed in".into());
         return vec![];
     };
     p.range = previous;
     app.message = None;
-    run_query(app, pane, false)
+    let mut effects = run_query(app, i, false);
+    effects.extend(super::panes::propagate_range(app, i));
+    effects
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1088,7 +1178,7 @@ fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
                 _ => vec![],
             };
         }
-        Mode::TimePicker => return vec![],
+        Mode::TimePicker | Mode::SourcePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {

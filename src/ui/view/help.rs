@@ -19,6 +19,8 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         }
         out.push(Line::from(Span::styled(section.to_string(), theme.title)));
         for (k, what) in keys.iter() {
+            // The keys in effect: `[keys]` overrides replace the defaults of the main screen.
+            let k = crate::ui::keymap::help_keys(&app.keymap, section, k);
             out.push(Line::from(vec![
                 Span::styled(format!("  {k:<key_w$}  "), theme.key),
                 Span::styled(what.to_string(), theme.text),

@@ -63,10 +63,10 @@ fn time_label(ns: Nanos, span: Nanos) -> String {
 }
 
 /// Draws the histogram block.
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
     let theme = &app.theme;
-    let pane = app.pane();
-    let focused = app.mode == Mode::Normal && pane.element == Element::Histogram;
+    let pane = &app.panes[index];
+    let focused = index == app.focus && app.mode == Mode::Normal && pane.element == Element::Histogram;
     let split_name = match &pane.split {
         Split::None => "none".to_string(),
         Split::StatusClass => "status".to_string(),
@@ -155,6 +155,21 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             }
         }
     }
+    // The instant under another pane's cursor, on this pane's clock.
+    let instant = app.instant.filter(|m| m.pane != pane.id && index != app.focus && pane.linked);
+    if let Some(m) = instant
+        && let Some(col) = instant_column(h, plot.width as usize, m.time)
+    {
+        let x = plot.x + col as u16;
+        for y in plot.y..plot.y + plot.height {
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                if cell.symbol() == " " {
+                    cell.set_symbol("│");
+                }
+                cell.set_style(theme.accent);
+            }
+        }
+    }
     // X axis: first, middle and last bucket times.
     let axis_y = plot.y + plot.height;
     let first = h.buckets[0].start;
@@ -191,5 +206,20 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let y = area.y + area.height.saturating_sub(1);
         let x = area.x + 2;
         buf.set_stringn(x, y, info, area.width.saturating_sub(4) as usize, theme.accent);
+    } else if let Some(m) = instant {
+        let info = format!(" │ {} (cursor in another pane) ", crate::ui::app::format_time(m.time));
+        let y = area.y + area.height.saturating_sub(1);
+        buf.set_stringn(area.x + 2, y, info, area.width.saturating_sub(4) as usize, theme.accent);
     }
+}
+
+/// The plot column showing the bucket that contains `time`, if the chart covers it.
+pub fn instant_column(h: &crate::model::HistogramResult, width: usize, time: Nanos) -> Option<usize> {
+    let first = h.buckets.first()?.start;
+    let last = h.buckets.last()?.start;
+    if time < first || time >= last.saturating_add(h.interval.max(1)) {
+        return None;
+    }
+    let bucket = h.buckets.partition_point(|b| b.start <= time).checked_sub(1)?;
+    (0..width).find(|&col| layout::bucket_range(width, h.buckets.len(), col).contains(&bucket))
 }

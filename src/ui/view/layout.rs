@@ -29,19 +29,54 @@ pub struct MainLayout {
     pub status: Rect,
 }
 
-/// Computes the main screen layout for the app's viewport.
-pub fn main_layout(app: &App) -> MainLayout {
+/// The screen: a tab bar when there are several tabs, the shown tab's panes, the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenLayout {
+    /// The tab bar (one row), when there is more than one tab.
+    pub tabs: Option<Rect>,
+    /// Each shown pane: its index in `App::panes` and its area.
+    pub panes: Vec<(usize, Rect)>,
+    /// The status line.
+    pub status: Rect,
+}
+
+/// Where the tab bar, the panes and the status line go.
+pub fn screen_layout(app: &App) -> ScreenLayout {
     let area = app.viewport;
-    let pane = app.pane();
-    let has_error = pane.query_error.as_ref().is_some_and(|e| e.offset.is_some()) || pane.query_error.is_some();
-    let [query, error, body, status] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Length(if has_error { 1 } else { 0 }),
+    let show_tabs = app.tabs.len() > 1;
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(if show_tabs { 1 } else { 0 }),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(area);
-    let show_sidebar = area.width >= SIDEBAR_MIN_SCREEN || app.mode == Mode::Fields;
+    let mut panes: Vec<(usize, Rect)> =
+        app.current_tab().areas(body).into_iter().filter_map(|(id, r)| Some((app.pane_index(id)?, r))).collect();
+    if panes.is_empty() {
+        // A state the reducer never leaves, but drawing must not depend on it.
+        panes.push((app.focus.min(app.panes.len().saturating_sub(1)), body));
+    }
+    ScreenLayout { tabs: show_tabs.then_some(tabs), panes, status }
+}
+
+/// Computes the layout of the focused pane (the one keys and the mouse act on).
+pub fn main_layout(app: &App) -> MainLayout {
+    let screen = screen_layout(app);
+    let area = screen.panes.iter().find(|(i, _)| *i == app.focus).map_or(screen.panes[0].1, |(_, r)| *r);
+    pane_layout(app, app.focus, area, screen.status)
+}
+
+/// Computes the layout of pane `index` in `area`; `status` is the screen's status line.
+pub fn pane_layout(app: &App, index: usize, area: Rect, status: Rect) -> MainLayout {
+    let Some(pane) = app.panes.get(index) else {
+        return MainLayout { query: area, error: None, sidebar: None, histogram: None, table: area, status };
+    };
+    let has_error = pane.query_error.is_some();
+    let [query, error, body] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(if has_error { 1 } else { 0 }), Constraint::Min(0)])
+            .areas(area);
+    let focused = index == app.focus;
+    let show_sidebar = area.width >= SIDEBAR_MIN_SCREEN || (focused && app.mode == Mode::Fields);
     let (sidebar, main) = if show_sidebar && body.width > SIDEBAR_WIDTH + 20 {
         let [s, m] = Layout::horizontal([Constraint::Length(SIDEBAR_WIDTH), Constraint::Min(0)]).areas(body);
         (Some(s), m)

@@ -6,11 +6,16 @@ pub mod detail;
 pub mod help;
 pub mod histogram;
 pub mod layout;
+pub mod marks;
 pub mod picker;
+pub mod prompt;
+pub mod saved;
 pub mod query_bar;
 pub mod sidebar;
+pub mod source_picker;
 pub mod status;
 pub mod table;
+pub mod tabs;
 
 use std::borrow::Cow;
 
@@ -26,27 +31,41 @@ pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦"
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, app: &App) {
-    let l = layout::main_layout(app);
+    let screen = layout::screen_layout(app);
     let buf = frame.buffer_mut();
     buf.set_style(app.viewport, app.theme.text);
     match app.mode {
         Mode::Detail => detail::render(frame, app, layout::overlay_area(app)),
         Mode::Charts => charts::render(frame, app, layout::overlay_area(app)),
         _ => {
-            if let Some(s) = l.sidebar {
-                sidebar::render(frame, app, s);
+            if let Some(area) = screen.tabs {
+                tabs::render(frame, app, area);
             }
-            if let Some(h) = l.histogram {
-                histogram::render(frame, app, h);
+            // The focused pane last, so its completion popup lies over its neighbours.
+            let mut panes = screen.panes.clone();
+            panes.sort_by_key(|(i, _)| *i == app.focus);
+            for (index, area) in panes {
+                let l = layout::pane_layout(app, index, area, screen.status);
+                if let Some(s) = l.sidebar {
+                    sidebar::render(frame, app, index, s);
+                }
+                if let Some(h) = l.histogram {
+                    histogram::render(frame, app, index, h);
+                }
+                table::render(frame, app, index, l.table);
+                query_bar::render(frame, app, index, &l);
             }
-            table::render(frame, app, l.table);
-            query_bar::render(frame, app, &l);
         }
     }
-    status::render(frame, app, l.status);
+    status::render(frame, app, screen.status);
     match app.mode {
         Mode::Help => help::render(frame, app),
         Mode::TimePicker => picker::render(frame, app),
+        Mode::SourcePicker => source_picker::render(frame, app),
+        Mode::Prompt => prompt::render(frame, app),
+        Mode::Marks => marks::render(frame, app),
+        Mode::Export => prompt::render_export(frame, app),
+        Mode::SavedSearches => saved::render(frame, app),
         _ => {}
     }
 }

@@ -19,17 +19,26 @@ pub fn scroll_for(cursor: usize, width: usize) -> usize {
 }
 
 /// Draws the query bar, its error line and the completion popup.
-pub fn render(frame: &mut Frame, app: &App, l: &MainLayout) {
+pub fn render(frame: &mut Frame, app: &App, index: usize, l: &MainLayout) {
     let theme = &app.theme;
-    let pane = app.pane();
-    let editing = app.mode == Mode::Query;
+    let pane = &app.panes[index];
+    let is_focus = index == app.focus;
+    let editing = is_focus && app.mode == Mode::Query;
+    let several = app.current_tab().root.panes().len() > 1 && !app.current_tab().maximised;
     let range = Line::from(vec![
         Span::styled(" ", theme.muted),
         Span::styled(pane.range.label(), theme.accent),
         Span::styled(if pane.zoom_stack.is_empty() { " ".to_string() } else { format!(" (zoom {}) ", pane.zoom_stack.len()) }, theme.muted),
+        Span::styled(if pane.linked || app.panes.len() < 2 { "" } else { "unlinked " }, theme.warning),
     ])
     .right_aligned();
-    let title = Line::from(vec![Span::raw(" Query "), Span::styled(format!("({}) ", pane.language_name()), theme.muted)]);
+    let mut title = vec![Span::raw(" Query "), Span::styled(format!("({}) ", pane.language_name()), theme.muted)];
+    if several || app.tabs.len() > 1 || app.current_tab().maximised {
+        // Which source this pane shows; the focused pane's name stands out.
+        let name = safe(&pane.title(), (l.query.width as usize / 3).max(8));
+        title.push(Span::styled(format!("· {name} "), if is_focus { theme.accent } else { theme.muted }));
+    }
+    let title = Line::from(title);
     let b = block(theme, title, editing).title_top(range);
     let inner = b.inner(l.query);
     frame.render_widget(b, l.query);

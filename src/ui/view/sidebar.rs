@@ -47,10 +47,10 @@ pub fn field_at_row(pane: &Pane, height: usize, row: usize) -> Option<usize> {
 }
 
 /// Draws the sidebar.
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
     let theme = &app.theme;
-    let pane = app.pane();
-    let focused = app.mode == Mode::Fields;
+    let pane = &app.panes[index];
+    let focused = index == app.focus && app.mode == Mode::Fields;
     let sample = pane.records.len().min(FIELD_SAMPLE);
     let title = Line::from(vec![
         Span::raw(" Fields "),

@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         };
         spans.push(Span::styled(format!("{} {what}… (Esc cancels)", SPINNER[app.spinner % SPINNER.len()]), theme.accent));
     }
-    if let Some(p) = app.progress.filter(|p| p.total > 0 && p.done < p.total) {
+    if let Some(p) = pane.progress.filter(|p| p.total > 0 && p.done < p.total) {
         spans.push(sep());
         let pct = p.done.saturating_mul(100) / p.total;
         let filled = (pct / 10) as usize;
@@ -85,9 +85,30 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled(safe(m, 120), theme.muted));
     }
+    if app.pane_prefix {
+        // Waiting for the pane command: list them instead of the usual line.
+        let line = Line::from(vec![
+            Span::styled(" Ctrl-w ", theme.selection),
+            Span::styled(
+                " v beside · s below · t tab · h j k l focus · w next · c close · z maximise · < > + - size · n p tab · L link · S save",
+                theme.key,
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let rebound;
     let hint = match app.mode {
         Mode::Help => " Esc close ",
         Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
+        Mode::SourcePicker => " Enter open · Esc cancel ",
+        // `[keys]` may have moved help or quit: show the keys in effect.
+        _ if !app.keymap.is_empty() => {
+            let first = |action: &str| app.keymap.keys_of(action).split(' ').next().unwrap_or("").to_string();
+            rebound = format!(" {} help · {} quit ", first("help"), first("quit"));
+            rebound.as_str()
+        }
+        _ if app.panes.len() > 1 => " Ctrl-w panes · ? help · q quit ",
         _ => " ? help · q quit ",
     };
     let used: usize = spans.iter().map(|s| s.width()).sum();

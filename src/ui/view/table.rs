@@ -84,10 +84,11 @@ pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> 
 }
 
 /// Draws the table block.
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
     let theme = &app.theme;
-    let pane = app.pane();
-    let focused = app.mode == Mode::Normal && pane.element == Element::Table;
+    let pane = &app.panes[index];
+    let is_focus = index == app.focus;
+    let focused = is_focus && app.mode == Mode::Normal && pane.element == Element::Table;
     let mut title = vec![Span::raw(" Documents ")];
     if let Some(total) = pane.total {
         title.push(Span::styled(format!("· {} hits ", hit_text(total)), theme.muted));
@@ -109,6 +110,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if pane.records.is_empty() {
         let msg = if pane.loading.search {
             "searching…"
+        } else if pane.opening {
+            "opening the source…"
+        } else if let Some(e) = pane.error.as_ref().filter(|_| !is_focus) {
+            // Another pane has the status line: say here what went wrong.
+            let text = safe(&format!("error: {e}"), body.width.saturating_sub(2) as usize);
+            buf.set_stringn(body.x + 1, body.y, text, body.width.saturating_sub(1) as usize, theme.error);
+            return;
         } else if pane.error.is_some() {
             "the query failed (see the status line)"
         } else {
@@ -137,21 +145,36 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         x += *w as u16 + 1;
     }
 
+    // The line nearest the instant under another pane's cursor stands out instead of this
+    // pane's own selection.
+    let instant_row = app
+        .instant
+        .filter(|m| m.pane != pane.id && !is_focus && pane.linked)
+        .and_then(|m| crate::ui::panes::nearest_row(pane, m.time));
     for (i, (record, row)) in visible.iter().zip(&cells).enumerate() {
         let index = rows_range.start + i;
         let y = body.y + i as u16;
-        let selected = index == pane.selected;
+        let selected = if instant_row.is_some() { instant_row == Some(index) } else { index == pane.selected };
         let row_style = if selected {
-            if focused || app.mode == Mode::Detail { theme.selection } else { theme.highlight }
+            if focused || (is_focus && app.mode == Mode::Detail) { theme.selection } else { theme.highlight }
         } else {
             Style::default()
         };
         if selected {
             buf.set_style(Rect::new(inner.x, y, inner.width, 1), row_style);
         }
+        if crate::ui::investigate::is_marked(app, pane.id, record) {
+            // In the left border: marks add no column, so the layout stays the same.
+            buf.set_string(area.x, y, super::marks::MARKER, theme.accent);
+        }
         let mut x = inner.x;
-        let pick = |s: Style| if selected && (focused || app.mode == Mode::Detail) { theme.selection } else { s };
-        buf.set_stringn(x, y, time_text(record), TIME_WIDTH, pick(theme.timestamp));
+        let pick = |s: Style| if selected && (focused || (is_focus && app.mode == Mode::Detail)) { theme.selection } else { s };
+        let time_style = if instant_row == Some(index) {
+            theme.accent.add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::UNDERLINED)
+        } else {
+            pick(theme.timestamp)
+        };
+        buf.set_stringn(x, y, time_text(record), TIME_WIDTH, time_style);
         x += TIME_WIDTH as u16 + 1;
         for ((c, text), w) in pane.columns.iter().zip(row).zip(&widths) {
             let style = pick(theme.value_style(role_of(pane, c), text));

@@ -1,0 +1,168 @@
+//! Starting the TUI from the command line: one pane on the flags' source, the demo, or a
+//! workspace (`--workspace NAME`) of tabs and panes; and the opener that lets the UI open more
+//! sources with the same code paths as the flags.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::CliError;
+use super::args::{DemoArgs, SourceArgs, TimeArgs, UiArgs};
+use crate::config::workspace::{self, RangeSpecFile, SourceSpec, WorkspaceFile};
+use crate::model::{Nanos, TimeRange};
+use crate::sources::Source;
+use crate::ui::app::RangeSpec;
+use crate::ui::runtime::SourceOpener;
+use crate::ui::{StartLayout, StartPane, UiOptions};
+
+/// Opens pane sources like the command line does: files, `--loki`, `--es`, a configured
+/// `--source NAME` (with the same `--config`), or the demo.
+pub struct CliOpener {
+    /// The `--config` in effect.
+    pub config: Option<PathBuf>,
+}
+
+impl SourceOpener for CliOpener {
+    fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String> {
+        if spec.demo {
+            return Ok(Arc::new(crate::sources::local::LocalSource::demo(true)));
+        }
+        let args = spec.to_args(self.config.clone())?;
+        if args.files.is_empty() && args.loki.is_none() && args.es.is_none() && args.source.is_none() {
+            return Err("no source given".into());
+        }
+        super::source::open_source(&args).map_err(|e| crate::text::sanitize(&e.message).into_owned())
+    }
+}
+
+fn has_source_flags(args: &SourceArgs) -> bool {
+    !args.files.is_empty() || args.loki.is_some() || args.es.is_some() || args.source.is_some()
+}
+
+/// `logsleuth FILE...` / server flags / `--workspace NAME`: the TUI.
+pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArgs) -> Result<(), CliError> {
+    // The configuration's defaults apply where the flags say nothing.
+    let defaults = crate::config::open::ui_defaults(source.config.as_deref())?;
+    let opener = Arc::new(CliOpener { config: source.config.clone() });
+    let now = crate::time::now_nanos();
+    let mut options = UiOptions {
+        theme: ui.theme.clone().or(defaults.theme),
+        query: kql,
+        range: None,
+        history_path: None,
+        max_lines: ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        workspace: ui.workspace.clone(),
+        named_sources: defaults.sources,
+        keys: defaults.keys,
+        saved_searches: defaults.saved_searches,
+    };
+    if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
+        return run_ui(start, options);
+    }
+    let src = super::source::open_source(source)?;
+    let given = time.since.is_some() || time.from.is_some() || time.to.is_some();
+    options.range = if given {
+        Some(super::source::resolve_range(time, src.info().is_remote, now)?)
+    } else if src.info().is_remote {
+        defaults.range.map(|d| TimeRange::between(now.saturating_sub(d), now))
+    } else {
+        None
+    };
+    let mut start = StartLayout::single(src, SourceSpec::from_args(source));
+    start.opener = Some(opener);
+    run_ui(start, options)
+}
+
+/// `logsleuth demo`: the TUI on the bundled sample data.
+pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
+    let opener = Arc::new(CliOpener { config: None });
+    // The demo takes the configuration's sources, keys and saved searches, not its theme.
+    let defaults = crate::config::open::ui_defaults(None).unwrap_or_default();
+    let options = UiOptions {
+        theme: args.ui.theme.clone(),
+        max_lines: args.ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        workspace: args.ui.workspace.clone(),
+        named_sources: defaults.sources,
+        keys: defaults.keys,
+        saved_searches: defaults.saved_searches,
+        ..Default::default()
+    };
+    if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {
+        return run_ui(start, options);
+    }
+    let src = Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
+    let mut start = StartLayout::single(src, Some(SourceSpec::demo()));
+    start.opener = Some(opener);
+    run_ui(start, options)
+}
+
+/// The layout of `--workspace NAME` when its file exists. A name without a file starts a
+/// new workspace on the flags' source (Ctrl-w S saves it); with neither it is an error.
+fn saved_workspace(ui: &UiArgs, flags: bool, opener: &Arc<CliOpener>, now: Nanos) -> Result<Option<StartLayout>, CliError> {
+    let Some(name) = &ui.workspace else { return Ok(None) };
+    let path = workspace::path_for(name).map_err(CliError::usage)?;
+    if !path.exists() {
+        if flags {
+            return Ok(None);
+        }
+        return Err(CliError::usage(format!(
+            "no workspace file at {}: open the sources with flags and press Ctrl-w S to save it",
+            path.display()
+        )));
+    }
+    if flags {
+        return Err(CliError::usage(format!(
+            "workspace {name} names its own sources: give either --workspace or source flags (FILE, --loki, --es, --source)"
+        )));
+    }
+    let (_, file) = workspace::load(name).map_err(CliError::usage)?;
+    start_layout(&file, opener.clone(), now).map(Some)
+}
+
+/// Opens every pane of a workspace file.
+pub fn start_layout(file: &WorkspaceFile, opener: Arc<dyn SourceOpener>, now: Nanos) -> Result<StartLayout, CliError> {
+    let mut panes = Vec::new();
+    for (i, p) in file.panes.iter().enumerate() {
+        let source = opener
+            .open(&p.source)
+            .map_err(|e| CliError::source(format!("workspace pane {} ({}): {e}", i + 1, p.source.label())))?;
+        let range = match &p.range {
+            Some(r) => Some(range_spec(r, now).map_err(|e| CliError::usage(format!("workspace pane {}: {e}", i + 1)))?),
+            None => None,
+        };
+        panes.push(StartPane {
+            source,
+            origin: Some(p.source.clone()),
+            query: p.query.clone(),
+            native: p.language.eq_ignore_ascii_case("native"),
+            columns: p.columns.clone(),
+            range,
+            linked: p.linked,
+        });
+    }
+    Ok(StartLayout {
+        panes,
+        tabs: file.tabs.iter().map(|t| (t.layout.clone(), t.focus)).collect(),
+        tab: file.tab,
+        opener: Some(opener),
+    })
+}
+
+/// A workspace range as the UI's range.
+pub fn range_spec(r: &RangeSpecFile, now: Nanos) -> Result<RangeSpec, String> {
+    if let Some(last) = &r.last {
+        return crate::time::parse_duration(last).map(RangeSpec::Last).map_err(|e| e.to_string());
+    }
+    let from = r.from.as_deref().map(|t| crate::time::parse_time(t, now, None, false)).transpose().map_err(|e| e.to_string())?;
+    let to = r.to.as_deref().map(|t| crate::time::parse_time(t, now, None, true)).transpose().map_err(|e| e.to_string())?;
+    Ok(match (from, to) {
+        (None, None) => RangeSpec::All,
+        (from, to) => RangeSpec::Absolute(TimeRange { from, to }),
+    })
+}
+
+fn run_ui(start: StartLayout, options: UiOptions) -> Result<(), CliError> {
+    // An unknown theme is a usage error, reported before the terminal is taken over.
+    crate::ui::Theme::load(options.theme.as_deref(), crate::ui::theme::default_config_dir().as_deref(), false)
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    crate::ui::run_layout(start, options).map_err(|e| CliError::source(e.to_string()))
+}
