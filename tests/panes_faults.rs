@@ -2,7 +2,7 @@
 //! TestBackend, scripted keys) with two panes, one on an Elasticsearch replay server in a 503
 //! storm, one on a healthy source. The failing pane must end with its own error (after the
 //! retries), the healthy pane must get its results, and neither may take the other's answer.
-//! Kept small on purpose: it builds the App with two panes directly.
+//! Kept small on purpose: it builds the App with two panes directly (`App::add_pane`).
 
 mod support;
 
@@ -46,7 +46,7 @@ async fn a_pane_in_a_503_storm_shows_its_error_while_the_other_pane_answers() {
 
     let range = TimeRange::between(0, i64::MAX / 2);
     let mut app = App::new(failing.info(), None, Some(range), Theme::default(), History::default(), 0);
-    app.panes.push(Pane::new(healthy.info(), RangeSpec::Absolute(range), ""));
+    app.add_pane(Pane::new(healthy.info(), RangeSpec::Absolute(range), ""));
 
     // The user waits, then quits; the loop returns the final state.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
