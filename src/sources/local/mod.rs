@@ -485,6 +485,13 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
             return;
         };
         pops_seen = now_pops;
+        // A truncation or rotation announced while these lines were read goes before them
+        // (the follower says it before adding the lines that follow it).
+        while let Ok(msg) = status.try_recv() {
+            if tx.send(TailEvent::Status(msg)).await.is_err() {
+                return;
+            }
+        }
         let more = inner.files.iter().zip(&now_seen).any(|(f, s)| f.len() > *s);
         seen = now_seen;
         for chunk in records.chunks(TAIL_BATCH) {
