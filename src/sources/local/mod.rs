@@ -411,22 +411,40 @@ impl Source for LocalSource {
         let filter = Arc::new(Filter::compile(&request.query)?);
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| SourceError::Unsupported("live tail needs a tokio runtime".into()))?;
+        // Subscribed before the follower starts and before this returns, so a truncation or
+        // rotation noticed from now on is never missed by the tail.
+        let start = TailStart::now(&self.inner);
         self.start_follower();
         let (tx, rx) = mpsc::channel(64);
         let inner = self.inner.clone();
-        handle.spawn(tail_task(inner, filter, request.since, tx));
+        handle.spawn(tail_task(inner, filter, request.since, tx, start));
         Ok(rx)
+    }
+}
+
+/// Where a tail starts: its subscriptions and the lines already there.
+struct TailStart {
+    generation: tokio::sync::watch::Receiver<u64>,
+    pops_seen: Vec<u64>,
+    status: tokio::sync::broadcast::Receiver<String>,
+    seen: Vec<usize>,
+}
+
+impl TailStart {
+    fn now(inner: &Inner) -> TailStart {
+        TailStart {
+            generation: inner.notify.generation.subscribe(),
+            pops_seen: inner.files.iter().map(|f| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1).collect(),
+            status: inner.notify.status.subscribe(),
+            seen: inner.files.iter().map(|f| if f.stream.load(Ordering::Acquire) { 0 } else { f.len() }).collect(),
+        }
     }
 }
 
 /// Sends new matching lines as they are indexed, oldest first, until the receiver is dropped
 /// (or every input has ended, for stdin).
-async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>, tx: mpsc::Sender<TailEvent>) {
-    let mut generation = inner.notify.generation.subscribe();
-    let mut pops_seen: Vec<u64> = inner.files.iter().map(|f| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1).collect();
-    let mut status = inner.notify.status.subscribe();
-    let mut seen: Vec<usize> =
-        inner.files.iter().map(|f| if f.stream.load(Ordering::Acquire) { 0 } else { f.len() }).collect();
+async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>, tx: mpsc::Sender<TailEvent>, start: TailStart) {
+    let TailStart { mut generation, mut pops_seen, mut status, mut seen } = start;
     if let Some(since) = since {
         let (inner2, filter2) = (inner.clone(), filter.clone());
         let Ok((records, lens)) = blocking(move || {
