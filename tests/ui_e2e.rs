@@ -200,3 +200,103 @@ fn tui_runs_in_a_pty_filters_and_quits_cleanly() {
     let history = std::fs::read_to_string(dir.path().join("state/logsleuth/history")).unwrap();
     assert_eq!(history, "status:200\n");
 }
+
+/// The binary in a pty with `args`; returns the child, the pty's writer and the screen.
+struct Running {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<Screen>>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+fn spawn(args: &[&str], home: &std::path::Path) -> Running {
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: ROWS as u16, cols: COLS as u16, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", home);
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env_remove("NO_COLOR");
+    let child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let writer = pair.master.take_writer().unwrap();
+    let screen = Arc::new(Mutex::new(Screen::new()));
+    let feed = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().feed(&buf[..n]);
+        }
+    });
+    Running { child, writer, screen, _master: pair.master }
+}
+
+impl Running {
+    fn keys(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        // Keys typed too fast after Esc read as Alt+key; give each batch a moment.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn quit(mut self) {
+        self.keys(b"q");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("logsleuth did not quit on q");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A new workspace: the flags' file in one pane, a second file opened beside it with
+/// `Ctrl-w v` and the source picker, saved with `Ctrl-w S`; then `--workspace NAME` alone
+/// reopens both panes with their queries.
+#[test]
+fn a_workspace_is_built_with_pane_keys_saved_and_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log");
+    let shop = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/local/lnav/logfile_logfmt.0");
+    let mut app = spawn(&["--workspace", "e2e-incident", nginx], dir.path());
+    wait_for(&app.screen, "1,000 hits", Duration::from_secs(30));
+    app.keys(b"\x17"); // Ctrl-w
+    wait_for(&app.screen, "Ctrl-w  v beside", Duration::from_secs(10));
+    app.keys(b"v");
+    wait_for(&app.screen, "New pane on the right: source", Duration::from_secs(10));
+    app.keys(shop.as_bytes());
+    wait_for(&app.screen, "open: ", Duration::from_secs(10));
+    app.keys(b"\r");
+    let text = wait_for(&app.screen, "_logfmt.0 ─", Duration::from_secs(30));
+    assert_eq!(text.matches("Query (KQL) ·").count(), 2, "two panes:\n{text}");
+    app.keys(b"/status:200\r");
+    app.keys(b"\x17S");
+    wait_for(&app.screen, "workspace saved to", Duration::from_secs(10));
+    app.quit();
+
+    let saved = std::fs::read_to_string(dir.path().join("config/logsleuth/workspaces/e2e-incident.toml")).unwrap();
+    assert!(saved.contains("nginx_sample.log") && saved.contains("logfile_logfmt.0"), "{saved}");
+    assert!(saved.contains("query = \"status:200\""), "{saved}");
+
+    let mut again = spawn(&["--workspace", "e2e-incident"], dir.path());
+    let text = wait_for(&again.screen, "status:200", Duration::from_secs(30));
+    wait_for(&again.screen, "1,000 hits", Duration::from_secs(30));
+    assert_eq!(text.matches("Query (KQL) ·").count(), 2, "both panes are back:\n{text}");
+    assert!(text.contains("_logfmt.0 ─") && text.contains("ample.log ─"), "{text}");
+    again.keys(b"\x17c");
+    let text = wait_for(&again.screen, "? help · q quit", Duration::from_secs(10));
+    assert_eq!(text.matches("Query (KQL)").count(), 1, "one pane left after Ctrl-w c:\n{text}");
+    again.quit();
+}

@@ -16,7 +16,7 @@ pub fn tab_label(app: &App, tab: usize) -> String {
         .panes()
         .into_iter()
         .filter_map(|id| app.pane_index(id))
-        .map(|i| safe(&app.panes[i].title(), 24))
+        .map(|i| super::safe_middle(&app.panes[i].title(), 24))
         .collect();
     format!("{}: {}", tab + 1, names.join(" · "))
 }
