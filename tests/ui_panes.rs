@@ -175,6 +175,16 @@ async fn two_panes_side_by_side_have_their_own_queries() {
     let shown = h.shown();
     assert_eq!(shown, [(0, Rect::new(0, 0, 80, 39)), (1, Rect::new(80, 0, 80, 39))]);
     insta::assert_snapshot!("panes_side_by_side", h.screen());
+    // A click in the left pane's table focuses it and selects the row clicked.
+    use logsleuth::ui::action::{Action, MouseAction};
+    let row_y = logsleuth::ui::view::layout::table_body(logsleuth::ui::view::layout::pane_layout(&h.app, 0, shown[0].1, Rect::default()).table).y + 2;
+    let effects = update(&mut h.app, Action::Mouse(MouseAction::Down(10, row_y)));
+    h.settle(effects).await;
+    assert_eq!((h.app.pane().id, h.app.pane().selected), (0, 2));
+    // The wheel over the right pane scrolls it, focused.
+    let effects = update(&mut h.app, Action::Mouse(MouseAction::ScrollDown(120, row_y)));
+    h.settle(effects).await;
+    assert_eq!((h.app.pane().id, h.app.pane().selected), (1, 3));
 }
 
 #[tokio::test]

@@ -1167,6 +1167,19 @@ fn add_filter(app: &mut App, kind: FilterKind) -> Vec<Effect> {
 }
 
 fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
+    // A click or the wheel over another pane focuses it first (as tmux's mouse mode does).
+    if let (MouseAction::Down(x, y) | MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y)) = m
+        && matches!(app.mode, Mode::Normal | Mode::Fields | Mode::Query)
+        && let Some(&(i, _)) = layout::screen_layout(app).panes.iter().find(|(_, r)| layout::contains(*r, x, y))
+        && i != app.focus
+    {
+        let id = app.panes[i].id;
+        app.focus_pane(id);
+        app.completion = Completion::default();
+        if app.mode == Mode::Query {
+            app.mode = Mode::Normal;
+        }
+    }
     let l = layout::main_layout(app);
     let pane = app.focus;
     match app.mode {
