@@ -64,11 +64,11 @@ pub fn pick(app: &mut App) -> Vec<Effect> {
         SourceChoice::Same => (OpenRequest::SameAs(app.panes[from].id), app.panes[from].origin.clone()),
         SourceChoice::Named(name) => {
             let spec = SourceSpec { source: Some(name.clone()), ..SourceSpec::default() };
-            (OpenRequest::Spec(spec.clone()), Some(spec))
+            (OpenRequest::Spec(Box::new(spec.clone())), Some(spec))
         }
-        SourceChoice::Demo => (OpenRequest::Spec(SourceSpec::demo()), Some(SourceSpec::demo())),
+        SourceChoice::Demo => (OpenRequest::Spec(Box::new(SourceSpec::demo())), Some(SourceSpec::demo())),
         SourceChoice::Typed(text) => match SourceSpec::parse_typed(text) {
-            Ok(spec) => (OpenRequest::Spec(spec.clone()), Some(spec)),
+            Ok(spec) => (OpenRequest::Spec(Box::new(spec.clone())), Some(spec)),
             Err(e) => {
                 app.source_picker.error = Some(e);
                 return vec![];
@@ -468,7 +468,7 @@ pub fn save_workspace(app: &mut App) -> Vec<Effect> {
     }
     let name = app.workspace.clone().unwrap_or_else(|| "default".into());
     app.workspace = Some(name.clone());
-    vec![Effect::SaveWorkspace { name, file }]
+    vec![Effect::SaveWorkspace { name, file: Box::new(file) }]
 }
 
 #[cfg(test)]

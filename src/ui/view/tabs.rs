@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::safe;
 use crate::ui::app::App;
 
 /// A tab's label: `2: nginx · app-errors`.
