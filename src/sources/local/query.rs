@@ -413,7 +413,7 @@ fn ranked(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
 }
 
 /// Counts of one file: values borrowed from its lines, and texts of lines parsed in full.
-pub(super) type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64>, HashMap<String, u64>);
+pub(super) type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64, foldhash::fast::RandomState>, HashMap<String, u64>);
 
 /// Adds one line to top counts (when it matches): a scanned line's field is counted under a
 /// borrowed key (no record, no allocation); other lines through their record.
@@ -469,7 +469,7 @@ fn top_counts(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &st
             // Large pieces: every piece folds into maps of its own that are merged after.
             .with_min_len(16 * 1024)
             .fold(
-                || (0, HashMap::new(), HashMap::new()),
+                || (0, HashMap::default(), HashMap::new()),
                 |mut acc, line| {
                     if in_range(snap.ts(line), range) {
                         let ts = || snap.ts(line);
@@ -478,7 +478,7 @@ fn top_counts(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &st
                     acc
                 },
             )
-            .reduce(|| (0, HashMap::new(), HashMap::new()), merge_fast);
+            .reduce(|| (0, HashMap::default(), HashMap::new()), merge_fast);
         let (t, c) = add_counts(std::mem::take(&mut counts), part);
         total += t;
         counts = c;
