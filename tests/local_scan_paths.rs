@@ -171,12 +171,12 @@ fn top_map(r: &logsleuth::model::TopResult) -> (u64, HashMap<String, u64>) {
     (r.total, r.buckets.iter().map(|b| (b.value.clone(), b.count)).collect())
 }
 
-async fn check_paths(paths: &[PathBuf]) {
+async fn check_paths(paths: &[PathBuf], ranges: &[TimeRange]) {
     let source = LocalSource::open(paths, LocalOptions::default()).unwrap();
     source.wait_indexed().await;
     let shot = OneShot::open(paths, &LocalOptions::default()).unwrap().expect("access logs are scanned in place").with_piece_bytes(PIECE);
     assert_eq!(shot.info().default_columns, source.info().default_columns);
-    for range in ranges() {
+    for &range in ranges {
         let all = all_records(&source, range).await;
         for &query in QUERIES {
             let m = matcher(query);
@@ -209,14 +209,15 @@ async fn check_paths(paths: &[PathBuf]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn nginx_answers_agree() {
     let f = files();
-    check_paths(&[f.nginx.clone()]).await;
+    // The whole span only: 51,462 lines a query is the slow part of this file.
+    check_paths(&[f.nginx.clone()], &ranges()[..1]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_lines_agree_alone_and_merged_with_apache() {
     let f = files();
-    check_paths(&[f.hostile.clone()]).await;
-    check_paths(&[f.hostile.clone(), f.apache.clone()]).await;
+    check_paths(&[f.hostile.clone()], &ranges()).await;
+    check_paths(&[f.hostile.clone(), f.apache.clone()], &ranges()).await;
 }
 
 #[test]
