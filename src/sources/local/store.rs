@@ -30,6 +30,16 @@ pub(super) enum Bytes {
     Owned(Vec<u8>),
 }
 
+impl Bytes {
+    /// The bytes.
+    pub(super) fn data(&self) -> &[u8] {
+        match self {
+            Bytes::Mmap(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
 /// An immutable run of complete lines.
 pub(super) struct Segment {
     /// Virtual offset of the first byte.
@@ -447,13 +457,17 @@ pub(super) fn sample_lines(data: &[u8], n: usize) -> Vec<String> {
 
 /// Counts stored per-file so a page can warn about them.
 pub(super) fn unparsed_warning(store: &FileStore) -> Option<String> {
-    let n = store.unparsed();
+    unparsed_message(&store.name, store.unparsed(), store.format())
+}
+
+/// The warning for `n` lines of file `name` that did not fit `format` (none for 0).
+pub(super) fn unparsed_message(name: &str, n: u64, format: LogFormat) -> Option<String> {
     (n > 0).then(|| {
         format!(
             "{}: {n} line{} did not parse as {} and {} shown as plain lines (query `{}:true` to list them)",
-            store.name,
+            name,
             if n == 1 { "" } else { "s" },
-            store.format(),
+            format,
             if n == 1 { "is" } else { "are" },
             formats::UNPARSED_FIELD
         )
