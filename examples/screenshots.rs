@@ -1,5 +1,6 @@
 //! Writes `screenshots/*.svg` from real renders of the TUI (ratatui TestBackend buffers drawn
-//! with their colours): `cargo run --example screenshots [OUTPUT_DIR]`.
+//! with their colours): `cargo run --example screenshots [OUTPUT_DIR]` (`SCREENSHOT_TEXT=1` also
+//! prints them as text).
 
 use logsleuth::ui::svg::buffer_to_svg;
 use logsleuth::ui::testing::{render, screenshot_scenes};
@@ -15,6 +16,10 @@ async fn main() -> std::io::Result<()> {
         let path = std::path::Path::new(&dir).join(format!("{}.svg", scene.name));
         std::fs::write(&path, svg)?;
         println!("{}", path.display());
+        // `SCREENSHOT_TEXT=1` also prints each screen as text, to review them in a terminal.
+        if std::env::var_os("SCREENSHOT_TEXT").is_some() {
+            println!("{}", logsleuth::ui::testing::buffer_text(&render(&scene.app)));
+        }
     }
     Ok(())
 }

@@ -95,9 +95,9 @@ pub fn format_rfc3339(ns: Nanos) -> String {
     let base = dt.format("%Y-%m-%dT%H:%M:%S");
     if frac == 0 {
         format!("{base}Z")
-    } else if frac % 1_000_000 == 0 {
+    } else if frac.is_multiple_of(1_000_000) {
         format!("{base}.{:03}Z", frac / 1_000_000)
-    } else if frac % 1_000 == 0 {
+    } else if frac.is_multiple_of(1_000) {
         format!("{base}.{:06}Z", frac / 1_000)
     } else {
         format!("{base}.{frac:09}Z")

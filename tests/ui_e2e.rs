@@ -28,22 +28,22 @@ impl Screen {
     fn feed(&mut self, bytes: &[u8]) {
         self.raw.extend_from_slice(bytes);
         self.pending.extend_from_slice(bytes);
-        let text = match std::str::from_utf8(&self.pending) {
-            Ok(t) => t.to_string(),
-            Err(e) => {
-                // Keep an incomplete UTF-8 sequence for the next read.
-                let valid = e.valid_up_to();
-                let t = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
-                self.pending.drain(..valid);
-                self.apply(&t);
-                return;
-            }
+        // Keep an incomplete UTF-8 sequence for the next read.
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) => e.valid_up_to(),
         };
-        self.pending.clear();
-        self.apply(&text);
+        let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
+        self.pending.drain(..valid);
+        // An escape sequence cut by the read boundary waits for the rest, too.
+        let rest = self.apply(&text);
+        let mut kept = rest.into_bytes();
+        kept.extend_from_slice(&self.pending);
+        self.pending = kept;
     }
 
-    fn apply(&mut self, text: &str) {
+    /// Applies text; returns an incomplete escape sequence at its end, unapplied.
+    fn apply(&mut self, text: &str) -> String {
         let chars: Vec<char> = text.chars().collect();
         let mut i = 0;
         while i < chars.len() {
@@ -55,7 +55,7 @@ impl Screen {
                         while j < chars.len() && !('@'..='~').contains(&chars[j]) {
                             j += 1;
                         }
-                        let Some(&fin) = chars.get(j) else { break };
+                        let Some(&fin) = chars.get(j) else { return chars[i..].iter().collect() };
                         let params: String = chars[i + 2..j].iter().collect();
                         self.csi(&params, fin);
                         i = j + 1;
@@ -66,10 +66,13 @@ impl Screen {
                         while j < chars.len() && chars[j] != '\u{7}' && !(chars[j] == '\u{1b}' && chars.get(j + 1) == Some(&'\\')) {
                             j += 1;
                         }
+                        if j + 1 >= chars.len() && chars.get(j) != Some(&'\u{7}') {
+                            return chars[i..].iter().collect();
+                        }
                         i = j + if chars.get(j) == Some(&'\u{7}') { 1 } else { 2 };
                     }
                     Some(_) => i += 2,
-                    None => break,
+                    None => return chars[i..].iter().collect(),
                 }
                 continue;
             }
@@ -86,6 +89,7 @@ impl Screen {
             }
             i += 1;
         }
+        String::new()
     }
 
     fn csi(&mut self, params: &str, fin: char) {
@@ -199,4 +203,111 @@ fn tui_runs_in_a_pty_filters_and_quits_cleanly() {
     // The history was saved under XDG_STATE_HOME.
     let history = std::fs::read_to_string(dir.path().join("state/logsleuth/history")).unwrap();
     assert_eq!(history, "status:200\n");
+}
+
+/// The binary in a pty with `args`; returns the child, the pty's writer and the screen.
+struct Running {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<Screen>>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+fn spawn(args: &[&str], home: &std::path::Path) -> Running {
+    let pty = native_pty_system();
+    let pair = pty.openpty(PtySize { rows: ROWS as u16, cols: COLS as u16, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", home);
+    cmd.env("XDG_STATE_HOME", home.join("state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env_remove("NO_COLOR");
+    let child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let writer = pair.master.take_writer().unwrap();
+    let screen = Arc::new(Mutex::new(Screen::new()));
+    let feed = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().feed(&buf[..n]);
+        }
+    });
+    Running { child, writer, screen, _master: pair.master }
+}
+
+impl Running {
+    fn keys(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        // Keys typed too fast after Esc read as Alt+key; give each batch a moment.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn quit(mut self) {
+        self.keys(b"q");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("logsleuth did not quit on q");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A new workspace: the flags' file in one pane, a second file opened beside it with
+/// `Ctrl-w v` and the source picker, saved with `Ctrl-w S`; then `--workspace NAME` alone
+/// reopens both panes with their queries.
+#[test]
+fn a_workspace_is_built_with_pane_keys_saved_and_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log");
+    let shop = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/local/lnav/logfile_logfmt.0");
+    let mut app = spawn(&["--workspace", "e2e-incident", nginx], dir.path());
+    wait_for(&app.screen, "1,000 hits", Duration::from_secs(30));
+    app.keys(b"\x17"); // Ctrl-w
+    wait_for(&app.screen, "Ctrl-w  v beside", Duration::from_secs(10));
+    app.keys(b"v");
+    wait_for(&app.screen, "New pane on the right: source", Duration::from_secs(10));
+    app.keys(shop.as_bytes());
+    wait_for(&app.screen, "open: ", Duration::from_secs(10));
+    app.keys(b"\r");
+    let text = wait_for(&app.screen, "_logfmt.0 ─", Duration::from_secs(30));
+    assert_eq!(text.matches("Query (KQL) ·").count(), 2, "two panes:\n{text}");
+    app.keys(b"/status:200\r");
+    app.keys(b"\x17S");
+    wait_for(&app.screen, "workspace saved to", Duration::from_secs(10));
+    app.quit();
+
+    let saved = std::fs::read_to_string(dir.path().join("config/logsleuth/workspaces/e2e-incident.toml")).unwrap();
+    assert!(saved.contains("nginx_sample.log") && saved.contains("logfile_logfmt.0"), "{saved}");
+    assert!(saved.contains("query = \"status:200\""), "{saved}");
+
+    let mut again = spawn(&["--workspace", "e2e-incident"], dir.path());
+    let text = wait_for(&again.screen, "status:200", Duration::from_secs(30));
+    wait_for(&again.screen, "1,000 hits", Duration::from_secs(30));
+    assert_eq!(text.matches("Query (KQL) ·").count(), 2, "both panes are back:\n{text}");
+    assert!(text.contains("_logfmt.0 ─") && text.contains("ample.log ─"), "{text}");
+    again.keys(b"\x17c");
+    let start = Instant::now();
+    loop {
+        let text = again.screen.lock().unwrap().text();
+        if text.matches("Query (KQL)").count() == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "one pane left after Ctrl-w c:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    again.quit();
 }

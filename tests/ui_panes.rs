@@ -175,6 +175,16 @@ async fn two_panes_side_by_side_have_their_own_queries() {
     let shown = h.shown();
     assert_eq!(shown, [(0, Rect::new(0, 0, 80, 39)), (1, Rect::new(80, 0, 80, 39))]);
     insta::assert_snapshot!("panes_side_by_side", h.screen());
+    // A click in the left pane's table focuses it and selects the row clicked.
+    use logsleuth::ui::action::{Action, MouseAction};
+    let row_y = logsleuth::ui::view::layout::table_body(logsleuth::ui::view::layout::pane_layout(&h.app, 0, shown[0].1, Rect::default()).table).y + 2;
+    let effects = update(&mut h.app, Action::Mouse(MouseAction::Down(10, row_y)));
+    h.settle(effects).await;
+    assert_eq!((h.app.pane().id, h.app.pane().selected), (0, 2));
+    // The wheel over the right pane scrolls it, focused.
+    let effects = update(&mut h.app, Action::Mouse(MouseAction::ScrollDown(120, row_y)));
+    h.settle(effects).await;
+    assert_eq!((h.app.pane().id, h.app.pane().selected), (1, 3));
 }
 
 #[tokio::test]
@@ -545,4 +555,35 @@ async fn marks_across_tabs_and_a_report_of_every_pane() {
     }
     let expected = std::fs::read_to_string(&golden).expect("golden report (UPDATE_GOLDEN=1 writes it)");
     pretty_assertions::assert_eq!(report, expected);
+}
+
+/// A configured saved search made for source `checkout` opens that source in a new pane beside
+/// the focused one, with its query, columns and range (which the linked panes share); recalled
+/// again, it reuses that pane.
+#[tokio::test]
+async fn a_saved_search_for_another_source_runs_on_a_pane_of_that_source() {
+    let mut h = Harness::new(140, 40).await;
+    h.app.investigate.config_searches = vec![logsleuth::ui::saved::SavedSearch::from_config(&logsleuth::config::SavedSearch {
+        name: "checkout errors".into(),
+        query: "level:error".into(),
+        range: Some("3h".into()),
+        columns: vec!["message".into(), "level".into()],
+        source: Some("checkout".into()),
+    })];
+    h.key(KeyCode::Char('o')).await;
+    h.typed("checkout").await;
+    h.key(KeyCode::Enter).await;
+    assert_eq!(h.app.panes.len(), 2);
+    let p = h.app.pane();
+    assert_eq!((p.id, p.applied.text.as_str()), (1, "level:error"));
+    assert_eq!(p.columns, ["message", "level"]);
+    assert_eq!(p.range, RangeSpec::Last(3 * 3600 * 1_000_000_000));
+    assert_eq!(h.app.panes[0].range, p.range, "the linked nginx pane shares the range");
+    assert!(p.records.iter().all(|r| r.fields.get("level").map(|v| v.as_text()).as_deref() == Some("error")));
+    assert!(!p.records.is_empty());
+    // From the nginx pane again: the existing checkout pane is reused.
+    h.ctrl_w(KeyCode::Char('h')).await;
+    h.key(KeyCode::Char('o')).await;
+    h.key(KeyCode::Enter).await;
+    assert_eq!((h.app.panes.len(), h.app.pane().id), (2, 1));
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::CliError;
-use super::args::{AggOutput, HistogramArgs, QueryArgs, QueryOutput, TailArgs, TailOutput, TopArgs};
+use super::args::{AggOutput, HistogramArgs, QueryArgs, QueryOutput, SourceArgs, TailArgs, TailOutput, TopArgs};
 use super::source::{filter_query, open_source, resolve_range};
+use crate::formats::LogFormat;
 use crate::model::{HistogramResult, Record, TopResult};
+use crate::sources::local::{LocalOptions, OneShot};
 use crate::sources::{HistogramRequest, SearchRequest, Source, Split, TailEvent, TailRequest, TopRequest};
 
 /// Histogram buckets aimed at when no `--interval` is given.
@@ -84,8 +86,28 @@ fn write_error(e: std::io::Error) -> CliError {
     CliError::source(format!("cannot write output: {e}"))
 }
 
+/// Local files this one-shot command can scan in place, without indexing them first (the
+/// same answers, several times sooner; see [`OneShot`]). `None`: open the source as usual.
+fn one_shot(args: &SourceArgs) -> Result<Option<OneShot>, CliError> {
+    if args.loki.is_some() || args.es.is_some() || args.source.is_some() || args.files.is_empty() {
+        return Ok(None);
+    }
+    let options = LocalOptions { format: args.format.map(LogFormat::from_arg), now: None };
+    Ok(OneShot::open(&args.files, &options)?)
+}
+
 /// `logsleuth query`: matching lines, newest first.
 pub fn query(args: QueryArgs) -> Result<(), CliError> {
+    if let Some(shot) = one_shot(&args.source)? {
+        let info = shot.info();
+        let query = filter_query(&args.filter, &info)?;
+        let range = resolve_range(&args.time, false, crate::time::now_nanos())?;
+        let page = shot.search(&query, &range, args.limit)?;
+        for w in &page.warnings {
+            eprintln!("logsleuth: {}", crate::text::sanitize(w));
+        }
+        return print_records(args.output, &page.records, &info.default_columns);
+    }
     let source = open_source(&args.source)?;
     let info = source.info();
     let query = filter_query(&args.filter, &info)?;
@@ -108,21 +130,25 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
         }
         Ok::<_, CliError>(records)
     })?;
+    // Asked again now: server sources learn their columns (field roles) from the first
+    // request, after `info` above was taken.
+    print_records(args.output, &records, &source.info().default_columns)
+}
+
+fn print_records(output: QueryOutput, records: &[Record], columns: &[String]) -> Result<(), CliError> {
     let mut out = Out::new();
-    match args.output {
+    match output {
         QueryOutput::Ndjson => {
-            for r in &records {
+            for r in records {
                 out.line(&crate::export::records::ndjson_line(r))?;
             }
         }
         QueryOutput::Raw => {
-            for r in &records {
+            for r in records {
                 out.raw(&r.message)?;
             }
         }
-        // Asked again now: server sources learn their columns (field roles) from the first
-        // request, after `info` above was taken.
-        QueryOutput::Table => print_table(&mut out, &records, &source.info().default_columns)?,
+        QueryOutput::Table => print_table(&mut out, records, columns)?,
     }
     out.flush()
 }
@@ -166,14 +192,23 @@ fn print_table(out: &mut Out, records: &[Record], columns: &[String]) -> Result<
 
 /// `logsleuth top`: top values of a field.
 pub fn top(args: TopArgs) -> Result<(), CliError> {
-    let source = open_source(&args.source)?;
-    let info = source.info();
-    let query = filter_query(&args.filter, &info)?;
-    let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
-    let result = runtime()?.block_on(async {
-        wait_ready(&source).await;
-        source.top(TopRequest { query, range, field: args.field.clone(), size: args.size }).await
-    })?;
+    let result = match one_shot(&args.source)? {
+        Some(shot) => {
+            let query = filter_query(&args.filter, &shot.info())?;
+            let range = resolve_range(&args.time, false, crate::time::now_nanos())?;
+            shot.top(&query, &range, &args.field, args.size)?
+        }
+        None => {
+            let source = open_source(&args.source)?;
+            let info = source.info();
+            let query = filter_query(&args.filter, &info)?;
+            let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
+            runtime()?.block_on(async {
+                wait_ready(&source).await;
+                source.top(TopRequest { query, range, field: args.field.clone(), size: args.size }).await
+            })?
+        }
+    };
     let mut out = Out::new();
     match args.output {
         AggOutput::Json => out.line(&crate::export::records::json_line(&top_json(&result)))?,

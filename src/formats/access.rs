@@ -171,6 +171,22 @@ impl Access<'_> {
     }
 }
 
+/// Every field name `to_record` may give, in its order.
+pub(super) const FIELD_NAMES: [&str; 12] = [
+    "remote_addr",
+    "remote_user",
+    "time_local",
+    "request",
+    "method",
+    "path",
+    "protocol",
+    "status",
+    "body_bytes_sent",
+    "http_referer",
+    "http_user_agent",
+    "http_x_forwarded_for",
+];
+
 /// The value `to_record` would give field `name`, read from the scanned line without building
 /// a record: `None` when the name is not an access-log field, `Some(None)` when this line
 /// lacks it. Kept next to `to_record` so both name the fields alike.
@@ -330,6 +346,9 @@ mod tests {
                 let got = field(&a, name).expect("an access-log field").map(FieldRef::to_text);
                 assert_eq!(got, expected, "{name} of {line}");
             }
+            let listed: Vec<&str> = record.fields.iter().map(|(name, _)| name).collect();
+            let scanned: Vec<&str> = FIELD_NAMES.iter().copied().filter(|n| field(&a, n).flatten().is_some()).collect();
+            assert_eq!(scanned, listed, "FIELD_NAMES lists the record's fields in order");
             assert_eq!(field(&a, "message"), None);
             assert_eq!(field(&a, "file"), None);
         }

@@ -118,6 +118,11 @@ impl LogFormat {
         }
     }
 
+    /// Whether lines of this format can be scanned in place ([`scan_line`]).
+    pub fn scans_in_place(self) -> bool {
+        matches!(self, LogFormat::AccessCombined | LogFormat::AccessCommon)
+    }
+
     /// Columns worth showing by default after the time.
     pub fn default_columns(self) -> Vec<String> {
         let cols: &[&str] = match self {
@@ -221,9 +226,41 @@ impl FieldRef<'_> {
 /// (another format, a name that is not one of the format's fields, a line that does not fit):
 /// the caller then parses the record. `Some(None)`: the line has no such field.
 pub fn field_ref<'a>(format: LogFormat, line: &'a str, name: &str) -> Option<Option<FieldRef<'a>>> {
+    scan_line(format, line)?.field(name)
+}
+
+/// A line scanned once (validated against its format, parts found, nothing allocated), whose
+/// fields can then be read as its record ([`parse`]) would give them.
+#[derive(Debug, Clone, Copy)]
+pub struct ScannedLine<'a> {
+    access: access::Access<'a>,
+}
+
+/// Scans `line` for reading its fields without a record. `None` when the format has no such
+/// shortcut (only access logs have one) or the line does not fit the format: the caller then
+/// parses it in full ([`parse_or_plain`]).
+pub fn scan_line(format: LogFormat, line: &str) -> Option<ScannedLine<'_>> {
     match format {
-        LogFormat::AccessCombined | LogFormat::AccessCommon => access::field(&access::scan(trim_eol(line))?, name),
+        LogFormat::AccessCombined | LogFormat::AccessCommon => Some(ScannedLine { access: access::scan(trim_eol(line))? }),
         _ => None,
+    }
+}
+
+impl<'a> ScannedLine<'a> {
+    /// The value of field `name` (see [`field_ref`]): `None` when the name is not one of the
+    /// format's fields, `Some(None)` when this line lacks it.
+    pub fn field(&self, name: &str) -> Option<Option<FieldRef<'a>>> {
+        access::field(&self.access, name)
+    }
+
+    /// Every field the record has, with its value, in the record's order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, FieldRef<'a>)> + '_ {
+        access::FIELD_NAMES.iter().filter_map(|&name| Some((name, access::field(&self.access, name)??)))
+    }
+
+    /// The line's own timestamp (the record's, before a line without one inherits one).
+    pub fn timestamp(&self) -> Option<Nanos> {
+        access::parse_time(self.access.time_local)
     }
 }
 

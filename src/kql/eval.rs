@@ -3,6 +3,9 @@
 //! Everything that can be prepared is prepared in [`Matcher::new`] (regexes, numbers, dates with
 //! date math resolved at `EvalOptions::now`), so that [`Matcher::matches`] does not allocate on
 //! the common paths (literal field names, text/number/date comparisons).
+//!
+//! Besides records, a matcher evaluates flat views of scanned lines ([`LineFields`]): the local
+//! source filters millions of lines that way without building a record for each.
 
 use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
@@ -78,19 +81,60 @@ struct Bound {
     date: Option<Nanos>,
 }
 
-/// A value found in a record, borrowed.
+/// A field value borrowed from a scanned line (see [`LineFields`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineValue<'a> {
+    /// Text, as [`Value::Str`].
+    Str(&'a str),
+    /// An integer, as [`Value::Int`].
+    Int(i64),
+}
+
+/// A flat view of one log line, answering what its [`Record`] would answer, so that a query
+/// can be evaluated without building the record ([`Matcher::matches_line`]).
+///
+/// Contract (what makes both evaluations agree): [`LineFields::get`] and
+/// [`LineFields::any_field`] cover the record's fields and labels, all of them scalar text or
+/// integers, none named `message` or `@timestamp`; [`LineFields::message`] is the record's
+/// message and [`LineFields::timestamp`] its timestamp.
+pub trait LineFields {
+    /// The record's message (the raw line).
+    fn message(&self) -> &str;
+    /// The value of a field or label; `None` when the record has no such field.
+    fn get(&self, name: &str) -> Option<LineValue<'_>>;
+    /// Calls `f` with every field and label until it returns true; returns whether it did.
+    fn any_field(&self, f: &mut dyn FnMut(&str, LineValue<'_>) -> bool) -> bool;
+    /// The record's timestamp.
+    fn timestamp(&self) -> Option<Nanos>;
+}
+
+/// A value found in a record or line, borrowed.
 #[derive(Clone, Copy)]
 enum Found<'a> {
     Value(&'a Value),
+    /// Text (from a line view, or a record's [`Value::Str`]).
+    Str(&'a str),
+    /// An integer (from a line view, or a record's [`Value::Int`]).
+    Int(i64),
     Message(&'a str),
     Timestamp(Nanos),
 }
 
-/// Where field names are looked up: the record, or one object of a nested array.
+impl<'a> Found<'a> {
+    fn of_line(value: LineValue<'a>) -> Found<'a> {
+        match value {
+            LineValue::Str(s) => Found::Str(s),
+            LineValue::Int(i) => Found::Int(i),
+        }
+    }
+}
+
+/// Where field names are looked up: the record, one object of a nested array, or a line view.
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Record(&'a Record),
     Object(&'a Fields),
+    Line(&'a dyn LineFields),
 }
 
 fn err(message: impl Into<String>) -> KqlError {
@@ -274,6 +318,12 @@ impl Matcher {
     pub fn matches(&self, record: &Record) -> bool {
         eval(&self.root, Scope::Record(record))
     }
+
+    /// Whether the record that `line` views matches: the same answer as [`Matcher::matches`]
+    /// on that record, without building it.
+    pub fn matches_line(&self, line: &dyn LineFields) -> bool {
+        eval(&self.root, Scope::Line(line))
+    }
 }
 
 fn eval(node: &Node, scope: Scope) -> bool {
@@ -342,6 +392,15 @@ fn visit_path<'a>(fields: &'a Fields, path: &str, f: &mut dyn FnMut(&'a Value) -
 fn visit_field<'a>(scope: Scope<'a>, name: &str, f: &mut dyn FnMut(Found<'a>) -> bool) -> bool {
     match scope {
         Scope::Object(fields) => visit_path(fields, name, &mut |v| f(Found::Value(v))),
+        // Flat and scalar: a dotted name is only ever a literal key, as `visit_path` finds it.
+        Scope::Line(line) => match line.get(name) {
+            Some(v) => f(Found::of_line(v)),
+            None => match name {
+                "message" => f(Found::Message(line.message())),
+                "@timestamp" => line.timestamp().is_some_and(|ts| f(Found::Timestamp(ts))),
+                _ => false,
+            },
+        },
         Scope::Record(r) => {
             let mut seen = false;
             for group in [&r.fields, &r.labels, &r.metadata] {
@@ -387,6 +446,14 @@ fn for_each_leaf(scope: Scope, f: &mut dyn FnMut(&str, Found) -> bool) -> bool {
     let mut prefix = String::new();
     match scope {
         Scope::Object(fields) => walk(&mut prefix, fields, f),
+        Scope::Line(line) => {
+            if let Some(ts) = line.timestamp()
+                && f("@timestamp", Found::Timestamp(ts))
+            {
+                return true;
+            }
+            line.any_field(&mut |name, v| f(name, Found::of_line(v))) || f("message", Found::Message(line.message()))
+        }
         Scope::Record(r) => {
             if let Some(ts) = r.timestamp
                 && f("@timestamp", Found::Timestamp(ts))
@@ -420,10 +487,19 @@ fn free_text(re: &Regex, scope: Scope) -> bool {
                     .any(|g| g.iter().any(|(_, v)| in_value(re, v)))
         }
         Scope::Object(fields) => fields.iter().any(|(_, v)| in_value(re, v)),
+        Scope::Line(line) => {
+            re.is_match(line.message()) || line.any_field(&mut |_, v| matches!(v, LineValue::Str(s) if re.is_match(s)))
+        }
     }
 }
 
 fn test_found(test: &Test, name: &str, found: Found) -> bool {
+    // Text and integers are tested alike whether they come from a record or a line view.
+    let found = match found {
+        Found::Value(Value::Str(s)) => Found::Str(s),
+        Found::Value(Value::Int(i)) => Found::Int(*i),
+        other => other,
+    };
     match found {
         Found::Value(Value::Array(items)) => items
             .iter()
@@ -436,9 +512,10 @@ fn test_found(test: &Test, name: &str, found: Found) -> bool {
                 substring,
             } => match found {
                 Found::Message(m) => substring.is_match(m),
-                Found::Value(Value::Str(s)) if name == "message" => substring.is_match(s),
-                Found::Value(Value::Str(s)) => anchored.is_match(s),
-                Found::Value(v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => {
+                Found::Str(s) if name == "message" => substring.is_match(s),
+                Found::Str(s) => anchored.is_match(s),
+                Found::Int(i) => anchored.is_match(&i.to_string()),
+                Found::Value(v @ (Value::Float(_) | Value::Bool(_))) => {
                     anchored.is_match(&v.to_string())
                 }
                 Found::Timestamp(ts) => anchored.is_match(&time::format_rfc3339(ts)),
@@ -465,17 +542,19 @@ fn equals(e: &Expected, name: &str, found: Found) -> bool {
     match found {
         Found::Message(m) => e.substring.is_match(m),
         Found::Timestamp(ts) => e.dates.is_some_and(|(from, to)| ts >= from && ts <= to),
+        // `message` is a text field: a match there is a (case-insensitive) search.
+        Found::Str(s) if name == "message" => e.substring.is_match(s),
+        Found::Str(s) => {
+            eq_text(s, &e.text, e.case_insensitive)
+                || e.number.is_some_and(|n| value_number(s) == Some(n))
+                || e.dates.is_some_and(|(from, to)| {
+                    time::parse_absolute(s, None).is_ok_and(|ts| ts >= from && ts <= to)
+                })
+        }
+        Found::Int(i) => e.number.is_some_and(|n| n == i as f64),
         Found::Value(v) => match v {
-            // `message` is a text field: a match there is a (case-insensitive) search.
-            Value::Str(s) if name == "message" => e.substring.is_match(s),
-            Value::Str(s) => {
-                eq_text(s, &e.text, e.case_insensitive)
-                    || e.number.is_some_and(|n| value_number(s) == Some(n))
-                    || e.dates.is_some_and(|(from, to)| {
-                        time::parse_absolute(s, None).is_ok_and(|ts| ts >= from && ts <= to)
-                    })
-            }
-            Value::Int(i) => e.number.is_some_and(|n| n == *i as f64),
+            Value::Str(s) => equals(e, name, Found::Str(s)),
+            Value::Int(i) => equals(e, name, Found::Int(*i)),
             Value::Float(f) => e.number.is_some_and(|n| n == *f),
             Value::Bool(b) => e.boolean == Some(*b),
             Value::Null => e.null,
@@ -497,18 +576,20 @@ fn in_range(b: &Bound, found: Found) -> bool {
     match found {
         Found::Timestamp(ts) => b.date.is_some_and(|d| compare(b.op, ts, d)),
         Found::Message(m) => compare(b.op, m, b.text.as_str()),
-        Found::Value(v) => match v {
-            Value::Int(i) => b.number.is_some_and(|n| compare(b.op, *i as f64, n)),
-            Value::Float(f) => b.number.is_some_and(|n| compare(b.op, *f, n)),
-            Value::Str(s) => {
-                if let (Some(n), Some(x)) = (b.number, value_number(s)) {
-                    compare(b.op, x, n)
-                } else if let (Some(d), Ok(ts)) = (b.date, time::parse_absolute(s, None)) {
-                    compare(b.op, ts, d)
-                } else {
-                    compare(b.op, s.as_str(), b.text.as_str())
-                }
+        Found::Int(i) => b.number.is_some_and(|n| compare(b.op, i as f64, n)),
+        Found::Str(s) => {
+            if let (Some(n), Some(x)) = (b.number, value_number(s)) {
+                compare(b.op, x, n)
+            } else if let (Some(d), Ok(ts)) = (b.date, time::parse_absolute(s, None)) {
+                compare(b.op, ts, d)
+            } else {
+                compare(b.op, s, b.text.as_str())
             }
+        }
+        Found::Value(v) => match v {
+            Value::Int(i) => in_range(b, Found::Int(*i)),
+            Value::Float(f) => b.number.is_some_and(|n| compare(b.op, *f, n)),
+            Value::Str(s) => in_range(b, Found::Str(s)),
             Value::Bool(_) | Value::Null | Value::Array(_) | Value::Object(_) => false,
         },
     }

@@ -21,7 +21,7 @@ mod parser;
 pub use ast::{Ast, FieldRef, Literal, RangeOp, quote_field, quote_value, wildcard_match};
 pub use complete::{Completion, CompletionKind, completion_context};
 pub use es::{EsOptions, to_es};
-pub use eval::Matcher;
+pub use eval::{LineFields, LineValue, Matcher};
 pub use field_caps::{FieldCaps, FieldInfo, kbn_type_of};
 pub use logql::{
     APACHE_COMBINED_PATTERN, COMMON_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN, go_quote,

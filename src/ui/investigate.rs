@@ -933,6 +933,27 @@ fn apply_saved(app: &mut App) -> Vec<Effect> {
     let Some(search) = filtered_searches(app).get(app.investigate.picker.cursor).map(|s| (*s).clone()) else {
         return vec![];
     };
+    // A search made for a configured source runs on a pane of that source: an open one, else
+    // a new pane beside the focused one.
+    if let Some(name) = search.source.as_deref()
+        && app.pane().origin.as_ref().and_then(|o| o.source.as_deref()) != Some(name)
+    {
+        let existing = app.panes.iter().find(|p| p.origin.as_ref().and_then(|o| o.source.as_deref()) == Some(name)).map(|p| p.id);
+        match existing {
+            Some(id) => {
+                if let Some(tab) = app.tabs.iter().position(|t| t.root.contains(id)) {
+                    app.show_tab(tab);
+                }
+                app.focus_pane(id);
+            }
+            None => {
+                app.mode = Mode::Normal;
+                let effects = super::panes::open_for_search(app, name, &search.query, search.language, &search.columns, search.range);
+                app.message = Some(format!("saved search '{}' on a new pane for source '{name}'", search.name));
+                return effects;
+            }
+        }
+    }
     let p = app.pane_mut();
     p.editor.set(search.query.clone());
     p.language = search.language;
@@ -945,15 +966,17 @@ fn apply_saved(app: &mut App) -> Vec<Effect> {
     }
     // Run it as if typed into the query bar: checked, kept in the history, run.
     app.mode = Mode::Query;
-    let effects = super::update::update(app, Action::Submit);
+    let mut effects = super::update::update(app, Action::Submit);
     if app.mode == Mode::Query {
         // A syntax error: the query bar shows it.
         return effects;
     }
-    app.message = Some(match &search.source {
-        Some(s) => format!("saved search '{}' (made for source '{s}') applied to this pane", search.name),
-        None => format!("saved search '{}' applied", search.name),
-    });
+    if search.range.is_some() {
+        // A new range reaches the linked panes, as a picked one does.
+        let i = app.focus;
+        effects.extend(super::panes::propagate_range(app, i));
+    }
+    app.message = Some(format!("saved search '{}' applied", search.name));
     effects
 }
 

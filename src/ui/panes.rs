@@ -64,11 +64,11 @@ pub fn pick(app: &mut App) -> Vec<Effect> {
         SourceChoice::Same => (OpenRequest::SameAs(app.panes[from].id), app.panes[from].origin.clone()),
         SourceChoice::Named(name) => {
             let spec = SourceSpec { source: Some(name.clone()), ..SourceSpec::default() };
-            (OpenRequest::Spec(spec.clone()), Some(spec))
+            (OpenRequest::Spec(Box::new(spec.clone())), Some(spec))
         }
-        SourceChoice::Demo => (OpenRequest::Spec(SourceSpec::demo()), Some(SourceSpec::demo())),
+        SourceChoice::Demo => (OpenRequest::Spec(Box::new(SourceSpec::demo())), Some(SourceSpec::demo())),
         SourceChoice::Typed(text) => match SourceSpec::parse_typed(text) {
-            Ok(spec) => (OpenRequest::Spec(spec.clone()), Some(spec)),
+            Ok(spec) => (OpenRequest::Spec(Box::new(spec.clone())), Some(spec)),
             Err(e) => {
                 app.source_picker.error = Some(e);
                 return vec![];
@@ -118,6 +118,50 @@ pub fn pick(app: &mut App) -> Vec<Effect> {
     effects
 }
 
+/// Opens a configured source in a new pane beside the focused one, with a saved search's
+/// query, language, columns and range (the range reaches the linked panes first, so the new
+/// pane shares it).
+pub fn open_for_search(
+    app: &mut App,
+    name: &str,
+    query: &str,
+    language: QueryLanguage,
+    columns: &[String],
+    range: Option<RangeSpec>,
+) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let from = app.focus;
+    if let Some(range) = range {
+        let p = &mut app.panes[from];
+        p.range = range;
+        p.zoom_stack.clear();
+        effects.extend(run_query(app, from, false));
+        effects.extend(propagate_range(app, from));
+    }
+    let before = plot_widths(app);
+    let spec = SourceSpec { source: Some(name.to_string()), ..SourceSpec::default() };
+    let mut pane = Pane::new(opening_info(spec.label()), app.panes[from].range, query);
+    pane.limits = app.panes[from].limits;
+    pane.language = language;
+    pane.applied.language = language;
+    pane.linked = app.panes[from].linked;
+    pane.zoom_stack = app.panes[from].zoom_stack.clone();
+    if !columns.is_empty() {
+        pane.columns = columns.to_vec();
+    }
+    pane.origin = Some(spec.clone());
+    pane.opening = true;
+    let id = app.add_pane(pane);
+    let target = app.panes[from].id;
+    let tab = app.current_tab_mut();
+    tab.maximised = false;
+    tab.root.split(target, id, Direction::Horizontal);
+    app.focus_pane(id);
+    effects.push(Effect::OpenSource { pane: id, request: OpenRequest::Spec(Box::new(spec)) });
+    effects.extend(relayout(app, &before).into_iter().filter(|e| !matches!(e, Effect::Histogram { pane, .. } if *pane == id)));
+    effects
+}
+
 fn opening_info(label: String) -> SourceInfo {
     SourceInfo {
         kind: "opening",
@@ -146,7 +190,10 @@ pub fn opened(
     p.progress = progress;
     match result {
         Ok(info) => {
-            p.columns = Pane::default_columns(&info);
+            // Columns chosen before the source answered (a saved search's) stay.
+            if p.columns == ["message"] {
+                p.columns = Pane::default_columns(&info);
+            }
             p.split = Pane::default_split(&info);
             // A server cannot be asked for "all time": a linked pane of files shares its span.
             if info.is_remote && p.range == RangeSpec::All {
@@ -468,7 +515,7 @@ pub fn save_workspace(app: &mut App) -> Vec<Effect> {
     }
     let name = app.workspace.clone().unwrap_or_else(|| "default".into());
     app.workspace = Some(name.clone());
-    vec![Effect::SaveWorkspace { name, file }]
+    vec![Effect::SaveWorkspace { name, file: Box::new(file) }]
 }
 
 #[cfg(test)]

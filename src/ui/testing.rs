@@ -509,6 +509,79 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
     press(&mut app, Char(' '));
     crate::ui::update(&mut app, crate::ui::Action::Tail { pane: 0, generation, event: TailEvent::Records((4..16).map(live).collect()) });
     out.push(Scene { name: "tail-paused", app, palette: DARK });
+    out.extend(pane_scenes(text, now).await);
+    out
+}
+
+/// An application's error log (JSON-like records) during the nginx sample's hours: the second
+/// source of the multi-pane screenshots.
+pub fn checkout_errors() -> MemorySource {
+    let info = SourceInfo {
+        kind: "local",
+        description: "checkout-errors.json".into(),
+        roles: crate::sources::FieldRoles { level: Some("level".into()), ..Default::default() },
+        default_columns: vec!["level".into(), "service".into(), "message".into()],
+        is_remote: false,
+        warning: None,
+    };
+    let start = crate::time::parse_absolute("2015-05-17T09:00:00Z", None).unwrap_or(0);
+    let records = (0..40i64)
+        .map(|i| {
+            let level = if i % 5 == 0 { "error" } else { "warn" };
+            let message = if i % 5 == 0 { format!("payment gateway timeout after 30s (order {})", 7310 + i) } else { format!("retrying payment call ({})", i % 5) };
+            let mut fields = Fields::new();
+            fields.push("level", Value::Str(level.into()));
+            fields.push("service", Value::Str("checkout".into()));
+            fields.push("message", Value::Str(message.clone()));
+            Record { timestamp: Some(start + i * 12 * 60 * 1_000_000_000), message, fields, ..Record::default() }
+        })
+        .collect();
+    MemorySource::new(info, records)
+}
+
+/// Opens [`checkout_errors`] for any spec (the screenshots' configured source `checkout`).
+struct CheckoutOpener(Arc<MemorySource>);
+
+impl crate::ui::runtime::SourceOpener for CheckoutOpener {
+    fn open(&self, _spec: &crate::config::workspace::SourceSpec) -> Result<Arc<dyn Source>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Screens of the incident workflow: the nginx log above and the application's errors below on
+/// one clock (the instant under the cursor marked below), the marks list, the source picker.
+async fn pane_scenes(text: &str, now: Nanos) -> Vec<Scene> {
+    use crossterm::event::{KeyCode::*, KeyModifiers};
+    use crate::ui::svg::DARK;
+    let nginx: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));
+    let opener = CheckoutOpener(Arc::new(checkout_errors()));
+    let mut app = crate::ui::App::new(nginx.info(), None, None, crate::ui::Theme::default(), crate::ui::history::History::default(), now);
+    app.viewport = ratatui::layout::Rect::new(0, 0, 140, 48);
+    app.named_sources = vec!["checkout".into()];
+    let mut sources: std::collections::HashMap<crate::ui::action::PaneId, Arc<dyn Source>> = std::collections::HashMap::from([(0, nginx)]);
+    let mut out = Vec::new();
+    let e = crate::ui::update::start(&mut app);
+    settle_panes(&mut app, &mut sources, Some(&opener), e).await;
+    press_with(&mut app, Char('w'), KeyModifiers::CONTROL);
+    press(&mut app, Char('s'));
+    type_text(&mut app, "check");
+    out.push(Scene { name: "source-picker", app: app.clone(), palette: DARK });
+    let e = press(&mut app, Enter);
+    settle_panes(&mut app, &mut sources, Some(&opener), e).await;
+    press_with(&mut app, Char('w'), KeyModifiers::CONTROL);
+    press(&mut app, Char('k'));
+    let mut e = type_text(&mut app, "/status:404");
+    e.extend(press(&mut app, Enter));
+    settle_panes(&mut app, &mut sources, Some(&opener), e).await;
+    for _ in 0..22 {
+        press(&mut app, Char('j'));
+    }
+    press(&mut app, Char('m'));
+    type_text(&mut app, "404s on product_2 while checkout retries");
+    press(&mut app, Enter);
+    out.push(Scene { name: "panes", app: app.clone(), palette: DARK });
+    press(&mut app, Char('M'));
+    out.push(Scene { name: "marks", app, palette: DARK });
     out
 }
 

@@ -63,9 +63,13 @@ fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => {
             app.now = now;
-            let p = app.pane_mut();
-            let busy = p.loading.any();
-            let tail_changed = p.tail.as_mut().is_some_and(|t| update_rate(t, now));
+            // Every pane: a tail in a pane without the focus still shows its rate.
+            let mut busy = false;
+            let mut tail_changed = false;
+            for p in &mut app.panes {
+                busy |= p.loading.any() || p.opening;
+                tail_changed |= p.tail.as_mut().is_some_and(|t| update_rate(t, now));
+            }
             if busy {
                 app.spinner = app.spinner.wrapping_add(1);
             }
@@ -1167,6 +1171,19 @@ fn add_filter(app: &mut App, kind: FilterKind) -> Vec<Effect> {
 }
 
 fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
+    // A click or the wheel over another pane focuses it first (as tmux's mouse mode does).
+    if let MouseAction::Down(x, y) | MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) = m
+        && matches!(app.mode, Mode::Normal | Mode::Fields | Mode::Query)
+        && let Some(&(i, _)) = layout::screen_layout(app).panes.iter().find(|(_, r)| layout::contains(*r, x, y))
+        && i != app.focus
+    {
+        let id = app.panes[i].id;
+        app.focus_pane(id);
+        app.completion = Completion::default();
+        if app.mode == Mode::Query {
+            app.mode = Mode::Normal;
+        }
+    }
     let l = layout::main_layout(app);
     let pane = app.focus;
     match app.mode {

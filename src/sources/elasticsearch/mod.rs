@@ -323,7 +323,7 @@ impl Inner {
                 Some(_) => self.client.send(Method::POST, "_search", Some(&body_json), true).await,
                 None => self.search_json(&body_json).await,
             };
-            let reply = match result {
+            let mut reply = match result {
                 Ok(r) => r,
                 Err(RequestError { server: Some(s), .. }) if cursor.pit.is_some() && matches!(s.status, 404 | 400) && !first_page => {
                     // The point in time expired or was closed: continue without it, from the
@@ -345,9 +345,9 @@ impl Inner {
             if let Some(w) = reply.json.get("_shards").and_then(error::shard_failure_warning) {
                 warnings.push(w);
             }
-            let raw = response::hits(&reply.json);
+            let raw = response::take_hits(&mut reply.json);
             let raw_len = raw.len();
-            let mut records: Vec<Record> = raw.iter().map(|h| response::record_from_hit(h, &schema.time_field)).collect();
+            let mut records: Vec<Record> = raw.into_iter().map(|h| response::record_from_owned_hit(h, &schema.time_field)).collect();
             if !exact && let Some(b) = &cursor.boundary {
                 records = paging::skip_seen(records, b);
             }
@@ -500,8 +500,8 @@ impl Inner {
                 pit: None,
                 track_total_hits: false,
             };
-            let reply = self.search_json(&search.to_json()).await?;
-            older = response::hits(&reply.json).iter().map(|h| response::record_from_hit(h, &tf)).collect();
+            let mut reply = self.search_json(&search.to_json()).await?;
+            older = response::take_hits(&mut reply.json).into_iter().map(|h| response::record_from_owned_hit(h, &tf)).collect();
             older.reverse();
         }
         let mut newer = Vec::new();
@@ -517,11 +517,11 @@ impl Inner {
                 pit: None,
                 track_total_hits: false,
             };
-            let reply = self.search_json(&search.to_json()).await?;
+            let mut reply = self.search_json(&search.to_json()).await?;
             let mut skipped = false;
-            newer = response::hits(&reply.json)
-                .iter()
-                .map(|h| response::record_from_hit(h, &tf))
+            newer = response::take_hits(&mut reply.json)
+                .into_iter()
+                .map(|h| response::record_from_owned_hit(h, &tf))
                 .filter(|r| {
                     if !skipped && response::identity(r) == anchor {
                         skipped = true;

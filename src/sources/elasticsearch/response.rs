@@ -27,6 +27,15 @@ pub fn hits(response: &Json) -> &[Json] {
     response.get("hits").and_then(|h| h.get("hits")).and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[])
 }
 
+/// Takes the `hits.hits` array out of an answer (empty when missing), for
+/// [`record_from_owned_hit`]; the rest of the answer (`hits.total`, aggregations) stays.
+pub fn take_hits(response: &mut Json) -> Vec<Json> {
+    match response.get_mut("hits").and_then(|h| h.get_mut("hits")).map(Json::take) {
+        Some(Json::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
 /// A sort value or timestamp number in an unknown unit, as ns: ES dates sort as epoch
 /// milliseconds, `date_nanos` may come back in ns; present-day values tell them apart.
 pub fn epoch_number_to_nanos(v: f64) -> Option<Nanos> {
@@ -78,15 +87,69 @@ pub fn message_of(source: &Json, fields: &Fields) -> String {
     if source.is_null() { String::new() } else { source.to_string() }
 }
 
-/// Maps one hit to a record: `_source` → fields, `_index`/`_id` → labels, the time field →
-/// timestamp, sort values → [`RecordId::Es`].
-pub fn record_from_hit(hit: &Json, time_field: &str) -> Record {
-    let source = hit.get("_source").cloned().unwrap_or(Json::Null);
-    let fields = match Value::from_json(&source) {
+/// Maps one hit to a record as [`record_from_hit`] does, taking the hit apart instead of
+/// copying it: the strings of `_source` move into the record's fields.
+pub fn record_from_owned_hit(mut hit: Json, time_field: &str) -> Record {
+    let source = hit.get_mut("_source").map(Json::take).unwrap_or(Json::Null);
+    // The message is the `_source` text itself when it has no message field: print it first.
+    let has_message = ["message", "event.original"].iter().any(|name| json_path(&source, name).is_some_and(|v| !v.is_null()));
+    let source_text = (!has_message && !source.is_null()).then(|| source.to_string());
+    let fields = match value_from_owned(source) {
         Value::Object(f) => f,
         Value::Null => Fields::new(),
         other => Fields(vec![("_source".into(), other)]),
     };
+    let message = match source_text {
+        Some(text) => text,
+        None => message_of(&Json::Null, &fields),
+    };
+    finish_record(&hit, fields, message, time_field)
+}
+
+/// [`Value::from_json`], moving strings and keys instead of copying them.
+fn value_from_owned(json: Json) -> Value {
+    match json {
+        Json::String(s) => Value::Str(s),
+        Json::Array(items) => Value::Array(items.into_iter().map(value_from_owned).collect()),
+        Json::Object(map) => Value::Object(Fields(map.into_iter().map(|(k, v)| (k, value_from_owned(v))).collect())),
+        other => Value::from_json(&other),
+    }
+}
+
+/// [`Fields::get_path`] on the JSON the fields come from.
+fn json_path<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
+    let map = json.as_object()?;
+    if let Some(v) = map.get(path) {
+        return Some(v);
+    }
+    let mut rest = path;
+    while let Some(dot) = rest.find('.') {
+        let (head, tail) = (&path[..path.len() - rest.len() + dot], &rest[dot + 1..]);
+        if let Some(inner @ Json::Object(_)) = map.get(head)
+            && let Some(v) = json_path(inner, tail)
+        {
+            return Some(v);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// Maps one hit to a record: `_source` → fields, `_index`/`_id` → labels, the time field →
+/// timestamp, sort values → [`RecordId::Es`].
+pub fn record_from_hit(hit: &Json, time_field: &str) -> Record {
+    let source = hit.get("_source").unwrap_or(&Json::Null);
+    let fields = match Value::from_json(source) {
+        Value::Object(f) => f,
+        Value::Null => Fields::new(),
+        other => Fields(vec![("_source".into(), other)]),
+    };
+    let message = message_of(source, &fields);
+    finish_record(hit, fields, message, time_field)
+}
+
+/// The record of a hit whose `_source` became `fields` and `message`.
+fn finish_record(hit: &Json, fields: Fields, message: String, time_field: &str) -> Record {
     let index = hit.get("_index").and_then(Json::as_str).unwrap_or("").to_string();
     let id = hit.get("_id").and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
     let mut labels = Fields::new();
@@ -98,7 +161,6 @@ pub fn record_from_hit(hit: &Json, time_field: &str) -> Record {
     }
     let sort = hit.get("sort");
     let timestamp = timestamp_of(&fields, time_field, sort);
-    let message = message_of(&source, &fields);
     let sort_text = sort.map(Json::to_string).unwrap_or_else(|| "[]".into());
     Record {
         timestamp,
@@ -256,6 +318,35 @@ mod tests {
         let r = record_from_hit(&hit, "@timestamp");
         assert_eq!(r.message, r#"{"a":1,"b":"x"}"#);
         assert_eq!(r.timestamp, Some(1_000_000_000), "falls back to the sort value in ms");
+    }
+
+    #[test]
+    fn owned_hits_give_the_records_borrowed_hits_give() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elasticsearch");
+        let mut hits: Vec<Json> = vec![
+            json!({"_index": "i", "_id": 7, "_source": {"event": {"original": "raw"}, "message": null}}),
+            json!({"_index": "i", "_source": {"a": 18446744073709551615_u64, "b": [1.5, "x", {"c": null}]}, "sort": [1000]}),
+            json!({"_index": "i", "_source": {"event.original": 5, "@timestamp": ["2024-01-01T00:00:00Z"]}}),
+            json!({"_index": "i", "_source": "not an object"}),
+            json!({"_index": "i", "_source": null}),
+            json!({"_index": "i"}),
+        ];
+        let mut stack = vec![dir];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if path.extension().is_some_and(|e| e == "json")
+                && let Ok(mut answer) = serde_json::from_slice::<Json>(&std::fs::read(&path).unwrap())
+            {
+                hits.extend(take_hits(&mut answer));
+            }
+        }
+        assert!(hits.len() >= 30, "the captured answers have hits ({})", hits.len());
+        for hit in hits {
+            for time_field in ["@timestamp", "timestamp"] {
+                assert_eq!(record_from_owned_hit(hit.clone(), time_field), record_from_hit(&hit, time_field), "{hit}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::response::{identity, record_from_hit};
+use super::response::{identity, record_from_owned_hit, take_hits};
 use super::{Inner, body};
 use crate::model::{Nanos, Record, TimeRange};
 use crate::sources::{SourceError, TailEvent, TailRequest};
@@ -82,9 +82,9 @@ async fn latest(inner: &Inner, schema: &super::fields::Schema, q: Option<&serde_
         pit: None,
         track_total_hits: false,
     };
-    let reply = inner.search_json(&search.to_json()).await?;
+    let mut reply = inner.search_json(&search.to_json()).await?;
     let mut records: Vec<Record> =
-        super::response::hits(&reply.json).iter().map(|h| record_from_hit(h, &schema.time_field)).collect();
+        take_hits(&mut reply.json).into_iter().map(|h| record_from_owned_hit(h, &schema.time_field)).collect();
     let mut state = TailState { boundary: now.div_euclid(1_000_000) * 1_000_000, seen: Vec::new() };
     let Some(newest) = records.iter().filter_map(|r| r.timestamp).max() else { return Ok(state) };
     state.boundary = newest.div_euclid(1_000_000) * 1_000_000;
@@ -139,10 +139,10 @@ pub(super) async fn run(inner: Arc<Inner>, request: TailRequest, tx: mpsc::Sende
         };
         let mut backlog = false;
         match inner.search_json(&search.to_json()).await {
-            Ok(reply) => {
-                let hits = super::response::hits(&reply.json);
+            Ok(mut reply) => {
+                let hits = take_hits(&mut reply.json);
                 backlog = hits.len() >= size;
-                let records: Vec<Record> = hits.iter().map(|h| record_from_hit(h, &schema.time_field)).collect();
+                let records: Vec<Record> = hits.into_iter().map(|h| record_from_owned_hit(h, &schema.time_field)).collect();
                 let fresh = state.accept(records);
                 let now = Instant::now();
                 window.push_back((now, fresh.len()));

@@ -27,7 +27,7 @@ const BATCH_LINES: usize = 16 * 1024;
 const STREAM_SEGMENT: usize = 4 << 20;
 
 /// Lines used to detect a format.
-const SAMPLE_LINES: usize = 200;
+pub(super) const SAMPLE_LINES: usize = 200;
 
 /// Tells tail tasks that lines were added or something happened to a file.
 pub(super) struct Notifier {
@@ -80,31 +80,12 @@ pub(super) fn open_file(
     notify: Arc<Notifier>,
     follow: FollowSlot,
 ) -> Result<(), SourceError> {
-    let mut file = File::open(path).map_err(|e| io_error(path, &e))?;
-    let meta = file.metadata().map_err(|e| io_error(path, &e))?;
-    if meta.is_dir() {
-        return Err(SourceError::Io(format!("{}: is a directory", path.display())));
-    }
-    let size = meta.len();
+    let (file, size, gzip) = open_regular(path)?;
     store.total_bytes.store(size, Ordering::Relaxed);
-    let mut magic = [0u8; 2];
-    let n = file.read(&mut magic).map_err(|e| io_error(path, &e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, &e))?;
-    if n == 2 && magic == [0x1f, 0x8b] {
+    if gzip {
         return open_gzip(store, file, path, forced, notify);
     }
-    // Large files are mapped (guarded: a file shrinking under the map cannot raise SIGBUS);
-    // small ones, or any file when the guard is unavailable, are read.
-    let mapped = if size >= MMAP_THRESHOLD { GuardedMap::map(&file).ok() } else { None };
-    let bytes = match mapped {
-        Some(map) => Bytes::Mapped(map),
-        None => {
-            let mut data = Vec::with_capacity(size as usize);
-            (&file).read_to_end(&mut data).map_err(|e| io_error(path, &e))?;
-            Bytes::Owned(data)
-        }
-    };
-    let seg = store.add_segment(bytes);
+    let seg = store.add_segment(load(&file, size, path)?);
     let data = seg.data();
     let sample = sample_lines(data, SAMPLE_LINES);
     let sample_refs: Vec<&str> = sample.iter().map(String::as_str).collect();
@@ -126,6 +107,35 @@ pub(super) fn open_file(
         })
         .map_err(|e| SourceError::Io(format!("cannot start indexing thread: {e}")))?;
     Ok(())
+}
+
+/// Opens a file that is not a directory: its handle (at its start), size, and whether it is
+/// gzip-compressed.
+pub(super) fn open_regular(path: &Path) -> Result<(File, u64, bool), SourceError> {
+    let mut file = File::open(path).map_err(|e| io_error(path, &e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, &e))?;
+    if meta.is_dir() {
+        return Err(SourceError::Io(format!("{}: is a directory", path.display())));
+    }
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic).map_err(|e| io_error(path, &e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, &e))?;
+    Ok((file, meta.len(), n == 2 && magic == [0x1f, 0x8b]))
+}
+
+/// The text of an uncompressed file: memory-mapped when large (guarded: a file shrinking under
+/// the map cannot raise SIGBUS, see `store::mapped`), read into memory otherwise, or when the
+/// guard is unavailable.
+pub(super) fn load(file: &File, size: u64, path: &Path) -> Result<Bytes, SourceError> {
+    if size >= MMAP_THRESHOLD
+        && let Ok(map) = GuardedMap::map(file)
+    {
+        return Ok(Bytes::Mapped(map));
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    let mut reader = file;
+    reader.read_to_end(&mut data).map_err(|e| io_error(path, &e))?;
+    Ok(Bytes::Owned(data))
 }
 
 /// Indexes every line of a segment in batches; returns the offset after the last line.

@@ -10,7 +10,10 @@ mod demo;
 mod follow;
 mod index;
 mod query;
+mod scan;
 mod store;
+
+pub use scan::OneShot;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -61,6 +61,192 @@ impl Filter {
             Filter::Regex(re) => re.is_match(&record.message),
         }
     }
+
+    /// Whether a line matches, seen as [`Line::see`] gives it: KQL reads a scanned line's
+    /// fields in place; the answer is the one [`Filter::matches`] gives on its record.
+    pub fn matches_seen(&self, seen: &Seen<'_, '_>) -> bool {
+        match (self, seen) {
+            (Filter::All, _) => true,
+            (Filter::Kql(m), Seen::Scanned(view)) => m.matches_line(view),
+            (_, Seen::Scanned(view)) => self.matches(&view.line.record()),
+            (_, Seen::Record(r, _)) => self.matches(r),
+        }
+    }
+
+    /// Whether line `line` of a file matches.
+    fn matches_at(&self, snap: &FileSnap, line: usize) -> bool {
+        if self.is_all() {
+            return true;
+        }
+        let ts = || snap.ts(line);
+        self.matches_seen(&snap_line(snap, line, &ts).see())
+    }
+}
+
+/// A line of a file, with what is needed to see it as its record: the file's format and name,
+/// and the index time (its own, or the one it inherits from the lines before; [`NO_TS`]: none).
+/// Shared by the indexed queries here and the one-shot scans (`scan.rs`). `'a`: the text;
+/// `'t`: the index-time lookup.
+#[derive(Clone, Copy)]
+pub(super) struct Line<'a, 't> {
+    /// The line without its line ending.
+    pub bytes: &'a [u8],
+    /// `bytes` as text, when already known to be UTF-8.
+    pub text: Option<&'a str>,
+    pub format: formats::LogFormat,
+    pub opts: &'a formats::ParseOptions,
+    /// The `file` label.
+    pub file: &'a str,
+    pub file_index: u32,
+    /// Position in the file.
+    pub number: u64,
+    pub index_ts: &'t dyn Fn() -> Nanos,
+}
+
+fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> Nanos) -> Line<'a, 't> {
+    Line {
+        bytes: snap.bytes(line),
+        text: None,
+        format: snap.store.format(),
+        opts: &snap.store.opts,
+        file: &snap.store.name,
+        file_index: snap.store.index,
+        number: line as u64,
+        index_ts,
+    }
+}
+
+impl<'a, 't> Line<'a, 't> {
+    /// Scans the line where its format allows (no allocation), else parses its record.
+    pub fn see(&self) -> Seen<'a, 't> {
+        let text = self.text.or_else(|| std::str::from_utf8(self.bytes).ok());
+        match text.and_then(|t| formats::scan_line(self.format, t).map(|scanned| (t, scanned))) {
+            Some((text, scanned)) => Seen::Scanned(LineView { text: formats::trim_eol(text), scanned, line: *self }),
+            None => {
+                let (record, fits) = self.parse();
+                Seen::Record(record, fits)
+            }
+        }
+    }
+
+    /// The line's record, as the file's index gives it ([`FileSnap::record`]).
+    pub fn record(&self) -> Record {
+        self.parse().0
+    }
+
+    /// The line's record, and whether the line fits the format.
+    fn parse(&self) -> (Record, bool) {
+        let text = match self.text {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => String::from_utf8_lossy(self.bytes),
+        };
+        let (mut record, fits) = formats::parse_or_plain(self.format, &text, self.opts);
+        if record.timestamp.is_none() {
+            let ts = (self.index_ts)();
+            // Lines without a time (stack traces) take the previous line's, as they are sorted.
+            record.timestamp = (ts != NO_TS).then_some(ts);
+        }
+        record.labels.push("file", Value::Str(self.file.to_string()));
+        record.id = crate::model::RecordId::Line { file: self.file_index, line: self.number };
+        (record, fits)
+    }
+}
+
+/// A line as a query sees it.
+pub(super) enum Seen<'a, 't> {
+    /// Scanned in place: fields are read from the text.
+    Scanned(LineView<'a, 't>),
+    /// Parsed into its record (no shortcut for the format, a line that does not fit, or not
+    /// UTF-8), and whether the line fits the format.
+    Record(Record, bool),
+}
+
+/// A value of a line's field, for counting.
+pub(super) enum Counted<'a> {
+    /// Read in place from the text (or the file name).
+    Borrowed(formats::FieldRef<'a>),
+    /// Taken from the line's record ([`Value::as_text`]).
+    Text(String),
+}
+
+impl<'a> Seen<'a, '_> {
+    /// Calls `f` with the values of `field` as [`Record::get`] gives them (arrays flattened):
+    /// read in place where the line was scanned and the format has the field.
+    pub fn field_values(&self, field: &str, f: &mut dyn FnMut(Counted<'a>)) {
+        let from_record = |r: &Record, f: &mut dyn FnMut(Counted<'a>)| {
+            if let Some(v) = r.get(field) {
+                let mut texts = Vec::new();
+                value_texts(v, &mut texts);
+                texts.into_iter().for_each(|t| f(Counted::Text(t)));
+            }
+        };
+        match self {
+            Seen::Scanned(view) => match view.scanned.field(field) {
+                Some(Some(v)) => f(Counted::Borrowed(v)),
+                Some(None) => {}
+                None if field == "file" => f(Counted::Borrowed(formats::FieldRef::Str(view.line.file))),
+                // `message`, `@timestamp`, names the format does not have: ask the record.
+                None => from_record(&view.line.record(), f),
+            },
+            Seen::Record(r, _) => from_record(r, f),
+        }
+    }
+
+    /// The line's own time, or for a record the time it was given (own, else inherited).
+    pub fn timestamp(&self) -> Option<Nanos> {
+        match self {
+            Seen::Scanned(view) => view.scanned.timestamp(),
+            Seen::Record(r, _) => r.timestamp,
+        }
+    }
+
+    /// Whether the line fits its file's format.
+    pub fn fits(&self) -> bool {
+        match self {
+            Seen::Scanned(_) => true,
+            Seen::Record(_, fits) => *fits,
+        }
+    }
+}
+
+/// A scanned line seen as its record: the format's fields, the `file` label, the message and
+/// the time (its own, else the index's).
+pub(super) struct LineView<'a, 't> {
+    text: &'a str,
+    scanned: formats::ScannedLine<'a>,
+    line: Line<'a, 't>,
+}
+
+fn line_value(v: formats::FieldRef<'_>) -> kql::LineValue<'_> {
+    match v {
+        formats::FieldRef::Str(s) => kql::LineValue::Str(s),
+        formats::FieldRef::Int(i) => kql::LineValue::Int(i),
+    }
+}
+
+impl kql::LineFields for LineView<'_, '_> {
+    fn message(&self) -> &str {
+        self.text
+    }
+
+    fn get(&self, name: &str) -> Option<kql::LineValue<'_>> {
+        match self.scanned.field(name) {
+            Some(v) => v.map(line_value),
+            None if name == "file" => Some(kql::LineValue::Str(self.line.file)),
+            None => None,
+        }
+    }
+
+    fn any_field(&self, f: &mut dyn FnMut(&str, kql::LineValue<'_>) -> bool) -> bool {
+        self.scanned.fields().any(|(name, v)| f(name, line_value(v))) || f("file", kql::LineValue::Str(self.line.file))
+    }
+
+    fn timestamp(&self) -> Option<Nanos> {
+        self.scanned.timestamp().or_else(|| {
+            let ts = (self.line.index_ts)();
+            (ts != NO_TS).then_some(ts)
+        })
+    }
 }
 
 /// Sort key of a line across files: time, then file, then line.
@@ -98,7 +284,7 @@ fn bounds(snap: &FileSnap, range: &TimeRange, cursor: Option<Key>) -> (usize, us
 }
 
 /// Whether a line's index time lies in the range (lines with no time only in an open range).
-fn in_range(ts: Nanos, range: &TimeRange) -> bool {
+pub(super) fn in_range(ts: Nanos, range: &TimeRange) -> bool {
     if ts == NO_TS {
         return range.from.is_none();
     }
@@ -141,10 +327,7 @@ pub(super) fn page(
         }
         let matched: Vec<Option<Record>> = candidates
             .par_iter()
-            .map(|&(i, line)| {
-                let r = snaps[i].record(line);
-                filter.matches(&r).then_some(r)
-            })
+            .map(|&(i, line)| filter.matches_at(&snaps[i], line).then(|| snaps[i].record(line)))
             .collect();
         for (pos, r) in matched.into_iter().enumerate() {
             if let Some(r) = r {
@@ -175,7 +358,7 @@ pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, from
             }
             (start..snap.len)
                 .into_par_iter()
-                .filter(|&l| in_range(snap.ts(l), range) && filter.matches(&snap.record(l)))
+                .filter(|&l| in_range(snap.ts(l), range) && filter.matches_at(snap, l))
                 .count() as u64
         })
         .sum()
@@ -193,11 +376,8 @@ where
         let part = (0..snap.len)
             .into_par_iter()
             .fold(&init, |mut state, line| {
-                if in_range(snap.ts(line), range) {
-                    let r = snap.record(line);
-                    if filter.matches(&r) {
-                        f(&mut state, snap, r);
-                    }
+                if in_range(snap.ts(line), range) && filter.matches_at(snap, line) {
+                    f(&mut state, snap, snap.record(line));
                 }
                 state
             })
@@ -233,85 +413,87 @@ fn ranked(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
 }
 
 /// Counts of one file: values borrowed from its lines, and texts of lines parsed in full.
-type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64>, HashMap<String, u64>);
+pub(super) type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64, foldhash::fast::RandomState>, HashMap<String, u64>);
 
-/// Top counts without a filter: each line's field is read straight from its text (no record,
-/// no allocation) where the format allows, and counted under borrowed keys; other lines are
-/// parsed in full. The same answer as the general path, several times faster.
-fn top_counts_unfiltered(snaps: &[FileSnap], range: &TimeRange, field: &str) -> (u64, HashMap<String, u64>) {
+/// Adds one line to top counts (when it matches): a scanned line's field is counted under a
+/// borrowed key (no record, no allocation); other lines through their record.
+pub(super) fn count_line<'a>(counts: &mut FastCounts<'a>, filter: &Filter, line: &Line<'a, '_>, field: &str) {
+    count_seen(counts, filter, &line.see(), field);
+}
+
+/// [`count_line`] for a line already seen.
+pub(super) fn count_seen<'a>(counts: &mut FastCounts<'a>, filter: &Filter, seen: &Seen<'a, '_>, field: &str) {
+    if !filter.matches_seen(seen) {
+        return;
+    }
+    let (total, fast, slow) = counts;
+    *total += 1;
+    seen.field_values(field, &mut |v| match v {
+        Counted::Borrowed(v) => *fast.entry(v).or_default() += 1,
+        Counted::Text(text) => *slow.entry(text).or_default() += 1,
+    });
+}
+
+/// Merges per-thread top counts.
+pub(super) fn merge_fast<'a>(a: FastCounts<'a>, b: FastCounts<'a>) -> FastCounts<'a> {
+    let (t1, mut f1, s1) = a;
+    let (t2, f2, s2) = b;
+    if f1.len() < f2.len() {
+        return merge_fast((t2, f2, s2), (t1, f1, s1));
+    }
+    for (k, v) in f2 {
+        *f1.entry(k).or_default() += v;
+    }
+    (t1 + t2, f1, merge_counts(s1, s2))
+}
+
+/// Adds one file's counts (keyed by text) to `counts`.
+pub(super) fn add_counts(counts: HashMap<String, u64>, part: FastCounts<'_>) -> (u64, HashMap<String, u64>) {
+    let (total, fast, slow) = part;
+    let mut counts = counts;
+    for (k, v) in fast {
+        *counts.entry(k.to_text()).or_default() += v;
+    }
+    (total, merge_counts(counts, slow))
+}
+
+/// Top counts: each matching line's field is read straight from its text where the format
+/// allows and counted under borrowed keys; other lines are parsed in full. The same answer as
+/// counting records, several times faster.
+fn top_counts(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &str) -> (u64, HashMap<String, u64>) {
     let mut total = 0;
     let mut counts: HashMap<String, u64> = HashMap::new();
     for snap in snaps {
-        let format = snap.store.format();
-        let (t, fast, slow): FastCounts<'_> = (0..snap.len)
+        let part: FastCounts<'_> = (0..snap.len)
             .into_par_iter()
             // Large pieces: every piece folds into maps of its own that are merged after.
             .with_min_len(16 * 1024)
             .fold(
-                || (0, HashMap::new(), HashMap::new()),
-                |(mut t, mut fast, mut slow), line| {
-                    if !in_range(snap.ts(line), range) {
-                        return (t, fast, slow);
+                || (0, HashMap::default(), HashMap::new()),
+                |mut acc, line| {
+                    if in_range(snap.ts(line), range) {
+                        let ts = || snap.ts(line);
+                        count_line(&mut acc, filter, &snap_line(snap, line, &ts), field);
                     }
-                    t += 1;
-                    let quick = std::str::from_utf8(snap.bytes(line)).ok().and_then(|text| formats::field_ref(format, text, field));
-                    match quick {
-                        Some(Some(v)) => *fast.entry(v).or_default() += 1,
-                        Some(None) => {}
-                        None => {
-                            if let Some(v) = snap.record(line).get(field) {
-                                let mut texts = Vec::new();
-                                value_texts(v, &mut texts);
-                                for text in texts {
-                                    *slow.entry(text).or_default() += 1;
-                                }
-                            }
-                        }
-                    }
-                    (t, fast, slow)
+                    acc
                 },
             )
-            .reduce(
-                || (0, HashMap::new(), HashMap::new()),
-                |(t1, mut f1, s1), (t2, f2, s2)| {
-                    for (k, v) in f2 {
-                        *f1.entry(k).or_default() += v;
-                    }
-                    (t1 + t2, f1, merge_counts(s1, s2))
-                },
-            );
+            .reduce(|| (0, HashMap::default(), HashMap::new()), merge_fast);
+        let (t, c) = add_counts(std::mem::take(&mut counts), part);
         total += t;
-        for (k, v) in fast {
-            *counts.entry(k.to_text()).or_default() += v;
-        }
-        counts = merge_counts(counts, slow);
+        counts = c;
     }
     (total, counts)
 }
 
 /// Exact top values of a field.
 pub(super) fn top(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &str, size: usize) -> TopResult {
-    let (total, counts) = if filter.is_all() {
-        top_counts_unfiltered(snaps, range, field)
-    } else {
-        fold_matching(
-            snaps,
-            filter,
-            range,
-            || (0u64, HashMap::<String, u64>::new()),
-            |(total, counts), _, r| {
-                *total += 1;
-                if let Some(v) = r.get(field) {
-                    let mut texts = Vec::new();
-                    value_texts(v, &mut texts);
-                    for t in texts {
-                        *counts.entry(t).or_default() += 1;
-                    }
-                }
-            },
-            |(t1, c1), (t2, c2)| (t1 + t2, merge_counts(c1, c2)),
-        )
-    };
+    let (total, counts) = top_counts(snaps, filter, range, field);
+    top_result(field, total, counts, size)
+}
+
+/// The result of exact counts: the `size` most frequent values, the rest summed as `other`.
+pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, size: usize) -> TopResult {
     let all = ranked(counts);
     let other = all.iter().skip(size).map(|(_, c)| c).sum();
     let buckets = all.into_iter().take(size).map(|(value, count)| TopBucket { value, count }).collect();

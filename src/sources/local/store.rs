@@ -38,6 +38,16 @@ pub(super) enum Bytes {
     Owned(Vec<u8>),
 }
 
+impl Bytes {
+    /// The bytes (of a mapped file that shrank, the pages past its end read as zeros).
+    pub(super) fn data(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m.bytes(),
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
 /// An immutable run of complete lines.
 pub(super) struct Segment {
     /// Virtual offset of the first byte.
@@ -49,10 +59,7 @@ pub(super) struct Segment {
 
 impl Segment {
     fn full(&self) -> &[u8] {
-        match &self.bytes {
-            Bytes::Mapped(m) => m.bytes(),
-            Bytes::Owned(v) => v,
-        }
+        self.bytes.data()
     }
 
     /// The readable bytes: a mapped file that shrank is cut at its new end.
@@ -221,10 +228,7 @@ impl FileStore {
     /// Adds a segment and returns it; its lines are added with [`FileStore::push_lines`].
     pub fn add_segment(&self, bytes: Bytes) -> Arc<Segment> {
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let len = match &bytes {
-            Bytes::Mapped(m) => m.bytes().len(),
-            Bytes::Owned(v) => v.len(),
-        } as u64;
+        let len = bytes.data().len() as u64;
         let seg = Arc::new(Segment { base: st.next_base, bytes, readable: AtomicUsize::new(usize::MAX) });
         st.next_base += len;
         st.segments.push(seg.clone());
@@ -522,13 +526,17 @@ pub(super) fn sample_lines(data: &[u8], n: usize) -> Vec<String> {
 
 /// Counts stored per-file so a page can warn about them.
 pub(super) fn unparsed_warning(store: &FileStore) -> Option<String> {
-    let n = store.unparsed();
+    unparsed_message(&store.name, store.unparsed(), store.format())
+}
+
+/// The warning for `n` lines of file `name` that did not fit `format` (none for 0).
+pub(super) fn unparsed_message(name: &str, n: u64, format: LogFormat) -> Option<String> {
     (n > 0).then(|| {
         format!(
             "{}: {n} line{} did not parse as {} and {} shown as plain lines (query `{}:true` to list them)",
-            store.name,
+            name,
             if n == 1 { "" } else { "s" },
-            store.format(),
+            format,
             if n == 1 { "is" } else { "are" },
             formats::UNPARSED_FIELD
         )

@@ -78,14 +78,20 @@ impl LokiClient {
     /// Transient failures (429/502/503/504) are retried [`MAX_RETRIES`] times with exponential
     /// backoff (a longer `Retry-After` wins, up to the maximum delay).
     pub async fn get_json(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
-        self.get_json_retrying(path, params, categorize).await.map_err(|e| self.http.redact_error(e))
+        let body = self.get_body(path, params, categorize).await?;
+        serde_json::from_slice(&body).map_err(|e| self.http.redact_error(super::decode::json_error(&e, &body)))
     }
 
-    async fn get_json_retrying(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
+    /// GETs an API path as [`Client::get_json`] does, and returns the answer's bytes.
+    async fn get_body(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Vec<u8>> {
+        self.get_body_retrying(path, params, categorize).await.map_err(|e| self.http.redact_error(e))
+    }
+
+    async fn get_body_retrying(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Vec<u8>> {
         let mut delay = self.retry.initial;
         let mut attempt = 0;
         loop {
-            match self.get_json_once(path, params, categorize).await {
+            match self.get_body_once(path, params, categorize).await {
                 Err((SourceError::Server { status, message }, retry_after)) if is_transient(status) => {
                     if attempt >= MAX_RETRIES {
                         let message = format!("{message} (still failing after {attempt} retries)");
@@ -102,12 +108,12 @@ impl LokiClient {
     }
 
     /// One attempt; the error comes with the server's `Retry-After`, if any.
-    async fn get_json_once(
+    async fn get_body_once(
         &self,
         path: &str,
         params: &[(&str, String)],
         categorize: bool,
-    ) -> Result<Json, (SourceError, Option<std::time::Duration>)> {
+    ) -> Result<Vec<u8>, (SourceError, Option<std::time::Duration>)> {
         let mut request = self.client.get(self.http.url(path)).query(params);
         if categorize {
             request = request.header(ENCODING_FLAGS_HEADER, CATEGORIZE_LABELS);
@@ -136,13 +142,12 @@ impl LokiClient {
         if !status.is_success() {
             return Err((status_error(status.as_u16(), &body), retry_after));
         }
-        serde_json::from_slice(&body).map_err(|e| {
-            let start = crate::text::sanitize_bytes(&body[..body.len().min(120)]);
-            (SourceError::Decode(format!("{e} (answer starts with: {start})")), None)
-        })
+        Ok(body)
     }
 
-    /// `/loki/api/v1/query_range` for a log query (categorized labels).
+    /// `/loki/api/v1/query_range` for a log query (categorized labels), decoded
+    /// ([`decode::decode_log_answer`](super::decode::decode_log_answer); `strip_errors` drops
+    /// parser error labels).
     pub async fn query_range_logs(
         &self,
         logql: &str,
@@ -150,14 +155,16 @@ impl LokiClient {
         end: Option<Nanos>,
         limit: usize,
         backward: bool,
-    ) -> SourceResult<Json> {
+        strip_errors: bool,
+    ) -> SourceResult<super::decode::LogAnswer> {
         let mut params = vec![
             ("query", logql.to_string()),
             ("limit", limit.clamp(1, MAX_PAGE).to_string()),
             ("direction", if backward { "backward" } else { "forward" }.to_string()),
         ];
         push_range(&mut params, start, end);
-        self.get_json("/loki/api/v1/query_range", &params, true).await
+        let body = self.get_body("/loki/api/v1/query_range", &params, true).await?;
+        super::decode::decode_log_answer(&body, strip_errors).map_err(|e| self.http.redact_error(e))
     }
 
     /// `/loki/api/v1/query_range` for a metric query.

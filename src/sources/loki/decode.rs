@@ -150,6 +150,216 @@ pub fn decode_streams(result: &Json, strip_errors: bool) -> Vec<Entry> {
     entries
 }
 
+/// A log query's answer: its `resultType` and entries, in Loki's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogAnswer {
+    /// `streams` for a log query (empty when Loki left `data` out).
+    pub kind: String,
+    /// Whether `result` was absent or null.
+    pub result_is_null: bool,
+    /// The entries ([`decode_streams`]).
+    pub entries: Vec<Entry>,
+}
+
+/// Decodes a log query's answer body: what [`result`] and [`decode_streams`] give on its
+/// `serde_json::Value`, and the same errors, about twice as fast.
+///
+/// The common shape (every label, line and parsed value a string) is deserialized straight
+/// from the bytes into borrowed strings, without building a `Value` tree; each stream's labels
+/// are built once. Anything else (another result type, an error envelope, a malformed or
+/// unusual answer) is decoded through `Value`, whose accessors tolerate every shape.
+pub fn decode_log_answer(body: &[u8], strip_errors: bool) -> Result<LogAnswer, SourceError> {
+    if let Ok(typed) = serde_json::from_slice::<typed::Envelope<'_>>(body)
+        && typed.status.as_deref().is_none_or(|s| s == "success")
+    {
+        return Ok(typed.into_answer(strip_errors));
+    }
+    let json: Json = serde_json::from_slice(body).map_err(|e| json_error(&e, body))?;
+    let (kind, result) = result(&json)?;
+    Ok(LogAnswer { kind: kind.to_string(), result_is_null: result.is_null(), entries: decode_streams(result, strip_errors) })
+}
+
+/// The error for an answer that is not JSON, with its start (sanitized) to show what it was.
+pub fn json_error(e: &serde_json::Error, body: &[u8]) -> SourceError {
+    let start = crate::text::sanitize_bytes(&body[..body.len().min(120)]);
+    SourceError::Decode(format!("{e} (answer starts with: {start})"))
+}
+
+/// Typed, borrowing mirror of a `streams` answer. Deserialization fails (and the caller falls
+/// back to `Value`) on any shape the `Value` decoder would read differently: non-string
+/// values, duplicate keys, a `result` that is not an array of streams.
+mod typed {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+
+    use super::{ERROR_LABELS, Entry, LogAnswer, canonical_labels, parse_ns, parsed_value};
+    use crate::model::{Fields, Record, RecordId, Value};
+
+    #[derive(Deserialize)]
+    pub(super) struct Envelope<'a> {
+        #[serde(borrow, default)]
+        pub status: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        data: Option<Data<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Data<'a> {
+        #[serde(rename = "resultType", borrow, default)]
+        result_type: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        result: Option<Vec<Stream<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Stream<'a> {
+        #[serde(borrow, default)]
+        stream: Option<Pairs<'a>>,
+        #[serde(borrow, default)]
+        values: Option<Vec<Line<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Extra<'a> {
+        #[serde(rename = "structuredMetadata", borrow, default)]
+        structured_metadata: Option<Pairs<'a>>,
+        #[serde(borrow, default)]
+        parsed: Option<Pairs<'a>>,
+    }
+
+    /// An object of string values, in document order (as `preserve_order` keeps them).
+    struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Pairs<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an object of strings")
+                }
+                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Pairs<'a>, M::Error> {
+                    let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+                    while let Some(key) = map.next_key::<Cow<'a, str>>()? {
+                        let Borrowed(value) = map.next_value::<Borrowed<'a>>()?;
+                        if out.iter().any(|(k, _)| *k == key) {
+                            return Err(de::Error::custom("duplicate key"));
+                        }
+                        out.push((key, value));
+                    }
+                    Ok(Pairs(out))
+                }
+            }
+            d.deserialize_map(V(std::marker::PhantomData))
+        }
+    }
+
+    /// A string, borrowed from the body when it has no escapes.
+    struct Borrowed<'a>(Cow<'a, str>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Borrowed<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Borrowed<'a>, E> {
+                    Ok(Borrowed(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Borrowed<'a>, E> {
+                    Ok(Borrowed(Cow::Owned(v.to_string())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Borrowed<'a>, E> {
+                    Ok(Borrowed(Cow::Owned(v)))
+                }
+            }
+            d.deserialize_str(V(std::marker::PhantomData))
+        }
+    }
+
+    /// `[ts, line]` or `[ts, line, {structuredMetadata, parsed}]`; later elements are ignored,
+    /// as the `Value` decoder ignores them.
+    struct Line<'a> {
+        ts: Cow<'a, str>,
+        line: Cow<'a, str>,
+        extra: Option<Extra<'a>>,
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Line<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Line<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("[timestamp, line, labels]")
+                }
+                fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Line<'a>, S::Error> {
+                    let Borrowed(ts) = seq.next_element()?.ok_or_else(|| de::Error::custom("no timestamp"))?;
+                    let Borrowed(line) = seq.next_element()?.ok_or_else(|| de::Error::custom("no line"))?;
+                    let extra = seq.next_element::<Extra<'a>>()?;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Line { ts, line, extra })
+                }
+            }
+            d.deserialize_seq(V(std::marker::PhantomData))
+        }
+    }
+
+    fn fields(pairs: Option<Pairs<'_>>) -> Fields {
+        let pairs = pairs.map(|p| p.0).unwrap_or_default();
+        Fields(pairs.into_iter().map(|(k, v)| (k.into_owned(), Value::Str(v.into_owned()))).collect())
+    }
+
+    impl Envelope<'_> {
+        pub(super) fn into_answer(self, strip_errors: bool) -> LogAnswer {
+            let Some(data) = self.data else {
+                return LogAnswer { kind: String::new(), result_is_null: true, entries: Vec::new() };
+            };
+            let kind = data.result_type.map(Cow::into_owned).unwrap_or_default();
+            let Some(streams) = data.result else {
+                return LogAnswer { kind, result_is_null: true, entries: Vec::new() };
+            };
+            let mut entries = Vec::new();
+            for stream in streams {
+                let labels = fields(stream.stream);
+                let key = canonical_labels(&labels);
+                let Some(values) = stream.values else { continue };
+                for value in values {
+                    let Some(ts) = parse_ns(&value.ts) else { continue };
+                    let (metadata, parsed) = match value.extra {
+                        Some(e) => (fields(e.structured_metadata), e.parsed),
+                        None => (Fields::new(), None),
+                    };
+                    let mut record_fields = Fields(Vec::with_capacity(parsed.as_ref().map_or(0, |p| p.0.len())));
+                    for (k, v) in parsed.map(|p| p.0).unwrap_or_default() {
+                        if strip_errors && ERROR_LABELS.contains(&k.as_ref()) {
+                            continue;
+                        }
+                        record_fields.0.push((k.into_owned(), parsed_value(&v)));
+                    }
+                    entries.push(Entry {
+                        stream: key.clone(),
+                        record: Record {
+                            timestamp: Some(ts),
+                            message: value.line.into_owned(),
+                            fields: record_fields,
+                            labels: labels.clone(),
+                            metadata,
+                            id: RecordId::None,
+                        },
+                    });
+                }
+            }
+            LogAnswer { kind, result_is_null: false, entries }
+        }
+    }
+}
+
 /// Sorts entries newest first (stable, so Loki's order breaks ties) and numbers entries of the
 /// same stream and timestamp for [`RecordId::Loki`].
 pub fn finish_newest_first(entries: &mut [Entry]) {
@@ -288,6 +498,61 @@ pub fn decode_tail_frame(text: &str, strip_errors: bool) -> Result<TailFrame, So
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The general decoding: `Value`, then the accessors.
+    fn via_value(body: &[u8], strip: bool) -> Result<LogAnswer, SourceError> {
+        let json: Json = serde_json::from_slice(body).map_err(|e| json_error(&e, body))?;
+        let (kind, result) = result(&json)?;
+        Ok(LogAnswer { kind: kind.to_string(), result_is_null: result.is_null(), entries: decode_streams(result, strip) })
+    }
+
+    #[test]
+    fn typed_decoding_gives_what_value_decoding_gives() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loki");
+        let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json" || e == "txt") {
+                bodies.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+        // Shapes the typed path leaves to `Value`: numbers, duplicates, junk entries, errors.
+        let odd = [
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a","n":5},"values":[["1","x"]]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a","job":"b"},"values":[["1","x"]]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x",{"parsed":{"status":500,"__error__":"E"}}],["x","y"],[2,"z"],"junk",["3"],["4","w",null,7]]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x",{"parsed":{"a":"1","__error__":"E"},"structuredMetadata":{"t":"é
+"},"other":[1]}],["2","esc"aped"]]},{"values":null},{"stream":{}}]}}"#,
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795313100,"3"]]}]}}"#,
+            r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
+            r#"{"status":"success"}"#,
+            r#"{"data":{"resultType":"streams","result":null}}"#,
+            r#"{"status":"success","data":[1]}"#,
+            "not json at all",
+            "",
+        ];
+        let captured = bodies.len();
+        bodies.extend(odd.iter().map(|b| (b.to_string(), b.as_bytes().to_vec())));
+        let (mut streams, mut typed_streams) = (0, 0);
+        for (i, (name, body)) in bodies.iter().enumerate() {
+            for strip in [false, true] {
+                let fast = decode_log_answer(body, strip);
+                let slow = via_value(body, strip);
+                match (&fast, &slow) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                    _ => panic!("{name}: {fast:?} vs {slow:?}"),
+                }
+            }
+            if i < captured && via_value(body, true).is_ok_and(|a| a.kind == "streams" && !a.entries.is_empty()) {
+                streams += 1;
+                if serde_json::from_slice::<typed::Envelope<'_>>(body).is_ok() {
+                    typed_streams += 1;
+                }
+            }
+        }
+        assert!(streams >= 3 && typed_streams == streams, "captured log answers take the typed path: {typed_streams} of {streams}");
+    }
 
     #[test]
     fn sample_times_keep_milliseconds_exact() {

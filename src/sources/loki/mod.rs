@@ -152,9 +152,7 @@ impl Inner {
         if self.selector().is_empty() {
             return Ok(None);
         }
-        let json = self.client.query_range_logs(self.selector(), Some(range.0), Some(range.1), DETECT_SAMPLE, true).await?;
-        let (_, result) = decode::result(&json)?;
-        let entries = decode::decode_streams(result, true);
+        let entries = self.client.query_range_logs(self.selector(), Some(range.0), Some(range.1), DETECT_SAMPLE, true, true).await?.entries;
         if entries.is_empty() {
             // Nothing to judge from in this range: decide on a later query.
             return Ok(None);
@@ -186,14 +184,14 @@ impl Inner {
     }
 
     /// Records newest first from a log query answer.
-    fn records(json: &serde_json::Value, strip_errors: bool) -> SourceResult<Vec<decode::Entry>> {
-        let (kind, result) = decode::result(json)?;
-        if kind != "streams" && !(kind.is_empty() && result.is_null()) {
+    fn records(answer: decode::LogAnswer) -> SourceResult<Vec<decode::Entry>> {
+        let kind = answer.kind;
+        if kind != "streams" && !(kind.is_empty() && answer.result_is_null) {
             return Err(SourceError::Query(format!(
                 "this LogQL query returns a {kind}, not log lines: use it for charts, or give a log query"
             )));
         }
-        let mut entries = decode::decode_streams(result, strip_errors);
+        let mut entries = answer.entries;
         decode::finish_newest_first(&mut entries);
         Ok(entries)
     }
@@ -242,9 +240,9 @@ impl Inner {
     /// The most recent lines of a query, for charts Loki refused to compute.
     async fn sample(&self, query: &Query, range: (Nanos, Nanos), limit: usize) -> SourceResult<Vec<Record>> {
         let logql = self.log_query(query, range).await?;
-        let json = self.client.query_range_logs(&logql, Some(range.0), Some(range.1), limit, true).await?;
         let strip = query.language == QueryLanguage::Kql;
-        Ok(Self::records(&json, strip)?.into_iter().map(|e| e.record).collect())
+        let answer = self.client.query_range_logs(&logql, Some(range.0), Some(range.1), limit, true, strip).await?;
+        Ok(Self::records(answer)?.into_iter().map(|e| e.record).collect())
     }
 
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
@@ -260,19 +258,19 @@ impl Inner {
         }
         let logql = self.log_query(&request.query, range).await?;
         let strip = request.query.language == QueryLanguage::Kql;
-        let lines = self.client.query_range_logs(&logql, Some(range.0), Some(end), limit, true);
+        let lines = self.client.query_range_logs(&logql, Some(range.0), Some(end), limit, true, strip);
         let (lines, total) = if previous.is_none() {
             let (l, t) = tokio::join!(lines, self.count(&logql, range));
             (l, Some(t))
         } else {
             (lines.await, None)
         };
-        let mut page = paging::paginate(Self::records(&lines?, strip)?, previous.as_ref(), limit);
+        let mut page = paging::paginate(Self::records(lines?)?, previous.as_ref(), limit);
         if page.warning.is_some() && limit < MAX_PAGE {
             // More lines share one timestamp than a page holds: ask for a full-size page
             // before giving up on any of them.
-            let json = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true).await?;
-            page = paging::paginate(Self::records(&json, strip)?, previous.as_ref(), MAX_PAGE);
+            let answer = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true, strip).await?;
+            page = paging::paginate(Self::records(answer)?, previous.as_ref(), MAX_PAGE);
         }
         let mut warnings: Vec<String> = page.warning.into_iter().collect();
         let total = match total {
@@ -481,11 +479,11 @@ impl Inner {
         let parser = self.parser(range).await?;
         let logql = logql::with_parser(&selector, parser.as_ref());
         let (older, newer) = tokio::join!(
-            self.client.query_range_logs(&logql, Some(ts - DEFAULT_SPAN), Some(ts + 1), before.saturating_add(1).min(MAX_PAGE), true),
-            self.client.query_range_logs(&logql, Some(ts + 1), Some(ts + DEFAULT_SPAN), after.clamp(1, MAX_PAGE), false)
+            self.client.query_range_logs(&logql, Some(ts - DEFAULT_SPAN), Some(ts + 1), before.saturating_add(1).min(MAX_PAGE), true, true),
+            self.client.query_range_logs(&logql, Some(ts + 1), Some(ts + DEFAULT_SPAN), after.clamp(1, MAX_PAGE), false, true)
         );
         // Newest first, never past the line itself, at most `before` + the line.
-        let mut out: Vec<Record> = Self::records(&older?, true)?
+        let mut out: Vec<Record> = Self::records(older?)?
             .into_iter()
             .map(|e| e.record)
             .filter(|r| r.timestamp.is_some_and(|t| t <= ts))
@@ -495,7 +493,7 @@ impl Inner {
         }
         out.truncate(before.saturating_add(1));
         out.reverse();
-        let mut newer: Vec<decode::Entry> = Self::records(&newer?, true)?;
+        let mut newer: Vec<decode::Entry> = Self::records(newer?)?;
         newer.retain(|e| e.record.timestamp.is_some_and(|t| t > ts));
         newer.reverse();
         out.extend(newer.into_iter().take(after).map(|e| e.record));

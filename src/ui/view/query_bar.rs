@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, l: &MainLayout) {
     let mut title = vec![Span::raw(" Query "), Span::styled(format!("({}) ", pane.language_name()), theme.muted)];
     if several || app.tabs.len() > 1 || app.current_tab().maximised {
         // Which source this pane shows; the focused pane's name stands out.
-        let name = safe(&pane.title(), (l.query.width as usize / 3).max(8));
+        let name = super::safe_middle(&pane.title(), (l.query.width as usize / 3).max(8));
         title.push(Span::styled(format!("· {name} "), if is_focus { theme.accent } else { theme.muted }));
     }
     let title = Line::from(title);

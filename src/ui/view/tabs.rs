@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::safe;
 use crate::ui::app::App;
 
 /// A tab's label: `2: nginx · app-errors`.
@@ -16,7 +15,7 @@ pub fn tab_label(app: &App, tab: usize) -> String {
         .panes()
         .into_iter()
         .filter_map(|id| app.pane_index(id))
-        .map(|i| safe(&app.panes[i].title(), 24))
+        .map(|i| super::safe_middle(&app.panes[i].title(), 24))
         .collect();
     format!("{}: {}", tab + 1, names.join(" · "))
 }
