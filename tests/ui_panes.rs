@@ -587,3 +587,23 @@ async fn a_saved_search_for_another_source_runs_on_a_pane_of_that_source() {
     h.key(KeyCode::Enter).await;
     assert_eq!((h.app.panes.len(), h.app.pane().id), (2, 1));
 }
+
+/// Answers keep arriving while a popup of the incident workflow has the keys: a pane whose
+/// source opens while the marks list is shown still opens and searches.
+#[tokio::test]
+async fn a_pane_opens_while_the_marks_list_is_shown() {
+    let mut h = Harness::new(140, 40).await;
+    press_with(&mut h.app, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    press(&mut h.app, KeyCode::Char('v'));
+    type_text(&mut h.app, "checkout");
+    let opening = press(&mut h.app, KeyCode::Enter);
+    assert!(h.app.pane().opening);
+    press(&mut h.app, KeyCode::Char('M'));
+    assert_eq!(h.app.mode, Mode::Marks);
+    h.settle(opening).await;
+    let p = h.app.pane();
+    assert!(!p.opening, "the answer reached the pane");
+    assert_eq!(p.info.description, "checkout-errors.json");
+    assert_eq!(p.records.len(), 40);
+    assert_eq!(h.app.mode, Mode::Marks, "the popup stays open");
+}

@@ -344,17 +344,10 @@ pub fn intercept(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
             edit(app, action);
             vec![]
         }
-        // Answers, ticks, resizes, quitting and this module's own actions go through.
-        Action::Quit | Action::Tick(_) | Action::Resize(..) | Action::Progress(_) | Action::Investigate(_) => return None,
-        Action::SearchDone { .. }
-        | Action::HistogramDone { .. }
-        | Action::TopDone { .. }
-        | Action::SourceInfo { .. }
-        | Action::FieldsDone { .. }
-        | Action::ValuesDone { .. }
-        | Action::Tail { .. }
-        | Action::ContextDone { .. }
-        | Action::HistorySaveFailed(_) => return None,
+        // Quitting, resizes and this module's own actions go through, and so does everything
+        // that is not the user's input (answers from sources, ticks, progress).
+        Action::Quit | Action::Resize(..) | Action::Investigate(_) => return None,
+        action if !action.is_input() => return None,
         // Every other key action means nothing in a popup.
         _ => vec![],
     };
