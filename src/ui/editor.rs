@@ -116,6 +116,25 @@ impl LineEditor {
         self.text.replace_range(bs..be, with);
         self.cursor = start + with.chars().count();
     }
+
+    /// Applies a text-editing action (typing, pasting, deleting, moving the cursor); other
+    /// actions leave the text as it is. Every text field of the UI edits through this.
+    pub fn apply(&mut self, action: &super::action::Action) {
+        use super::action::Action;
+        match action {
+            Action::Input(c) => self.insert(*c),
+            Action::Paste(text) => self.insert_str(text),
+            Action::Backspace => self.backspace(),
+            Action::Delete => self.delete(),
+            Action::DeleteWord => self.delete_word(),
+            Action::ClearInput => self.set(""),
+            Action::CursorLeft => self.left(),
+            Action::CursorRight => self.right(),
+            Action::CursorHome => self.home(),
+            Action::CursorEnd => self.end(),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

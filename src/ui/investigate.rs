@@ -358,19 +358,10 @@ pub fn intercept(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
 pub fn map_key(app: &App, key: &KeyEvent, ctrl: bool) -> Option<Action> {
     let text_key = |key: &KeyEvent| -> Option<Action> {
         Some(match key.code {
-            KeyCode::Char('u') if ctrl => Action::ClearInput,
-            KeyCode::Char('w') if ctrl => Action::DeleteWord,
             KeyCode::Char('a') if ctrl => Action::CursorHome,
             KeyCode::Char('e') if ctrl => Action::CursorEnd,
-            KeyCode::Char(c) if !ctrl => Action::Input(c),
-            KeyCode::Backspace => Action::Backspace,
-            KeyCode::Delete => Action::Delete,
-            KeyCode::Left => Action::CursorLeft,
-            KeyCode::Right => Action::CursorRight,
-            KeyCode::Home => Action::CursorHome,
-            KeyCode::End => Action::CursorEnd,
             KeyCode::Enter => Action::Submit,
-            _ => return None,
+            _ => return super::keys::line_edit_key(key, ctrl),
         })
     };
     let list_key = |key: &KeyEvent| -> Option<Action> {
@@ -441,19 +432,7 @@ fn edit(app: &mut App, action: &Action) {
         }
         _ => return,
     };
-    match action {
-        Action::Input(c) => editor.insert(*c),
-        Action::Paste(text) => editor.insert_str(text),
-        Action::Backspace => editor.backspace(),
-        Action::Delete => editor.delete(),
-        Action::DeleteWord => editor.delete_word(),
-        Action::ClearInput => editor.set(""),
-        Action::CursorLeft => editor.left(),
-        Action::CursorRight => editor.right(),
-        Action::CursorHome => editor.home(),
-        Action::CursorEnd => editor.end(),
-        _ => {}
-    }
+    editor.apply(action);
 }
 
 /// Handles Enter in the prompt, by kind.

@@ -230,12 +230,12 @@ fn pane_command_key(key: &KeyEvent, ctrl: bool) -> Action {
     }
 }
 
-fn source_picker_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
+/// The keys every text field shares: typing, `Ctrl-u` / `Ctrl-w` to clear / delete a word,
+/// Backspace, Delete, the arrows, Home and End. `None` for any other key.
+pub(super) fn line_edit_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
     Some(match key.code {
         KeyCode::Char('u') if ctrl => Action::ClearInput,
         KeyCode::Char('w') if ctrl => Action::DeleteWord,
-        KeyCode::Char('n') if ctrl => Action::Move(1),
-        KeyCode::Char('p') if ctrl => Action::Move(-1),
         KeyCode::Char(c) if !ctrl => Action::Input(c),
         KeyCode::Backspace => Action::Backspace,
         KeyCode::Delete => Action::Delete,
@@ -243,10 +243,18 @@ fn source_picker_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Right => Action::CursorRight,
         KeyCode::Home => Action::CursorHome,
         KeyCode::End => Action::CursorEnd,
+        _ => return None,
+    })
+}
+
+fn source_picker_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
+    Some(match key.code {
+        KeyCode::Char('n') if ctrl => Action::Move(1),
+        KeyCode::Char('p') if ctrl => Action::Move(-1),
         KeyCode::Up => Action::Move(-1),
         KeyCode::Down | KeyCode::Tab => Action::Move(1),
         KeyCode::Enter => Action::Submit,
-        _ => return None,
+        _ => return line_edit_key(key, ctrl),
     })
 }
 
@@ -254,19 +262,9 @@ fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
     Some(match key.code {
         KeyCode::Char('a') if ctrl => Action::CursorHome,
         KeyCode::Char('e') if ctrl => Action::CursorEnd,
-        KeyCode::Char('w') if ctrl => Action::DeleteWord,
-        KeyCode::Char('u') if ctrl => Action::ClearInput,
         KeyCode::Char('n') if ctrl => Action::Move(1),
         KeyCode::Char('p') if ctrl => Action::Move(-1),
         KeyCode::Char('t') if ctrl => Action::ToggleQueryLanguage,
-        KeyCode::Char(_) if ctrl => return None,
-        KeyCode::Char(c) => Action::Input(c),
-        KeyCode::Backspace => Action::Backspace,
-        KeyCode::Delete => Action::Delete,
-        KeyCode::Left => Action::CursorLeft,
-        KeyCode::Right => Action::CursorRight,
-        KeyCode::Home => Action::CursorHome,
-        KeyCode::End => Action::CursorEnd,
         KeyCode::Up => Action::Move(-1),
         KeyCode::Down => Action::Move(1),
         KeyCode::Enter => Action::Submit,
@@ -274,26 +272,17 @@ fn query_key(key: &KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::BackTab => Action::FocusPrev,
         KeyCode::F(1) => Action::ToggleHelp,
         KeyCode::F(2) => Action::ToggleQueryLanguage,
-        _ => return None,
+        _ => return line_edit_key(key, ctrl),
     })
 }
 
 fn picker_key(app: &App, key: &KeyEvent, ctrl: bool) -> Option<Action> {
     if app.picker.field != 0 {
         return Some(match key.code {
-            KeyCode::Char('u') if ctrl => Action::ClearInput,
-            KeyCode::Char('w') if ctrl => Action::DeleteWord,
-            KeyCode::Char(c) if !ctrl => Action::Input(c),
-            KeyCode::Backspace => Action::Backspace,
-            KeyCode::Delete => Action::Delete,
-            KeyCode::Left => Action::CursorLeft,
-            KeyCode::Right => Action::CursorRight,
-            KeyCode::Home => Action::CursorHome,
-            KeyCode::End => Action::CursorEnd,
             KeyCode::Enter => Action::Submit,
             KeyCode::Tab => Action::FocusNext,
             KeyCode::BackTab => Action::FocusPrev,
-            _ => return None,
+            _ => return line_edit_key(key, ctrl),
         });
     }
     Some(match key.code {

@@ -717,17 +717,7 @@ fn edit(app: &mut App, action: &Action) -> Vec<Effect> {
         Mode::SourcePicker => &mut app.source_picker.input,
         _ => return vec![],
     };
-    match action {
-        Action::Backspace => editor.backspace(),
-        Action::Delete => editor.delete(),
-        Action::DeleteWord => editor.delete_word(),
-        Action::ClearInput => editor.set(""),
-        Action::CursorLeft => editor.left(),
-        Action::CursorRight => editor.right(),
-        Action::CursorHome => editor.home(),
-        Action::CursorEnd => editor.end(),
-        _ => {}
-    }
+    editor.apply(action);
     if app.mode == Mode::Query { refresh_completion(app) } else { vec![] }
 }
 
