@@ -132,70 +132,27 @@ fn wait_for(screen: &Arc<Mutex<Screen>>, what: &str, timeout: Duration) -> Strin
 #[test]
 fn tui_runs_in_a_pty_filters_and_quits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: ROWS as u16, cols: COLS as u16, pixel_width: 0, pixel_height: 0 }).unwrap();
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
-    cmd.arg(fixture);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("HOME", dir.path());
-    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-    cmd.env("XDG_CONFIG_HOME", dir.path().join("config"));
-    cmd.env_remove("NO_COLOR");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
-    let screen = Arc::new(Mutex::new(Screen::new()));
-    let feed = screen.clone();
-    let reader_thread = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().feed(&buf[..n]);
-        }
-    });
+    let mut app = spawn(&[fixture], dir.path());
 
-    let text = wait_for(&screen, "1,000 hits", Duration::from_secs(30));
+    let text = wait_for(&app.screen, "1,000 hits", Duration::from_secs(30));
     assert!(text.contains("Query (KQL)"), "{text}");
     assert!(text.contains("Events over time"), "{text}");
     assert!(text.contains("/downloads/"), "{text}");
 
-    writer.write_all(b"/status:200").unwrap();
-    writer.flush().unwrap();
-    wait_for(&screen, "status:200", Duration::from_secs(10));
-    writer.write_all(b"\r").unwrap();
-    writer.flush().unwrap();
-    let text = wait_for(&screen, "35 hits", Duration::from_secs(30));
+    app.keys(b"/status:200");
+    wait_for(&app.screen, "status:200", Duration::from_secs(10));
+    app.keys(b"\r");
+    let text = wait_for(&app.screen, "35 hits", Duration::from_secs(30));
     assert!(!text.contains(" 404 "), "only 200s are listed:\n{text}");
 
     // A hostile-free screen: nothing but printable text was drawn.
-    writer.write_all(b"?").unwrap();
-    writer.flush().unwrap();
-    wait_for(&screen, "Keys (j/k scroll, Esc close)", Duration::from_secs(10));
-    writer.write_all(b"\x1b").unwrap();
-    writer.flush().unwrap();
+    app.keys(b"?");
+    wait_for(&app.screen, "Keys (j/k scroll, Esc close)", Duration::from_secs(10));
+    app.keys(b"\x1b");
     std::thread::sleep(Duration::from_millis(300));
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("logsleuth did not quit on q");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
-    drop(writer);
-    drop(pair.master);
-    let _ = reader_thread.join();
+    let screen = app.screen.clone();
+    app.quit();
     let raw = String::from_utf8_lossy(&screen.lock().unwrap().raw).into_owned();
     assert!(raw.contains("\u{1b}[?1049h"), "entered the alternate screen");
     assert!(raw.contains("\u{1b}[?1049l"), "left the alternate screen on quit");
@@ -205,12 +162,14 @@ fn tui_runs_in_a_pty_filters_and_quits_cleanly() {
     assert_eq!(history, "status:200\n");
 }
 
-/// The binary in a pty with `args`; returns the child, the pty's writer and the screen.
+/// The binary running in a pty: its pty's writer, the screen it draws, and the thread that
+/// reads its output into the screen.
 struct Running {
     child: Box<dyn portable_pty::Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<Screen>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    reader: std::thread::JoinHandle<()>,
 }
 
 fn spawn(args: &[&str], home: &std::path::Path) -> Running {
@@ -229,7 +188,7 @@ fn spawn(args: &[&str], home: &std::path::Path) -> Running {
     let writer = pair.master.take_writer().unwrap();
     let screen = Arc::new(Mutex::new(Screen::new()));
     let feed = screen.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
@@ -238,7 +197,7 @@ fn spawn(args: &[&str], home: &std::path::Path) -> Running {
             feed.lock().unwrap().feed(&buf[..n]);
         }
     });
-    Running { child, writer, screen, _master: pair.master }
+    Running { child, writer, screen, master: pair.master, reader }
 }
 
 impl Running {
@@ -249,20 +208,24 @@ impl Running {
         std::thread::sleep(Duration::from_millis(150));
     }
 
+    /// Presses `q`, waits for a successful exit, and reads the output to its end.
     fn quit(mut self) {
         self.keys(b"q");
         let start = Instant::now();
-        loop {
+        let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "{status:?}");
-                return;
+                break status;
             }
             if start.elapsed() > Duration::from_secs(10) {
                 let _ = self.child.kill();
                 panic!("logsleuth did not quit on q");
             }
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
+        assert!(status.success(), "{status:?}");
+        drop(self.writer);
+        drop(self.master);
+        let _ = self.reader.join();
     }
 }
 
