@@ -56,7 +56,7 @@ fn hostile_records(payload: &str) -> Vec<Record> {
                 timestamp: Some(now() - (i + 1) * 60_000_000_000),
                 message: format!("msg {i} {payload} end"),
                 fields,
-                labels,
+                labels: labels.into(),
                 ..Record::default()
             }
         })

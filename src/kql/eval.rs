@@ -637,7 +637,7 @@ mod tests {
             message: r#"10.0.0.1 - - "GET /api/v1/users HTTP/1.1" 404 5120 Connection Refused"#
                 .into(),
             fields,
-            labels,
+            labels: labels.into(),
             ..Record::default()
         }
     }

@@ -1,5 +1,7 @@
 //! One log event, whatever source it came from.
 
+use std::sync::Arc;
+
 use super::{Fields, Nanos, Value};
 
 /// A stable identity for a record within its source, used for paging without duplicates and
@@ -18,8 +20,8 @@ pub enum RecordId {
     },
     /// Loki: the stream's label set (canonical string), timestamp and line text hash.
     Loki {
-        /// Canonical `{a="b",…}` string of the stream labels.
-        stream: String,
+        /// Canonical `{a="b",…}` string of the stream labels (shared by the stream's records).
+        stream: Arc<str>,
         /// Entry timestamp.
         ts: Nanos,
         /// Index of the entry among entries of the same stream with the same timestamp.
@@ -46,7 +48,9 @@ pub struct Record {
     /// Queryable fields (parsed from the line, or the document's `_source`).
     pub fields: Fields,
     /// Where the record lives: file name (`file`), Loki stream labels, ES `_index`. Queryable too.
-    pub labels: Fields,
+    /// Shared: the records of one stream or file hold the same list, so a page of 5,000 Loki
+    /// lines does not copy its stream's labels 5,000 times.
+    pub labels: Arc<Fields>,
     /// Loki structured metadata; empty elsewhere. Queryable too.
     pub metadata: Fields,
     /// Identity for paging and context.

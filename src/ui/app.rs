@@ -533,7 +533,7 @@ pub fn detail_rows(record: &Record) -> Vec<DetailRow> {
         });
     }
     for (group, origin) in
-        [(&record.labels, FieldOrigin::Label), (&record.metadata, FieldOrigin::Metadata), (&record.fields, FieldOrigin::Field)]
+        [(&*record.labels, FieldOrigin::Label), (&record.metadata, FieldOrigin::Metadata), (&record.fields, FieldOrigin::Field)]
     {
         for (name, value) in group.flatten() {
             rows.push(DetailRow { name, value: value.clone(), origin });

@@ -166,7 +166,7 @@ fn finish_record(hit: &Json, fields: Fields, message: String, time_field: &str) 
         timestamp,
         message,
         fields,
-        labels,
+        labels: labels.into(),
         metadata: Fields::new(),
         id: RecordId::Es { index, id, sort: sort_text },
     }

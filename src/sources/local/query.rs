@@ -97,6 +97,8 @@ pub(super) struct Line<'a, 't> {
     pub opts: &'a formats::ParseOptions,
     /// The `file` label.
     pub file: &'a str,
+    /// The record's labels (the `file` label, shared).
+    pub labels: &'a std::sync::Arc<crate::model::Fields>,
     pub file_index: u32,
     /// Position in the file.
     pub number: u64,
@@ -110,6 +112,7 @@ fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> 
         format: snap.store.format(),
         opts: &snap.store.opts,
         file: &snap.store.name,
+        labels: &snap.store.labels,
         file_index: snap.store.index,
         number: line as u64,
         index_ts,
@@ -146,7 +149,7 @@ impl<'a, 't> Line<'a, 't> {
             // Lines without a time (stack traces) take the previous line's, as they are sorted.
             record.timestamp = (ts != NO_TS).then_some(ts);
         }
-        record.labels.push("file", Value::Str(self.file.to_string()));
+        record.labels = self.labels.clone();
         record.id = crate::model::RecordId::Line { file: self.file_index, line: self.number };
         (record, fits)
     }

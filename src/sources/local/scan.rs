@@ -40,6 +40,7 @@ pub struct OneShot {
 struct ScanFile {
     index: u32,
     name: String,
+    labels: std::sync::Arc<crate::model::Fields>,
     format: LogFormat,
     bytes: Bytes,
     opts: ParseOptions,
@@ -90,7 +91,7 @@ impl OneShot {
             if !format.scans_in_place() {
                 return Ok(None);
             }
-            files.push(ScanFile { index: i as u32, name: display_name(path), format, bytes, opts });
+            files.push(ScanFile { index: i as u32, labels: super::store::file_labels(&display_name(path)), name: display_name(path), format, bytes, opts });
         }
         Ok(Some(OneShot { files, piece_bytes: PIECE_BYTES }))
     }
@@ -288,6 +289,7 @@ impl ScanFile {
             format: self.format,
             opts: &self.opts,
             file: &self.name,
+            labels: &self.labels,
             file_index: self.index,
             number,
             index_ts,

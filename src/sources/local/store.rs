@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use rayon::prelude::*;
 
 use crate::formats::{self, LogFormat, ParseOptions};
-use crate::model::{Nanos, Record, RecordId, Value};
+use crate::model::{Fields, Nanos, Record, RecordId, Value};
 use crate::sources::FieldRoles;
 
 /// Timestamp stored for lines before the first line that has one.
@@ -127,12 +127,21 @@ struct FileState {
     unparsed: u64,
 }
 
+/// The labels of a file's records: its `file` name.
+pub(super) fn file_labels(name: &str) -> Arc<Fields> {
+    let mut labels = Fields::new();
+    labels.push("file", Value::Str(name.to_string()));
+    Arc::new(labels)
+}
+
 /// One input (file, stdin, demo buffer) of a local source.
 pub(super) struct FileStore {
     /// Position among the source's files (`RecordId::Line::file`).
     pub index: u32,
     /// The `file` label value.
     pub name: String,
+    /// The labels of its records (`file`), shared by all of them.
+    pub labels: Arc<Fields>,
     /// The path to follow, for regular uncompressed files.
     pub path: Option<PathBuf>,
     format: OnceLock<LogFormat>,
@@ -164,6 +173,7 @@ impl FileStore {
     pub fn new(index: u32, name: String, path: Option<PathBuf>, opts: ParseOptions) -> FileStore {
         FileStore {
             index,
+            labels: file_labels(&name),
             name,
             path,
             format: OnceLock::new(),
@@ -464,7 +474,7 @@ impl FileSnap {
             // Lines without a time (stack traces) take the previous line's, as they are sorted.
             record.timestamp = (ts != NO_TS).then_some(ts);
         }
-        record.labels.push("file", Value::Str(self.store.name.clone()));
+        record.labels = self.store.labels.clone();
         record.id = RecordId::Line { file: self.store.index, line: line as u64 };
         record
     }

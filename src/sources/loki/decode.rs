@@ -2,6 +2,8 @@
 //! and vector samples, label lists and tail frames. Every accessor tolerates missing keys
 //! (Loki omits `data` when a list is empty) and never panics on malformed input.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use crate::model::{Fields, Nanos, Record, RecordId, Value};
@@ -14,8 +16,9 @@ pub const ERROR_LABELS: [&str; 2] = ["__error__", "__error_details__"];
 /// One decoded log entry with its stream's canonical label string.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// Canonical `{a="b",…}` of the stream labels (sorted by name).
-    pub stream: String,
+    /// Canonical `{a="b",…}` of the stream labels (sorted by name), shared by the stream's
+    /// entries.
+    pub stream: Arc<str>,
     /// The record.
     pub record: Record,
 }
@@ -112,8 +115,8 @@ pub fn decode_streams(result: &Json, strip_errors: bool) -> Vec<Entry> {
     let mut entries = Vec::new();
     let Some(streams) = result.as_array() else { return entries };
     for stream in streams {
-        let labels = string_map(stream.get("stream"));
-        let key = canonical_labels(&labels);
+        let labels = Arc::new(string_map(stream.get("stream")));
+        let key: Arc<str> = canonical_labels(&labels).into();
         let Some(values) = stream.get("values").and_then(Json::as_array) else { continue };
         for value in values {
             let Some(parts) = value.as_array() else { continue };
@@ -169,10 +172,12 @@ pub struct LogAnswer {
 /// are built once. Anything else (another result type, an error envelope, a malformed or
 /// unusual answer) is decoded through `Value`, whose accessors tolerate every shape.
 pub fn decode_log_answer(body: &[u8], strip_errors: bool) -> Result<LogAnswer, SourceError> {
-    if let Ok(typed) = serde_json::from_slice::<typed::Envelope<'_>>(body)
-        && typed.status.as_deref().is_none_or(|s| s == "success")
+    // One UTF-8 check of the whole body (a fast SIMD pass) lets the parser skip checking
+    // each string; a body that fails it goes the `Value` way, which reports the error.
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Some(answer) = typed::decode(text, strip_errors)
     {
-        return Ok(typed.into_answer(strip_errors));
+        return Ok(answer);
     }
     let json: Json = serde_json::from_slice(body).map_err(|e| json_error(&e, body))?;
     let (kind, result) = result(&json)?;
@@ -185,177 +190,393 @@ pub fn json_error(e: &serde_json::Error, body: &[u8]) -> SourceError {
     SourceError::Decode(format!("{e} (answer starts with: {start})"))
 }
 
-/// Typed, borrowing mirror of a `streams` answer. Deserialization fails (and the caller falls
-/// back to `Value`) on any shape the `Value` decoder would read differently: non-string
-/// values, duplicate keys, a `result` that is not an array of streams.
+/// Streaming decoder of a `streams` answer: entries are built while the bytes are parsed,
+/// without a `Value` tree or intermediate lists. It gives up (`None`, and the caller decodes
+/// through `Value`) on any shape the `Value` decoder would read differently: non-string
+/// labels, lines or parsed values, duplicate keys, a `result` that is not a list of streams,
+/// a status other than `success`.
 mod typed {
     use std::borrow::Cow;
     use std::fmt;
+    use std::sync::Arc;
 
-    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use serde::Deserialize;
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
     use super::{ERROR_LABELS, Entry, LogAnswer, canonical_labels, parse_ns, parsed_value};
     use crate::model::{Fields, Record, RecordId, Value};
 
-    #[derive(Deserialize)]
-    pub(super) struct Envelope<'a> {
-        #[serde(borrow, default)]
-        pub status: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        data: Option<Data<'a>>,
+    /// Decodes `text` if it has the common shape; `None` otherwise.
+    pub(super) fn decode(text: &str, strip_errors: bool) -> Option<LogAnswer> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let answer = EnvelopeSeed { strip_errors }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        answer
     }
 
-    #[derive(Deserialize)]
-    struct Data<'a> {
-        #[serde(rename = "resultType", borrow, default)]
-        result_type: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        result: Option<Vec<Stream<'a>>>,
+    fn duplicate<E: de::Error>(key: &str) -> E {
+        E::custom(format_args!("duplicate key {key}"))
     }
 
-    #[derive(Deserialize)]
-    struct Stream<'a> {
-        #[serde(borrow, default)]
-        stream: Option<Pairs<'a>>,
-        #[serde(borrow, default)]
-        values: Option<Vec<Line<'a>>>,
-    }
+    /// A key of an object, borrowed from the body when it has no escapes.
+    type Key<'de> = Cow<'de, str>;
 
-    #[derive(Deserialize)]
-    struct Extra<'a> {
-        #[serde(rename = "structuredMetadata", borrow, default)]
-        structured_metadata: Option<Pairs<'a>>,
-        #[serde(borrow, default)]
-        parsed: Option<Pairs<'a>>,
-    }
+    /// A string, borrowed from the body when it has no escapes; anything else is an error.
+    struct Borrowed<'de>(Cow<'de, str>);
 
-    /// An object of string values, in document order (as `preserve_order` keeps them).
-    struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-    impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    impl<'de> de::Deserialize<'de> for Borrowed<'de> {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V<'a>(std::marker::PhantomData<&'a ()>);
-            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-                type Value = Pairs<'a>;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("an object of strings")
-                }
-                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Pairs<'a>, M::Error> {
-                    let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
-                    while let Some(key) = map.next_key::<Cow<'a, str>>()? {
-                        let Borrowed(value) = map.next_value::<Borrowed<'a>>()?;
-                        if out.iter().any(|(k, _)| *k == key) {
-                            return Err(de::Error::custom("duplicate key"));
-                        }
-                        out.push((key, value));
-                    }
-                    Ok(Pairs(out))
-                }
-            }
-            d.deserialize_map(V(std::marker::PhantomData))
-        }
-    }
-
-    /// A string, borrowed from the body when it has no escapes.
-    struct Borrowed<'a>(Cow<'a, str>);
-
-    impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V<'a>(std::marker::PhantomData<&'a ()>);
-            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-                type Value = Borrowed<'a>;
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Borrowed<'de>;
                 fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                     f.write_str("a string")
                 }
-                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Borrowed<'a>, E> {
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Borrowed<'de>, E> {
                     Ok(Borrowed(Cow::Borrowed(v)))
                 }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Borrowed<'a>, E> {
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Borrowed<'de>, E> {
                     Ok(Borrowed(Cow::Owned(v.to_string())))
                 }
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Borrowed<'a>, E> {
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Borrowed<'de>, E> {
                     Ok(Borrowed(Cow::Owned(v)))
                 }
             }
-            d.deserialize_str(V(std::marker::PhantomData))
+            d.deserialize_str(V)
+        }
+    }
+
+    /// The top level: `Some(answer)` for a success, `None` for any other status.
+    struct EnvelopeSeed {
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
+        type Value = Option<LogAnswer>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for EnvelopeSeed {
+        type Value = Option<LogAnswer>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a Loki answer")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let (mut status, mut data) = (None, None);
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match key.as_ref() {
+                    "status" if status.is_some() => return Err(duplicate(&key)),
+                    "status" => status = Some(map.next_value::<Borrowed<'de>>()?.0),
+                    "data" if data.is_some() => return Err(duplicate(&key)),
+                    "data" => data = Some(map.next_value_seed(DataSeed { strip_errors: self.strip_errors })?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            if status.as_deref().is_some_and(|s| s != "success") {
+                return Ok(None);
+            }
+            let empty = || LogAnswer { kind: String::new(), result_is_null: true, entries: Vec::new() };
+            Ok(Some(data.flatten().unwrap_or_else(empty)))
+        }
+    }
+
+    /// `data`: `None` when it is null.
+    struct DataSeed {
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for DataSeed {
+        type Value = Option<LogAnswer>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for DataSeed {
+        type Value = Option<LogAnswer>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object with resultType and result")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let (mut kind, mut result) = (None, None);
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match key.as_ref() {
+                    "resultType" if kind.is_some() => return Err(duplicate(&key)),
+                    "resultType" => kind = Some(map.next_value::<Borrowed<'de>>()?.0),
+                    "result" if result.is_some() => return Err(duplicate(&key)),
+                    "result" => result = Some(map.next_value_seed(ResultSeed { strip_errors: self.strip_errors })?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            let kind = kind.map(Cow::into_owned).unwrap_or_default();
+            Ok(Some(match result.flatten() {
+                Some(entries) => LogAnswer { kind, result_is_null: false, entries },
+                None => LogAnswer { kind, result_is_null: true, entries: Vec::new() },
+            }))
+        }
+    }
+
+    /// `result`: the entries of every stream, `None` when it is null.
+    struct ResultSeed {
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ResultSeed {
+        type Value = Option<Vec<Entry>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ResultSeed {
+        type Value = Option<Vec<Entry>>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of streams")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+            let mut entries = Vec::new();
+            while seq.next_element_seed(StreamSeed { strip_errors: self.strip_errors, entries: &mut entries })?.is_some() {}
+            Ok(Some(entries))
+        }
+    }
+
+    /// One stream: its entries are appended to `entries`, all sharing the stream's labels.
+    struct StreamSeed<'e> {
+        strip_errors: bool,
+        entries: &'e mut Vec<Entry>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for StreamSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for StreamSeed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a stream")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+            let first = self.entries.len();
+            let (mut stream, mut seen_values) = (None, false);
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match key.as_ref() {
+                    "stream" if stream.is_some() => return Err(duplicate(&key)),
+                    "stream" => {
+                        let labels = map.next_value_seed(FieldsSeed { parsed: false, strip_errors: false })?.unwrap_or_default();
+                        let key: Arc<str> = canonical_labels(&labels).into();
+                        stream = Some((Arc::new(labels), key));
+                    }
+                    "values" if seen_values => return Err(duplicate(&key)),
+                    "values" => {
+                        seen_values = true;
+                        let shared = stream.clone().unwrap_or_default();
+                        map.next_value_seed(ValuesSeed { strip_errors: self.strip_errors, stream: shared, entries: self.entries })?;
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            // `values` came before `stream`: give its entries their labels now.
+            if let Some((labels, key)) = stream
+                && self.entries[first..].first().is_some_and(|e| !Arc::ptr_eq(&e.record.labels, &labels))
+            {
+                for entry in &mut self.entries[first..] {
+                    entry.record.labels = labels.clone();
+                    entry.stream = key.clone();
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A stream's `values`, appended to `entries` with the stream's labels and key.
+    struct ValuesSeed<'e> {
+        strip_errors: bool,
+        stream: (Arc<Fields>, Arc<str>),
+        entries: &'e mut Vec<Entry>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ValuesSeed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of [timestamp, line, labels]")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+            let (labels, key) = self.stream;
+            if let Some(n) = seq.size_hint() {
+                self.entries.reserve(n);
+            }
+            while let Some(line) = seq.next_element_seed(LineSeed { strip_errors: self.strip_errors })? {
+                // A timestamp that is not a number of ns skips the line, as the `Value` decoder does.
+                let Some((timestamp, message, metadata, fields)) = line else { continue };
+                self.entries.push(Entry {
+                    stream: key.clone(),
+                    record: Record { timestamp: Some(timestamp), message, fields, labels: labels.clone(), metadata, id: RecordId::None },
+                });
+            }
+            Ok(())
         }
     }
 
     /// `[ts, line]` or `[ts, line, {structuredMetadata, parsed}]`; later elements are ignored,
-    /// as the `Value` decoder ignores them.
-    struct Line<'a> {
-        ts: Cow<'a, str>,
-        line: Cow<'a, str>,
-        extra: Option<Extra<'a>>,
+    /// as the `Value` decoder ignores them. `None` when the timestamp is not a number.
+    struct LineSeed {
+        strip_errors: bool,
     }
 
-    impl<'de: 'a, 'a> Deserialize<'de> for Line<'a> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V<'a>(std::marker::PhantomData<&'a ()>);
-            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-                type Value = Line<'a>;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("[timestamp, line, labels]")
-                }
-                fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Line<'a>, S::Error> {
-                    let Borrowed(ts) = seq.next_element()?.ok_or_else(|| de::Error::custom("no timestamp"))?;
-                    let Borrowed(line) = seq.next_element()?.ok_or_else(|| de::Error::custom("no line"))?;
-                    let extra = seq.next_element::<Extra<'a>>()?;
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    Ok(Line { ts, line, extra })
-                }
-            }
-            d.deserialize_seq(V(std::marker::PhantomData))
+    type Line = Option<(crate::model::Nanos, String, Fields, Fields)>;
+
+    impl<'de> DeserializeSeed<'de> for LineSeed {
+        type Value = Line;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Line, D::Error> {
+            d.deserialize_seq(self)
         }
     }
 
-    fn fields(pairs: Option<Pairs<'_>>) -> Fields {
-        let pairs = pairs.map(|p| p.0).unwrap_or_default();
-        Fields(pairs.into_iter().map(|(k, v)| (k.into_owned(), Value::Str(v.into_owned()))).collect())
+    impl<'de> Visitor<'de> for LineSeed {
+        type Value = Line;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("[timestamp, line, labels]")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Line, S::Error> {
+            let Borrowed(ts) = seq.next_element()?.ok_or_else(|| de::Error::custom("no timestamp"))?;
+            let Borrowed(line) = seq.next_element()?.ok_or_else(|| de::Error::custom("no line"))?;
+            let extra = seq.next_element_seed(ExtraSeed { strip_errors: self.strip_errors })?.flatten();
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            let (metadata, fields) = extra.unwrap_or_default();
+            Ok(parse_ns(&ts).map(|ts| (ts, line.into_owned(), metadata, fields)))
+        }
     }
 
-    impl Envelope<'_> {
-        pub(super) fn into_answer(self, strip_errors: bool) -> LogAnswer {
-            let Some(data) = self.data else {
-                return LogAnswer { kind: String::new(), result_is_null: true, entries: Vec::new() };
-            };
-            let kind = data.result_type.map(Cow::into_owned).unwrap_or_default();
-            let Some(streams) = data.result else {
-                return LogAnswer { kind, result_is_null: true, entries: Vec::new() };
-            };
-            let mut entries = Vec::new();
-            for stream in streams {
-                let labels = fields(stream.stream);
-                let key = canonical_labels(&labels);
-                let Some(values) = stream.values else { continue };
-                for value in values {
-                    let Some(ts) = parse_ns(&value.ts) else { continue };
-                    let (metadata, parsed) = match value.extra {
-                        Some(e) => (fields(e.structured_metadata), e.parsed),
-                        None => (Fields::new(), None),
-                    };
-                    let mut record_fields = Fields(Vec::with_capacity(parsed.as_ref().map_or(0, |p| p.0.len())));
-                    for (k, v) in parsed.map(|p| p.0).unwrap_or_default() {
-                        if strip_errors && ERROR_LABELS.contains(&k.as_ref()) {
-                            continue;
-                        }
-                        record_fields.0.push((k.into_owned(), parsed_value(&v)));
+    /// The third element of a line: `(structuredMetadata, parsed)`, `None` when it is null.
+    struct ExtraSeed {
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ExtraSeed {
+        type Value = Option<(Fields, Fields)>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for ExtraSeed {
+        type Value = Option<(Fields, Fields)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object with structuredMetadata and parsed")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let (mut metadata, mut parsed) = (None, None);
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match key.as_ref() {
+                    "structuredMetadata" if metadata.is_some() => return Err(duplicate(&key)),
+                    "structuredMetadata" => metadata = Some(map.next_value_seed(FieldsSeed { parsed: false, strip_errors: false })?),
+                    "parsed" if parsed.is_some() => return Err(duplicate(&key)),
+                    "parsed" => parsed = Some(map.next_value_seed(FieldsSeed { parsed: true, strip_errors: self.strip_errors })?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
                     }
-                    entries.push(Entry {
-                        stream: key.clone(),
-                        record: Record {
-                            timestamp: Some(ts),
-                            message: value.line.into_owned(),
-                            fields: record_fields,
-                            labels: labels.clone(),
-                            metadata,
-                            id: RecordId::None,
-                        },
-                    });
                 }
             }
-            LogAnswer { kind, result_is_null: false, entries }
+            Ok(Some((metadata.flatten().unwrap_or_default(), parsed.flatten().unwrap_or_default())))
+        }
+    }
+
+    /// An object of strings into fields, in document order (as `preserve_order` keeps them);
+    /// `None` when null. `parsed` values become numbers where they are integers
+    /// ([`parsed_value`]) and, with `strip_errors`, parser error labels are left out.
+    struct FieldsSeed {
+        parsed: bool,
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for FieldsSeed {
+        type Value = Option<Fields>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FieldsSeed {
+        type Value = Option<Fields>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut out: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(if self.parsed { 16 } else { 4 }));
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                let Borrowed(text) = map.next_value::<Borrowed<'de>>()?;
+                if self.strip_errors && ERROR_LABELS.contains(&key.as_ref()) {
+                    continue;
+                }
+                if out.iter().any(|(k, _)| *k == key) {
+                    return Err(duplicate(&key));
+                }
+                let value = if self.parsed { parsed_value(&text) } else { Value::Str(text.into_owned()) };
+                out.push((key.into_owned(), value));
+            }
+            Ok(Some(Fields(out)))
         }
     }
 }
@@ -374,7 +595,7 @@ pub fn finish_oldest_first(entries: &mut [Entry]) {
 }
 
 fn assign_ids(entries: &mut [Entry]) {
-    let mut seq: std::collections::HashMap<(String, Nanos), u32> = std::collections::HashMap::new();
+    let mut seq: std::collections::HashMap<(Arc<str>, Nanos), u32, foldhash::fast::RandomState> = Default::default();
     for e in entries.iter_mut() {
         let ts = e.record.timestamp.unwrap_or_default();
         let n = seq.entry((e.stream.clone(), ts)).or_insert(0);
@@ -524,6 +745,14 @@ mod tests {
             r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x",{"parsed":{"a":"1","__error__":"E"},"structuredMetadata":{"t":"é
 "},"other":[1]}],["2","esc"aped"]]},{"values":null},{"stream":{}}]}}"#,
             r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795313100,"3"]]}]}}"#,
+            // Keys in another order than Loki's: the labels still reach every entry.
+            r#"{"data":{"result":[{"values":[["2","b",{"parsed":{"a":"7"}}],["1","a"]],"stream":{"job":"late","z":"1"}},{"stream":{"job":"early"},"values":[["3","c"]]}],"resultType":"streams"},"status":"success"}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x",{"parsed":{"__error__":"E","__error__":"F","a":"-0","b":"007","c":"-12"}}]]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x"]]}]},"data":null}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"job":"a"},"values":[["1","x"]],"values":[]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":null,"values":[["1","x",{"structuredMetadata":null,"parsed":null}]]}]}}"#,
+            r#"{"status":"success","data":null}"#,
+            r#"{"status":"success","data":{"resultType":"streams","result":[]}} trailing"#,
             r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
             r#"{"status":"success"}"#,
             r#"{"data":{"resultType":"streams","result":null}}"#,
@@ -546,12 +775,18 @@ mod tests {
             }
             if i < captured && via_value(body, true).is_ok_and(|a| a.kind == "streams" && !a.entries.is_empty()) {
                 streams += 1;
-                if serde_json::from_slice::<typed::Envelope<'_>>(body).is_ok() {
+                if typed::decode(std::str::from_utf8(body).unwrap(), true).is_some() {
                     typed_streams += 1;
                 }
             }
         }
         assert!(streams >= 3 && typed_streams == streams, "captured log answers take the typed path: {typed_streams} of {streams}");
+        // The reordered answer is decoded by the streaming path, labels patched in.
+        let late = typed::decode(odd[5], true).expect("streaming path");
+        let jobs: Vec<_> = late.entries.iter().map(|e| (e.record.labels.get("job").cloned(), e.stream.to_string())).collect();
+        assert_eq!(jobs[0], (Some(Value::Str("late".into())), "{job=\"late\", z=\"1\"}".to_string()));
+        assert_eq!(jobs.len(), 3);
+        assert_eq!(jobs[2].0, Some(Value::Str("early".into())));
     }
 
     #[test]
@@ -583,7 +818,7 @@ mod tests {
         assert_eq!(r.fields.get("trace_id"), Some(&Value::Str("3119b14b85f9d2ba".into())));
         assert_eq!(r.fields.get("zip"), Some(&Value::Str("0123".into())));
         assert_eq!(r.fields.get("__error__"), None);
-        assert_eq!(entries[0].stream, "{env=\"prod\", job=\"shop-api\"}");
+        assert_eq!(&*entries[0].stream, "{env=\"prod\", job=\"shop-api\"}");
     }
 
     #[test]

@@ -179,6 +179,6 @@ mod tests {
         let c = p1.next.unwrap();
         let p2 = paginate(vec![entry("a", 4, "x"), entry("b", 4, "x")], Some(&c), 2);
         assert_eq!(p2.entries.len(), 1);
-        assert_eq!(p2.entries[0].stream, "b");
+        assert_eq!(&*p2.entries[0].stream, "b");
     }
 }
