@@ -3,6 +3,10 @@
 //! pane then holds its cap of `MAX_RECORDS` loaded records, the selection deep inside them).
 //! The target is under 2 ms and independent of the row count.
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -11,6 +11,10 @@
 //! Run with `cargo bench --bench tail` (a plain `main`, not criterion: it measures a rate over
 //! seconds, not a repeated function).
 
+/// The binary's allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
