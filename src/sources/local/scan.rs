@@ -46,6 +46,10 @@ struct ScanFile {
     opts: ParseOptions,
 }
 
+/// A matching line to sort: (time, file index, line number) — the sort key of the index's
+/// time order —, the file's position in the scan, and the line's byte span.
+type KeyedHit = ((Nanos, u32, u64), usize, (usize, usize));
+
 /// A run of whole lines of one file: `data[start..end]`, its lines numbered from `first`.
 #[derive(Clone, Copy)]
 struct Piece {
@@ -147,14 +151,13 @@ impl OneShot {
             unparsed[p.file] += r.unparsed;
         }
         let total: u64 = results.iter().map(|r| r.matched).sum();
-        // (time, file, line) is the sort key of the index's time order.
-        let mut keyed: Vec<((Nanos, u32, u64), usize, (usize, usize))> = Vec::new();
+        let mut keyed: Vec<KeyedHit> = Vec::new();
         for (k, r) in results.into_iter().enumerate() {
             let f = pieces[k].file;
             let index = self.files[f].index;
             keyed.extend(r.hits.into_iter().map(|(ts, n, start, end)| ((ts, index, first_line[k] + n), f, (start, end))));
         }
-        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        keyed.sort_unstable_by_key(|hit| std::cmp::Reverse(hit.0));
         keyed.truncate(limit);
         let records: Vec<Record> = keyed
             .into_par_iter()
