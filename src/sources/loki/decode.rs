@@ -245,6 +245,32 @@ mod typed {
         }
     }
 
+    /// `null` (`None`, as the `Value` decoder reads a missing part) or what the seed reads.
+    struct OrNull<S>(S);
+
+    impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OrNull<S> {
+        type Value = Option<S::Value>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OrNull<S> {
+        type Value = Option<S::Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("null or a value")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            self.0.deserialize(d).map(Some)
+        }
+    }
+
     /// The top level: `Some(answer)` for a success, `None` for any other status.
     struct EnvelopeSeed {
         strip_errors: bool,
@@ -269,7 +295,7 @@ mod typed {
                     "status" if status.is_some() => return Err(duplicate(&key)),
                     "status" => status = Some(map.next_value::<Borrowed<'de>>()?.0),
                     "data" if data.is_some() => return Err(duplicate(&key)),
-                    "data" => data = Some(map.next_value_seed(DataSeed { strip_errors: self.strip_errors })?),
+                    "data" => data = Some(map.next_value_seed(OrNull(DataSeed { strip_errors: self.strip_errors }))?),
                     _ => {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -283,31 +309,22 @@ mod typed {
         }
     }
 
-    /// `data`: `None` when it is null.
+    /// `data`.
     struct DataSeed {
         strip_errors: bool,
     }
 
     impl<'de> DeserializeSeed<'de> for DataSeed {
-        type Value = Option<LogAnswer>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_option(self)
+        type Value = LogAnswer;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LogAnswer, D::Error> {
+            d.deserialize_map(self)
         }
     }
 
     impl<'de> Visitor<'de> for DataSeed {
-        type Value = Option<LogAnswer>;
+        type Value = LogAnswer;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object with resultType and result")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
         }
         fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
             let (mut kind, mut result) = (None, None);
@@ -316,50 +333,41 @@ mod typed {
                     "resultType" if kind.is_some() => return Err(duplicate(&key)),
                     "resultType" => kind = Some(map.next_value::<Borrowed<'de>>()?.0),
                     "result" if result.is_some() => return Err(duplicate(&key)),
-                    "result" => result = Some(map.next_value_seed(ResultSeed { strip_errors: self.strip_errors })?),
+                    "result" => result = Some(map.next_value_seed(OrNull(ResultSeed { strip_errors: self.strip_errors }))?),
                     _ => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
             }
             let kind = kind.map(Cow::into_owned).unwrap_or_default();
-            Ok(Some(match result.flatten() {
+            Ok(match result.flatten() {
                 Some(entries) => LogAnswer { kind, result_is_null: false, entries },
                 None => LogAnswer { kind, result_is_null: true, entries: Vec::new() },
-            }))
+            })
         }
     }
 
-    /// `result`: the entries of every stream, `None` when it is null.
+    /// `result`: the entries of every stream.
     struct ResultSeed {
         strip_errors: bool,
     }
 
     impl<'de> DeserializeSeed<'de> for ResultSeed {
-        type Value = Option<Vec<Entry>>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_option(self)
+        type Value = Vec<Entry>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Entry>, D::Error> {
+            d.deserialize_seq(self)
         }
     }
 
     impl<'de> Visitor<'de> for ResultSeed {
-        type Value = Option<Vec<Entry>>;
+        type Value = Vec<Entry>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a list of streams")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_seq(self)
         }
         fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
             let mut entries = Vec::new();
             while seq.next_element_seed(StreamSeed { strip_errors: self.strip_errors, entries: &mut entries })?.is_some() {}
-            Ok(Some(entries))
+            Ok(entries)
         }
     }
 
@@ -388,7 +396,7 @@ mod typed {
                 match key.as_ref() {
                     "stream" if stream.is_some() => return Err(duplicate(&key)),
                     "stream" => {
-                        let labels = map.next_value_seed(FieldsSeed { parsed: false, strip_errors: false })?.unwrap_or_default();
+                        let labels = map.next_value_seed(OrNull(FieldsSeed { parsed: false, strip_errors: false }))?.unwrap_or_default();
                         let key: Arc<str> = canonical_labels(&labels).into();
                         stream = Some((Arc::new(labels), key));
                     }
@@ -396,7 +404,7 @@ mod typed {
                     "values" => {
                         seen_values = true;
                         let shared = stream.clone().unwrap_or_default();
-                        map.next_value_seed(ValuesSeed { strip_errors: self.strip_errors, stream: shared, entries: self.entries })?;
+                        map.next_value_seed(OrNull(ValuesSeed { strip_errors: self.strip_errors, stream: shared, entries: self.entries }))?;
                     }
                     _ => {
                         map.next_value::<IgnoredAny>()?;
@@ -426,7 +434,7 @@ mod typed {
     impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
         type Value = ();
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_option(self)
+            d.deserialize_seq(self)
         }
     }
 
@@ -434,15 +442,6 @@ mod typed {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a list of [timestamp, line, labels]")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_seq(self)
         }
         fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
             let (labels, key) = self.stream;
@@ -484,58 +483,49 @@ mod typed {
         fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Line, S::Error> {
             let Borrowed(ts) = seq.next_element()?.ok_or_else(|| de::Error::custom("no timestamp"))?;
             let Borrowed(line) = seq.next_element()?.ok_or_else(|| de::Error::custom("no line"))?;
-            let extra = seq.next_element_seed(ExtraSeed { strip_errors: self.strip_errors })?.flatten();
+            let extra = seq.next_element_seed(OrNull(ExtraSeed { strip_errors: self.strip_errors }))?.flatten();
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             let (metadata, fields) = extra.unwrap_or_default();
             Ok(parse_ns(&ts).map(|ts| (ts, line.into_owned(), metadata, fields)))
         }
     }
 
-    /// The third element of a line: `(structuredMetadata, parsed)`, `None` when it is null.
+    /// The third element of a line: `(structuredMetadata, parsed)`.
     struct ExtraSeed {
         strip_errors: bool,
     }
 
     impl<'de> DeserializeSeed<'de> for ExtraSeed {
-        type Value = Option<(Fields, Fields)>;
+        type Value = (Fields, Fields);
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_option(self)
+            d.deserialize_map(self)
         }
     }
 
     impl<'de> Visitor<'de> for ExtraSeed {
-        type Value = Option<(Fields, Fields)>;
+        type Value = (Fields, Fields);
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object with structuredMetadata and parsed")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
         }
         fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
             let (mut metadata, mut parsed) = (None, None);
             while let Some(key) = map.next_key::<Key<'de>>()? {
                 match key.as_ref() {
                     "structuredMetadata" if metadata.is_some() => return Err(duplicate(&key)),
-                    "structuredMetadata" => metadata = Some(map.next_value_seed(FieldsSeed { parsed: false, strip_errors: false })?),
+                    "structuredMetadata" => metadata = Some(map.next_value_seed(OrNull(FieldsSeed { parsed: false, strip_errors: false }))?),
                     "parsed" if parsed.is_some() => return Err(duplicate(&key)),
-                    "parsed" => parsed = Some(map.next_value_seed(FieldsSeed { parsed: true, strip_errors: self.strip_errors })?),
+                    "parsed" => parsed = Some(map.next_value_seed(OrNull(FieldsSeed { parsed: true, strip_errors: self.strip_errors }))?),
                     _ => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
             }
-            Ok(Some((metadata.flatten().unwrap_or_default(), parsed.flatten().unwrap_or_default())))
+            Ok((metadata.flatten().unwrap_or_default(), parsed.flatten().unwrap_or_default()))
         }
     }
 
-    /// An object of strings into fields, in document order (as `preserve_order` keeps them);
-    /// `None` when null. `parsed` values become numbers where they are integers
+    /// An object of strings into fields, in document order (as `preserve_order` keeps them).
+    /// `parsed` values become numbers where they are integers
     /// ([`parsed_value`]) and, with `strip_errors`, parser error labels are left out.
     struct FieldsSeed {
         parsed: bool,
@@ -543,25 +533,16 @@ mod typed {
     }
 
     impl<'de> DeserializeSeed<'de> for FieldsSeed {
-        type Value = Option<Fields>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_option(self)
+        type Value = Fields;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Fields, D::Error> {
+            d.deserialize_map(self)
         }
     }
 
     impl<'de> Visitor<'de> for FieldsSeed {
-        type Value = Option<Fields>;
+        type Value = Fields;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object of strings")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
         }
         fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
             let mut out: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(if self.parsed { 16 } else { 4 }));
@@ -576,7 +557,7 @@ mod typed {
                 let value = if self.parsed { parsed_value(&text) } else { Value::Str(text.into_owned()) };
                 out.push((key.into_owned(), value));
             }
-            Ok(Some(Fields(out)))
+            Ok(Fields(out))
         }
     }
 }
