@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::loki_server::{LokiServer, Recorded, Reply, json_fixture};
+use support::pty::{self, Pty};
 
 const SECRET: &str = "tui-token-5c1d";
 
@@ -35,29 +33,7 @@ async fn the_tui_opens_a_named_source_with_the_configured_range_and_auth() {
     )
     .unwrap();
 
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
-    cmd.args(["--source", "shop", "--config", config.to_str().unwrap()]);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("HOME", dir.path());
-    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-    cmd.env("XDG_CONFIG_HOME", dir.path().join("xdg"));
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
-    let raw = Arc::new(Mutex::new(Vec::new()));
-    let sink = raw.clone();
-    let reader_thread = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    let mut app = Pty::spawn(pty::command(&["--source", "shop", "--config", config.to_str().unwrap()], dir.path()), 40, 120);
 
     let started = Instant::now();
     let logs = loop {
@@ -66,8 +42,8 @@ async fn the_tui_opens_a_named_source_with_the_configured_range_and_auth() {
             break logs;
         }
         if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("no log query reached the server:\n{}", String::from_utf8_lossy(&raw.lock().unwrap()));
+            app.kill();
+            panic!("no log query reached the server:\n{}", app.output());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -81,24 +57,7 @@ async fn the_tui_opens_a_named_source_with_the_configured_range_and_auth() {
 
     // let the answer render, then quit
     tokio::time::sleep(Duration::from_millis(500)).await;
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-    let quit = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if quit.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("logsleuth did not quit on q");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(status.success(), "{status:?}");
-    drop(writer);
-    drop(pair.master);
-    let _ = reader_thread.join();
-    let screen = String::from_utf8_lossy(&raw.lock().unwrap()).into_owned();
+    let screen = tokio::task::spawn_blocking(move || app.quit_with(b"q")).await.unwrap();
     assert!(screen.contains("shop-api"), "the named source is on screen");
     assert!(!screen.contains(SECRET), "the token never reaches the screen");
 }

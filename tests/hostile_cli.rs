@@ -4,11 +4,12 @@
 
 #![cfg(unix)]
 
-use std::io::Read;
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use logsleuth::text::is_unsafe_char;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::pty::{self, Pty};
 
 #[derive(serde::Deserialize)]
 struct Payload {
@@ -35,38 +36,10 @@ fn hostile_json_log(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Runs the binary in a pty and returns everything it wrote (stdout and stderr) and its exit code.
 fn run_in_pty(args: &[&str]) -> (String, u32) {
-    let pair = native_pty_system().openpty(PtySize { rows: 50, cols: 200, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
-    cmd.args(args);
-    cmd.env("TERM", "xterm-256color");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-        out
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("logsleuth {args:?} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(pair.master);
-    let out = reader.join().unwrap();
-    (String::from_utf8_lossy(&out).into_owned(), status.exit_code())
+    let home = tempfile::tempdir().unwrap();
+    let mut run = Pty::spawn(pty::command(args, home.path()), 50, 200);
+    let status = run.wait_exit(Duration::from_secs(30));
+    (run.close(), status.exit_code())
 }
 
 /// The output holds no control character but the line ends the pty itself adds.

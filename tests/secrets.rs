@@ -5,17 +5,16 @@
 
 mod support;
 
-use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use logsleuth::model::TimeRange;
 use logsleuth::sources::elasticsearch::{EsConfig, EsSource};
 use logsleuth::sources::http::{Auth, HttpConfig, Secret};
 use logsleuth::sources::loki::{LokiConfig, LokiSource};
 use logsleuth::sources::{Query, SearchRequest, Source, TailEvent, TailRequest};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use support::es_server::{self, EsServer};
 use support::loki_server::{self, LokiServer};
+use support::pty::{self, Pty};
 
 const PASSWORD: &str = "pa55-Wr0ng-horse";
 const TOKEN: &str = "tok-9f8e7d6c5b4a";
@@ -152,40 +151,15 @@ async fn cli_errors_never_show_secrets() {
 /// Runs the TUI in a pty until `until` appears in its output (or it exits); returns the output.
 fn tui_output(args: &[&str], envs: &[(&str, &str)], until: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 300, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
-    cmd.args(args);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("HOME", dir.path());
-    cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-    cmd.env("XDG_CONFIG_HOME", dir.path().join("config"));
+    let mut cmd = pty::command(args, dir.path());
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = output.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&output.lock().unwrap()).into_owned();
-    let start = Instant::now();
-    while !text().contains(until) && child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never saw {until:?}: {:?}", text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut app = Pty::spawn(cmd, 30, 300);
+    app.wait_output(until, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
-    let _ = child.kill();
-    let _ = child.wait();
-    text()
+    app.kill();
+    app.close()
 }
 
 #[tokio::test]

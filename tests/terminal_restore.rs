@@ -7,115 +7,52 @@
 
 #![cfg(unix)]
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod support;
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, SlavePty, native_pty_system};
+use std::time::Duration;
+
+use support::pty::{self, Pty};
 
 const ENTER_ALT: &str = "\u{1b}[?1049h";
 const LEAVE_ALT: &str = "\u{1b}[?1049l";
 const SHOW_CURSOR: &str = "\u{1b}[?25h";
 const MOUSE_OFF: &str = "\u{1b}[?1000l";
 
+/// The TUI on the sample log in a 100x30 pty, with its own home.
 struct Run {
-    child: Box<dyn Child + Send + Sync>,
-    master: Box<dyn MasterPty + Send>,
-    /// Our handle on the terminal side, kept until the end so the pty (and its termios)
-    /// outlives the child.
-    slave: Option<Box<dyn SlavePty + Send>>,
-    writer: Box<dyn Write + Send>,
-    output: Arc<Mutex<Vec<u8>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    pty: Pty,
     _dir: tempfile::TempDir,
 }
 
 impl Run {
     fn start(envs: &[(&str, &str)]) -> Run {
         let dir = tempfile::tempdir().unwrap();
-        let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logsleuth"));
-        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", dir.path());
-        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd.env("XDG_CONFIG_HOME", dir.path().join("config"));
+        let mut cmd = pty::command(&[concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ui/nginx_sample.log")], dir.path());
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let sink = output.clone();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Run { child, master: pair.master, slave: Some(pair.slave), writer, output, reader: Some(reader), _dir: dir }
-    }
-
-    /// The terminal's line discipline, seen from the parent: (ICANON, ECHO).
-    fn cooked(&self) -> (bool, bool) {
-        let fd = self.master.as_raw_fd().expect("a pty master has a descriptor");
-        // SAFETY: tcgetattr fills a zeroed termios for a descriptor we own.
-        let mut t: libc::termios = unsafe { std::mem::zeroed() };
-        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
-        (t.c_lflag & libc::ICANON != 0, t.c_lflag & libc::ECHO != 0)
+        Run { pty: Pty::spawn(cmd, 30, 100), _dir: dir }
     }
 
     /// Waits until the TUI has drawn `what`, and checks that it put the terminal in raw mode
     /// (which makes the later check of its restoration meaningful).
-    fn wait_raw(&self, what: &str) {
-        self.wait_for(what);
-        assert_eq!(self.cooked(), (false, false), "raw mode while the TUI runs");
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
-    }
-
-    fn wait_for(&self, what: &str) {
-        let start = Instant::now();
-        while !self.text().contains(what) {
-            assert!(start.elapsed() < Duration::from_secs(30), "never saw {what:?}:\n{:?}", self.text());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    fn wait_raw(&mut self, what: &str) {
+        self.pty.wait_output(what, Duration::from_secs(30));
+        assert_eq!(self.pty.cooked(), (false, false), "raw mode while the TUI runs");
     }
 
     fn signal(&self, name: &str) {
-        let pid = self.child.process_id().expect("child pid");
-        let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
+        let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(self.pty.pid().to_string()).status().unwrap();
         assert!(status.success());
     }
 
-    /// Waits for the exit and returns (exit code, all output).
+    /// Waits for the exit and returns (exit code, all output), checking that the terminal is
+    /// back in cooked mode.
     fn finish(mut self) -> (u32, String) {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                let _ = self.child.kill();
-                panic!("logsleuth did not exit:\n{:?}", self.text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = self.pty.wait_exit(Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(200));
-        let cooked = self.cooked();
-        drop(self.slave.take());
-        drop(self.writer);
-        drop(self.master);
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-        let text = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
+        let cooked = self.pty.cooked();
+        let text = self.pty.close();
         assert_eq!(cooked, (true, true), "raw mode left (ICANON and ECHO set again) after exit {status:?}:\n{text:?}");
         (status.exit_code(), text)
     }
@@ -136,7 +73,7 @@ fn assert_restored(text: &str) {
 }
 
 fn ended_by(signal: &str, code: u32) {
-    let run = Run::start(&[]);
+    let mut run = Run::start(&[]);
     run.wait_raw("1,000 hits");
     run.signal(signal);
     let (exit, text) = run.finish();
@@ -163,8 +100,7 @@ fn sigint_from_outside_restores_the_terminal() {
 fn ctrl_c_quits_and_restores_the_terminal() {
     let mut run = Run::start(&[]);
     run.wait_raw("1,000 hits");
-    run.writer.write_all(b"\x03").unwrap();
-    run.writer.flush().unwrap();
+    run.pty.keys(b"\x03");
     let (exit, text) = run.finish();
     assert_restored(&text);
     assert_eq!(exit, 0);
@@ -185,8 +121,7 @@ fn a_panic_restores_the_terminal_then_prints_the_message() {
 fn q_quits_and_restores_the_terminal() {
     let mut run = Run::start(&[]);
     run.wait_raw("1,000 hits");
-    run.writer.write_all(b"q").unwrap();
-    run.writer.flush().unwrap();
+    run.pty.keys(b"q");
     let (exit, text) = run.finish();
     assert_restored(&text);
     assert_eq!(exit, 0);
