@@ -265,6 +265,16 @@ impl Parser {
         r
     }
 
+    /// `item (keyword item)*`, as the grammar's `or` and `and` chains of queries and of
+    /// values: the item alone, or `join` of all of them.
+    fn chain<T>(&mut self, keyword: fn(&mut Self) -> bool, item: fn(&mut Self) -> Option<T>, join: fn(Vec<T>) -> T) -> Option<T> {
+        let mut nodes = vec![item(self)?];
+        while let Some(next) = self.attempt(|p| if keyword(p) { item(p) } else { None }) {
+            nodes.push(next);
+        }
+        Some(if nodes.len() == 1 { nodes.pop()? } else { join(nodes) })
+    }
+
     fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         let start = self.pos;
         let r = f(self);
@@ -320,29 +330,11 @@ impl Parser {
     }
 
     fn or_query(&mut self) -> Option<Ast> {
-        let head = self.and_query()?;
-        let mut nodes = vec![head];
-        while let Some(q) = self.attempt(|p| if p.or_kw() { p.and_query() } else { None }) {
-            nodes.push(q);
-        }
-        Some(if nodes.len() == 1 {
-            nodes.pop()?
-        } else {
-            Ast::Or(nodes)
-        })
+        self.chain(Self::or_kw, Self::and_query, Ast::Or)
     }
 
     fn and_query(&mut self) -> Option<Ast> {
-        let head = self.not_query()?;
-        let mut nodes = vec![head];
-        while let Some(q) = self.attempt(|p| if p.and_kw() { p.not_query() } else { None }) {
-            nodes.push(q);
-        }
-        Some(if nodes.len() == 1 {
-            nodes.pop()?
-        } else {
-            Ast::And(nodes)
-        })
+        self.chain(Self::and_kw, Self::not_query, Ast::And)
     }
 
     fn not_query(&mut self) -> Option<Ast> {
@@ -480,29 +472,11 @@ impl Parser {
     }
 
     fn or_list(&mut self) -> Option<ValueTree> {
-        let head = self.and_list()?;
-        let mut nodes = vec![head];
-        while let Some(v) = self.attempt(|p| if p.or_kw() { p.and_list() } else { None }) {
-            nodes.push(v);
-        }
-        Some(if nodes.len() == 1 {
-            nodes.pop()?
-        } else {
-            ValueTree::Or(nodes)
-        })
+        self.chain(Self::or_kw, Self::and_list, ValueTree::Or)
     }
 
     fn and_list(&mut self) -> Option<ValueTree> {
-        let head = self.not_list()?;
-        let mut nodes = vec![head];
-        while let Some(v) = self.attempt(|p| if p.and_kw() { p.not_list() } else { None }) {
-            nodes.push(v);
-        }
-        Some(if nodes.len() == 1 {
-            nodes.pop()?
-        } else {
-            ValueTree::And(nodes)
-        })
+        self.chain(Self::and_kw, Self::not_list, ValueTree::And)
     }
 
     fn not_list(&mut self) -> Option<ValueTree> {
