@@ -13,6 +13,8 @@
 
 use std::io::{BufWriter, Read, Write};
 
+use logsleuth::sources::local::Rng;
+
 static REAL_LOG_GZ: &[u8] = include_bytes!("../tests/fixtures/local/nginx_logs.gz");
 
 /// 2015-05-17T08:05:32Z, the first line of the real sample.
@@ -48,22 +50,6 @@ fn parse(line: &str) -> Option<Template> {
         status: rest_line[..sp].to_string(),
         tail: rest_line[sp..].to_string(),
     })
-}
-
-/// xorshift64*: tiny, deterministic, good enough to draw lines.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 fn parse_size(text: &str) -> Option<u64> {
@@ -123,12 +109,12 @@ fn main() {
         }
     };
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut written = 0u64;
     let mut lines = 0u64;
     let mut line = String::with_capacity(512);
     while written < size {
-        let t = &templates[rng.below(templates.len() as u64) as usize];
+        let t = &templates[rng.below(templates.len())];
         let method = if rng.below(1000) < 30 { "POST" } else { &t.method };
         let status = match rng.below(1000) {
             0..=2 => "500",

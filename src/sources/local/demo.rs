@@ -76,18 +76,26 @@ pub(super) fn load(notify: Arc<Notifier>) -> Arc<FileStore> {
     store
 }
 
-/// A small deterministic PRNG (xorshift64*): the demo needs variety, not cryptography.
-struct Rng(u64);
+/// A small deterministic PRNG (xorshift64*): the demo and the benchmark input generator
+/// (`examples/gen_access_log.rs`) need variety and reproducible output, not cryptography.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator from a seed (0 is replaced: xorshift would stay at 0).
+    pub fn new(seed: u64) -> Rng {
+        Rng(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+    }
+
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }

@@ -13,6 +13,7 @@ mod query;
 mod scan;
 mod store;
 
+pub use demo::Rng;
 pub use scan::OneShot;
 
 use std::path::{Path, PathBuf};
