@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{SPINNER, block, layout, safe, safe_middle, thousands};
+use super::{SPINNER, block, key_hints, layout, safe, safe_middle, thousands};
 use crate::model::TopResult;
 use crate::ui::app::App;
 
@@ -32,18 +32,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let selected = i == c.selected;
         render_chart(frame, app, cell, field, c.results.get(field), selected);
     }
-    let hint = Line::from(vec![
-        Span::styled(" Tab ", theme.key),
-        Span::styled("next chart  ", theme.muted),
-        Span::styled("j k ", theme.key),
-        Span::styled("select  ", theme.muted),
-        Span::styled("+ ", theme.key),
-        Span::styled("filter for  ", theme.muted),
-        Span::styled("- ", theme.key),
-        Span::styled("filter out  ", theme.muted),
-        Span::styled("Esc ", theme.key),
-        Span::styled("close", theme.muted),
-    ]);
+    let hint = key_hints(theme, &[("Tab", "next chart"), ("j k", "select"), ("+", "filter for"), ("-", "filter out"), ("Esc", "close")]);
     frame.render_widget(Paragraph::new(hint), hints);
 }
 

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{block, safe, thousands};
+use super::{block, key_hints, safe, thousands};
 use crate::sources::FieldOrigin;
 use crate::ui::app::{App, ContextState, DetailView, detail_rows};
 use crate::ui::theme::Theme;
@@ -21,14 +21,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let [main, hints] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if d.view == DetailView::Context {
         render_context(frame, app, d.context.as_ref(), main);
-        let hint = Line::from(vec![
-            Span::styled(" j k ", theme.key),
-            Span::styled("move  ", theme.muted),
-            Span::styled("Tab ", theme.key),
-            Span::styled("fields  ", theme.muted),
-            Span::styled("Esc ", theme.key),
-            Span::styled("back to the record", theme.muted),
-        ]);
+        let hint = key_hints(theme, &[("j k", "move"), ("Tab", "fields"), ("Esc", "back to the record")]);
         frame.render_widget(Paragraph::new(hint), hints);
         return;
     }
@@ -72,24 +65,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let p = Paragraph::new(lines).block(b).wrap(Wrap { trim: false }).scroll((d.scroll.min(u16::MAX as usize) as u16, 0));
     frame.render_widget(p, right);
 
-    let hint = Line::from(vec![
-        Span::styled(" + ", theme.key),
-        Span::styled("filter for  ", theme.muted),
-        Span::styled("- ", theme.key),
-        Span::styled("filter out  ", theme.muted),
-        Span::styled("t ", theme.key),
-        Span::styled("toggle column  ", theme.muted),
-        Span::styled("e ", theme.key),
-        Span::styled("exists  ", theme.muted),
-        Span::styled("Tab ", theme.key),
-        Span::styled("fields/JSON  ", theme.muted),
-        Span::styled("n p ", theme.key),
-        Span::styled("next/prev  ", theme.muted),
-        Span::styled("x ", theme.key),
-        Span::styled("context  ", theme.muted),
-        Span::styled("Esc ", theme.key),
-        Span::styled("close", theme.muted),
-    ]);
+    let hint = key_hints(
+        theme,
+        &[
+            ("+", "filter for"),
+            ("-", "filter out"),
+            ("t", "toggle column"),
+            ("e", "exists"),
+            ("Tab", "fields/JSON"),
+            ("n p", "next/prev"),
+            ("x", "context"),
+            ("Esc", "close"),
+        ],
+    );
     frame.render_widget(Paragraph::new(hint), hints);
 }
 

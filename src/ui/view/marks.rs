@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 
-use super::{block, fit_width, layout, safe};
+use super::{fit_width, key_hints, layout, popup, safe};
 use crate::ui::app::App;
 use crate::ui::investigate::mark_label;
 
@@ -38,18 +37,6 @@ pub fn render(frame: &mut Frame, app: &App) {
         lines.push(Line::from(Span::styled(format!("     {}", fit_width(&what, inner_w.saturating_sub(5))), theme.muted)));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::styled(" Enter ", theme.key),
-        Span::styled("jump  ", theme.muted),
-        Span::styled("e ", theme.key),
-        Span::styled("edit note  ", theme.muted),
-        Span::styled("d ", theme.key),
-        Span::styled("delete  ", theme.muted),
-        Span::styled("Esc ", theme.key),
-        Span::styled("close", theme.muted),
-    ]));
-    let area = layout::centered(outer, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    let title = format!(" Marks ({}) ", app.marks.len());
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
+    lines.push(key_hints(theme, &[("Enter", "jump"), ("e", "edit note"), ("d", "delete"), ("Esc", "close")]));
+    popup(frame, theme, outer, width, format!(" Marks ({}) ", app.marks.len()), lines);
 }

@@ -20,8 +20,10 @@ pub mod tabs;
 use std::borrow::Cow;
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::app::{App, Mode};
 use super::theme::Theme;
@@ -118,6 +120,28 @@ pub fn block<'a>(theme: &Theme, title: impl Into<ratatui::text::Line<'a>>, focus
         .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
         .border_style(border)
         .title(title.into().style(theme.title))
+}
+
+/// A line of key hints, ` Enter open  ↑↓ choose  Esc cancel`: each key in the key style,
+/// what it does muted.
+pub fn key_hints(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::with_capacity(keys.len() * 2);
+    for (i, (key, what)) in keys.iter().enumerate() {
+        let lead = if i == 0 { " " } else { "" };
+        let gap = if i + 1 < keys.len() { "  " } else { "" };
+        spans.push(Span::styled(format!("{lead}{key} "), theme.key));
+        spans.push(Span::styled(format!("{what}{gap}"), theme.muted));
+    }
+    Line::from(spans)
+}
+
+/// Draws `lines` in a focused, bordered popup `width` wide, as tall as they need, centred in
+/// `outer` over what is beneath; returns its area.
+pub fn popup<'a>(frame: &mut Frame, theme: &Theme, outer: Rect, width: u16, title: impl Into<Line<'a>>, lines: Vec<Line<'a>>) -> Rect {
+    let area = layout::centered(outer, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
+    area
 }
 
 /// Counts with thousands separators: `51462` → `51,462`.

@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 
-use super::{block, layout, safe};
+use super::{key_hints, layout, popup, safe};
 use crate::ui::app::{App, QUICK_RANGES};
 use crate::ui::editor::LineEditor;
 use crate::ui::theme::Theme;
@@ -43,16 +42,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     if let Some(e) = &p.error {
         lines.push(Line::from(Span::styled(format!(" {}", safe(e, 100)), theme.error)));
     } else {
-        lines.push(Line::from(vec![
-            Span::styled(" Enter ", theme.key),
-            Span::styled("apply  ", theme.muted),
-            Span::styled("Tab ", theme.key),
-            Span::styled("list/From/To  ", theme.muted),
-            Span::styled("Esc ", theme.key),
-            Span::styled("close", theme.muted),
-        ]));
+        lines.push(key_hints(theme, &[("Enter", "apply"), ("Tab", "list/From/To"), ("Esc", "close")]));
     }
-    let area = layout::centered(layout::overlay_area(app), 56, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block(theme, " Time range ", true)), area);
+    popup(frame, theme, layout::overlay_area(app), 56, " Time range ", lines);
 }

@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 
-use super::{block, fit_width, layout, safe};
+use super::{fit_width, key_hints, layout, popup, safe};
 use crate::ui::app::App;
 use crate::ui::investigate::{ExportFormat, result_set_summary};
 use crate::ui::theme::Theme;
@@ -25,15 +24,6 @@ pub fn editor_line<'a>(theme: &Theme, text: &str, cursor: usize, width: usize) -
     Line::from(vec![Span::styled(before, theme.text), Span::styled(at, theme.selection), Span::styled(after, theme.text)])
 }
 
-fn hint<'a>(theme: &Theme, keys: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = vec![Span::raw(" ")];
-    for (k, what) in keys {
-        spans.push(Span::styled(format!("{k} "), theme.key));
-        spans.push(Span::styled(format!("{what}  "), theme.muted));
-    }
-    Line::from(spans)
-}
-
 /// Draws the prompt.
 pub fn render(frame: &mut Frame, app: &App) {
     let Some(p) = app.prompt.as_ref() else { return };
@@ -50,12 +40,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     lines.push(Line::raw(""));
     match &p.error {
         Some(e) => lines.push(Line::from(Span::styled(format!(" {}", safe(e, 100)), theme.error))),
-        None => lines.push(hint(theme, &[("Enter", "ok"), ("Esc", "cancel")])),
+        None => lines.push(key_hints(theme, &[("Enter", "ok"), ("Esc", "cancel")])),
     }
-    let area = layout::centered(layout::overlay_area(app), WIDTH, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    let title = format!(" {} ", safe(&p.title, 60));
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
+    popup(frame, theme, layout::overlay_area(app), WIDTH, format!(" {} ", safe(&p.title, 60)), lines);
 }
 
 /// `1 pane`, `2 panes`.
@@ -79,8 +66,6 @@ pub fn render_export(frame: &mut Frame, app: &App) {
     )));
     lines.push(Line::from(Span::styled(format!(" Result set: {}", result_set_summary(app)), theme.muted)));
     lines.push(Line::raw(""));
-    lines.push(hint(theme, &[("Enter", "choose"), ("j k", "move"), ("Esc", "close")]));
-    let area = layout::centered(layout::overlay_area(app), WIDTH, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block(theme, " Export ", true)), area);
+    lines.push(key_hints(theme, &[("Enter", "choose"), ("j k", "move"), ("Esc", "close")]));
+    popup(frame, theme, layout::overlay_area(app), WIDTH, " Export ", lines);
 }

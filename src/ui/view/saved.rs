@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 
-use super::{block, fit_width, layout, safe};
+use super::{fit_width, key_hints, layout, popup, safe};
 use crate::ui::app::App;
 use crate::ui::investigate::filtered_searches;
 use crate::ui::saved::Origin;
@@ -39,16 +38,6 @@ pub fn render(frame: &mut Frame, app: &App) {
         lines.push(Line::from(Span::styled(format!("{:<inner_w$}", fit_width(&text, inner_w)), style)));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::styled(" Enter ", theme.key),
-        Span::styled("apply and run  ", theme.muted),
-        Span::styled("↑ ↓ ", theme.key),
-        Span::styled("select  ", theme.muted),
-        Span::styled("Esc ", theme.key),
-        Span::styled("close", theme.muted),
-    ]));
-    let area = layout::centered(outer, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    let title = format!(" Saved searches ({}) ", list.len());
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
+    lines.push(key_hints(theme, &[("Enter", "apply and run"), ("↑ ↓", "select"), ("Esc", "close")]));
+    popup(frame, theme, outer, width, format!(" Saved searches ({}) ", list.len()), lines);
 }

@@ -3,9 +3,8 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
 
-use super::{block, layout, safe};
+use super::{key_hints, layout, popup, safe};
 use crate::ui::app::{App, Placement, SourceChoice};
 
 /// How a choice reads in the list.
@@ -43,17 +42,8 @@ pub fn render(frame: &mut Frame, app: &App) {
     if let Some(e) = &p.error {
         lines.push(Line::from(Span::styled(format!(" {}", safe(e, text_width)), theme.error)));
     }
-    lines.push(Line::from(vec![
-        Span::styled(" Enter ", theme.key),
-        Span::styled("open  ", theme.muted),
-        Span::styled("↑↓ ", theme.key),
-        Span::styled("choose  ", theme.muted),
-        Span::styled("Esc ", theme.key),
-        Span::styled("cancel", theme.muted),
-    ]));
-    let area = layout::centered(layout::overlay_area(app), width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title, true)), area);
+    lines.push(key_hints(theme, &[("Enter", "open"), ("↑↓", "choose"), ("Esc", "cancel")]));
+    let area = popup(frame, theme, layout::overlay_area(app), width, title, lines);
     // The text cursor, for terminals that show it.
     let x = area.x + 4 + p.input.cursor.min(text_width) as u16;
     if x < area.x + area.width.saturating_sub(1) {
