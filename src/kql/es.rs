@@ -69,30 +69,16 @@ pub(crate) fn has_leading_wildcard(ast: &Ast) -> bool {
     }
 }
 
+/// The clauses of `items`: the one clause alone, as Kibana leaves it, else `bool_of` them.
+fn combine(items: &[Ast], o: &EsOptions, nested: Option<&str>, bool_of: impl FnOnce(Vec<Value>) -> Value) -> Result<Value, KqlError> {
+    let mut clauses = items.iter().map(|i| node(i, o, nested)).collect::<Result<Vec<_>, _>>()?;
+    Ok(if clauses.len() == 1 { clauses.pop().unwrap_or(Value::Null) } else { bool_of(clauses) })
+}
+
 fn node(ast: &Ast, o: &EsOptions, nested: Option<&str>) -> Result<Value, KqlError> {
     match ast {
-        Ast::And(items) => {
-            let clauses = items
-                .iter()
-                .map(|i| node(i, o, nested))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(if clauses.len() == 1 {
-                clauses.into_iter().next().unwrap_or(Value::Null)
-            } else {
-                json!({"bool": {"filter": clauses}})
-            })
-        }
-        Ast::Or(items) => {
-            let clauses = items
-                .iter()
-                .map(|i| node(i, o, nested))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(if clauses.len() == 1 {
-                clauses.into_iter().next().unwrap_or(Value::Null)
-            } else {
-                json!({"bool": {"should": clauses, "minimum_should_match": 1}})
-            })
-        }
+        Ast::And(items) => combine(items, o, nested, |clauses| json!({"bool": {"filter": clauses}})),
+        Ast::Or(items) => combine(items, o, nested, |clauses| json!({"bool": {"should": clauses, "minimum_should_match": 1}})),
         Ast::Not(inner) => Ok(json!({"bool": {"must_not": node(inner, o, nested)?}})),
         Ast::Nested { path, query } => {
             let path = path.display_name();

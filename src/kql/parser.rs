@@ -265,6 +265,31 @@ impl Parser {
         r
     }
 
+    /// `( inner )`, else `otherwise` (unless an error was found inside the parentheses), as
+    /// the grammar's sub-queries and lists of values; each level counts against the nesting
+    /// limit.
+    fn group_or<T>(&mut self, inner: fn(&mut Self) -> Option<T>, otherwise: fn(&mut Self) -> Option<T>) -> Option<T> {
+        if !self.enter() {
+            return None;
+        }
+        let grouped = self.attempt(|p| {
+            if !p.eat('(') {
+                return None;
+            }
+            p.spaces();
+            let v = inner(p)?;
+            p.spaces();
+            p.eat(')').then_some(v)
+        });
+        let r = match grouped {
+            Some(v) => Some(v),
+            None if self.custom_error.is_some() => None,
+            None => otherwise(self),
+        };
+        self.depth -= 1;
+        r
+    }
+
     /// `item (keyword item)*`, as the grammar's `or` and `and` chains of queries and of
     /// values: the item alone, or `join` of all of them.
     fn chain<T>(&mut self, keyword: fn(&mut Self) -> bool, item: fn(&mut Self) -> Option<T>, join: fn(Vec<T>) -> T) -> Option<T> {
@@ -345,25 +370,7 @@ impl Parser {
     }
 
     fn sub_query(&mut self) -> Option<Ast> {
-        if !self.enter() {
-            return None;
-        }
-        let grouped = self.attempt(|p| {
-            if !p.eat('(') {
-                return None;
-            }
-            p.spaces();
-            let q = p.or_query()?;
-            p.spaces();
-            p.eat(')').then_some(q)
-        });
-        let r = match grouped {
-            Some(q) => Some(q),
-            None if self.custom_error.is_some() => None,
-            None => self.nested_query(),
-        };
-        self.depth -= 1;
-        r
+        self.group_or(Self::or_query, Self::nested_query)
     }
 
     fn nested_query(&mut self) -> Option<Ast> {
@@ -450,25 +457,7 @@ impl Parser {
     }
 
     fn list_of_values(&mut self) -> Option<ValueTree> {
-        if !self.enter() {
-            return None;
-        }
-        let grouped = self.attempt(|p| {
-            if !p.eat('(') {
-                return None;
-            }
-            p.spaces();
-            let v = p.or_list()?;
-            p.spaces();
-            p.eat(')').then_some(v)
-        });
-        let r = match grouped {
-            Some(v) => Some(v),
-            None if self.custom_error.is_some() => None,
-            None => self.value(),
-        };
-        self.depth -= 1;
-        r
+        self.group_or(Self::or_list, Self::value)
     }
 
     fn or_list(&mut self) -> Option<ValueTree> {
