@@ -204,18 +204,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(|e| SourceError::Io(format!("query task failed: {e}")))
 }
 
+/// Each role from the first file that has it.
 fn merged_roles(files: &[Arc<FileStore>]) -> FieldRoles {
-    let mut roles = FieldRoles::default();
-    for f in files {
-        let r = f.roles();
-        roles.status = roles.status.or(r.status);
-        roles.client_ip = roles.client_ip.or(r.client_ip);
-        roles.user_agent = roles.user_agent.or(r.user_agent);
-        roles.level = roles.level.or(r.level);
-        roles.method = roles.method.or(r.method);
-        roles.path = roles.path.or(r.path);
-    }
-    roles
+    files.iter().fold(FieldRoles::default(), |found, f| f.roles().overridden_by(found))
 }
 
 fn kind_of(name: &str, value: &Value) -> FieldKind {

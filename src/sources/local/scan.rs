@@ -109,16 +109,8 @@ impl OneShot {
 
     /// What [`Source::info`](crate::sources::Source::info) says of the same files.
     pub fn info(&self) -> SourceInfo {
-        let mut roles = FieldRoles::default();
-        for f in &self.files {
-            let r = f.format.roles();
-            roles.status = roles.status.or(r.status);
-            roles.client_ip = roles.client_ip.or(r.client_ip);
-            roles.user_agent = roles.user_agent.or(r.user_agent);
-            roles.level = roles.level.or(r.level);
-            roles.method = roles.method.or(r.method);
-            roles.path = roles.path.or(r.path);
-        }
+        // Each role from the first file that has it, as the indexed source does.
+        let roles = self.files.iter().fold(FieldRoles::default(), |found, f| f.format.roles().overridden_by(found));
         let mut default_columns = self.files.first().map(|f| f.format.default_columns()).unwrap_or_default();
         if self.files.len() > 1 {
             default_columns.insert(0, "file".into());
