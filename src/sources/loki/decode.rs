@@ -213,6 +213,15 @@ mod typed {
         answer
     }
 
+    /// Decodes a tail frame (`{"streams": [...], "dropped_entries": [...]}`) if it has the
+    /// common shape: its entries in Loki's order and how many entries were dropped.
+    pub(super) fn decode_tail(text: &str, strip_errors: bool) -> Option<(Vec<Entry>, u64)> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let frame = TailSeed { strip_errors }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(frame)
+    }
+
     fn duplicate<E: de::Error>(key: &str) -> E {
         E::custom(format_args!("duplicate key {key}"))
     }
@@ -306,6 +315,64 @@ mod typed {
             }
             let empty = || LogAnswer { kind: String::new(), result_is_null: true, entries: Vec::new() };
             Ok(Some(data.flatten().unwrap_or_else(empty)))
+        }
+    }
+
+    /// A tail frame: `streams` and the count of `dropped_entries`.
+    struct TailSeed {
+        strip_errors: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for TailSeed {
+        type Value = (Vec<Entry>, u64);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for TailSeed {
+        type Value = (Vec<Entry>, u64);
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a tail frame")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let (mut streams, mut dropped) = (None, None);
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match key.as_ref() {
+                    "streams" if streams.is_some() => return Err(duplicate(&key)),
+                    "streams" => streams = Some(map.next_value_seed(OrNull(ResultSeed { strip_errors: self.strip_errors }))?),
+                    "dropped_entries" if dropped.is_some() => return Err(duplicate(&key)),
+                    "dropped_entries" => dropped = Some(map.next_value_seed(OrNull(CountSeed))?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok((streams.flatten().unwrap_or_default(), dropped.flatten().unwrap_or(0)))
+        }
+    }
+
+    /// The length of a list, its elements skipped.
+    struct CountSeed;
+
+    impl<'de> DeserializeSeed<'de> for CountSeed {
+        type Value = u64;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for CountSeed {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<u64, S::Error> {
+            let mut n = 0;
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
         }
     }
 
@@ -687,13 +754,23 @@ pub struct TailFrame {
     pub dropped: u64,
 }
 
-/// Decodes one tail websocket text frame.
+/// Decodes one tail websocket text frame: streaming, as [`decode_log_answer`] does, with the
+/// same fallback through `Value` for any other shape.
 pub fn decode_tail_frame(text: &str, strip_errors: bool) -> Result<TailFrame, SourceError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| SourceError::Decode(format!("tail frame: {e}")))?;
-    let mut entries = decode_streams(json.get("streams").unwrap_or(&Json::Null), strip_errors);
+    let (mut entries, dropped) = match typed::decode_tail(text, strip_errors) {
+        Some(frame) => frame,
+        None => tail_frame_via_value(text, strip_errors)?,
+    };
     finish_oldest_first(&mut entries);
-    let dropped = json.get("dropped_entries").and_then(Json::as_array).map(|d| d.len() as u64).unwrap_or(0);
     Ok(TailFrame { entries, dropped })
+}
+
+/// A tail frame's entries (Loki's order) and dropped count, through `Value`.
+fn tail_frame_via_value(text: &str, strip_errors: bool) -> Result<(Vec<Entry>, u64), SourceError> {
+    let json: Json = serde_json::from_str(text).map_err(|e| SourceError::Decode(format!("tail frame: {e}")))?;
+    let entries = decode_streams(json.get("streams").unwrap_or(&Json::Null), strip_errors);
+    let dropped = json.get("dropped_entries").and_then(Json::as_array).map(|d| d.len() as u64).unwrap_or(0);
+    Ok((entries, dropped))
 }
 
 #[cfg(test)]
@@ -768,6 +845,50 @@ mod tests {
         assert_eq!(jobs[0], (Some(Value::Str("late".into())), "{job=\"late\", z=\"1\"}".to_string()));
         assert_eq!(jobs.len(), 3);
         assert_eq!(jobs[2].0, Some(Value::Str("early".into())));
+    }
+
+    #[test]
+    fn streaming_tail_frames_give_what_value_decoding_gives() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loki");
+        let mut frames: Vec<String> = ["tail_frames_categorized.jsonl", "tail_frames_dropped.jsonl"]
+            .iter()
+            .flat_map(|f| std::fs::read_to_string(dir.join(f)).unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let captured = frames.len();
+        assert!(captured >= 2);
+        frames.extend(
+            [
+                r#"{"dropped_entries":[{"labels":{"job":"a"},"timestamp":"1"},{"labels":{},"timestamp":"2"}],"streams":[{"values":[["5","x"]],"stream":{"job":"a"}}]}"#,
+                r#"{"streams":null,"dropped_entries":null}"#,
+                r#"{"streams":[{"stream":{"job":"a"},"values":[["1",2]]}]}"#,
+                r#"{"streams":[],"streams":[]}"#,
+                r#"{"dropped_entries":7}"#,
+                "{}",
+                "[]",
+                "not json",
+            ]
+            .map(str::to_string),
+        );
+        for (i, frame) in frames.iter().enumerate() {
+            for strip in [false, true] {
+                let fast = decode_tail_frame(frame, strip);
+                let slow = tail_frame_via_value(frame, strip).map(|(mut entries, dropped)| {
+                    finish_oldest_first(&mut entries);
+                    TailFrame { entries, dropped }
+                });
+                match (&fast, &slow) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{frame}"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{frame}"),
+                    _ => panic!("{frame}: {fast:?} vs {slow:?}"),
+                }
+            }
+            if i < captured {
+                assert!(typed::decode_tail(frame, true).is_some(), "captured frames take the streaming path: {frame}");
+            }
+        }
+        let reordered = decode_tail_frame(&frames[captured], true).unwrap();
+        assert_eq!((reordered.entries.len(), reordered.dropped), (1, 2));
+        assert_eq!(reordered.entries[0].record.labels.get("job"), Some(&Value::Str("a".into())));
     }
 
     #[test]
