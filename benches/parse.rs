@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
 
-use logsleuth::sources::elasticsearch::response;
+use logsleuth::sources::elasticsearch::{hits, response};
 use logsleuth::sources::loki::decode;
 
 const LOKI_QUERY_RANGE: &str = include_str!("../tests/fixtures/loki/query_range_json_label_filter_categorized.json");
@@ -83,11 +83,12 @@ fn decode_loki_value(bytes: &[u8]) -> usize {
     entries.len()
 }
 
-/// What the Elasticsearch source does with a search answer: records of the hits, the terms
-/// and the date histogram (with its split).
+/// What the Elasticsearch source does with a search answer: records of the hits (read
+/// streaming), the terms and the date histogram (with its split).
 fn decode_es(bytes: &[u8]) -> usize {
-    let mut json: Value = serde_json::from_slice(bytes).expect("valid");
-    let records: Vec<_> = response::take_hits(&mut json).into_iter().map(|h| response::record_from_owned_hit(h, "@timestamp")).collect();
+    let text = std::str::from_utf8(bytes).expect("UTF-8");
+    let answer = hits::decode_search(text, "@timestamp").expect("valid");
+    let (json, records) = (answer.json, answer.records);
     let aggs = &json["aggregations"];
     let terms: usize = ["status", "clientip", "user_agent"].iter().map(|a| response::parse_terms(&aggs[*a]).buckets.len()).sum();
     let buckets = response::parse_date_histogram(&aggs["over_time"]).len();

@@ -75,11 +75,22 @@ impl EsClient {
     /// marks searches carrying the user's query, so a 400 about it is a query error.
     /// Server text in errors and notes has the credentials masked (see [`HttpConfig::redact`]).
     pub async fn send(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
-        match self.send_unredacted(method, api_path, body, during_query).await {
-            Ok(mut reply) => {
-                reply.notes = reply.notes.iter().map(|n| self.http.redact(n)).collect();
-                Ok(reply)
-            }
+        let (json, notes) = self.send_decoded(method, api_path, body, during_query, |text| serde_json::from_str(text)).await?;
+        Ok(Reply { json, notes })
+    }
+
+    /// [`EsClient::send`] with the successful answer's text read by `decode` instead of into a
+    /// `Value` (searches read their hits straight into records); returns it and the notes.
+    pub async fn send_decoded<T>(
+        &self,
+        method: Method,
+        api_path: &str,
+        body: Option<&Json>,
+        during_query: bool,
+        decode: impl Fn(&str) -> serde_json::Result<T>,
+    ) -> Result<(T, Vec<String>), RequestError> {
+        match self.send_unredacted(method, api_path, body, during_query, decode).await {
+            Ok((answer, notes)) => Ok((answer, notes.iter().map(|n| self.http.redact(n)).collect())),
             Err(RequestError { error, server }) => Err(RequestError {
                 error: self.http.redact_error(error),
                 server: server.map(|mut s| {
@@ -90,7 +101,14 @@ impl EsClient {
         }
     }
 
-    async fn send_unredacted(&self, method: Method, api_path: &str, body: Option<&Json>, during_query: bool) -> Result<Reply, RequestError> {
+    async fn send_unredacted<T>(
+        &self,
+        method: Method,
+        api_path: &str,
+        body: Option<&Json>,
+        during_query: bool,
+        decode: impl Fn(&str) -> serde_json::Result<T>,
+    ) -> Result<(T, Vec<String>), RequestError> {
         let url = self.http.url(api_path);
         let mut notes = Vec::new();
         let mut attempt = 0u32;
@@ -109,14 +127,14 @@ impl EsClient {
                 .map(Duration::from_secs);
             let text = self.read_body(response).await?;
             if (200..300).contains(&status) {
-                let json = serde_json::from_str(&text).map_err(|e| RequestError {
+                let answer = decode(&text).map_err(|e| RequestError {
                     error: SourceError::Decode(format!("{api_path}: {e}")),
                     server: None,
                 })?;
                 if attempt > 0 {
                     notes.push(format!("the server was busy; the request succeeded after {attempt} {}", plural(attempt, "retry", "retries")));
                 }
-                return Ok(Reply { json, notes });
+                return Ok((answer, notes));
             }
             let server = ServerError::parse(status, &text);
             // Searches, field caps and point-in-time calls are all safe to repeat; a gateway

@@ -12,6 +12,7 @@ pub mod cli;
 mod client;
 pub mod error;
 pub mod fields;
+pub mod hits;
 mod kql_bridge;
 pub mod paging;
 pub mod query;
@@ -208,6 +209,13 @@ impl Inner {
         Ok(body::filtered_query(q.as_ref(), &schema.time_field, range))
     }
 
+    /// A search whose hits are read straight into records ([`hits`]), the rest of the answer
+    /// kept as JSON; `pit` searches go to `_search` without the index, as points in time ask.
+    async fn search_records(&self, pit: bool, body: &Json, time_field: &str) -> Result<(hits::SearchAnswer, Vec<String>), RequestError> {
+        let path = if pit { "_search".to_string() } else { self.index_path("_search") };
+        self.client.send_decoded(Method::POST, &path, Some(body), true, |text| hits::decode_search(text, time_field)).await
+    }
+
     async fn search_json(&self, body: &Json) -> Result<Reply, RequestError> {
         self.client.send(Method::POST, &self.index_path("_search"), Some(body), true).await
     }
@@ -319,11 +327,8 @@ impl Inner {
                 track_total_hits: first_page,
             };
             let body_json = search.to_json();
-            let result = match &cursor.pit {
-                Some(_) => self.client.send(Method::POST, "_search", Some(&body_json), true).await,
-                None => self.search_json(&body_json).await,
-            };
-            let mut reply = match result {
+            let result = self.search_records(cursor.pit.is_some(), &body_json, &schema.time_field).await;
+            let (answer, notes) = match result {
                 Ok(r) => r,
                 Err(RequestError { server: Some(s), .. }) if cursor.pit.is_some() && matches!(s.status, 404 | 400) && !first_page => {
                     // The point in time expired or was closed: continue without it, from the
@@ -341,19 +346,18 @@ impl Inner {
                     return Err(e.error);
                 }
             };
-            warnings.extend(reply.notes);
-            if let Some(w) = reply.json.get("_shards").and_then(error::shard_failure_warning) {
+            warnings.extend(notes);
+            if let Some(w) = answer.json.get("_shards").and_then(error::shard_failure_warning) {
                 warnings.push(w);
             }
-            let raw = response::take_hits(&mut reply.json);
-            let raw_len = raw.len();
-            let mut records: Vec<Record> = raw.into_iter().map(|h| response::record_from_owned_hit(h, &schema.time_field)).collect();
+            let raw_len = answer.records.len();
+            let mut records = answer.records;
             if !exact && let Some(b) = &cursor.boundary {
                 records = paging::skip_seen(records, b);
             }
             records.truncate(limit);
             let mut pit = cursor.pit.clone();
-            if let (Some(p), Some(id)) = (pit.as_mut(), reply.json.get("pit_id").and_then(Json::as_str)) {
+            if let (Some(p), Some(id)) = (pit.as_mut(), answer.json.get("pit_id").and_then(Json::as_str)) {
                 p.id = id.to_string();
             }
             let next = if raw_len < size || records.is_empty() {
@@ -368,7 +372,7 @@ impl Inner {
             };
             return Ok(SearchPage {
                 records,
-                total: if first_page { response::hit_count(&reply.json) } else { None },
+                total: if first_page { response::hit_count(&answer.json) } else { None },
                 next,
                 warnings,
             });
@@ -500,8 +504,7 @@ impl Inner {
                 pit: None,
                 track_total_hits: false,
             };
-            let mut reply = self.search_json(&search.to_json()).await?;
-            older = response::take_hits(&mut reply.json).into_iter().map(|h| response::record_from_owned_hit(h, &tf)).collect();
+            older = self.search_records(false, &search.to_json(), &tf).await?.0.records;
             older.reverse();
         }
         let mut newer = Vec::new();
@@ -517,11 +520,13 @@ impl Inner {
                 pit: None,
                 track_total_hits: false,
             };
-            let mut reply = self.search_json(&search.to_json()).await?;
             let mut skipped = false;
-            newer = response::take_hits(&mut reply.json)
+            newer = self
+                .search_records(false, &search.to_json(), &tf)
+                .await?
+                .0
+                .records
                 .into_iter()
-                .map(|h| response::record_from_owned_hit(h, &tf))
                 .filter(|r| {
                     if !skipped && response::identity(r) == anchor {
                         skipped = true;

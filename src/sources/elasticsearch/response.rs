@@ -150,8 +150,20 @@ pub fn record_from_hit(hit: &Json, time_field: &str) -> Record {
 
 /// The record of a hit whose `_source` became `fields` and `message`.
 fn finish_record(hit: &Json, fields: Fields, message: String, time_field: &str) -> Record {
-    let index = hit.get("_index").and_then(Json::as_str).unwrap_or("").to_string();
-    let id = hit.get("_id").and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
+    finish_record_parts(hit.get("_index"), hit.get("_id"), hit.get("sort"), fields, message, time_field)
+}
+
+/// [`finish_record`] from the hit's `_index`, `_id` and `sort`.
+pub(super) fn finish_record_parts(
+    index: Option<&Json>,
+    id: Option<&Json>,
+    sort: Option<&Json>,
+    fields: Fields,
+    message: String,
+    time_field: &str,
+) -> Record {
+    let index = index.and_then(Json::as_str).unwrap_or("").to_string();
+    let id = id.and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
     let mut labels = Fields::new();
     if !index.is_empty() {
         labels.push("_index", Value::Str(index.clone()));
@@ -159,7 +171,6 @@ fn finish_record(hit: &Json, fields: Fields, message: String, time_field: &str) 
     if let Some(id) = &id {
         labels.push("_id", Value::Str(id.clone()));
     }
-    let sort = hit.get("sort");
     let timestamp = timestamp_of(&fields, time_field, sort);
     let sort_text = sort.map(Json::to_string).unwrap_or_else(|| "[]".into());
     Record {

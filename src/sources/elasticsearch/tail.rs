@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::response::{identity, record_from_owned_hit, take_hits};
+use super::response::identity;
 use super::{Inner, body};
 use crate::model::{Nanos, Record, TimeRange};
 use crate::sources::{SourceError, TailEvent, TailRequest};
@@ -82,9 +82,7 @@ async fn latest(inner: &Inner, schema: &super::fields::Schema, q: Option<&serde_
         pit: None,
         track_total_hits: false,
     };
-    let mut reply = inner.search_json(&search.to_json()).await?;
-    let mut records: Vec<Record> =
-        take_hits(&mut reply.json).into_iter().map(|h| record_from_owned_hit(h, &schema.time_field)).collect();
+    let mut records = inner.search_records(false, &search.to_json(), &schema.time_field).await?.0.records;
     let mut state = TailState { boundary: now.div_euclid(1_000_000) * 1_000_000, seen: Vec::new() };
     let Some(newest) = records.iter().filter_map(|r| r.timestamp).max() else { return Ok(state) };
     state.boundary = newest.div_euclid(1_000_000) * 1_000_000;
@@ -138,11 +136,10 @@ pub(super) async fn run(inner: Arc<Inner>, request: TailRequest, tx: mpsc::Sende
             track_total_hits: false,
         };
         let mut backlog = false;
-        match inner.search_json(&search.to_json()).await {
-            Ok(mut reply) => {
-                let hits = take_hits(&mut reply.json);
-                backlog = hits.len() >= size;
-                let records: Vec<Record> = hits.into_iter().map(|h| record_from_owned_hit(h, &schema.time_field)).collect();
+        match inner.search_records(false, &search.to_json(), &schema.time_field).await {
+            Ok((answer, _)) => {
+                let records = answer.records;
+                backlog = records.len() >= size;
                 let fresh = state.accept(records);
                 let now = Instant::now();
                 window.push_back((now, fresh.len()));
