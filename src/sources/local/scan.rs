@@ -244,7 +244,7 @@ impl OneShot {
         let data = file.bytes.data();
         // One validation for the whole piece instead of one a line; a piece that is not UTF-8
         // is validated line by line (and lines that are not are read as their records).
-        let text = std::str::from_utf8(&data[piece.start..piece.end]).ok();
+        let text = simdutf8::basic::from_utf8(&data[piece.start..piece.end]).ok();
         let last = Cell::new(piece.entry_ts);
         let behind = RefCell::new(Behind { known_pos: piece.start, known_ts: piece.entry_ts });
         let mut pos = piece.start;
