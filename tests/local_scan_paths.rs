@@ -1,16 +1,17 @@
 //! The fast paths of the local source give exactly the answers of the general one: KQL
 //! evaluated on scanned lines (indexed queries) and the command line's one-shot scans
-//! (`OneShot`, no index), against records parsed in full and matched with `Matcher::matches`,
-//! on real access logs (copied fixtures) and on a file of hostile lines.
+//! (`OneShot`, no index), and the indexed top and histogram (fields read in place), against
+//! records parsed in full and matched with `Matcher::matches`, on real access logs (copied
+//! fixtures) and on a file of hostile lines.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use logsleuth::kql::{EvalOptions, Matcher};
 use logsleuth::model::{Record, TimeRange, Value};
 use logsleuth::sources::local::{LocalOptions, LocalSource, OneShot};
-use logsleuth::sources::{HitCount, Query, SearchRequest, Source, TopRequest};
+use logsleuth::sources::{HistogramRequest, HitCount, Query, SearchRequest, Source, Split, TopRequest};
 use logsleuth::time::parse_absolute;
 
 fn fixture(name: &str) -> PathBuf {
@@ -167,6 +168,45 @@ fn reference_top(records: &[Record], field: &str) -> (u64, HashMap<String, u64>)
     (records.len() as u64, counts)
 }
 
+/// The split key of a record, as a histogram bucket counts it.
+fn reference_split(split: &Split, r: &Record) -> Option<String> {
+    let value = match split {
+        Split::None => return None,
+        Split::StatusClass => return logsleuth::model::status_class_of(r.get("status")?.as_f64()?),
+        Split::Level => return None,
+        Split::Field(name) => r.get(name)?,
+    };
+    let mut t = Vec::new();
+    texts(value, &mut t);
+    t.into_iter().next()
+}
+
+/// The indexed histogram against buckets counted from the matching records.
+async fn check_histogram(source: &LocalSource, query: &str, range: TimeRange, expected: &[Record], what: &str) {
+    for split in [Split::StatusClass, Split::Field("method".into()), Split::None] {
+        let request = HistogramRequest { query: Query::kql(query), range, interval: Some(6 * 3_600_000_000_000), target_buckets: 100, split: split.clone() };
+        let got = source.histogram(request).await.unwrap();
+        let n = got.buckets.len();
+        let Some(first) = got.buckets.first().map(|b| b.start) else {
+            assert!(expected.iter().all(|r| r.timestamp.is_none()), "no buckets but timed records: {what}");
+            continue;
+        };
+        let (mut counts, mut splits) = (vec![0u64; n], vec![BTreeMap::<String, u64>::new(); n]);
+        for r in expected {
+            let Some(ts) = r.timestamp.filter(|&ts| ts >= first) else { continue };
+            let b = ((ts - first) / got.interval) as usize;
+            if b < n {
+                counts[b] += 1;
+                if let Some(key) = reference_split(&split, r) {
+                    *splits[b].entry(key).or_default() += 1;
+                }
+            }
+        }
+        assert_eq!(got.buckets.iter().map(|b| b.count).collect::<Vec<_>>(), counts, "histogram counts, {split:?}: {what}");
+        assert_eq!(got.buckets.iter().map(|b| b.split.clone()).collect::<Vec<_>>(), splits, "histogram splits, {split:?}: {what}");
+    }
+}
+
 fn top_map(r: &logsleuth::model::TopResult) -> (u64, HashMap<String, u64>) {
     (r.total, r.buckets.iter().map(|b| (b.value.clone(), b.count)).collect())
 }
@@ -195,6 +235,9 @@ async fn check_paths(paths: &[PathBuf], ranges: &[TimeRange]) {
                 Some(i) if i % 4 == 0 => &["status", "path"],
                 _ => &[],
             };
+            if !fields.is_empty() {
+                check_histogram(&source, query, range, &expected, &what).await;
+            }
             for &field in fields {
                 let want = reference_top(&expected, field);
                 let request = TopRequest { query: Query::kql(query), range, field: field.into(), size: usize::MAX };

@@ -122,7 +122,7 @@ fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> 
 impl<'a, 't> Line<'a, 't> {
     /// Scans the line where its format allows (no allocation), else parses its record.
     pub fn see(&self) -> Seen<'a, 't> {
-        let text = self.text.or_else(|| std::str::from_utf8(self.bytes).ok());
+        let text = self.text.or_else(|| simdutf8::basic::from_utf8(self.bytes).ok());
         match text.and_then(|t| formats::scan_line(self.format, t).map(|scanned| (t, scanned))) {
             Some((text, scanned)) => Seen::Scanned(LineView { text: formats::trim_eol(text), scanned, line: *self }),
             None => {
@@ -371,16 +371,25 @@ pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, from
 fn fold_matching<T, F, M>(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, init: impl Fn() -> T + Sync + Send, f: F, merge: M) -> T
 where
     T: Send,
-    F: Fn(&mut T, &FileSnap, Record) + Sync + Send,
+    F: Fn(&mut T, &FileSnap, Option<Nanos>, &Seen<'_, '_>) + Sync + Send,
     M: Fn(T, T) -> T + Sync + Send,
 {
     let mut acc = init();
     for snap in snaps {
         let part = (0..snap.len)
             .into_par_iter()
+            // Large pieces: each folds into a state of its own, merged after.
+            .with_min_len(16 * 1024)
             .fold(&init, |mut state, line| {
-                if in_range(snap.ts(line), range) && filter.matches_at(snap, line) {
-                    f(&mut state, snap, snap.record(line));
+                let index_ts = snap.ts(line);
+                if in_range(index_ts, range) {
+                    let inherited = || index_ts;
+                    let seen = snap_line(snap, line, &inherited).see();
+                    if filter.matches_seen(&seen) {
+                        // The record's time: its own, else the one it inherits.
+                        let time = seen.timestamp().or((index_ts != NO_TS).then_some(index_ts));
+                        f(&mut state, snap, time, &seen);
+                    }
                 }
                 state
             })
@@ -503,6 +512,33 @@ pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, 
     TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None }
 }
 
+/// The split key of a line, read in place where the format has the field ([`split_key`] of
+/// its record otherwise, which gives the same).
+fn split_key_seen(split: &Split, seen: &Seen<'_, '_>, snap: &FileSnap) -> Option<String> {
+    let Seen::Scanned(view) = seen else {
+        let Seen::Record(r, _) = seen else { return None };
+        return split_key(split, r, snap);
+    };
+    let field = match split {
+        Split::None => return None,
+        Split::StatusClass => snap.store.roles().status?,
+        Split::Level => snap.store.roles().level?,
+        Split::Field(name) => name.clone(),
+    };
+    let value = match view.scanned.field(&field) {
+        Some(Some(v)) => v,
+        Some(None) => return None,
+        None => return split_key(split, &view.line.record(), snap),
+    };
+    match (split, value) {
+        (Split::StatusClass, formats::FieldRef::Int(code)) => crate::model::status_class_of(code as f64),
+        (Split::StatusClass, formats::FieldRef::Str(text)) => crate::model::status_class(text),
+        (Split::Level, formats::FieldRef::Int(n)) => formats::level_name(&Value::Int(n)),
+        (Split::Level, formats::FieldRef::Str(text)) => formats::level_name(&Value::Str(text.to_string())),
+        _ => Some(value.to_text()),
+    }
+}
+
 /// The split key of a record.
 fn split_key(split: &Split, r: &Record, snap: &FileSnap) -> Option<String> {
     match split {
@@ -546,8 +582,8 @@ pub(super) fn histogram(
         filter,
         range,
         || (vec![0u64; n], HashMap::new()),
-        |(counts, splits), snap, r| {
-            let Some(ts) = r.timestamp else { return };
+        |(counts, splits), snap, time, seen| {
+            let Some(ts) = time else { return };
             if ts < start || ts >= end {
                 return;
             }
@@ -556,7 +592,7 @@ pub(super) fn histogram(
                 return;
             }
             counts[b] += 1;
-            if let Some(key) = split_key(split, &r, snap) {
+            if let Some(key) = split_key_seen(split, seen, snap) {
                 *splits.entry((b, key)).or_default() += 1;
             }
         },
