@@ -512,20 +512,24 @@ pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, 
     TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None }
 }
 
-/// The split key of a line, read in place where the format has the field ([`split_key`] of
-/// its record otherwise, which gives the same).
-fn split_key_seen(split: &Split, seen: &Seen<'_, '_>, snap: &FileSnap) -> Option<String> {
+/// The field a split reads in a file: the status or level role, or the named field.
+fn split_field(split: &Split, snap: &FileSnap) -> Option<String> {
+    match split {
+        Split::None => None,
+        Split::StatusClass => snap.store.roles().status,
+        Split::Level => snap.store.roles().level,
+        Split::Field(name) => Some(name.clone()),
+    }
+}
+
+/// The split key of a line, read in place where the format has `field` (the file's
+/// [`split_field`]); [`split_key`] of its record otherwise, which gives the same.
+fn split_key_seen(split: &Split, field: Option<&str>, seen: &Seen<'_, '_>, snap: &FileSnap) -> Option<String> {
     let Seen::Scanned(view) = seen else {
         let Seen::Record(r, _) = seen else { return None };
         return split_key(split, r, snap);
     };
-    let field = match split {
-        Split::None => return None,
-        Split::StatusClass => snap.store.roles().status?,
-        Split::Level => snap.store.roles().level?,
-        Split::Field(name) => name.clone(),
-    };
-    let value = match view.scanned.field(&field) {
+    let value = match view.scanned.field(field?) {
         Some(Some(v)) => v,
         Some(None) => return None,
         None => return split_key(split, &view.line.record(), snap),
@@ -576,6 +580,8 @@ pub(super) fn histogram(
             crate::time::format_duration(interval)
         )));
     }
+    // Each file's split field, found once (not once a line).
+    let fields: Vec<(u32, Option<String>)> = snaps.iter().map(|snap| (snap.store.index, split_field(split, snap))).collect();
     type Acc = (Vec<u64>, HashMap<(usize, String), u64>);
     let (counts, splits): Acc = fold_matching(
         snaps,
@@ -592,7 +598,8 @@ pub(super) fn histogram(
                 return;
             }
             counts[b] += 1;
-            if let Some(key) = split_key_seen(split, seen, snap) {
+            let field = fields.iter().find(|(index, _)| *index == snap.store.index).and_then(|(_, f)| f.as_deref());
+            if let Some(key) = split_key_seen(split, field, seen, snap) {
                 *splits.entry((b, key)).or_default() += 1;
             }
         },

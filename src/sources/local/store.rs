@@ -500,7 +500,12 @@ fn summarize(data: &[u8], start: usize, mut end: usize, format: LogFormat, opts:
     if end > start && data[end - 1] == b'\r' {
         end -= 1;
     }
-    let text = String::from_utf8_lossy(&data[start..end]);
+    let bytes = &data[start..end];
+    // The SIMD check first: std's lossy conversion validates byte by byte.
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let s = formats::summarize(format, &text, opts);
     NewLine { offset: start, len: end - start, ts: s.timestamp, parsed: s.parsed }
 }
