@@ -178,7 +178,8 @@ impl LocalSource {
         let p = self.progress()?;
         Some(match p.total {
             0 => "still reading input: results cover the lines read so far".to_string(),
-            t => format!("indexing {}%: results cover the part read so far", p.done.saturating_mul(100) / t.max(1)),
+            // The TUI shows this next to the live progress: say when the figure was true.
+            t => format!("results cover the {}% indexed when the query ran", p.done.saturating_mul(100) / t.max(1)),
         })
     }
 }
