@@ -87,6 +87,8 @@ pub struct SourceArgs {
 
     /// Loki parser stage for parsed fields: json, logfmt, nginx, apache, or regexp:<RE>
     /// (detected from a sample of lines when not given).
+    // The text is also the --help line, where <RE> is a placeholder, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, value_name = "P")]
     pub parser: Option<String>,
 
@@ -251,6 +253,7 @@ pub struct KqlArgs {
     pub labels: Vec<String>,
 
     /// LogQL parser stage: json, logfmt, nginx, apache, or regexp:<RE>.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, value_name = "P")]
     pub parser: Option<String>,
 

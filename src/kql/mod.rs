@@ -5,7 +5,7 @@
 //!   escapes, keyword rules and error messages (with line, column and a caret).
 //! - [`to_es`] builds the query DSL Kibana builds for the same query and field list.
 //! - [`to_logql`] builds a LogQL query for Loki, or says which part LogQL cannot express.
-//! - [`Matcher`] evaluates a query against [`Record`]s in memory (the local source).
+//! - [`Matcher`] evaluates a query against [`Record`](crate::model::Record)s in memory (the local source).
 //! - [`completion_context`], [`quote_value`] and [`quote_field`] serve the UI's query bar.
 //!
 //! See `docs/kql.md` for the language and the translation of each construct.

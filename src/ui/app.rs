@@ -1,5 +1,5 @@
 //! The UI state. Everything on screen is a function of an [`App`]; only the reducer
-//! ([`crate::ui::update`]) changes it.
+//! ([`fn@crate::ui::update`]) changes it.
 
 use std::collections::{HashMap, VecDeque};
 

@@ -130,7 +130,7 @@ fn type_and_reason(obj: &Json) -> String {
 }
 
 /// Describes `_shards.failures` (or a search-level shard failure list) for a warning:
-/// "2 of 5 shards failed: my-index[0]: es_rejected_execution_exception: rejected …".
+/// `2 of 5 shards failed: my-index[0]: es_rejected_execution_exception: rejected …`.
 pub fn shard_failure_warning(shards: &Json) -> Option<String> {
     let failed = shards.get("failed").and_then(Json::as_u64).unwrap_or(0);
     if failed == 0 {
