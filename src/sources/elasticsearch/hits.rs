@@ -208,21 +208,21 @@ impl<'de> Visitor<'de> for HitSeed {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut hit = RawHit { index: None, id: None, sort: None, source: None };
-        let mut seen: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
-                return Err(duplicate(&key));
-            }
-            match key.as_str() {
+        // Only the keys read need the duplicate check: the last of an ignored key is ignored too.
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "_index" if hit.index.is_some() => return Err(duplicate(&key)),
                 "_index" => hit.index = Some(map.next_value()?),
+                "_id" if hit.id.is_some() => return Err(duplicate(&key)),
                 "_id" => hit.id = Some(map.next_value()?),
+                "sort" if hit.sort.is_some() => return Err(duplicate(&key)),
                 "sort" => hit.sort = Some(map.next_value()?),
+                "_source" if hit.source.is_some() => return Err(duplicate(&key)),
                 "_source" => hit.source = Some(map.next_value::<&'de RawValue>()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            seen.push(key);
         }
         Ok(hit)
     }
@@ -323,6 +323,8 @@ mod tests {
             r#"{"hits":{"total":{"value":3,"relation":"eq"},"hits":null},"aggregations":{"a":{"buckets":[]}}}"#,
             r#"{"hits":{"hits":[1,2]}}"#,
             r#"{"hits":{"hits":[{"_source":{},"_source":{}}]}}"#,
+            r#"{"hits":{"hits":[{"_id":"a","_id":"b","_source":{}}]}}"#,
+            r#"{"hits":{"hits":[{"_score":1,"_score":2,"_source":{"message":"m"}}]}}"#,
             r#"{"hits":[],"took":1}"#,
             r#"{"took":1,"took":2}"#,
             r#"{"hits":{"hits":[{"_source":{"a":1}}]}} trailing"#,
@@ -348,8 +350,9 @@ mod tests {
         }
         assert!(with_hits >= 10, "captured answers with hits: {with_hits}");
         // The odd but valid shapes are decoded streaming too.
-        for body in &odd[..6] {
+        for body in odd[..6].iter().chain(&odd[9..10]) {
             assert!(streaming(body, "@timestamp").is_some(), "{body}");
         }
+        assert!(streaming(odd[8], "@timestamp").is_none(), "a duplicate _id leaves it to Value");
     }
 }
