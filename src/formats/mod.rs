@@ -219,6 +219,14 @@ impl FieldRef<'_> {
             FieldRef::Int(i) => i.to_string(),
         }
     }
+
+    /// The [`Value`] the record has for the same field.
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldRef::Str(s) => Value::Str(s.to_string()),
+            FieldRef::Int(i) => Value::Int(i),
+        }
+    }
 }
 
 /// The value the record of `line` ([`parse`]) has in its field `name`, read without building

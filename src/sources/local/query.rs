@@ -367,36 +367,32 @@ pub(super) fn count(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, from
         .sum()
 }
 
-/// Calls `f` on every matching record in the range, in parallel, folding per-thread states.
-fn fold_matching<T, F, M>(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, init: impl Fn() -> T + Sync + Send, f: F, merge: M) -> T
+/// Calls `f` on every matching line of a file in the range, seen in place where its format
+/// allows, with its record's time; in parallel, folding per-thread states.
+fn fold_matching<T, F, M>(snap: &FileSnap, filter: &Filter, range: &TimeRange, init: impl Fn() -> T + Sync + Send, f: F, merge: M) -> T
 where
     T: Send,
-    F: Fn(&mut T, &FileSnap, Option<Nanos>, &Seen<'_, '_>) + Sync + Send,
+    F: Fn(&mut T, Option<Nanos>, &Seen<'_, '_>) + Sync + Send,
     M: Fn(T, T) -> T + Sync + Send,
 {
-    let mut acc = init();
-    for snap in snaps {
-        let part = (0..snap.len)
-            .into_par_iter()
-            // Large pieces: each folds into a state of its own, merged after.
-            .with_min_len(16 * 1024)
-            .fold(&init, |mut state, line| {
-                let index_ts = snap.ts(line);
-                if in_range(index_ts, range) {
-                    let inherited = || index_ts;
-                    let seen = snap_line(snap, line, &inherited).see();
-                    if filter.matches_seen(&seen) {
-                        // The record's time: its own, else the one it inherits.
-                        let time = seen.timestamp().or((index_ts != NO_TS).then_some(index_ts));
-                        f(&mut state, snap, time, &seen);
-                    }
+    (0..snap.len)
+        .into_par_iter()
+        // Large pieces: each folds into a state of its own, merged after.
+        .with_min_len(16 * 1024)
+        .fold(&init, |mut state, line| {
+            let index_ts = snap.ts(line);
+            if in_range(index_ts, range) {
+                let inherited = || index_ts;
+                let seen = snap_line(snap, line, &inherited).see();
+                if filter.matches_seen(&seen) {
+                    // The record's time: its own, else the one it inherits.
+                    let time = seen.timestamp().or((index_ts != NO_TS).then_some(index_ts));
+                    f(&mut state, time, &seen);
                 }
-                state
-            })
-            .reduce(&init, &merge);
-        acc = merge(acc, part);
-    }
-    acc
+            }
+            state
+        })
+        .reduce(&init, &merge)
 }
 
 fn value_texts(v: Value, out: &mut Vec<String>) {
@@ -522,44 +518,30 @@ fn split_field(split: &Split, snap: &FileSnap) -> Option<String> {
     }
 }
 
-/// The split key of a line, read in place where the format has `field` (the file's
-/// [`split_field`]); [`split_key`] of its record otherwise, which gives the same.
-fn split_key_seen(split: &Split, field: Option<&str>, seen: &Seen<'_, '_>, snap: &FileSnap) -> Option<String> {
-    let Seen::Scanned(view) = seen else {
-        let Seen::Record(r, _) = seen else { return None };
-        return split_key(split, r, snap);
+/// The split key of a line: its `field` (the file's [`split_field`]) read in place where the
+/// format has it, else from its record.
+fn split_key(split: &Split, field: Option<&str>, seen: &Seen<'_, '_>) -> Option<String> {
+    let field = field?;
+    let value = match seen {
+        Seen::Scanned(view) => match view.scanned.field(field) {
+            Some(Some(v)) => v.to_value(),
+            Some(None) => return None,
+            None => view.line.record().get(field)?,
+        },
+        Seen::Record(r, _) => r.get(field)?,
     };
-    let value = match view.scanned.field(field?) {
-        Some(Some(v)) => v,
-        Some(None) => return None,
-        None => return split_key(split, &view.line.record(), snap),
-    };
-    match (split, value) {
-        (Split::StatusClass, formats::FieldRef::Int(code)) => crate::model::status_class_of(code as f64),
-        (Split::StatusClass, formats::FieldRef::Str(text)) => crate::model::status_class(text),
-        (Split::Level, formats::FieldRef::Int(n)) => formats::level_name(&Value::Int(n)),
-        (Split::Level, formats::FieldRef::Str(text)) => formats::level_name(&Value::Str(text.to_string())),
-        _ => Some(value.to_text()),
-    }
-}
-
-/// The split key of a record.
-fn split_key(split: &Split, r: &Record, snap: &FileSnap) -> Option<String> {
     match split {
         Split::None => None,
-        Split::StatusClass => {
-            let field = snap.store.roles().status?;
-            crate::model::status_class_of(r.get(&field)?.as_f64()?)
-        }
-        Split::Level => {
-            let field = snap.store.roles().level?;
-            formats::level_name(&r.get(&field)?)
-        }
-        Split::Field(name) => {
-            let mut texts = Vec::new();
-            value_texts(r.get(name)?, &mut texts);
-            texts.into_iter().next()
-        }
+        Split::StatusClass => crate::model::status_class_of(value.as_f64()?),
+        Split::Level => formats::level_name(&value),
+        Split::Field(_) => match value {
+            Value::Str(text) => Some(text),
+            other => {
+                let mut texts = Vec::new();
+                value_texts(other, &mut texts);
+                texts.into_iter().next()
+            }
+        },
     }
 }
 
@@ -580,38 +562,43 @@ pub(super) fn histogram(
             crate::time::format_duration(interval)
         )));
     }
-    // Each file's split field, found once (not once a line).
-    let fields: Vec<(u32, Option<String>)> = snaps.iter().map(|snap| (snap.store.index, split_field(split, snap))).collect();
     type Acc = (Vec<u64>, HashMap<(usize, String), u64>);
-    let (counts, splits): Acc = fold_matching(
-        snaps,
-        filter,
-        range,
-        || (vec![0u64; n], HashMap::new()),
-        |(counts, splits), snap, time, seen| {
-            let Some(ts) = time else { return };
-            if ts < start || ts >= end {
-                return;
-            }
-            let b = ((ts - start) / interval) as usize;
-            if b >= n {
-                return;
-            }
-            counts[b] += 1;
-            let field = fields.iter().find(|(index, _)| *index == snap.store.index).and_then(|(_, f)| f.as_deref());
-            if let Some(key) = split_key_seen(split, field, seen, snap) {
-                *splits.entry((b, key)).or_default() += 1;
-            }
-        },
-        |(mut c1, s1), (c2, s2)| {
-            c1.iter_mut().zip(c2).for_each(|(a, b)| *a += b);
-            let mut s1 = s1;
-            for (k, v) in s2 {
-                *s1.entry(k).or_default() += v;
-            }
-            (c1, s1)
-        },
-    );
+    let init = || (vec![0u64; n], HashMap::new());
+    let merge = |(mut c1, mut s1): Acc, (c2, s2): Acc| {
+        c1.iter_mut().zip(c2).for_each(|(a, b)| *a += b);
+        for (k, v) in s2 {
+            *s1.entry(k).or_default() += v;
+        }
+        (c1, s1)
+    };
+    let mut acc: Acc = init();
+    for snap in snaps {
+        // The file's split field, found once (not once a line).
+        let field = split_field(split, snap);
+        let part = fold_matching(
+            snap,
+            filter,
+            range,
+            init,
+            |(counts, splits): &mut Acc, time, seen| {
+                let Some(ts) = time else { return };
+                if ts < start || ts >= end {
+                    return;
+                }
+                let b = ((ts - start) / interval) as usize;
+                if b >= n {
+                    return;
+                }
+                counts[b] += 1;
+                if let Some(key) = split_key(split, field.as_deref(), seen) {
+                    *splits.entry((b, key)).or_default() += 1;
+                }
+            },
+            merge,
+        );
+        acc = merge(acc, part);
+    }
+    let (counts, splits) = acc;
     // A field split keeps its most frequent values; the rest become `other`.
     let keep: Option<Vec<String>> = matches!(split, Split::Field(_)).then(|| {
         let mut totals: HashMap<String, u64> = HashMap::new();
