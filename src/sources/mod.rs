@@ -6,6 +6,7 @@ pub mod elasticsearch;
 pub mod http;
 pub mod local;
 pub mod loki;
+mod seed;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

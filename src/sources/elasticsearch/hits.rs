@@ -16,6 +16,7 @@ use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
 use super::response::{finish_record_parts, message_of, record_from_owned_hit, take_hits};
+use crate::sources::seed::{OrNull, duplicate};
 use crate::model::{Fields, Record, Value};
 
 /// A search answer: its records, in the server's order, and the rest of the answer with
@@ -50,10 +51,6 @@ fn streaming(text: &str, time_field: &str) -> Option<SearchAnswer> {
     de.end().ok()?;
     let records = hits.into_iter().map(|h| h.into_record(time_field)).collect::<Option<Vec<_>>>()?;
     Some(SearchAnswer { json, records })
-}
-
-fn duplicate<E: de::Error>(key: &str) -> E {
-    E::custom(format_args!("duplicate key {key}"))
 }
 
 /// One hit as read: the parts a record needs, `_source` still as text.
@@ -147,7 +144,7 @@ impl<'de> Visitor<'de> for HitsSeed {
                 return Err(duplicate(&key));
             }
             if key == "hits" {
-                hits = map.next_value_seed(HitListSeed)?;
+                hits = map.next_value_seed(OrNull(HitListSeed))?.unwrap_or_default();
                 rest.insert(key, Json::Null);
             } else {
                 let value = map.next_value::<Json>()?;
@@ -158,13 +155,14 @@ impl<'de> Visitor<'de> for HitsSeed {
     }
 }
 
-/// `hits.hits`: a list of hits (`null` reads as none, as [`take_hits`] reads it).
+/// `hits.hits`: a list of hits (`null`, read with [`OrNull`], is none, as [`take_hits`]
+/// reads it).
 struct HitListSeed;
 
 impl<'de> DeserializeSeed<'de> for HitListSeed {
     type Value = Vec<RawHit<'de>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_option(self)
+        d.deserialize_seq(self)
     }
 }
 
@@ -172,15 +170,6 @@ impl<'de> Visitor<'de> for HitListSeed {
     type Value = Vec<RawHit<'de>>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of hits")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
     }
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
         let mut hits = Vec::with_capacity(seq.size_hint().unwrap_or(0));

@@ -204,6 +204,7 @@ mod typed {
 
     use super::{ERROR_LABELS, Entry, LogAnswer, canonical_labels, parse_ns, parsed_value};
     use crate::model::{Fields, Record, RecordId, Value};
+    use crate::sources::seed::{OrNull, duplicate};
 
     /// Decodes `text` if it has the common shape; `None` otherwise.
     pub(super) fn decode(text: &str, strip_errors: bool) -> Option<LogAnswer> {
@@ -220,10 +221,6 @@ mod typed {
         let frame = TailSeed { strip_errors }.deserialize(&mut de).ok()?;
         de.end().ok()?;
         Some(frame)
-    }
-
-    fn duplicate<E: de::Error>(key: &str) -> E {
-        E::custom(format_args!("duplicate key {key}"))
     }
 
     /// A key of an object, borrowed from the body when it has no escapes.
@@ -251,32 +248,6 @@ mod typed {
                 }
             }
             d.deserialize_str(V)
-        }
-    }
-
-    /// `null` (`None`, as the `Value` decoder reads a missing part) or what the seed reads.
-    struct OrNull<S>(S);
-
-    impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OrNull<S> {
-        type Value = Option<S::Value>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_option(self)
-        }
-    }
-
-    impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OrNull<S> {
-        type Value = Option<S::Value>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("null or a value")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            self.0.deserialize(d).map(Some)
         }
     }
 
