@@ -22,11 +22,6 @@ pub fn hit_count(response: &Json) -> Option<HitCount> {
     })
 }
 
-/// The `hits.hits` array (empty when missing).
-pub fn hits(response: &Json) -> &[Json] {
-    response.get("hits").and_then(|h| h.get("hits")).and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[])
-}
-
 /// Takes the `hits.hits` array out of an answer (empty when missing), for
 /// [`record_from_owned_hit`]; the rest of the answer (`hits.total`, aggregations) stays.
 pub fn take_hits(response: &mut Json) -> Vec<Json> {
