@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use logsleuth::config::workspace::{SourceSpec, WorkspaceFile};
+use logsleuth::sources::spec::SourceSpec;
+use logsleuth::ui::workspace::WorkspaceFile;
 use logsleuth::model::{Fields, Nanos, Record, TimeRange, Value};
 use logsleuth::sources::{Source, SourceInfo};
 use logsleuth::ui::action::{Effect, PaneId};

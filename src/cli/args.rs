@@ -175,6 +175,18 @@ pub enum LogFormatArg {
     Plain,
 }
 
+impl LogFormatArg {
+    /// The name as typed (`nginx`, `json`, …).
+    pub fn name(self) -> String {
+        self.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+    }
+
+    /// The parser this format names.
+    pub fn format(self) -> crate::formats::LogFormat {
+        crate::formats::LogFormat::from_name(&self.name()).unwrap_or(crate::formats::LogFormat::Plain)
+    }
+}
+
 /// The time range. Without these, local sources cover their whole span and servers the last
 /// hour.
 #[derive(Debug, Args, Default, Clone)]

@@ -9,7 +9,6 @@ use std::time::Duration;
 use super::CliError;
 use super::args::{AggOutput, HistogramArgs, QueryArgs, QueryOutput, SourceArgs, TailArgs, TailOutput, TopArgs};
 use super::source::{filter_query, open_source, resolve_range};
-use crate::formats::LogFormat;
 use crate::model::{HistogramResult, Record, TopResult};
 use crate::sources::local::{LocalOptions, OneShot};
 use crate::sources::{HistogramRequest, SearchRequest, Source, Split, TailEvent, TailRequest, TopRequest};
@@ -92,7 +91,7 @@ fn one_shot(args: &SourceArgs) -> Result<Option<OneShot>, CliError> {
     if args.loki.is_some() || args.es.is_some() || args.source.is_some() || args.files.is_empty() {
         return Ok(None);
     }
-    let options = LocalOptions { format: args.format.map(LogFormat::from_arg), now: None };
+    let options = LocalOptions { format: args.format.map(super::args::LogFormatArg::format), now: None };
     Ok(OneShot::open(&args.files, &options)?)
 }
 

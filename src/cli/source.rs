@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use super::CliError;
-use super::args::{FilterArgs, SourceArgs, TimeArgs};
-use crate::formats::LogFormat;
+use super::args::{AuthArgs, FilterArgs, LogFormatArg, SourceArgs, TimeArgs};
 use crate::model::{Nanos, TimeRange};
 use crate::sources::local::{LocalOptions, LocalSource};
+use crate::sources::spec::{SourceSpec, strip_userinfo};
 use crate::sources::{Query, Source, SourceInfo};
 
 /// Opens the source the arguments name: local files / stdin, Loki, Elasticsearch, or a named
@@ -14,10 +14,10 @@ use crate::sources::{Query, Source, SourceInfo};
 /// else is given). File errors are source errors (exit 1); a missing source is a usage error.
 pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
     if args.loki.is_some() {
-        return crate::sources::loki::cli::open_loki(args);
+        return crate::cli::loki::open_loki(args);
     }
     if args.es.is_some() {
-        return crate::sources::elasticsearch::cli::open_es(args);
+        return crate::cli::es::open_es(args);
     }
     if let Some(name) = &args.source {
         return crate::config::open::open_named(name, args);
@@ -30,9 +30,76 @@ pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
             "no input: give log files (- for stdin), --loki URL, --es URL or --source NAME (or set default_source in the config file)",
         ));
     }
-    let options = LocalOptions { format: args.format.map(LogFormat::from_arg), now: None };
+    let options = LocalOptions { format: args.format.map(super::args::LogFormatArg::format), now: None };
     let source = LocalSource::open(&args.files, options)?;
     Ok(Arc::new(source))
+}
+
+/// The spec of the source the command line's flags open, or `None` for stdin (which cannot
+/// be opened again). Extra headers are left out: they may carry credentials.
+pub fn spec_from_args(args: &SourceArgs) -> Option<SourceSpec> {
+    if args.files.iter().any(|f| f.as_os_str() == "-") {
+        return None;
+    }
+    let files = args
+        .files
+        .iter()
+        // Absolute, so the workspace opens the same files from any directory.
+        .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
+        .collect();
+    Some(SourceSpec {
+        source: args.source.clone(),
+        demo: false,
+        files,
+        format: args.format.map(LogFormatArg::name),
+        loki: args.loki.as_deref().map(strip_userinfo),
+        selector: args.selector.clone(),
+        tenant: args.tenant.clone(),
+        parser: args.parser.clone(),
+        es: args.es.as_deref().map(strip_userinfo),
+        index: args.index.clone(),
+        time_field: args.time_field.clone(),
+        roles: args.roles.clone(),
+        user: args.auth.user.clone(),
+        password_env: args.auth.password_env.clone(),
+        token_env: args.auth.token_env.clone(),
+        api_key_env: args.auth.api_key_env.clone(),
+        ca_file: args.auth.ca_file.clone(),
+        insecure: args.auth.insecure,
+    })
+}
+
+/// The command line flags a spec stands for (`config` is the `--config` in effect).
+pub fn args_from_spec(spec: &SourceSpec, config: Option<std::path::PathBuf>) -> Result<SourceArgs, String> {
+    let format = match &spec.format {
+        Some(name) => Some(
+            <LogFormatArg as clap::ValueEnum>::from_str(name, true).map_err(|_| format!("unknown log format '{name}'"))?,
+        ),
+        None => None,
+    };
+    Ok(SourceArgs {
+        files: spec.files.clone(),
+        format,
+        loki: spec.loki.clone(),
+        selector: spec.selector.clone(),
+        tenant: spec.tenant.clone(),
+        parser: spec.parser.clone(),
+        es: spec.es.clone(),
+        index: spec.index.clone(),
+        time_field: spec.time_field.clone(),
+        roles: spec.roles.clone(),
+        source: spec.source.clone(),
+        config,
+        auth: AuthArgs {
+            user: spec.user.clone(),
+            password_env: spec.password_env.clone(),
+            token_env: spec.token_env.clone(),
+            api_key_env: spec.api_key_env.clone(),
+            headers: Vec::new(),
+            ca_file: spec.ca_file.clone(),
+            insecure: spec.insecure,
+        },
+    })
 }
 
 /// Resolves `--since` / `--from` / `--to` at `now`. Without them a local source covers its
@@ -139,5 +206,20 @@ mod tests {
         assert_eq!(filter_query(&f, &info).unwrap_err().code, 2);
         let f = FilterArgs { kql: Some("status:404".into()), ..FilterArgs::default() };
         assert_eq!(filter_query(&f, &info).unwrap(), Query::kql("status:404"));
+    }
+
+    #[test]
+    fn specs_never_keep_credentials() {
+        let args = SourceArgs {
+            es: Some("https://elastic:hunter2@es.example:9200".into()),
+            auth: AuthArgs { headers: vec!["Authorization: Bearer abc".into()], ..Default::default() },
+            ..Default::default()
+        };
+        let spec = spec_from_args(&args).unwrap();
+        let text = toml::to_string(&spec).unwrap();
+        assert!(!text.contains("hunter2") && !text.contains("Bearer"), "{text}");
+        assert!(!spec.label().contains("hunter2"));
+        let stdin = SourceArgs { files: vec!["-".into()], ..Default::default() };
+        assert_eq!(spec_from_args(&stdin), None, "stdin cannot be reopened");
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::CliError;
 use super::args::{DemoArgs, SourceArgs, TimeArgs, UiArgs};
-use crate::config::workspace::{self, RangeSpecFile, SourceSpec, WorkspaceFile};
+use crate::sources::spec::SourceSpec;
+use crate::ui::workspace::{self, RangeSpecFile, WorkspaceFile};
 use crate::model::{Nanos, TimeRange};
 use crate::sources::Source;
 use crate::ui::app::RangeSpec;
@@ -26,7 +27,7 @@ impl SourceOpener for CliOpener {
         if spec.demo {
             return Ok(Arc::new(crate::sources::local::LocalSource::demo(true)));
         }
-        let args = spec.to_args(self.config.clone())?;
+        let args = super::source::args_from_spec(spec, self.config.clone())?;
         if args.files.is_empty() && args.loki.is_none() && args.es.is_none() && args.source.is_none() {
             return Err("no source given".into());
         }
@@ -67,7 +68,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
     } else {
         None
     };
-    let mut start = StartLayout::single(src, SourceSpec::from_args(source));
+    let mut start = StartLayout::single(src, super::source::spec_from_args(source));
     start.opener = Some(opener);
     run_ui(start, options)
 }

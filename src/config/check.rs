@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
-use super::keys;
+use crate::ui::bindings as keys;
 use super::secrets::{AuthPlan, SecretSource};
 use super::{Config, SourceConfig, SourceType};
 use crate::sources::http::HttpConfig;

@@ -12,10 +12,8 @@
 
 pub mod check;
 pub mod command;
-pub mod keys;
 pub mod open;
 pub mod secrets;
-pub mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -145,23 +143,8 @@ impl SourceConfig {
     }
 }
 
-/// A saved search, `[[saved_searches]]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SavedSearch {
-    /// Name shown in the list.
-    pub name: String,
-    /// KQL query (empty for everything).
-    #[serde(default)]
-    pub query: String,
-    /// Time range as a duration ending now (`1h`); the current range when absent.
-    pub range: Option<String>,
-    /// Columns to show.
-    #[serde(default)]
-    pub columns: Vec<String>,
-    /// The named source it runs on; the current one when absent.
-    pub source: Option<String>,
-}
+/// A saved search, `[[saved_searches]]` (the TUI's type: the file is read straight into it).
+pub use crate::ui::saved::SearchEntry as SavedSearch;
 
 fn de_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
     Option::<String>::deserialize(d).map(|v| v.map(Secret::new))
@@ -195,8 +178,7 @@ fn render(path: &Path, diagnostics: &[Diagnostic]) -> String {
 /// The default configuration file: `$XDG_CONFIG_HOME/logsleuth/config.toml` when that
 /// variable holds an absolute path, else the platform's config dir (`~/.config` on Linux).
 pub fn default_path() -> Option<PathBuf> {
-    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
-    xdg.or_else(dirs::config_dir).map(|d| d.join("logsleuth").join("config.toml"))
+    crate::ui::theme::default_config_dir().map(|d| d.join("config.toml"))
 }
 
 /// Reads and validates a configuration file. Any error-level diagnostic (bad TOML, unknown

@@ -1,6 +1,6 @@
 //! Named sources on the command line (`--source NAME`, `default_source`) and the UI defaults
 //! from the configuration file. Building the sources reuses the flag code of each backend
-//! (`loki::cli::loki_config`, `elasticsearch::cli::es_config`): a config entry is turned into
+//! (`cli::loki::loki_config`, `cli::es::es_config`): a config entry is turned into
 //! the flags it stands for, with the flags actually given taking precedence, and only the
 //! credentials (which flags cannot carry) are set afterwards.
 
@@ -59,14 +59,14 @@ pub fn open_entry(name: &str, entry: &SourceConfig, args: &SourceArgs, base_dir:
     match entry.kind {
         SourceType::Local => crate::cli::source::open_source(&merged),
         SourceType::Loki => {
-            let mut config = crate::sources::loki::cli::loki_config(&merged)?;
+            let mut config = crate::cli::loki::loki_config(&merged)?;
             if let Some(auth) = resolve_auth()? {
                 config.http.auth = auth;
             }
-            crate::sources::loki::cli::open_loki_config(config)
+            crate::cli::loki::open_loki_config(config)
         }
         SourceType::Elasticsearch => {
-            let mut config = crate::sources::elasticsearch::cli::es_config(&merged)?;
+            let mut config = crate::cli::es::es_config(&merged)?;
             if let Some(auth) = resolve_auth()? {
                 config.http.auth = auth;
             }
@@ -76,7 +76,7 @@ pub fn open_entry(name: &str, entry: &SourceConfig, args: &SourceArgs, base_dir:
             if entry.time_zone.is_some() {
                 config.time_zone = entry.time_zone.clone();
             }
-            crate::sources::elasticsearch::cli::open_es_config(config)
+            crate::cli::es::open_es_config(config)
         }
     }
 }

@@ -10,8 +10,7 @@
 use std::fmt::Write as _;
 
 use super::markdown;
-use crate::model::{HistogramResult, Nanos, TimeRange, TopResult};
-use crate::sources::HitCount;
+use crate::model::{HistogramResult, HitCount, Nanos, TimeRange, TopResult};
 
 /// Most rows of a histogram chart; finer histograms are merged into wider buckets.
 pub const MAX_CHART_ROWS: usize = 48;

@@ -13,8 +13,7 @@ mod logfmt;
 mod plain;
 mod syslog;
 
-use crate::model::{Nanos, Record, Value};
-use crate::sources::FieldRoles;
+use crate::model::{FieldRoles, Nanos, Record, Value};
 
 pub use json::bunyan_level_name;
 
@@ -86,18 +85,19 @@ impl LogFormat {
         }
     }
 
-    /// The format chosen by `--format`.
-    pub fn from_arg(arg: crate::cli::args::LogFormatArg) -> LogFormat {
-        use crate::cli::args::LogFormatArg as A;
-        match arg {
+    /// The format a user names (`--format`, a config entry's `format`): `access`, `nginx`,
+    /// `apache`, `json`, `logfmt`, `syslog` or `plain`, any case. `None` for other names.
+    pub fn from_name(name: &str) -> Option<LogFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
             // The access parser accepts both layouts; combined is the superset.
-            A::Access | A::Nginx | A::Apache => LogFormat::AccessCombined,
-            A::Json => LogFormat::Json,
-            A::Logfmt => LogFormat::Logfmt,
+            "access" | "nginx" | "apache" => LogFormat::AccessCombined,
+            "json" => LogFormat::Json,
+            "logfmt" => LogFormat::Logfmt,
             // The syslog parser accepts both RFCs whichever is named.
-            A::Syslog => LogFormat::Syslog3164,
-            A::Plain => LogFormat::Plain,
-        }
+            "syslog" => LogFormat::Syslog3164,
+            "plain" => LogFormat::Plain,
+            _ => return None,
+        })
     }
 
     /// Which field plays which role in records of this format. JSON and logfmt roles depend on

@@ -2,10 +2,12 @@
 
 mod agg;
 mod record;
+mod roles;
 mod value;
 
 pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult, status_class, status_class_of};
 pub use record::{Record, RecordId};
+pub use roles::{FieldRoles, HitCount};
 pub use value::{Fields, Value};
 
 /// Nanoseconds since the Unix epoch, UTC. Loki's native precision; every source converts to it.

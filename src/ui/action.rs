@@ -363,7 +363,7 @@ pub enum Effect {
         /// Its name or path.
         name: String,
         /// Its contents.
-        file: Box<crate::config::workspace::WorkspaceFile>,
+        file: Box<crate::ui::workspace::WorkspaceFile>,
     },
     /// Exports, saved searches, the clipboard ([`crate::ui::investigate`]).
     Investigate(crate::ui::investigate::InvestigateEffect),
@@ -375,5 +375,5 @@ pub enum OpenRequest {
     /// The same source object as another pane (another query on the same data).
     SameAs(PaneId),
     /// A source described like the command line's flags.
-    Spec(Box<crate::config::workspace::SourceSpec>),
+    Spec(Box<crate::sources::spec::SourceSpec>),
 }

@@ -376,7 +376,7 @@ pub struct Pane {
     pub linked: bool,
     /// How the source was opened, for saving the pane in a workspace; `None` when it cannot
     /// be reopened from a description (stdin).
-    pub origin: Option<crate::config::workspace::SourceSpec>,
+    pub origin: Option<crate::sources::spec::SourceSpec>,
     /// The source is still being opened.
     pub opening: bool,
     /// Background progress of the source (indexing a large file).

@@ -1,5 +1,5 @@
 //! Key overrides for the main screen: the configuration's `[keys]` table
-//! ([`crate::config::keys`]) rebinds the actions listed in [`crate::config::keys::ACTIONS`].
+//! ([`crate::ui::bindings`]) rebinds the actions listed in [`crate::ui::bindings::ACTIONS`].
 //! An override replaces every default key of its action (the default key is then free, or
 //! does what it did for other actions); keys not overridden keep their defaults. The help
 //! screen shows the effective keys ([`help_keys`]).
@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::action::{Action, Edge};
 use super::app::{App, Element};
 use super::investigate::InvestigateAction;
-use crate::config::keys::KeyBinding;
+use crate::ui::bindings::KeyBinding;
 
 /// Default keys of every rebindable action, as `[keys]` spells them.
 pub const DEFAULTS: &[(&str, &[&str])] = &[
@@ -59,7 +59,7 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    /// A keymap from validated overrides (`config::keys::parse_overrides`). `written` gives
+    /// A keymap from validated overrides (`bindings::parse_overrides`). `written` gives
     /// the keys as the user wrote them, for the help screen; missing ones are shown parsed.
     pub fn new(overrides: &BTreeMap<String, KeyBinding>, written: &BTreeMap<String, String>) -> Keymap {
         let overrides = overrides
@@ -76,7 +76,7 @@ impl Keymap {
     pub fn from_table(table: &BTreeMap<String, String>) -> Keymap {
         let mut ok = BTreeMap::new();
         for (action, key) in table {
-            if crate::config::keys::ACTIONS.iter().any(|(n, _)| n == action)
+            if crate::ui::bindings::ACTIONS.iter().any(|(n, _)| n == action)
                 && let Ok(b) = KeyBinding::parse(key)
             {
                 ok.insert(action.clone(), b);
@@ -280,11 +280,11 @@ mod tests {
 
     #[test]
     fn every_rebindable_action_has_defaults_and_an_action() {
-        for (name, _) in crate::config::keys::ACTIONS {
+        for (name, _) in crate::ui::bindings::ACTIONS {
             assert!(DEFAULTS.iter().any(|(n, keys)| n == name && !keys.is_empty()), "{name} has no default keys");
         }
         for (name, keys) in DEFAULTS {
-            assert!(crate::config::keys::ACTIONS.iter().any(|(n, _)| n == name), "{name} is not rebindable");
+            assert!(crate::ui::bindings::ACTIONS.iter().any(|(n, _)| n == name), "{name} is not rebindable");
             for k in *keys {
                 assert!(KeyBinding::parse(k).is_ok(), "{k}");
             }

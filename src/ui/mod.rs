@@ -11,6 +11,7 @@
 
 pub mod action;
 pub mod app;
+pub mod bindings;
 pub mod clipboard;
 pub mod complete;
 pub mod editor;
@@ -27,6 +28,7 @@ pub mod theme;
 pub mod tiles;
 pub mod update;
 pub mod view;
+pub mod workspace;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,7 +69,7 @@ pub struct UiOptions {
     /// Key overrides of the main screen, the configuration's `[keys]` table (action → key).
     pub keys: std::collections::BTreeMap<String, String>,
     /// Saved searches of the configuration (`[[saved_searches]]`).
-    pub saved_searches: Vec<crate::config::SavedSearch>,
+    pub saved_searches: Vec<saved::SearchEntry>,
     /// The workspace to save to (`--workspace NAME`).
     pub workspace: Option<String>,
     /// Names of configured sources, offered when opening a pane.
@@ -79,7 +81,7 @@ pub struct StartPane {
     /// Its source, already open.
     pub source: Arc<dyn Source>,
     /// How to open it again (for workspaces); `None` for stdin.
-    pub origin: Option<crate::config::workspace::SourceSpec>,
+    pub origin: Option<crate::sources::spec::SourceSpec>,
     /// Initial query.
     pub query: String,
     /// The query is in the source's native language rather than KQL.
@@ -106,7 +108,7 @@ pub struct StartLayout {
 
 impl StartLayout {
     /// One pane on `source`.
-    pub fn single(source: Arc<dyn Source>, origin: Option<crate::config::workspace::SourceSpec>) -> StartLayout {
+    pub fn single(source: Arc<dyn Source>, origin: Option<crate::sources::spec::SourceSpec>) -> StartLayout {
         StartLayout {
             panes: vec![StartPane { source, origin, query: String::new(), native: false, columns: Vec::new(), range: None, linked: true }],
             tabs: vec![(tiles::Tile::Pane(0), 0)],

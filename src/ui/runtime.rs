@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use super::action::{Action, Effect, OpenRequest, PaneId};
-use crate::config::workspace::SourceSpec;
+use crate::sources::spec::SourceSpec;
 use crate::sources::Source;
 
 /// Opens sources for new panes from their description (the command line's code paths,
@@ -111,7 +111,7 @@ impl Runtime {
             Effect::SaveWorkspace { name, file } => {
                 let (name, file, tx) = (name.clone(), file.clone(), self.tx.clone());
                 tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(Action::WorkspaceSaved(crate::config::workspace::save(&name, &file)));
+                    let _ = tx.send(Action::WorkspaceSaved(crate::ui::workspace::save(&name, &file)));
                 });
                 return;
             }

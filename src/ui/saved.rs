@@ -19,6 +19,24 @@ pub enum Origin {
     File,
 }
 
+/// A saved search, `[[saved_searches]]`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchEntry {
+    /// Name shown in the list.
+    pub name: String,
+    /// KQL query (empty for everything).
+    #[serde(default)]
+    pub query: String,
+    /// Time range as a duration ending now (`1h`); the current range when absent.
+    pub range: Option<String>,
+    /// Columns to show.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// The named source it runs on; the current one when absent.
+    pub source: Option<String>,
+}
+
 /// A saved search as the UI uses it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedSearch {
@@ -40,7 +58,7 @@ pub struct SavedSearch {
 
 impl SavedSearch {
     /// From a configuration entry (`range` is a duration ending now).
-    pub fn from_config(c: &crate::config::SavedSearch) -> SavedSearch {
+    pub fn from_config(c: &SearchEntry) -> SavedSearch {
         SavedSearch {
             name: c.name.clone(),
             query: c.query.clone(),
@@ -235,7 +253,7 @@ mod tests {
         upsert(&mut list, search("b", None));
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].query, "x");
-        let config = crate::config::SavedSearch {
+        let config = SearchEntry {
             name: "from config".into(),
             query: "level:error".into(),
             range: Some("15m".into()),

@@ -543,7 +543,7 @@ pub fn checkout_errors() -> MemorySource {
 struct CheckoutOpener(Arc<MemorySource>);
 
 impl crate::ui::runtime::SourceOpener for CheckoutOpener {
-    fn open(&self, _spec: &crate::config::workspace::SourceSpec) -> Result<Arc<dyn Source>, String> {
+    fn open(&self, _spec: &crate::sources::spec::SourceSpec) -> Result<Arc<dyn Source>, String> {
         Ok(self.0.clone())
     }
 }

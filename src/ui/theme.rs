@@ -335,9 +335,12 @@ pub fn available_themes(config_dir: Option<&Path>) -> Vec<String> {
     names
 }
 
-/// The user's logsleuth config directory (`$XDG_CONFIG_HOME/logsleuth`).
+/// The user's logsleuth config directory: `$XDG_CONFIG_HOME/logsleuth` when that variable
+/// holds an absolute path, else the platform's config dir (`~/.config/logsleuth` on Linux).
+/// The config file, themes, workspaces and saved searches live there.
 pub fn default_config_dir() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("logsleuth"))
+    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+    xdg.or_else(dirs::config_dir).map(|d| d.join("logsleuth"))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! query into DSL, `client` does HTTP with retries, [`error`] reads error bodies, `tail` polls.
 
 pub mod body;
-pub mod cli;
+
 mod client;
 pub mod error;
 pub mod fields;

@@ -9,7 +9,7 @@
 //! - [`tail`]: the websocket tail with reconnection.
 //! - [`cli`]: building a source from the command line.
 
-pub mod cli;
+
 pub mod client;
 pub mod decode;
 pub mod detect;

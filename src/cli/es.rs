@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{EsConfig, EsSource};
+use crate::sources::elasticsearch::{EsConfig, EsSource};
 use crate::cli::CliError;
 use crate::cli::args::SourceArgs;
 use crate::sources::{FieldRoles, Source};

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use super::logql::LogqlParser;
-use super::{LokiConfig, LokiSource};
+use crate::sources::loki::logql::LogqlParser;
+use crate::sources::loki::{LokiConfig, LokiSource};
 use crate::cli::CliError;
 use crate::cli::args::SourceArgs;
 use crate::sources::Source;
@@ -60,7 +60,7 @@ pub fn loki_config(args: &SourceArgs) -> Result<LokiConfig, CliError> {
         None => None,
     };
     let selector = args.selector.clone().unwrap_or_default();
-    if !selector.trim().is_empty() && !super::logql::has_stream_selector(&selector) {
+    if !selector.trim().is_empty() && !crate::sources::loki::logql::has_stream_selector(&selector) {
         return Err(CliError::usage(format!(
             "--selector must be a stream selector such as '{{job=\"nginx\"}}', got '{}'",
             crate::text::sanitize(&selector)
