@@ -6,7 +6,7 @@ mod support;
 
 use logsleuth::cli::args::{AuthArgs, SourceArgs};
 use logsleuth::model::TimeRange;
-use logsleuth::sources::elasticsearch::cli::{es_config, open_es};
+use logsleuth::cli::es::{es_config, open_es};
 use logsleuth::sources::{Query, SearchRequest};
 use support::es_server::{EsServer, Recorded, Reply, quickwit_info};
 
