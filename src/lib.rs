@@ -1,26 +1,23 @@
 //! logsleuth: a terminal log explorer (Kibana Discover / Grafana Explore in an SSH session).
 //!
-//! The crate is layered so that each layer knows only the ones below it:
+//! This crate is the binary's own part: the command line ([`cli`]: clap → [`sources::spec::SourceSpec`]
+//! and the non-interactive subcommands) and the configuration file ([`config`]: TOML → specs,
+//! secrets, themes and keys → the TUI's types). Everything else lives in the workspace's
+//! crates, each importing only those below it (docs/architecture.md):
 //!
-//! - [`model`]: records, values, time ranges and aggregation results shared by everything.
-//! - [`time`]: durations, RFC 3339 and date math (`now-15m/m`).
-//! - [`text`]: making hostile log text safe to draw.
-//! - [`kql`]: the Kibana Query Language: parse → AST → translate (ES DSL, LogQL) / evaluate.
-//!   Knows nothing of sources or the UI.
-//! - [`formats`]: log-line parsers (access logs, JSON, logfmt, syslog) and format detection.
-//! - [`sources`]: the [`sources::Source`] trait and one submodule per backend
-//!   (local files, Loki, Elasticsearch). Knows nothing of rendering.
-//! - [`ui`]: the TUI, a state machine (input → action → state update → render).
-//! - [`config`]: the configuration file (named sources, secrets, defaults, saved searches).
-//! - [`cli`]: command-line parsing and the non-interactive subcommands.
+//! - `logsleuth-core` ([`model`], [`time`], [`text`]): records, time, safe text, shared rules;
+//! - `logsleuth-kql` ([`kql`]) and `logsleuth-formats` ([`formats`]), on core;
+//! - `logsleuth-sources` ([`sources`]): the `Source` trait, `SourceSpec`, the backends;
+//! - `logsleuth-tui` ([`ui`], [`export`]): the TUI and the postmortem report.
+//!
+//! The re-exports let scripts, tests and benches name every layer through one crate.
 
 pub mod cli;
 pub mod config;
-pub mod export;
-pub mod formats;
-pub mod kql;
-pub mod model;
-pub mod sources;
-pub mod text;
-pub mod time;
-pub mod ui;
+
+pub use logsleuth_core::{model, text, time};
+pub use logsleuth_formats as formats;
+pub use logsleuth_kql as kql;
+pub use logsleuth_sources as sources;
+pub use logsleuth_tui as ui;
+pub use logsleuth_tui::export;

@@ -1,0 +1,564 @@
+//! The raw text of one file and its compact line index.
+//!
+//! Text lives in immutable segments (a memory map of a large file, or owned buffers for small
+//! files, gzip, stdin and appended data); lines never cross segments. The index keeps, per
+//! line, its start (in a virtual byte space spanning the segments), its length and its
+//! timestamp: 20 bytes a line, in chunks of 64 Ki lines shared by `Arc` so that a query works
+//! on a consistent snapshot while the indexer keeps appending. Lines are parsed on demand.
+//!
+//! A mapped file can shrink while open (`copytruncate`, `> file`): the map is guarded (see
+//! [`mapped`]) so reading past the new end gives zeros instead of SIGBUS, and every snapshot
+//! re-checks the file's length so lines past it are reported lost rather than read.
+
+mod mapped;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use rayon::prelude::*;
+
+use logsleuth_formats::{self as formats, LogFormat, ParseOptions};
+use logsleuth_core::model::{Fields, Nanos, Record, RecordId, Value};
+use crate::FieldRoles;
+
+/// Timestamp stored for lines before the first line that has one.
+pub(super) const NO_TS: Nanos = i64::MIN;
+
+/// Lines per index chunk.
+const CHUNK_LINES: usize = 1 << 16;
+
+pub(super) use mapped::GuardedMap;
+
+/// Bytes of one segment.
+pub(super) enum Bytes {
+    /// A read-only memory map of a whole file, guarded against the file shrinking.
+    Mapped(GuardedMap),
+    /// An owned buffer.
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    /// The bytes (of a mapped file that shrank, the pages past its end read as zeros).
+    pub(super) fn data(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m.bytes(),
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// An immutable run of complete lines.
+pub(super) struct Segment {
+    /// Virtual offset of the first byte.
+    base: u64,
+    bytes: Bytes,
+    /// How much of the segment may be read: all of it, until a mapped file shrinks.
+    readable: AtomicUsize,
+}
+
+impl Segment {
+    fn full(&self) -> &[u8] {
+        self.bytes.data()
+    }
+
+    /// The readable bytes: a mapped file that shrank is cut at its new end.
+    pub(super) fn data(&self) -> &[u8] {
+        let full = self.full();
+        &full[..self.readable.load(Ordering::Acquire).min(full.len())]
+    }
+
+    /// The length of the segment as it was stored.
+    pub(super) fn stored_len(&self) -> usize {
+        self.full().len()
+    }
+
+    /// Whether a mapped file shrank below this segment's end.
+    pub(super) fn shrunk(&self) -> bool {
+        self.readable.load(Ordering::Acquire) < self.stored_len()
+    }
+
+    /// For a mapped file, compares the file's current length with what is readable; when
+    /// the file shrank (or vanished from under its handle), lowers the readable part to the
+    /// new length and returns it. A file that grows back never makes old offsets readable
+    /// again: what is there now is not what was indexed.
+    pub(super) fn check_shrink(&self) -> Option<usize> {
+        let Bytes::Mapped(map) = &self.bytes else { return None };
+        // fstat on an open descriptor does not fail in practice; if it does, assume no change.
+        let len = usize::try_from(map.file_len().ok()?).unwrap_or(usize::MAX);
+        let before = self.readable.fetch_min(len, Ordering::AcqRel);
+        (len < before.min(self.stored_len())).then_some(len)
+    }
+}
+
+/// One chunk of the line index (struct of arrays keeps it at 20 bytes a line).
+#[derive(Clone, Default)]
+struct Chunk {
+    starts: Vec<u64>,
+    lens: Vec<u32>,
+    ts: Vec<Nanos>,
+}
+
+/// A line found by the indexer, before it is stored.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewLine {
+    /// Offset inside its segment.
+    pub offset: usize,
+    /// Length without the line ending.
+    pub len: usize,
+    /// Own timestamp, if any.
+    pub ts: Option<Nanos>,
+    /// Whether it fits the format.
+    pub parsed: bool,
+}
+
+#[derive(Default)]
+struct FileState {
+    segments: Vec<Arc<Segment>>,
+    chunks: Vec<Arc<Chunk>>,
+    lines: usize,
+    next_base: u64,
+    /// Timestamp of the last line, inherited by following lines that have none.
+    last_ts: Option<Nanos>,
+    /// True while timestamps never went backwards: the time order is the file order.
+    unsorted: bool,
+    min_ts: Option<Nanos>,
+    max_ts: Option<Nanos>,
+    unparsed: u64,
+}
+
+/// The labels of a file's records: its `file` name.
+pub(super) fn file_labels(name: &str) -> Arc<Fields> {
+    let mut labels = Fields::new();
+    labels.push("file", Value::Str(name.to_string()));
+    Arc::new(labels)
+}
+
+/// One input (file, stdin, demo buffer) of a local source.
+pub(super) struct FileStore {
+    /// Position among the source's files (`RecordId::Line::file`).
+    pub index: u32,
+    /// The `file` label value.
+    pub name: String,
+    /// The labels of its records (`file`), shared by all of them.
+    pub labels: Arc<Fields>,
+    /// The path to follow, for regular uncompressed files.
+    pub path: Option<PathBuf>,
+    format: OnceLock<LogFormat>,
+    roles: OnceLock<FieldRoles>,
+    columns: OnceLock<Vec<String>>,
+    /// Parser options (the "now" for year-less syslog).
+    pub opts: ParseOptions,
+    state: RwLock<FileState>,
+    order_cache: Mutex<Option<(usize, Arc<Vec<u32>>)>>,
+    /// Bytes indexed so far and in all (0 when unknown), for progress.
+    pub done_bytes: AtomicU64,
+    /// Total bytes to index, 0 when unknown (stdin).
+    pub total_bytes: AtomicU64,
+    /// The initial load is finished (the whole file, or stdin's end).
+    pub complete: AtomicBool,
+    /// No data will ever be added (stdin at end, gzip files).
+    pub ended: AtomicBool,
+    /// An I/O error that stopped the initial load.
+    pub error: Mutex<Option<String>>,
+    /// A stream (stdin): a live tail starts from its first line, not from its end.
+    pub stream: AtomicBool,
+    /// Line count right after the last [`FileStore::pop_last_line`], and how many pops there
+    /// were, so a tail re-sends a line that was completed.
+    pub popped: Mutex<(usize, u64)>,
+}
+
+impl FileStore {
+    /// A new, empty store.
+    pub fn new(index: u32, name: String, path: Option<PathBuf>, opts: ParseOptions) -> FileStore {
+        FileStore {
+            index,
+            labels: file_labels(&name),
+            name,
+            path,
+            format: OnceLock::new(),
+            roles: OnceLock::new(),
+            columns: OnceLock::new(),
+            opts,
+            state: RwLock::new(FileState::default()),
+            order_cache: Mutex::new(None),
+            done_bytes: AtomicU64::new(0),
+            total_bytes: AtomicU64::new(0),
+            complete: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            error: Mutex::new(None),
+            stream: AtomicBool::new(false),
+            popped: Mutex::new((0, 0)),
+        }
+    }
+
+    /// Sets the format (once; later calls are ignored) and derives roles from a sample.
+    pub fn set_format(&self, format: LogFormat, sample: &[&str]) {
+        let _ = self.format.set(format);
+        let records: Vec<Record> = sample.iter().filter_map(|l| formats::parse(format, l, &self.opts)).collect();
+        let roles = formats::roles_from_records(format, &records);
+        let columns = match format {
+            // Structured lines name their fields as they like: show the roles found, then the
+            // message field.
+            LogFormat::Json | LogFormat::Logfmt => {
+                let mut cols: Vec<String> =
+                    [&roles.level, &roles.status, &roles.method, &roles.path, &roles.client_ip].into_iter().flatten().cloned().collect();
+                if let Some(msg) = ["msg", "message", "log", "event"].iter().find(|k| records.iter().any(|r| r.fields.get_path(k).is_some())) {
+                    cols.push(msg.to_string());
+                }
+                cols.retain(|c| records.iter().any(|r| r.fields.get_path(c).is_some()));
+                if cols.is_empty() { vec!["message".to_string()] } else { cols }
+            }
+            other => other.default_columns(),
+        };
+        let _ = self.columns.set(columns);
+        let _ = self.roles.set(roles);
+    }
+
+    /// Columns to show by default for this file.
+    pub fn default_columns(&self) -> Vec<String> {
+        self.columns.get().cloned().unwrap_or_else(|| self.format().default_columns())
+    }
+
+    /// The format (plain until detected).
+    pub fn format(&self) -> LogFormat {
+        self.format.get().copied().unwrap_or(LogFormat::Plain)
+    }
+
+    /// Whether the format is known yet.
+    pub fn format_known(&self) -> bool {
+        self.format.get().is_some()
+    }
+
+    /// Field roles of this file.
+    pub fn roles(&self) -> FieldRoles {
+        self.roles.get().cloned().unwrap_or_else(|| self.format().roles())
+    }
+
+    /// Adds a segment and returns it; its lines are added with [`FileStore::push_lines`].
+    pub fn add_segment(&self, bytes: Bytes) -> Arc<Segment> {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let len = bytes.data().len() as u64;
+        let seg = Arc::new(Segment { base: st.next_base, bytes, readable: AtomicUsize::new(usize::MAX) });
+        st.next_base += len;
+        st.segments.push(seg.clone());
+        seg
+    }
+
+    /// Appends indexed lines of `segment`.
+    pub fn push_lines(&self, segment: &Segment, lines: &[NewLine]) {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        for l in lines {
+            let ts = match l.ts {
+                Some(t) => {
+                    st.min_ts = Some(st.min_ts.map_or(t, |m| m.min(t)));
+                    st.max_ts = Some(st.max_ts.map_or(t, |m| m.max(t)));
+                    if st.last_ts.is_some_and(|last| t < last) {
+                        st.unsorted = true;
+                    }
+                    st.last_ts = Some(t);
+                    t
+                }
+                None => st.last_ts.unwrap_or(NO_TS),
+            };
+            if !l.parsed {
+                st.unparsed += 1;
+            }
+            if st.chunks.last().is_none_or(|c| c.ts.len() >= CHUNK_LINES) {
+                st.chunks.push(Arc::new(Chunk::default()));
+            }
+            if let Some(last) = st.chunks.last_mut() {
+                // Copies the chunk only if a query snapshot still holds it.
+                let chunk = Arc::make_mut(last);
+                chunk.starts.push(segment.base + l.offset as u64);
+                chunk.lens.push(u32::try_from(l.len).unwrap_or(u32::MAX));
+                chunk.ts.push(ts);
+            }
+            st.lines += 1;
+        }
+    }
+
+    /// Removes the last line (a final line without newline that turned out to continue).
+    pub fn pop_last_line(&self) {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if st.lines == 0 {
+            return;
+        }
+        if let Some(last) = st.chunks.last_mut() {
+            let chunk = Arc::make_mut(last);
+            chunk.starts.pop();
+            chunk.lens.pop();
+            chunk.ts.pop();
+            if chunk.ts.is_empty() {
+                st.chunks.pop();
+            }
+        }
+        st.lines -= 1;
+        let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
+        *popped = (st.lines, popped.1 + 1);
+        // The cached time order holds the removed line.
+        *self.order_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Number of lines indexed.
+    pub fn len(&self) -> usize {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).lines
+    }
+
+    /// Lines that did not fit the format.
+    pub fn unparsed(&self) -> u64 {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).unparsed
+    }
+
+    /// Earliest and latest timestamps.
+    pub fn span(&self) -> Option<(Nanos, Nanos)> {
+        let st = self.state.read().unwrap_or_else(|e| e.into_inner());
+        Some((st.min_ts?, st.max_ts?))
+    }
+
+    /// A consistent view of the lines indexed so far. `with_order` computes the time order
+    /// when the file is not sorted (aggregations do not need it).
+    pub fn snapshot(self: &Arc<Self>, with_order: bool) -> FileSnap {
+        let (segments, chunks, len, unsorted) = {
+            let st = self.state.read().unwrap_or_else(|e| e.into_inner());
+            (st.segments.clone(), st.chunks.clone(), st.lines, st.unsorted)
+        };
+        for seg in &segments {
+            self.check_shrink(seg);
+        }
+        let mut snap = FileSnap { store: self.clone(), segments, chunks, len, order: None };
+        if unsorted && with_order {
+            snap.order = Some(self.order_for(&snap));
+        }
+        snap
+    }
+
+    /// Notices a mapped file that shrank while open and says so in [`FileStore::error`]
+    /// (shown with every page of results). Returns whether it shrank just now.
+    pub fn check_shrink(&self, seg: &Segment) -> bool {
+        let Some(len) = seg.check_shrink() else { return false };
+        let message = format!(
+            "{}: the file shrank to {len} bytes while open (it had {} when read); the lines past that point are lost{}",
+            self.name,
+            seg.stored_len(),
+            if self.path.is_some() { " (follow mode reads the file again from its start)" } else { "" }
+        );
+        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        // Lines changed without the count changing: counts kept for reuse (the search total
+        // cache) are stale. Counted as a pop that re-sends nothing to a tail.
+        let lines = self.len();
+        let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
+        *popped = (popped.0.max(lines), popped.1 + 1);
+        true
+    }
+
+    fn order_for(&self, snap: &FileSnap) -> Arc<Vec<u32>> {
+        let mut cache = self.order_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let previous = match cache.as_ref() {
+            Some((len, order)) if *len == snap.len => return order.clone(),
+            Some((len, order)) if *len < snap.len => Some(order.clone()),
+            _ => None,
+        };
+        // Stable sorts: lines with equal times keep file order.
+        let order = match previous {
+            // Appended lines (a followed file): sort them and merge, O(n) instead of a full sort.
+            Some(old) => {
+                let mut new: Vec<u32> = (old.len() as u32..snap.len as u32).collect();
+                new.sort_by_key(|&i| snap.ts(i as usize));
+                let mut merged = Vec::with_capacity(snap.len);
+                let (mut a, mut b) = (0, 0);
+                while a < old.len() && b < new.len() {
+                    // Old lines come first on equal times: they are earlier in the file.
+                    if snap.ts(new[b] as usize) < snap.ts(old[a] as usize) {
+                        merged.push(new[b]);
+                        b += 1;
+                    } else {
+                        merged.push(old[a]);
+                        a += 1;
+                    }
+                }
+                merged.extend_from_slice(&old[a..]);
+                merged.extend_from_slice(&new[b..]);
+                merged
+            }
+            None => {
+                let mut order: Vec<u32> = (0..snap.len as u32).collect();
+                order.par_sort_by_key(|&i| snap.ts(i as usize));
+                order
+            }
+        };
+        let order = Arc::new(order);
+        *cache = Some((snap.len, order.clone()));
+        order
+    }
+}
+
+/// A consistent, lock-free view of a file's lines.
+pub(super) struct FileSnap {
+    /// The file.
+    pub store: Arc<FileStore>,
+    segments: Vec<Arc<Segment>>,
+    chunks: Vec<Arc<Chunk>>,
+    /// Number of lines.
+    pub len: usize,
+    order: Option<Arc<Vec<u32>>>,
+}
+
+impl FileSnap {
+    fn entry(&self, line: usize) -> (u64, u32, Nanos) {
+        let c = &self.chunks[line / CHUNK_LINES];
+        let i = line % CHUNK_LINES;
+        (c.starts[i], c.lens[i], c.ts[i])
+    }
+
+    /// The index timestamp of a line (its own, or inherited; [`NO_TS`] if none yet).
+    pub fn ts(&self, line: usize) -> Nanos {
+        self.entry(line).2
+    }
+
+    /// The segment holding a line and the line's offset and length in it.
+    fn locate(&self, line: usize) -> Option<(&Segment, usize, usize)> {
+        let (start, len, _) = self.entry(line);
+        let seg_pos = self.segments.partition_point(|s| s.base <= start).saturating_sub(1);
+        let seg = self.segments.get(seg_pos)?;
+        Some((seg, usize::try_from(start.saturating_sub(seg.base)).unwrap_or(usize::MAX), len as usize))
+    }
+
+    /// The bytes of a line, without its line ending (cut or empty when the file shrank).
+    pub fn bytes(&self, line: usize) -> &[u8] {
+        let Some((seg, offset, len)) = self.locate(line) else { return &[] };
+        let data = seg.data();
+        let from = offset.min(data.len());
+        let to = from.saturating_add(len).min(data.len());
+        &data[from..to]
+    }
+
+    /// Whether a line can no longer be read in full: its file shrank below its end.
+    pub fn lost(&self, line: usize) -> bool {
+        self.locate(line).is_some_and(|(seg, offset, len)| seg.shrunk() && offset.saturating_add(len) > seg.data().len())
+    }
+
+    /// The line at position `k` of the time order.
+    pub fn at(&self, k: usize) -> usize {
+        match &self.order {
+            Some(order) => order[k] as usize,
+            None => k,
+        }
+    }
+
+    /// First position in time order whose key is not below `(ts, line)`-wise `pred` false.
+    pub fn partition(&self, pred: impl Fn(Nanos, usize) -> bool) -> usize {
+        let (mut lo, mut hi) = (0usize, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let line = self.at(mid);
+            if pred(self.ts(line), line) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Parses a line into a record with its `file` label and identity.
+    pub fn record(&self, line: usize) -> Record {
+        let (mut record, _) = if self.lost(line) {
+            let text = format!("[line lost: {} shrank while open]", self.store.name);
+            formats::parse_or_plain(LogFormat::Plain, &text, &self.store.opts)
+        } else {
+            formats::parse_or_plain(self.store.format(), &String::from_utf8_lossy(self.bytes(line)), &self.store.opts)
+        };
+        if record.timestamp.is_none() {
+            let ts = self.ts(line);
+            // Lines without a time (stack traces) take the previous line's, as they are sorted.
+            record.timestamp = (ts != NO_TS).then_some(ts);
+        }
+        record.labels = self.store.labels.clone();
+        record.id = RecordId::Line { file: self.store.index, line: line as u64 };
+        record
+    }
+}
+
+/// Finds complete lines in `data` from `from`; returns them and the offset after the last
+/// newline. With `final_line`, text after the last newline is a line too.
+pub(super) fn split_lines(data: &[u8], from: usize, final_line: bool, format: LogFormat, opts: &ParseOptions, out: &mut Vec<NewLine>) -> usize {
+    let mut pos = from;
+    for nl in memchr::memchr_iter(b'\n', &data[from..]) {
+        let end = from + nl;
+        out.push(summarize(data, pos, end, format, opts));
+        pos = end + 1;
+    }
+    if final_line && pos < data.len() {
+        out.push(summarize(data, pos, data.len(), format, opts));
+        pos = data.len();
+    }
+    pos
+}
+
+fn summarize(data: &[u8], start: usize, mut end: usize, format: LogFormat, opts: &ParseOptions) -> NewLine {
+    if end > start && data[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let bytes = &data[start..end];
+    // The SIMD check first: std's lossy conversion validates byte by byte.
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let s = formats::summarize(format, &text, opts);
+    NewLine { offset: start, len: end - start, ts: s.timestamp, parsed: s.parsed }
+}
+
+/// Indexes a whole owned buffer as one segment (small files, gzip contents, demo data).
+pub(super) fn load_owned(store: &FileStore, data: Vec<u8>, final_line: bool) -> usize {
+    let mut lines = Vec::new();
+    let consumed = split_lines(&data, 0, final_line, store.format(), &store.opts, &mut lines);
+    let seg = store.add_segment(Bytes::Owned(data));
+    store.push_lines(&seg, &lines);
+    consumed
+}
+
+/// Bytes of a file's start scanned for the detection sample.
+const SAMPLE_SCAN_BYTES: usize = 16 << 20;
+/// Lines longer than this are left out of the detection sample: a hostile first line of
+/// megabytes must not decide (or, cut short, spoil) the format of every other line.
+const SAMPLE_LINE_MAX: usize = 64 << 10;
+
+/// Reads `n` lines of text from a sample of the start of `data`, for format detection. A line
+/// cut by the end of the scanned part and over-long lines are skipped.
+pub(super) fn sample_lines(data: &[u8], n: usize) -> Vec<String> {
+    let mut head = &data[..data.len().min(SAMPLE_SCAN_BYTES)];
+    if head.len() < data.len() {
+        head = &head[..memchr::memrchr(b'\n', head).unwrap_or(0)];
+    }
+    head.split(|&b| b == b'\n')
+        .filter(|l| l.len() <= SAMPLE_LINE_MAX)
+        .take(n)
+        .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
+        .collect()
+}
+
+/// Counts stored per-file so a page can warn about them.
+pub(super) fn unparsed_warning(store: &FileStore) -> Option<String> {
+    unparsed_message(&store.name, store.unparsed(), store.format())
+}
+
+/// The warning for `n` lines of file `name` that did not fit `format` (none for 0).
+pub(super) fn unparsed_message(name: &str, n: u64, format: LogFormat) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{}: {n} line{} did not parse as {} and {} shown as plain lines (query `{}:true` to list them)",
+            name,
+            if n == 1 { "" } else { "s" },
+            format,
+            if n == 1 { "is" } else { "are" },
+            formats::UNPARSED_FIELD
+        )
+    })
+}
+
+/// Reads the state-independent atomics for progress.
+pub(super) fn progress_of(store: &FileStore) -> (u64, u64) {
+    (store.done_bytes.load(Ordering::Relaxed), store.total_bytes.load(Ordering::Relaxed))
+}

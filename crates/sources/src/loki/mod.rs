@@ -1,0 +1,776 @@
+//! Grafana Loki: log queries with exact paging, server-side charts, field discovery and a
+//! live tail over the websocket API.
+//!
+//! - [`logql`]: the LogQL text (selector + parser stage + KQL translation; metric queries).
+//! - [`client`]: HTTP requests and the mapping of Loki's plain-text errors.
+//! - [`decode`]: Loki's JSON answers (categorized labels, matrix/vector samples).
+//! - [`paging`]: moving `end` page by page without duplicates at equal timestamps.
+//! - [`detect`]: the parser stage from a sample of lines, and field roles.
+//! - [`tail`]: the websocket tail with reconnection.
+//! - [`cli`]: building a source from the command line.
+
+
+pub mod client;
+pub mod decode;
+pub mod detect;
+pub mod logql;
+pub mod paging;
+pub mod tail;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::{OnceCell, mpsc};
+
+use logsleuth_core::model::{HistogramBucket, HistogramResult, Nanos, Record, TimeRange, TopBucket, TopResult, Value};
+use crate::http::HttpConfig;
+use crate::{
+    FieldInfo, FieldKind, FieldOrigin, FieldRoles, HistogramRequest, HitCount, Query, QueryLanguage, SearchPage,
+    SearchRequest, Source, SourceError, SourceInfo, SourceResult, Split, TailEvent, TailRequest, TopRequest,
+};
+use client::{LokiClient, MAX_PAGE};
+use logql::{LogqlParser, PipelineContext};
+
+/// Default range when a request leaves the start open: Loki's own default (one hour).
+const DEFAULT_SPAN: Nanos = 3_600_000_000_000;
+/// Lines sampled to detect the parser stage.
+const DETECT_SAMPLE: usize = 50;
+/// Lines fetched when a chart has to be counted client-side.
+const FALLBACK_LINES: usize = MAX_PAGE;
+/// Series kept by a histogram split on an arbitrary field (the rest is `other`).
+const MAX_SPLIT_SERIES: usize = 9;
+
+/// How to reach a Loki and which streams a pane shows.
+#[derive(Debug, Clone)]
+pub struct LokiConfig {
+    /// Base URL, auth, tenant (`X-Scope-OrgID` in `headers`), TLS.
+    pub http: HttpConfig,
+    /// Base stream selector, e.g. `{job="nginx"}`; may be empty when queries bring their own.
+    pub selector: String,
+    /// A forced parser stage (`--parser`); detected from the lines when `None`.
+    pub parser: Option<LogqlParser>,
+    /// The tenant, for display only (it is sent from `http.headers`).
+    pub tenant: Option<String>,
+    /// Tail reconnection delays, also the delays between retries of transient HTTP failures
+    /// (429/502/503/504).
+    pub backoff: tail::Backoff,
+}
+
+/// A Loki source. Cheap to clone; clones share caches.
+#[derive(Debug, Clone)]
+pub struct LokiSource {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: LokiClient,
+    config: LokiConfig,
+    /// The parser stage detected from the first sample (or forced).
+    parser: OnceCell<Option<LogqlParser>>,
+    /// Stream label names on the server (they go into the selector).
+    stream_labels: OnceCell<Vec<String>>,
+    roles: Mutex<FieldRoles>,
+    /// Whether lines were already sampled to find field roles for a chart split.
+    roles_probed: std::sync::atomic::AtomicBool,
+}
+
+impl LokiSource {
+    /// Creates the source; no request is made until the first query.
+    pub fn new(config: LokiConfig) -> SourceResult<LokiSource> {
+        let client = LokiClient::new(config.http.clone())?.with_retry(config.backoff);
+        let parser = OnceCell::new();
+        if let Some(p) = &config.parser {
+            let _ = parser.set(Some(p.clone()));
+        }
+        Ok(LokiSource {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                parser,
+                stream_labels: OnceCell::new(),
+                roles: Mutex::new(FieldRoles::default()),
+                roles_probed: std::sync::atomic::AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The parser stage in use, once known (forced, or detected by an earlier query).
+    pub fn parser(&self) -> Option<LogqlParser> {
+        self.inner.parser.get().cloned().flatten()
+    }
+
+    /// The streams (label sets) of the pane's selector, or every stream without one, sorted
+    /// by their canonical `{…}` text: for a stream browser and label autocomplete.
+    pub async fn streams(&self, range: TimeRange) -> SourceResult<Vec<logsleuth_core::model::Fields>> {
+        let (from, to) = resolve(range);
+        let series = self.inner.client.series(Some(self.inner.selector()), Some(from), Some(to)).await?;
+        let mut streams: Vec<(String, logsleuth_core::model::Fields)> = series
+            .iter()
+            .filter_map(|s| s.as_object())
+            .map(|map| {
+                let mut fields = logsleuth_core::model::Fields::new();
+                for (k, v) in map {
+                    fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                }
+                (decode::canonical_labels(&fields), fields)
+            })
+            .collect();
+        streams.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(streams.into_iter().map(|(_, f)| f).collect())
+    }
+
+    /// The LogQL log query a request would send (for showing "what runs" in the UI).
+    pub async fn log_query(&self, query: &Query, range: TimeRange) -> SourceResult<String> {
+        self.inner.log_query(query, resolve(range)).await
+    }
+}
+
+/// A range with both ends: `to` defaults to now, `from` to an hour before `to`.
+fn resolve(range: TimeRange) -> (Nanos, Nanos) {
+    let to = range.to.unwrap_or_else(logsleuth_core::time::now_nanos);
+    let from = range.from.unwrap_or(to - DEFAULT_SPAN);
+    (from, to.max(from + 1))
+}
+
+/// Errors that mean "Loki refused this aggregation" (limits), so charts fall back to counting
+/// fetched lines. Query, auth and connection errors are not refusals.
+fn is_refusal(err: &SourceError) -> bool {
+    matches!(err, SourceError::Server { .. })
+}
+
+impl Inner {
+    fn selector(&self) -> &str {
+        self.config.selector.trim()
+    }
+
+    async fn parser(&self, range: (Nanos, Nanos)) -> SourceResult<Option<LogqlParser>> {
+        if let Some(known) = self.parser.get() {
+            return Ok(known.clone());
+        }
+        if self.selector().is_empty() {
+            return Ok(None);
+        }
+        let entries = self.client.query_range_logs(self.selector(), Some(range.0), Some(range.1), DETECT_SAMPLE, true, true).await?.entries;
+        if entries.is_empty() {
+            // Nothing to judge from in this range: decide on a later query.
+            return Ok(None);
+        }
+        let detected = detect::detect_parser(entries.iter().map(|e| e.record.message.as_str()));
+        // Concurrent first queries may both detect; the first answer stays.
+        let _ = self.parser.set(detected);
+        Ok(self.parser.get().cloned().flatten())
+    }
+
+    async fn stream_labels(&self, range: (Nanos, Nanos)) -> SourceResult<Vec<String>> {
+        let labels = self
+            .stream_labels
+            .get_or_try_init(|| async { self.client.labels(None, Some(range.0), Some(range.1)).await })
+            .await?;
+        Ok(labels.clone())
+    }
+
+    async fn pipeline(&self, query: &Query, range: (Nanos, Nanos)) -> SourceResult<PipelineContext> {
+        let kql = query.language == QueryLanguage::Kql;
+        let parser = if kql { self.parser(range).await? } else { None };
+        let labels = if kql && !query.is_empty() { self.stream_labels(range).await? } else { Vec::new() };
+        Ok(PipelineContext { selector: self.config.selector.trim().to_string(), labels, parser })
+    }
+
+    async fn log_query(&self, query: &Query, range: (Nanos, Nanos)) -> SourceResult<String> {
+        let ctx = self.pipeline(query, range).await?;
+        logql::log_query(query, &ctx)
+    }
+
+    /// Records newest first from a log query answer.
+    fn records(answer: decode::LogAnswer) -> SourceResult<Vec<decode::Entry>> {
+        let kind = answer.kind;
+        if kind != "streams" && !(kind.is_empty() && answer.result_is_null) {
+            return Err(SourceError::Query(format!(
+                "this LogQL query returns a {kind}, not log lines: use it for charts, or give a log query"
+            )));
+        }
+        let mut entries = answer.entries;
+        decode::finish_newest_first(&mut entries);
+        Ok(entries)
+    }
+
+    fn learn_roles(&self, records: &[Record]) {
+        let mut names: Vec<String> = Vec::new();
+        for r in records.iter().take(200) {
+            for (n, _) in r.fields.iter().chain(r.metadata.iter()).chain(r.labels.iter()) {
+                if !names.iter().any(|x| x == n) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+        self.learn_roles_from_names(&names);
+    }
+
+    fn learn_roles_from_names(&self, names: &[String]) {
+        let found = detect::roles_from_names(names);
+        if let Ok(mut roles) = self.roles.lock() {
+            let merge = |slot: &mut Option<String>, new: Option<String>| {
+                if slot.is_none() {
+                    *slot = new;
+                }
+            };
+            merge(&mut roles.status, found.status);
+            merge(&mut roles.client_ip, found.client_ip);
+            merge(&mut roles.user_agent, found.user_agent);
+            merge(&mut roles.level, found.level);
+            merge(&mut roles.method, found.method);
+            merge(&mut roles.path, found.path);
+        }
+    }
+
+    fn roles(&self) -> FieldRoles {
+        self.roles.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// `sum(count_over_time(<logql> [range]))` at the end of the range.
+    async fn count(&self, logql: &str, range: (Nanos, Nanos)) -> SourceResult<u64> {
+        let json = self.client.query_instant(&logql::count_query(logql, None, range.1 - range.0), range.1).await?;
+        let (kind, result) = decode::result(&json)?;
+        let series = decode::decode_series(kind, result)?;
+        Ok(series.iter().flat_map(|s| s.samples.iter()).map(|(_, v)| *v).sum())
+    }
+
+    /// The most recent lines of a query, for charts Loki refused to compute.
+    async fn sample(&self, query: &Query, range: (Nanos, Nanos), limit: usize) -> SourceResult<Vec<Record>> {
+        let logql = self.log_query(query, range).await?;
+        let strip = query.language == QueryLanguage::Kql;
+        let answer = self.client.query_range_logs(&logql, Some(range.0), Some(range.1), limit, true, strip).await?;
+        Ok(Self::records(answer)?.into_iter().map(|e| e.record).collect())
+    }
+
+    async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+        let limit = request.limit.clamp(1, MAX_PAGE);
+        let previous = match &request.cursor {
+            Some(c) => Some(paging::PageCursor::decode(c).ok_or_else(|| SourceError::Query("invalid Loki page cursor".into()))?),
+            None => None,
+        };
+        let range = resolve(request.range);
+        let end = previous.as_ref().map_or(range.1, |p| p.end);
+        if end <= range.0 {
+            return Ok(SearchPage::default());
+        }
+        let logql = self.log_query(&request.query, range).await?;
+        let strip = request.query.language == QueryLanguage::Kql;
+        let lines = self.client.query_range_logs(&logql, Some(range.0), Some(end), limit, true, strip);
+        let (lines, total) = if previous.is_none() {
+            let (l, t) = tokio::join!(lines, self.count(&logql, range));
+            (l, Some(t))
+        } else {
+            (lines.await, None)
+        };
+        let mut page = paging::paginate(Self::records(lines?)?, previous.as_ref(), limit);
+        if page.warning.is_some() && limit < MAX_PAGE {
+            // More lines share one timestamp than a page holds: ask for a full-size page
+            // before giving up on any of them.
+            let answer = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true, strip).await?;
+            page = paging::paginate(Self::records(answer)?, previous.as_ref(), MAX_PAGE);
+        }
+        let mut warnings: Vec<String> = page.warning.into_iter().collect();
+        let total = match total {
+            Some(Ok(n)) => Some(HitCount::Exact(n)),
+            Some(Err(e)) => {
+                warnings.push(format!("total not available: {e}"));
+                None
+            }
+            None => None,
+        };
+        let records: Vec<Record> = page.entries.into_iter().map(|e| e.record).collect();
+        self.learn_roles(&records);
+        Ok(SearchPage { records, total, next: page.next.map(|c| c.encode()), warnings })
+    }
+
+    fn split_label(&self, split: &Split) -> SourceResult<Option<(String, String)>> {
+        let roles = self.roles();
+        Ok(match split {
+            Split::None => None,
+            Split::StatusClass => {
+                Some(("status_class".into(), logql::label_name(roles.status.as_deref().unwrap_or("status"))?))
+            }
+            Split::Level => Some(("level".into(), logql::label_name(roles.level.as_deref().unwrap_or("detected_level"))?)),
+            Split::Field(f) => Some((f.clone(), logql::label_name(f)?)),
+        })
+    }
+
+    async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {
+        let range = resolve(request.range);
+        let interval = request
+            .interval
+            .filter(|i| *i > 0)
+            .unwrap_or_else(|| crate::choose_interval(range.1 - range.0, request.target_buckets));
+        let first = range.0.div_euclid(interval) * interval;
+        let count = usize::try_from((range.1 - first + interval - 1) / interval).unwrap_or(0).max(1);
+        if count > 11_000 {
+            return Err(SourceError::Query(format!(
+                "{count} buckets of {} is more than Loki's 11,000 points; choose a larger interval",
+                logsleuth_core::time::format_duration(interval)
+            )));
+        }
+        // Learn field roles (status / level) from the lines before choosing the split label.
+        let roles = self.roles();
+        let missing = match request.split {
+            Split::StatusClass => roles.status.is_none(),
+            Split::Level => roles.level.is_none(),
+            _ => false,
+        };
+        if missing && !self.roles_probed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let _ = self.sample(&request.query, range, 20).await;
+        }
+        let split = self.split_label(&request.split)?;
+        let logql = self.log_query(&request.query, range).await?;
+        let metric = logql::count_query(&logql, split.as_ref().map(|(_, l)| l.as_str()), interval);
+        // A sample at t counts (t - interval, t]: evaluate at the end of each bucket.
+        let answer = self.client.query_range_metric(&metric, first + interval, first + interval * count as Nanos, interval).await;
+        let series = match answer.and_then(|json| {
+            let (kind, result) = decode::result(&json)?;
+            decode::decode_series(kind, result)
+        }) {
+            Ok(series) => series,
+            Err(e) if is_refusal(&e) => {
+                let records = self.sample(&request.query, range, FALLBACK_LINES).await?;
+                let note = format!("Loki refused the chart ({e}); counted the {} most recent lines instead", records.len());
+                let mut result = histogram_from_records(&records, first, interval, count, &request.split, split.as_ref());
+                result.partial = true;
+                result.note = Some(note);
+                return Ok(result);
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(histogram_from_series(&series, first, interval, count, &request.split, split.as_ref()))
+    }
+
+    async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
+        let range = resolve(request.range);
+        let label = logql::label_name(&request.field)?;
+        let size = request.size.max(1);
+        let logql = self.log_query(&request.query, range).await?;
+        let span = range.1 - range.0;
+        let topk = logql::topk_query(&logql, &label, size, span);
+        let with_field = logql::with_label(&logql, &label);
+        let (top, total, with) = tokio::join!(
+            self.client.query_instant(&topk, range.1),
+            self.count(&logql, range),
+            self.count(&with_field, range)
+        );
+        let computed = (|| -> SourceResult<TopResult> {
+            let json = top?;
+            let (kind, result) = decode::result(&json)?;
+            let series = decode::decode_series(kind, result)?;
+            let mut buckets: Vec<TopBucket> = series
+                .iter()
+                .filter_map(|s| {
+                    let value = s.metric.get(&label)?.as_text();
+                    let count = s.samples.iter().map(|(_, v)| *v).sum::<u64>();
+                    Some(TopBucket { value, count })
+                })
+                .collect();
+            // Loki orders topk's answer by label set, not by value.
+            sort_buckets(&mut buckets);
+            buckets.truncate(size);
+            let in_buckets: u64 = buckets.iter().map(|b| b.count).sum();
+            let with = with?;
+            Ok(TopResult {
+                field: request.field.clone(),
+                total: total?,
+                other: with.saturating_sub(in_buckets),
+                buckets,
+                error_bound: None,
+                partial: false,
+                note: None,
+            })
+        })();
+        match computed {
+            Err(e) if is_refusal(&e) => {
+                let records = self.sample(&request.query, range, FALLBACK_LINES).await?;
+                let mut result = top_from_records(&records, &request.field, &label, size);
+                result.partial = true;
+                result.note =
+                    Some(format!("Loki refused the aggregation ({e}); counted the {} most recent lines instead", records.len()));
+                Ok(result)
+            }
+            other => other,
+        }
+    }
+
+    async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {
+        let range = resolve(range);
+        let selector = self.selector().to_string();
+        let mut out: Vec<FieldInfo> = Vec::new();
+        let push = |out: &mut Vec<FieldInfo>, name: String, kind: FieldKind, origin: FieldOrigin| {
+            if !out.iter().any(|f| f.name == name) {
+                out.push(FieldInfo { name, kind, aggregatable: true, origin });
+            }
+        };
+        for name in self.client.labels(Some(&selector), Some(range.0), Some(range.1)).await? {
+            push(&mut out, name, FieldKind::Keyword, FieldOrigin::Label);
+        }
+        let detected = if selector.is_empty() {
+            Vec::new()
+        } else {
+            match self.client.detected_fields(&selector, Some(range.0), Some(range.1)).await {
+                Ok(json) => decode::decode_detected_fields(&json),
+                // Older Loki has no detected_fields: fall back to the lines below.
+                Err(SourceError::Server { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        };
+        for f in &detected {
+            let kind = match f.kind.as_str() {
+                "int" | "float" | "bytes" | "duration" => FieldKind::Number,
+                "boolean" => FieldKind::Boolean,
+                _ => FieldKind::Keyword,
+            };
+            let origin = if f.parsers.is_empty() { FieldOrigin::Metadata } else { FieldOrigin::Field };
+            push(&mut out, f.label.clone(), kind, origin);
+        }
+        if detected.is_empty() && !selector.is_empty() {
+            let records = self.sample(&Query::kql(""), range, 200).await?;
+            for r in &records {
+                for (name, value) in r.fields.iter() {
+                    let kind = if matches!(value, Value::Int(_) | Value::Float(_)) { FieldKind::Number } else { FieldKind::Keyword };
+                    push(&mut out, name.to_string(), kind, FieldOrigin::Field);
+                }
+                for (name, _) in r.metadata.iter() {
+                    push(&mut out, name.to_string(), FieldKind::Keyword, FieldOrigin::Metadata);
+                }
+            }
+        }
+        let names: Vec<String> = out.iter().map(|f| f.name.clone()).collect();
+        self.learn_roles_from_names(&names);
+        Ok(out)
+    }
+
+    async fn field_values(&self, field: String, range: TimeRange, limit: usize) -> SourceResult<Vec<String>> {
+        let range = resolve(range);
+        let label = logql::label_name(&field)?;
+        let selector = self.selector().to_string();
+        let mut values = if self.stream_labels(range).await?.contains(&label) {
+            self.client.label_values(&label, Some(&selector), Some(range.0), Some(range.1)).await?
+        } else if selector.is_empty() {
+            Vec::new()
+        } else {
+            match self.client.detected_field_values(&label, &selector, Some(range.0), Some(range.1)).await {
+                Ok(v) => v,
+                Err(SourceError::Server { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        };
+        if values.is_empty() && !selector.is_empty() {
+            let records = self.sample(&Query::kql(""), range, 500).await?;
+            values = top_from_records(&records, &field, &label, limit).buckets.into_iter().map(|b| b.value).collect();
+        }
+        values.truncate(limit);
+        Ok(values)
+    }
+
+    async fn context(&self, record: Record, before: usize, after: usize) -> SourceResult<Vec<Record>> {
+        let ts = record.timestamp.ok_or_else(|| SourceError::Unsupported("this line has no timestamp".into()))?;
+        if record.labels.is_empty() {
+            return Err(SourceError::Unsupported("this line has no stream labels".into()));
+        }
+        let selector = decode::canonical_labels(&record.labels);
+        let range = (ts - DEFAULT_SPAN, ts + DEFAULT_SPAN);
+        let parser = self.parser(range).await?;
+        let logql = logql::with_parser(&selector, parser.as_ref());
+        let (older, newer) = tokio::join!(
+            self.client.query_range_logs(&logql, Some(ts - DEFAULT_SPAN), Some(ts + 1), before.saturating_add(1).min(MAX_PAGE), true, true),
+            self.client.query_range_logs(&logql, Some(ts + 1), Some(ts + DEFAULT_SPAN), after.clamp(1, MAX_PAGE), false, true)
+        );
+        // Newest first, never past the line itself, at most `before` + the line.
+        let mut out: Vec<Record> = Self::records(older?)?
+            .into_iter()
+            .map(|e| e.record)
+            .filter(|r| r.timestamp.is_some_and(|t| t <= ts))
+            .collect();
+        if !out.iter().any(|r| r.timestamp == record.timestamp && r.message == record.message) {
+            out.insert(0, record);
+        }
+        out.truncate(before.saturating_add(1));
+        out.reverse();
+        let mut newer: Vec<decode::Entry> = Self::records(newer?)?;
+        newer.retain(|e| e.record.timestamp.is_some_and(|t| t > ts));
+        newer.reverse();
+        out.extend(newer.into_iter().take(after).map(|e| e.record));
+        Ok(out)
+    }
+}
+
+/// Orders top-N buckets: largest count first, ties by value.
+fn sort_buckets(buckets: &mut [TopBucket]) {
+    buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+}
+
+/// `2xx` for `204`; `other` for anything that is not a status code.
+fn status_class(value: &str) -> String {
+    logsleuth_core::model::status_class(value).unwrap_or_else(|| "other".into())
+}
+
+/// The split key of one value: status class, or the value itself (`other` when missing).
+fn split_key(split: &Split, value: Option<String>) -> String {
+    match (split, value) {
+        (Split::StatusClass, Some(v)) => status_class(&v),
+        (_, Some(v)) if !v.is_empty() => v,
+        _ => "other".into(),
+    }
+}
+
+fn empty_buckets(first: Nanos, interval: Nanos, count: usize) -> Vec<HistogramBucket> {
+    (0..count)
+        .map(|i| HistogramBucket { start: first + interval * i as Nanos, count: 0, split: BTreeMap::new() })
+        .collect()
+}
+
+/// Keeps the `MAX_SPLIT_SERIES` largest split values of a field split, folding the rest into
+/// `other`; status classes and levels are few and kept whole.
+fn fold_small_splits(buckets: &mut [HistogramBucket], split: &Split) {
+    if !matches!(split, Split::Field(_)) {
+        return;
+    }
+    let mut totals: HashMap<String, u64> = HashMap::new();
+    for b in buckets.iter() {
+        for (k, v) in &b.split {
+            *totals.entry(k.clone()).or_default() += v;
+        }
+    }
+    if totals.len() <= MAX_SPLIT_SERIES {
+        return;
+    }
+    let mut ranked: Vec<(String, u64)> = totals.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let keep: Vec<String> = ranked.into_iter().take(MAX_SPLIT_SERIES).map(|(k, _)| k).collect();
+    for b in buckets.iter_mut() {
+        let old = std::mem::take(&mut b.split);
+        for (k, v) in old {
+            let key = if keep.contains(&k) { k } else { "other".to_string() };
+            *b.split.entry(key).or_default() += v;
+        }
+    }
+}
+
+fn histogram_from_series(
+    series: &[decode::Series],
+    first: Nanos,
+    interval: Nanos,
+    count: usize,
+    split: &Split,
+    split_label: Option<&(String, String)>,
+) -> HistogramResult {
+    let mut buckets = empty_buckets(first, interval, count);
+    for s in series {
+        let key = split_label.map(|(_, label)| split_key(split, s.metric.get(label).map(Value::as_text)));
+        for (t, v) in &s.samples {
+            let index = (t - interval - first).div_euclid(interval);
+            let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) else { continue };
+            bucket.count += v;
+            if let Some(key) = &key {
+                *bucket.split.entry(key.clone()).or_default() += v;
+            }
+        }
+    }
+    fold_small_splits(&mut buckets, split);
+    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
+}
+
+fn record_value(record: &Record, field: &str, label: &str) -> Option<String> {
+    record.get(field).or_else(|| record.get(label)).map(|v| v.as_text())
+}
+
+fn histogram_from_records(
+    records: &[Record],
+    first: Nanos,
+    interval: Nanos,
+    count: usize,
+    split: &Split,
+    split_label: Option<&(String, String)>,
+) -> HistogramResult {
+    let mut buckets = empty_buckets(first, interval, count);
+    for r in records {
+        let Some(ts) = r.timestamp else { continue };
+        let Some(bucket) = usize::try_from((ts - first).div_euclid(interval)).ok().and_then(|i| buckets.get_mut(i)) else {
+            continue;
+        };
+        bucket.count += 1;
+        if let Some((_, label)) = split_label {
+            let name = match split {
+                Split::Field(f) => f.as_str(),
+                _ => label.as_str(),
+            };
+            *bucket.split.entry(split_key(split, record_value(r, name, label))).or_default() += 1;
+        }
+    }
+    fold_small_splits(&mut buckets, split);
+    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
+}
+
+fn top_from_records(records: &[Record], field: &str, label: &str, size: usize) -> TopResult {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut with = 0u64;
+    for r in records {
+        if let Some(v) = record_value(r, field, label).filter(|v| !v.is_empty()) {
+            with += 1;
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    let mut buckets: Vec<TopBucket> = counts.into_iter().map(|(value, count)| TopBucket { value, count }).collect();
+    sort_buckets(&mut buckets);
+    buckets.truncate(size);
+    let in_buckets: u64 = buckets.iter().map(|b| b.count).sum();
+    TopResult {
+        field: field.to_string(),
+        total: records.len() as u64,
+        other: with - in_buckets,
+        buckets,
+        error_bound: None,
+        partial: false,
+        note: None,
+    }
+}
+
+#[async_trait]
+impl Source for LokiSource {
+    fn info(&self) -> SourceInfo {
+        let config = &self.inner.config;
+        let mut description = config.http.display();
+        if !config.selector.trim().is_empty() {
+            description.push(' ');
+            description.push_str(config.selector.trim());
+        }
+        if let Some(tenant) = &config.tenant {
+            description.push_str(&format!(" (tenant {tenant})"));
+        }
+        let roles = self.inner.roles();
+        let default_columns = [&roles.level, &roles.status, &roles.method, &roles.path, &roles.client_ip, &roles.user_agent]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        SourceInfo {
+            kind: "loki",
+            description,
+            roles,
+            default_columns,
+            is_remote: true,
+            warning: config.http.insecure.then(|| "TLS certificate verification is OFF (--insecure)".to_string()),
+        }
+    }
+
+    async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+        self.inner.search(request).await
+    }
+
+    async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
+        self.inner.top(request).await
+    }
+
+    async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {
+        self.inner.histogram(request).await
+    }
+
+    async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {
+        self.inner.fields(range).await
+    }
+
+    async fn field_values(&self, field: String, range: TimeRange, limit: usize) -> SourceResult<Vec<String>> {
+        self.inner.field_values(field, range, limit).await
+    }
+
+    async fn context(&self, record: Record, before: usize, after: usize) -> SourceResult<Vec<Record>> {
+        self.inner.context(record, before, after).await
+    }
+
+    fn tail(&self, request: TailRequest) -> SourceResult<mpsc::Receiver<TailEvent>> {
+        // Refuse at once what can be checked without the server: a query with no selector.
+        let quick = PipelineContext {
+            selector: self.inner.config.selector.trim().to_string(),
+            labels: self.inner.stream_labels.get().cloned().unwrap_or_default(),
+            parser: self.parser(),
+        };
+        if request.query.language == QueryLanguage::Native || request.query.is_empty() {
+            logql::log_query(&request.query, &quick)?;
+        }
+        let (tx, rx) = mpsc::channel(256);
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let now = logsleuth_core::time::now_nanos();
+            let logql = match inner.log_query(&request.query, (now - DEFAULT_SPAN, now)).await {
+                Ok(q) => q,
+                Err(e) => {
+                    let _ = tx.send(TailEvent::Failed(e)).await;
+                    return;
+                }
+            };
+            let spec = tail::TailSpec {
+                http: inner.config.http.clone(),
+                logql,
+                since: request.since,
+                strip_errors: request.query.language == QueryLanguage::Kql,
+                backoff: inner.config.backoff,
+            };
+            tail::run_to(spec, tx).await;
+        });
+        Ok(rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logsleuth_core::model::Fields;
+
+    #[test]
+    fn insecure_is_shown_loudly() {
+        let mut http = HttpConfig::new("https://loki.example").unwrap();
+        http.insecure = true;
+        let source = LokiSource::new(LokiConfig {
+            http,
+            selector: String::new(),
+            parser: None,
+            tenant: None,
+            backoff: Default::default(),
+        })
+        .unwrap();
+        let info = source.info();
+        assert_eq!(info.warning.as_deref(), Some("TLS certificate verification is OFF (--insecure)"));
+        assert!(info.is_remote);
+        assert_eq!(info.kind, "loki");
+    }
+
+    #[test]
+    fn status_classes_and_split_keys() {
+        assert_eq!(status_class("504"), "5xx");
+        assert_eq!(status_class("200"), "2xx");
+        assert_eq!(status_class("-"), "other");
+        assert_eq!(status_class("999"), "other");
+        assert_eq!(split_key(&Split::Level, Some(String::new())), "other");
+    }
+
+    #[test]
+    fn series_land_in_the_bucket_they_end() {
+        let mut metric = Fields::new();
+        metric.push("status", Value::Str("404".into()));
+        let series = vec![decode::Series { metric, samples: vec![(20, 3), (30, 4), (99, 1)] }];
+        let split = ("status_class".to_string(), "status".to_string());
+        let h = histogram_from_series(&series, 10, 10, 3, &Split::StatusClass, Some(&split));
+        assert_eq!(h.buckets.iter().map(|b| (b.start, b.count)).collect::<Vec<_>>(), [(10, 3), (20, 4), (30, 0)]);
+        assert_eq!(h.buckets[0].split.get("4xx"), Some(&3));
+        assert_eq!(h.split_by.as_deref(), Some("status_class"));
+    }
+
+    #[test]
+    fn fallback_top_counts_fetched_lines() {
+        let mut a = Record::plain("a");
+        a.fields.push("status", Value::Int(200));
+        let mut b = Record::plain("b");
+        b.fields.push("status", Value::Int(404));
+        let c = Record::plain("c");
+        let top = top_from_records(&[a.clone(), a, b, c], "status", "status", 1);
+        assert_eq!(top.buckets, vec![TopBucket { value: "200".into(), count: 2 }]);
+        assert_eq!((top.total, top.other), (4, 1));
+    }
+}

@@ -1,0 +1,259 @@
+//! Executes effects: every source call runs in its own tokio task and answers the UI loop over
+//! an mpsc channel with an [`Action`] tagged by pane and generation. `Esc` aborts a pane's
+//! tasks; tails run until stopped or replaced.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use super::action::{Action, Effect, OpenRequest, PaneId};
+use logsleuth_sources::spec::SourceSpec;
+use logsleuth_sources::Source;
+
+/// Opens sources for new panes from their description (the command line's code paths,
+/// with the configuration file for named sources). Called off the UI loop: opening may read
+/// files or start indexing.
+pub trait SourceOpener: Send + Sync {
+    /// Opens the source a spec describes; the error says why not, in words for the pane.
+    fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String>;
+}
+
+type SourceMap = Arc<RwLock<HashMap<PaneId, Arc<dyn Source>>>>;
+
+/// Runs effects for the UI loop.
+pub struct Runtime {
+    sources: SourceMap,
+    opener: Option<Arc<dyn SourceOpener>>,
+    tx: UnboundedSender<Action>,
+    tasks: HashMap<PaneId, Vec<AbortHandle>>,
+    tails: HashMap<PaneId, AbortHandle>,
+    history_path: Option<PathBuf>,
+    /// Where clipboard (OSC 52) sequences go: the terminal.
+    terminal: Box<dyn std::io::Write + Send>,
+}
+
+impl Runtime {
+    /// A runtime for panes backed by `sources` (the first pane ids, 0, 1, …, in order),
+    /// answering on `tx`.
+    pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
+        let sources = Arc::new(RwLock::new(sources.into_iter().enumerate().collect()));
+        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path, terminal: Box::new(std::io::stdout()) }
+    }
+
+    /// Lets the runtime open sources for new panes.
+    pub fn with_opener(mut self, opener: Arc<dyn SourceOpener>) -> Self {
+        self.opener = Some(opener);
+        self
+    }
+
+    /// Sends terminal output of effects (the OSC 52 clipboard) to `out` instead of stdout.
+    pub fn with_terminal_output(mut self, out: Box<dyn std::io::Write + Send>) -> Self {
+        self.terminal = out;
+        self
+    }
+
+    /// The source of a pane.
+    pub fn source(&self, pane: PaneId) -> Option<Arc<dyn Source>> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).get(&pane).cloned()
+    }
+
+    /// Every pane's source, by pane id.
+    pub fn sources(&self) -> Vec<(PaneId, Arc<dyn Source>)> {
+        self.sources.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    fn set_source(&self, pane: PaneId, source: Option<Arc<dyn Source>>) {
+        let mut map = self.sources.write().unwrap_or_else(|e| e.into_inner());
+        match source {
+            Some(s) => map.insert(pane, s),
+            None => map.remove(&pane),
+        };
+    }
+
+    fn spawn<F>(&mut self, pane: PaneId, fut: F)
+    where
+        F: std::future::Future<Output = Action> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let action = fut.await;
+            // The loop may have ended; nothing to do then.
+            let _ = tx.send(action);
+        });
+        let list = self.tasks.entry(pane).or_default();
+        list.retain(|h| !h.is_finished());
+        list.push(handle.abort_handle());
+    }
+
+    /// Starts the work an effect asks for. Never blocks.
+    pub fn run(&mut self, effect: Effect) {
+        let pane = match &effect {
+            Effect::Search { pane, .. }
+            | Effect::Histogram { pane, .. }
+            | Effect::Top { pane, .. }
+            | Effect::Fields { pane, .. }
+            | Effect::FieldValues { pane, .. }
+            | Effect::Context { pane, .. }
+            | Effect::StartTail { pane, .. }
+            | Effect::StopTail { pane }
+            | Effect::Cancel { pane } => *pane,
+            Effect::OpenSource { pane, request } => {
+                self.open_source(*pane, request.clone());
+                return;
+            }
+            Effect::CloseSource { pane } => {
+                self.set_source(*pane, None);
+                return;
+            }
+            Effect::SaveWorkspace { name, file } => {
+                let (name, file, tx) = (name.clone(), file.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Action::WorkspaceSaved(crate::workspace::save(&name, &file)));
+                });
+                return;
+            }
+            Effect::SaveHistory(entries) => {
+                if let Some(path) = self.history_path.clone() {
+                    let entries = entries.clone();
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = super::history::save(&path, &entries) {
+                            let _ = tx.send(Action::HistorySaveFailed(e.to_string()));
+                        }
+                    });
+                }
+                return;
+            }
+            Effect::Investigate(_) => {
+                // Taken by value (an export carries the records): not cloned.
+                if let Effect::Investigate(e) = effect {
+                    super::investigate::run_effect(e, &self.tx, &mut self.terminal);
+                }
+                return;
+            }
+        };
+        let Some(source) = self.source(pane) else { return };
+        match effect {
+            Effect::Search { generation, append, request, .. } => {
+                let tx = self.tx.clone();
+                self.spawn(pane, async move {
+                    let result = source.search(request).await;
+                    let _ = tx.send(Action::SourceInfo { pane, info: source.info() });
+                    Action::SearchDone { pane, generation, append, result }
+                })
+            }
+            Effect::Histogram { generation, request, .. } => self.spawn(pane, async move {
+                let result = source.histogram(request).await;
+                Action::HistogramDone { pane, generation, result }
+            }),
+            Effect::Top { generation, request, .. } => self.spawn(pane, async move {
+                let field = request.field.clone();
+                let result = source.top(request).await;
+                Action::TopDone { pane, generation, field, result }
+            }),
+            Effect::Fields { range, .. } => {
+                let tx = self.tx.clone();
+                // Not tied to a query generation: the field list survives query changes.
+                tokio::spawn(async move {
+                    let result = source.fields(range).await;
+                    let _ = tx.send(Action::SourceInfo { pane, info: source.info() });
+                    let _ = tx.send(Action::FieldsDone { pane, result });
+                });
+            }
+            Effect::Context { record, lines, .. } => self.spawn(pane, async move {
+                let result = source.context(*record, lines, lines).await;
+                Action::ContextDone { pane, result }
+            }),
+            Effect::FieldValues { field, range, .. } => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = source.field_values(field.clone(), range, 100).await;
+                    let _ = tx.send(Action::ValuesDone { pane, field, result });
+                });
+            }
+            Effect::StartTail { generation, request, .. } => {
+                if let Some(old) = self.tails.remove(&pane) {
+                    old.abort();
+                }
+                match source.tail(request) {
+                    Ok(mut rx) => {
+                        let tx = self.tx.clone();
+                        let handle = tokio::spawn(async move {
+                            while let Some(event) = rx.recv().await {
+                                if tx.send(Action::Tail { pane, generation, event }).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                        self.tails.insert(pane, handle.abort_handle());
+                    }
+                    Err(e) => {
+                        let _ = self.tx.send(Action::Tail {
+                            pane,
+                            generation,
+                            event: logsleuth_sources::TailEvent::Failed(e),
+                        });
+                    }
+                }
+            }
+            Effect::StopTail { .. } => {
+                // Dropping the receiver (aborting its reader) ends the source's tail task.
+                if let Some(old) = self.tails.remove(&pane) {
+                    old.abort();
+                }
+            }
+            Effect::Cancel { .. } => {
+                for h in self.tasks.remove(&pane).unwrap_or_default() {
+                    h.abort();
+                }
+            }
+            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+        }
+    }
+
+    /// Opens a new pane's source: the same object as another pane's, or through the opener
+    /// on a blocking thread; answers [`Action::PaneOpened`] once the source is in place.
+    fn open_source(&mut self, pane: PaneId, request: OpenRequest) {
+        match request {
+            OpenRequest::SameAs(other) => {
+                let source = self.source(other);
+                let info = source.as_ref().map(|s| s.info()).ok_or_else(|| "the other pane is gone".to_string());
+                let progress = source.as_ref().and_then(|s| s.progress());
+                self.set_source(pane, source);
+                let _ = self.tx.send(Action::PaneOpened { pane, result: info, progress });
+            }
+            OpenRequest::Spec(spec) => {
+                let Some(opener) = self.opener.clone() else {
+                    let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()), progress: None });
+                    return;
+                };
+                let (sources, tx) = (self.sources.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut progress = None;
+                    let result = opener.open(&spec).map(|source| {
+                        let info = source.info();
+                        progress = source.progress();
+                        sources.write().unwrap_or_else(|e| e.into_inner()).insert(pane, source);
+                        info
+                    });
+                    let _ = tx.send(Action::PaneOpened { pane, result, progress });
+                });
+            }
+        }
+    }
+
+    /// Stops everything (on quit).
+    pub fn shutdown(&mut self) {
+        for (_, list) in self.tasks.drain() {
+            for h in list {
+                h.abort();
+            }
+        }
+        for (_, h) in self.tails.drain() {
+            h.abort();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The status line: source, hits, time range, work in progress, live tail state, errors.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{SPINNER, safe, thousands};
+use crate::app::{App, Mode, format_range_short};
+
+/// Draws the status line.
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let pane = app.pane();
+    let sep = || Span::styled(" │ ", theme.muted);
+    let mut spans = vec![
+        Span::styled(format!(" {} ", pane.info.kind), theme.selection),
+        Span::styled(format!(" {}", safe(&pane.info.description, 40)), theme.text),
+    ];
+    spans.push(sep());
+    match pane.total {
+        Some(t) => spans.push(Span::styled(format!("{} hits", super::table::hit_text(t)), theme.text)),
+        None if !pane.records.is_empty() => {
+            spans.push(Span::styled(format!("{}+ hits", thousands(pane.records.len() as u64)), theme.text))
+        }
+        None => spans.push(Span::styled("– hits", theme.muted)),
+    }
+    spans.push(sep());
+    let range = if pane.resolved == logsleuth_core::model::TimeRange::ALL {
+        // "All time": show the data's span as the histogram found it.
+        match pane.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval))) {
+            Some((from, to)) => format!("{} (all)", format_range_short(&logsleuth_core::model::TimeRange::between(from, to))),
+            None => "whole span".to_string(),
+        }
+    } else {
+        format_range_short(&pane.resolved)
+    };
+    spans.push(Span::styled(range, theme.text));
+    if pane.loading.any() {
+        spans.push(sep());
+        let what = if pane.loading.search {
+            "searching"
+        } else if pane.loading.page {
+            "loading more"
+        } else if pane.loading.histogram {
+            "charting"
+        } else {
+            "aggregating"
+        };
+        spans.push(Span::styled(format!("{} {what}… (Esc cancels)", SPINNER[app.spinner % SPINNER.len()]), theme.accent));
+    }
+    if let Some(p) = pane.progress.filter(|p| p.total > 0 && p.done < p.total) {
+        spans.push(sep());
+        let pct = p.done.saturating_mul(100) / p.total;
+        let filled = (pct / 10) as usize;
+        spans.push(Span::styled(format!("indexing {pct:>3}% "), theme.text));
+        spans.push(Span::styled("█".repeat(filled), theme.bar));
+        spans.push(Span::styled("░".repeat(10 - filled.min(10)), theme.muted));
+    }
+    if let Some(tail) = &pane.tail {
+        spans.push(sep());
+        if tail.paused {
+            spans.push(Span::styled(format!("❚❚ PAUSED {} waiting", thousands(tail.pending.len() as u64)), theme.paused));
+        } else {
+            spans.push(Span::styled("● LIVE", theme.live));
+        }
+        spans.push(Span::styled(format!(" {:.1} lines/s", tail.rate), theme.text));
+        if tail.dropped > 0 {
+            spans.push(Span::styled(format!(" · {} dropped", thousands(tail.dropped)), theme.warning));
+        }
+        if let Some(s) = &tail.status {
+            spans.push(Span::styled(format!(" · {}", safe(s, 40)), theme.muted));
+        }
+    }
+    if let Some(e) = &pane.error {
+        spans.push(sep());
+        spans.push(Span::styled(format!("error: {}", safe(e, 200)), theme.error));
+    } else if let Some(w) = &pane.info.warning {
+        spans.push(sep());
+        spans.push(Span::styled(safe(w, 120), theme.warning));
+    } else if let Some(w) = pane.warnings.first() {
+        spans.push(sep());
+        spans.push(Span::styled(safe(w, 120), theme.warning));
+    } else if let Some(m) = &app.message {
+        spans.push(sep());
+        spans.push(Span::styled(safe(m, 120), theme.muted));
+    }
+    if app.pane_prefix {
+        // Waiting for the pane command: list them instead of the usual line.
+        let line = Line::from(vec![
+            Span::styled(" Ctrl-w ", theme.selection),
+            Span::styled(
+                " v beside · s below · t tab · h j k l focus · w next · c close · z maximise · < > + - size · n p tab · L link · S save",
+                theme.key,
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let rebound;
+    let hint = match app.mode {
+        Mode::Help => " Esc close ",
+        Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
+        Mode::SourcePicker => " Enter open · Esc cancel ",
+        // `[keys]` may have moved help or quit: show the keys in effect.
+        _ if !app.keymap.is_empty() => {
+            let first = |action: &str| app.keymap.keys_of(action).split(' ').next().unwrap_or("").to_string();
+            rebound = format!(" {} help · {} quit ", first("help"), first("quit"));
+            rebound.as_str()
+        }
+        _ if app.panes.len() > 1 => " Ctrl-w panes · ? help · q quit ",
+        _ => " ? help · q quit ",
+    };
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line), area);
+    if used + hint.len() < area.width as usize {
+        let x = area.x + area.width - hint.chars().count() as u16;
+        frame.buffer_mut().set_string(x, area.y, hint, theme.key);
+    }
+}
