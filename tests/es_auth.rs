@@ -6,12 +6,23 @@ mod support;
 
 use logsleuth::cli::args::{AuthArgs, SourceArgs};
 use logsleuth::model::TimeRange;
-use logsleuth::cli::es::{es_config, open_es};
+use logsleuth::cli::CliError;
+use logsleuth::cli::source::{open_source as open_es, spec_from_args};
+use logsleuth::sources::elasticsearch::EsConfig;
+use logsleuth::sources::spec::SourceSpec;
 use logsleuth::sources::{Query, SearchRequest};
 use support::es_server::{EsServer, Recorded, Reply, quickwit_info};
 
 fn args(url: &str, auth: AuthArgs) -> SourceArgs {
     SourceArgs { es: Some(url.into()), index: Some("nginx-access".into()), auth, ..SourceArgs::default() }
+}
+
+/// The Elasticsearch configuration the flags give, as the source would be opened with it.
+fn es_config(args: &SourceArgs) -> Result<EsConfig, CliError> {
+    match spec_from_args(args)? {
+        Some(SourceSpec::Elasticsearch(e)) => Ok(logsleuth::sources::spec::es_config(&e)?),
+        other => panic!("not Elasticsearch: {other:?}"),
+    }
 }
 
 async fn search_once(url: &str, auth: AuthArgs) {

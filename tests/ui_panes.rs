@@ -66,9 +66,9 @@ struct TestOpener(Arc<MemorySource>);
 
 impl SourceOpener for TestOpener {
     fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String> {
-        match (spec.source.as_deref(), spec.files.first()) {
-            (Some("checkout"), _) => Ok(self.0.clone()),
-            (_, Some(f)) if f.ends_with("checkout-errors.json") => Ok(self.0.clone()),
+        match spec {
+            SourceSpec::Named { name, .. } if name == "checkout" => Ok(self.0.clone()),
+            SourceSpec::Local(l) if l.files.first().is_some_and(|f| f.ends_with("checkout-errors.json")) => Ok(self.0.clone()),
             _ => Err(format!("cannot open {}", spec.label())),
         }
     }
@@ -354,7 +354,7 @@ async fn tabs_hold_their_own_layouts() {
 #[tokio::test]
 async fn a_workspace_saves_and_reopens_the_layout_sources_queries_columns_and_ranges() {
     let mut h = Harness::new(140, 40).await;
-    h.app.panes[0].origin = Some(SourceSpec { files: vec!["/var/log/nginx/access.log".into()], ..Default::default() });
+    h.app.panes[0].origin = Some(SourceSpec::files(vec!["/var/log/nginx/access.log".into()]));
     h.open('s', "checkout").await;
     h.key(KeyCode::Char('/')).await;
     h.typed("level:error").await;
@@ -379,8 +379,8 @@ async fn a_workspace_saves_and_reopens_the_layout_sources_queries_columns_and_ra
     assert_eq!(app.pane().id, 1, "the focused pane is focused again");
     assert_eq!(app.panes[1].applied.text, "level:error");
     assert_eq!(app.panes[1].columns, ["service", "message"]);
-    assert_eq!(app.panes[0].origin.as_ref().unwrap().files, [std::path::PathBuf::from("/var/log/nginx/access.log")]);
-    assert_eq!(app.panes[1].origin.as_ref().unwrap().source.as_deref(), Some("checkout"));
+    assert_eq!(app.panes[0].origin, Some(SourceSpec::files(vec!["/var/log/nginx/access.log".into()])));
+    assert_eq!(app.panes[1].origin.as_ref().unwrap().name(), Some("checkout"));
 }
 
 /// Opens every spec as an empty in-memory source (workspace reopening without files).
@@ -389,7 +389,7 @@ struct FileOpener;
 impl SourceOpener for FileOpener {
     fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String> {
         let mut info = logsleuth::ui::testing::access_info(&spec.label());
-        if spec.source.is_some() {
+        if matches!(spec, SourceSpec::Named { .. }) {
             info.default_columns = vec!["level".into(), "message".into()];
         }
         Ok(Arc::new(MemorySource::new(info, Vec::new())))

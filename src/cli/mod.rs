@@ -2,9 +2,7 @@
 
 pub mod args;
 pub mod commands;
-pub mod es;
 pub mod kql_cmd;
-pub mod loki;
 pub mod source;
 pub mod tui;
 

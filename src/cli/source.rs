@@ -1,105 +1,108 @@
 //! Building a source from the command line, and resolving its time range and filter.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::CliError;
-use super::args::{AuthArgs, FilterArgs, LogFormatArg, SourceArgs, TimeArgs};
+use super::args::{FilterArgs, LogFormatArg, SourceArgs, TimeArgs};
 use crate::model::{Nanos, TimeRange};
-use crate::sources::local::{LocalOptions, LocalSource};
-use crate::sources::spec::{SourceSpec, strip_userinfo};
+use crate::sources::spec::{Credentials, Overrides, SourceSpec};
 use crate::sources::{Query, Source, SourceInfo};
 
 /// Opens the source the arguments name: local files / stdin, Loki, Elasticsearch, or a named
 /// source of the configuration file (`--source NAME`, else its `default_source` when nothing
 /// else is given). File errors are source errors (exit 1); a missing source is a usage error.
 pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
-    if args.loki.is_some() {
-        return crate::cli::loki::open_loki(args);
-    }
-    if args.es.is_some() {
-        return crate::cli::es::open_es(args);
-    }
-    if let Some(name) = &args.source {
-        return crate::config::open::open_named(name, args);
-    }
-    if args.files.is_empty() {
-        if let Some(name) = crate::config::open::default_source(args)? {
-            return crate::config::open::open_named(&name, args);
-        }
-        return Err(CliError::usage(
-            "no input: give log files (- for stdin), --loki URL, --es URL or --source NAME (or set default_source in the config file)",
-        ));
-    }
-    let options = LocalOptions { format: args.format.map(super::args::LogFormatArg::format), now: None };
-    let source = LocalSource::open(&args.files, options)?;
-    Ok(Arc::new(source))
+    let spec = match spec_from_args(args)? {
+        Some(spec) => spec,
+        None => match crate::config::open::default_source(args.config.as_deref())? {
+            Some(name) => SourceSpec::named(name).apply(&overrides(args)?),
+            None => {
+                return Err(CliError::usage(
+                    "no input: give log files (- for stdin), --loki URL, --es URL or --source NAME (or set default_source in the config file)",
+                ));
+            }
+        },
+    };
+    open_spec(&spec, args.config.as_deref())
 }
 
-/// The spec of the source the command line's flags open, or `None` for stdin (which cannot
-/// be opened again). Extra headers are left out: they may carry credentials.
-pub fn spec_from_args(args: &SourceArgs) -> Option<SourceSpec> {
-    if args.files.iter().any(|f| f.as_os_str() == "-") {
-        return None;
+/// Opens a spec; a named source is looked up in the configuration (`config` is `--config`).
+pub fn open_spec(spec: &SourceSpec, config: Option<&Path>) -> Result<Arc<dyn Source>, CliError> {
+    let resolved;
+    let spec = match spec {
+        SourceSpec::Named { name, overrides } => {
+            resolved = crate::config::open::resolve_named(name, overrides, config)?;
+            &resolved
+        }
+        other => other,
+    };
+    Ok(crate::sources::spec::open(spec)?)
+}
+
+/// The settings the flags give beside a source: they replace a named source's settings, and
+/// fill in a source given by URL.
+pub fn overrides(args: &SourceArgs) -> Result<Overrides, CliError> {
+    let a = &args.auth;
+    let mut headers = Vec::new();
+    for header in &a.headers {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| CliError::usage(format!("--header '{}' must be 'Name: value'", crate::text::sanitize(header))))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let files = args
-        .files
-        .iter()
-        // Absolute, so the workspace opens the same files from any directory.
-        .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
-        .collect();
-    Some(SourceSpec {
-        source: args.source.clone(),
-        demo: false,
-        files,
+    Ok(Overrides {
         format: args.format.map(LogFormatArg::name),
-        loki: args.loki.as_deref().map(strip_userinfo),
         selector: args.selector.clone(),
         tenant: args.tenant.clone(),
         parser: args.parser.clone(),
-        es: args.es.as_deref().map(strip_userinfo),
         index: args.index.clone(),
         time_field: args.time_field.clone(),
-        roles: args.roles.clone(),
-        user: args.auth.user.clone(),
-        password_env: args.auth.password_env.clone(),
-        token_env: args.auth.token_env.clone(),
-        api_key_env: args.auth.api_key_env.clone(),
-        ca_file: args.auth.ca_file.clone(),
-        insecure: args.auth.insecure,
+        roles: crate::sources::spec::parse_roles(&args.roles).map_err(CliError::usage)?,
+        credentials: Credentials {
+            user: a.user.clone(),
+            password_env: a.password_env.clone(),
+            token_env: a.token_env.clone(),
+            api_key_env: a.api_key_env.clone(),
+        },
+        headers,
+        ca_file: a.ca_file.clone(),
+        insecure: a.insecure,
     })
 }
 
-/// The command line flags a spec stands for (`config` is the `--config` in effect).
-pub fn args_from_spec(spec: &SourceSpec, config: Option<std::path::PathBuf>) -> Result<SourceArgs, String> {
-    let format = match &spec.format {
-        Some(name) => Some(
-            <LogFormatArg as clap::ValueEnum>::from_str(name, true).map_err(|_| format!("unknown log format '{name}'"))?,
-        ),
-        None => None,
+/// The spec the flags describe, or `None` when they name no source (the configuration's
+/// `default_source` may then apply).
+pub fn spec_from_args(args: &SourceArgs) -> Result<Option<SourceSpec>, CliError> {
+    let overrides = overrides(args)?;
+    let base = if let Some(url) = &args.loki {
+        SourceSpec::loki(url.clone(), None)
+    } else if let Some(url) = &args.es {
+        SourceSpec::elasticsearch(url.clone(), None)
+    } else if let Some(name) = &args.source {
+        SourceSpec::named(name.clone())
+    } else if !args.files.is_empty() {
+        SourceSpec::files(args.files.clone())
+    } else {
+        return Ok(None);
     };
-    Ok(SourceArgs {
-        files: spec.files.clone(),
-        format,
-        loki: spec.loki.clone(),
-        selector: spec.selector.clone(),
-        tenant: spec.tenant.clone(),
-        parser: spec.parser.clone(),
-        es: spec.es.clone(),
-        index: spec.index.clone(),
-        time_field: spec.time_field.clone(),
-        roles: spec.roles.clone(),
-        source: spec.source.clone(),
-        config,
-        auth: AuthArgs {
-            user: spec.user.clone(),
-            password_env: spec.password_env.clone(),
-            token_env: spec.token_env.clone(),
-            api_key_env: spec.api_key_env.clone(),
-            headers: Vec::new(),
-            ca_file: spec.ca_file.clone(),
-            insecure: spec.insecure,
-        },
-    })
+    Ok(Some(base.apply(&overrides)))
+}
+
+/// The spec a workspace keeps for the flags' source, or `None` for stdin (which cannot be
+/// opened again). Files become absolute, so the workspace opens them from any directory;
+/// headers and resolved credentials are never written (see `SourceSpec`'s file form).
+pub fn origin_spec(args: &SourceArgs) -> Option<SourceSpec> {
+    let mut spec = spec_from_args(args).ok().flatten()?;
+    if spec.reads_stdin() {
+        return None;
+    }
+    if let SourceSpec::Local(local) = &mut spec {
+        for f in &mut local.files {
+            *f = std::path::absolute(&*f).unwrap_or_else(|_| f.clone());
+        }
+    }
+    Some(spec)
 }
 
 /// Resolves `--since` / `--from` / `--to` at `now`. Without them a local source covers its
@@ -163,6 +166,7 @@ pub fn filter_query(filter: &FilterArgs, info: &SourceInfo) -> Result<Query, Cli
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::args::AuthArgs;
     use crate::time::parse_absolute;
 
     fn at(s: &str) -> Nanos {
@@ -208,6 +212,45 @@ mod tests {
         assert_eq!(filter_query(&f, &info).unwrap(), Query::kql("status:404"));
     }
 
+    fn flags(argv: &[&str]) -> SourceArgs {
+        <crate::cli::Cli as clap::Parser>::try_parse_from(argv).expect("valid command line").source
+    }
+
+    fn loki_of(args: &SourceArgs) -> Result<crate::sources::loki::LokiConfig, CliError> {
+        match spec_from_args(args)? {
+            Some(SourceSpec::Loki(l)) => Ok(crate::sources::spec::loki_config(&l)?),
+            other => panic!("not Loki: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn loki_flags_become_a_spec_with_tenant_headers_and_a_checked_selector() {
+        let a = flags(&["logsleuth", "--loki", "http://127.0.0.1:3100", "--tenant", "team-a", "--selector", "{job=\"nginx\"}", "--parser", "json", "--header", "X-Trace: 1"]);
+        let c = loki_of(&a).unwrap();
+        assert!(c.http.headers.contains(&("X-Scope-OrgID".into(), "team-a".into())));
+        assert!(c.http.headers.contains(&("X-Trace".into(), "1".into())));
+        assert_eq!(c.parser, Some(crate::sources::loki::logql::LogqlParser::Json));
+        let a = flags(&["logsleuth", "--loki", "http://127.0.0.1:3100", "--selector", "job=nginx"]);
+        assert_eq!(loki_of(&a).unwrap_err().code, 2);
+        let a = flags(&["logsleuth", "--loki", "http://127.0.0.1:3100", "--header", "Authorization: Bearer x"]);
+        assert_eq!(loki_of(&a).unwrap_err().code, 2);
+        let a = flags(&["logsleuth", "--loki", "http://127.0.0.1:3100", "--api-key-env", "K"]);
+        assert!(loki_of(&a).unwrap_err().message.contains("for Elasticsearch"));
+    }
+
+    #[test]
+    fn role_flags_set_field_roles_and_bad_ones_are_usage_errors() {
+        let a = flags(&["logsleuth", "--es", "http://127.0.0.1:9200", "--index", "web", "--role", "status=response", "--role", "client_ip = clientip"]);
+        let Some(SourceSpec::Elasticsearch(e)) = spec_from_args(&a).unwrap() else { panic!("not ES") };
+        assert_eq!(e.roles.status.as_deref(), Some("response"));
+        assert_eq!(e.roles.client_ip.as_deref(), Some("clientip"));
+        assert_eq!(e.roles.user_agent, None);
+        for bad in ["status", "status=", "colour=red"] {
+            let a = flags(&["logsleuth", "--es", "http://127.0.0.1:9200", "--index", "web", "--role", bad]);
+            assert_eq!(spec_from_args(&a).unwrap_err().code, 2, "{bad}");
+        }
+    }
+
     #[test]
     fn specs_never_keep_credentials() {
         let args = SourceArgs {
@@ -215,11 +258,11 @@ mod tests {
             auth: AuthArgs { headers: vec!["Authorization: Bearer abc".into()], ..Default::default() },
             ..Default::default()
         };
-        let spec = spec_from_args(&args).unwrap();
+        let spec = origin_spec(&args).unwrap();
         let text = toml::to_string(&spec).unwrap();
         assert!(!text.contains("hunter2") && !text.contains("Bearer"), "{text}");
         assert!(!spec.label().contains("hunter2"));
         let stdin = SourceArgs { files: vec!["-".into()], ..Default::default() };
-        assert_eq!(spec_from_args(&stdin), None, "stdin cannot be reopened");
+        assert_eq!(origin_spec(&stdin), None, "stdin cannot be reopened");
     }
 }

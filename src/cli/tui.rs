@@ -24,14 +24,7 @@ pub struct CliOpener {
 
 impl SourceOpener for CliOpener {
     fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String> {
-        if spec.demo {
-            return Ok(Arc::new(crate::sources::local::LocalSource::demo(true)));
-        }
-        let args = super::source::args_from_spec(spec, self.config.clone())?;
-        if args.files.is_empty() && args.loki.is_none() && args.es.is_none() && args.source.is_none() {
-            return Err("no source given".into());
-        }
-        super::source::open_source(&args).map_err(|e| crate::text::sanitize(&e.message).into_owned())
+        super::source::open_spec(spec, self.config.as_deref()).map_err(|e| crate::text::sanitize(&e.message).into_owned())
     }
 }
 
@@ -68,7 +61,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
     } else {
         None
     };
-    let mut start = StartLayout::single(src, super::source::spec_from_args(source));
+    let mut start = StartLayout::single(src, super::source::origin_spec(source));
     start.opener = Some(opener);
     run_ui(start, options)
 }
@@ -91,7 +84,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
         return run_ui(start, options);
     }
     let src = Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
-    let mut start = StartLayout::single(src, Some(SourceSpec::demo()));
+    let mut start = StartLayout::single(src, Some(SourceSpec::Demo));
     start.opener = Some(opener);
     run_ui(start, options)
 }

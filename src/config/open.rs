@@ -1,18 +1,15 @@
 //! Named sources on the command line (`--source NAME`, `default_source`) and the UI defaults
-//! from the configuration file. Building the sources reuses the flag code of each backend
-//! (`cli::loki::loki_config`, `cli::es::es_config`): a config entry is turned into
-//! the flags it stands for, with the flags actually given taking precedence, and only the
-//! credentials (which flags cannot carry) are set afterwards.
+//! from the configuration file. A config entry becomes a [`SourceSpec`] like the flags do
+//! ([`entry_spec`]); the flags given beside `--source NAME` then replace its settings
+//! ([`SourceSpec::apply`]), and `sources::spec::open` opens it like any other spec.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::secrets::AuthPlan;
 use super::{LoadedConfig, SourceConfig, SourceType};
 use crate::cli::CliError;
-use crate::cli::args::{LogFormatArg, SourceArgs};
 use crate::model::Nanos;
-use crate::sources::Source;
+use crate::sources::spec::{Connection, Credentials, EsSpec, LocalSpec, LokiSpec, Overrides, SourceSpec};
 
 /// Loads the configuration for the command line: `--config PATH`, else the default file if it
 /// exists. An unusable file is a usage error (exit 2) with every diagnostic.
@@ -20,10 +17,10 @@ pub fn load_for_cli(explicit: Option<&Path>) -> Result<Option<LoadedConfig>, Cli
     super::load_optional(explicit).map_err(|e| CliError::usage(format!("invalid configuration:\n{e}")))
 }
 
-/// Opens the source named `name` in the configuration (`--source NAME`). Flags given on the
-/// command line override the entry's values.
-pub fn open_named(name: &str, args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
-    let loaded = load_for_cli(args.config.as_deref())?.ok_or_else(|| {
+/// The spec of the source named `name` in the configuration, with `overrides` (the flags
+/// given beside `--source NAME`) replacing its settings.
+pub fn resolve_named(name: &str, overrides: &Overrides, config: Option<&Path>) -> Result<SourceSpec, CliError> {
+    let loaded = load_for_cli(config)?.ok_or_else(|| {
         let wanted = super::default_path().map_or_else(|| "no default location".to_string(), |p| p.display().to_string());
         CliError::usage(format!("--source {name} needs a configuration file, and there is none ({wanted}); give --config PATH"))
     })?;
@@ -32,93 +29,61 @@ pub fn open_named(name: &str, args: &SourceArgs) -> Result<Arc<dyn Source>, CliE
         let list = if known.is_empty() { "none are defined".to_string() } else { format!("known sources: {}", known.join(", ")) };
         return Err(CliError::usage(format!("no source named '{name}' in {} ({list})", loaded.path.display())));
     };
-    open_entry(name, entry, args, loaded.path.parent())
+    // Credential flags replace the entry's credentials entirely: then the entry's are not
+    // even resolved (no password_command runs).
+    let resolve_auth = !overrides.credentials.is_set();
+    Ok(entry_spec(name, entry, loaded.path.parent(), resolve_auth)?.apply(overrides))
 }
 
 /// The `default_source` of the configuration, when there is a configuration with one.
-pub fn default_source(args: &SourceArgs) -> Result<Option<String>, CliError> {
-    Ok(load_for_cli(args.config.as_deref())?.and_then(|l| l.config.default_source))
+pub fn default_source(config: Option<&Path>) -> Result<Option<String>, CliError> {
+    Ok(load_for_cli(config)?.and_then(|l| l.config.default_source))
 }
 
-/// Opens a config entry with the flags in `args` taking precedence. Relative `files` of a
-/// local source are relative to the configuration file's directory.
-pub fn open_entry(name: &str, entry: &SourceConfig, args: &SourceArgs, base_dir: Option<&Path>) -> Result<Arc<dyn Source>, CliError> {
-    let merged = merged_args(entry, args, base_dir)?;
+/// The spec a config entry stands for. Relative `files` and `ca_file` are relative to the
+/// configuration file's directory; credentials are resolved (environment, command, literal)
+/// when `resolve_auth`.
+pub fn entry_spec(name: &str, entry: &SourceConfig, base_dir: Option<&Path>, resolve_auth: bool) -> Result<SourceSpec, CliError> {
     let in_source = |e: String| CliError::usage(format!("source '{name}': {e}"));
-    // Auth flags given on the command line replace the entry's credentials entirely.
-    let flags_auth = args.auth.user.is_some()
-        || args.auth.password_env.is_some()
-        || args.auth.token_env.is_some()
-        || args.auth.api_key_env.is_some();
-    let resolve_auth = || -> Result<Option<crate::sources::http::Auth>, CliError> {
-        if flags_auth {
-            return Ok(None);
-        }
-        AuthPlan::of(entry).and_then(|p| p.resolve()).map_err(in_source)
+    let url = || entry.url.clone().ok_or_else(|| in_source("url is required".into()));
+    let connection = || -> Result<Connection, CliError> {
+        let auth = if resolve_auth { AuthPlan::of(entry).and_then(|p| p.resolve()).map_err(in_source)? } else { None };
+        Ok(Connection {
+            credentials: Credentials::default(),
+            auth,
+            headers: entry.headers.iter().map(|(n, v)| (n.clone(), v.clone())).collect(),
+            ca_file: entry.ca_file.as_ref().map(|f| resolve_file(f, base_dir)),
+            insecure: entry.insecure,
+        })
     };
-    match entry.kind {
-        SourceType::Local => crate::cli::source::open_source(&merged),
-        SourceType::Loki => {
-            let mut config = crate::cli::loki::loki_config(&merged)?;
-            if let Some(auth) = resolve_auth()? {
-                config.http.auth = auth;
-            }
-            crate::cli::loki::open_loki_config(config)
-        }
-        SourceType::Elasticsearch => {
-            let mut config = crate::cli::es::es_config(&merged)?;
-            if let Some(auth) = resolve_auth()? {
-                config.http.auth = auth;
-            }
-            // Roles from the entry, each overridden by a --role flag for the same role.
-            let flags = std::mem::take(&mut config.roles);
-            config.roles = entry.roles.clone().overridden_by(flags);
-            if entry.time_zone.is_some() {
-                config.time_zone = entry.time_zone.clone();
-            }
-            crate::cli::es::open_es_config(config)
-        }
-    }
-}
-
-/// The flags a config entry stands for, merged with those given (which win). Credentials are
-/// not part of it: they are resolved separately, as flags cannot carry them.
-pub fn merged_args(entry: &SourceConfig, args: &SourceArgs, base_dir: Option<&Path>) -> Result<SourceArgs, CliError> {
-    let mut m = args.clone();
-    m.source = None;
-    match entry.kind {
-        SourceType::Loki => m.loki = entry.url.clone(),
-        SourceType::Elasticsearch => m.es = entry.url.clone(),
+    Ok(match entry.kind {
         SourceType::Local => {
-            m.files = entry.files.iter().map(|f| resolve_file(f, base_dir)).collect();
-            if m.format.is_none()
-                && let Some(format) = &entry.format
+            if let Some(format) = &entry.format
+                && crate::formats::LogFormat::from_name(format).is_none()
             {
-                let arg = <LogFormatArg as clap::ValueEnum>::from_str(format, true)
-                    .map_err(|_| CliError::usage(format!("unknown format '{format}' in the configuration")))?;
-                m.format = Some(arg);
+                return Err(CliError::usage(format!("unknown format '{format}' in the configuration")));
             }
+            SourceSpec::Local(LocalSpec {
+                files: entry.files.iter().map(|f| resolve_file(f, base_dir)).collect(),
+                format: entry.format.clone(),
+            })
         }
-    }
-    let pick = |flag: &Option<String>, value: &Option<String>| flag.clone().or_else(|| value.clone());
-    m.selector = pick(&args.selector, &entry.selector);
-    m.tenant = pick(&args.tenant, &entry.tenant);
-    m.parser = pick(&args.parser, &entry.parser);
-    m.index = pick(&args.index, &entry.index);
-    m.time_field = pick(&args.time_field, &entry.time_field);
-    // A header given as a flag replaces the entry's header of the same name.
-    let flag_names: Vec<String> =
-        args.auth.headers.iter().filter_map(|h| h.split_once(':')).map(|(n, _)| n.trim().to_ascii_lowercase()).collect();
-    m.auth.headers = entry
-        .headers
-        .iter()
-        .filter(|(n, _)| !flag_names.contains(&n.to_ascii_lowercase()))
-        .map(|(n, v)| format!("{n}: {v}"))
-        .chain(args.auth.headers.iter().cloned())
-        .collect();
-    m.auth.ca_file = args.auth.ca_file.clone().or_else(|| entry.ca_file.as_ref().map(|f| resolve_file(f, base_dir)));
-    m.auth.insecure = args.auth.insecure || entry.insecure;
-    Ok(m)
+        SourceType::Loki => SourceSpec::Loki(LokiSpec {
+            url: url()?,
+            selector: entry.selector.clone(),
+            tenant: entry.tenant.clone(),
+            parser: entry.parser.clone(),
+            connection: connection()?,
+        }),
+        SourceType::Elasticsearch => SourceSpec::Elasticsearch(EsSpec {
+            url: url()?,
+            index: entry.index.clone(),
+            time_field: entry.time_field.clone(),
+            roles: entry.roles.clone(),
+            time_zone: entry.time_zone.clone(),
+            connection: connection()?,
+        }),
+    })
 }
 
 /// A path of the configuration file as used: `~/` is the home directory, a relative path is
@@ -178,21 +143,28 @@ mod tests {
     #[test]
     fn flags_override_entry_values_and_headers_by_name() {
         let e = entry("type = \"loki\"\nurl = \"http://l\"\nselector = '{job=\"a\"}'\ntenant = \"t1\"\nheaders = { \"X-A\" = \"1\", \"X-B\" = \"2\" }");
-        let mut args = SourceArgs { source: Some("x".into()), tenant: Some("t2".into()), ..SourceArgs::default() };
-        args.auth.headers = vec!["x-b: 3".into()];
-        let m = merged_args(&e, &args, None).unwrap();
-        assert_eq!(m.loki.as_deref(), Some("http://l"));
-        assert_eq!(m.source, None);
+        let flags = Overrides { tenant: Some("t2".into()), headers: vec![("x-b".into(), "3".into())], ..Overrides::default() };
+        let SourceSpec::Loki(m) = entry_spec("x", &e, None, true).unwrap().apply(&flags) else { panic!("not Loki") };
+        assert_eq!(m.url, "http://l");
         assert_eq!(m.selector.as_deref(), Some("{job=\"a\"}"));
         assert_eq!(m.tenant.as_deref(), Some("t2"));
-        assert_eq!(m.auth.headers, vec!["X-A: 1".to_string(), "x-b: 3".to_string()]);
+        assert_eq!(m.connection.headers, vec![("X-A".to_string(), "1".to_string()), ("x-b".to_string(), "3".to_string())]);
     }
 
     #[test]
     fn local_files_are_relative_to_the_config_file() {
         let e = entry("type = \"local\"\nfiles = [\"logs/a.log\", \"/abs/b.log\"]\nformat = \"nginx\"");
-        let m = merged_args(&e, &SourceArgs::default(), Some(Path::new("/etc/ls"))).unwrap();
+        let SourceSpec::Local(m) = entry_spec("x", &e, Some(Path::new("/etc/ls")), true).unwrap() else { panic!("not local") };
         assert_eq!(m.files, vec![PathBuf::from("/etc/ls/logs/a.log"), PathBuf::from("/abs/b.log")]);
-        assert_eq!(m.format, Some(LogFormatArg::Nginx));
+        assert_eq!(m.format.as_deref(), Some("nginx"));
+        let bad = entry("type = \"local\"\nfiles = [\"a.log\"]\nformat = \"xml\"");
+        assert_eq!(entry_spec("x", &bad, None, true).unwrap_err().code, 2);
+    }
+
+    #[test]
+    fn credential_flags_keep_the_entrys_secrets_unresolved() {
+        let e = entry("type = \"es\"\nurl = \"http://e\"\nindex = \"web\"\nuser = \"bob\"\npassword_env = \"LOGSLEUTH_TEST_UNSET_PW\"");
+        assert!(entry_spec("x", &e, None, true).is_err(), "the entry's password variable is not set");
+        assert!(entry_spec("x", &e, None, false).is_ok(), "flags replace it, so it is not read");
     }
 }

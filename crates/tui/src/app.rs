@@ -457,7 +457,7 @@ impl Pane {
     /// What the pane shows, for titles: the configuration's name of the source, else the
     /// source's own description.
     pub fn title(&self) -> String {
-        match self.origin.as_ref().and_then(|o| o.source.clone()) {
+        match self.origin.as_ref().and_then(|o| o.name().map(str::to_string)) {
             Some(name) => name,
             None if self.info.description.is_empty() => self.info.kind.to_string(),
             None => self.info.description.clone(),

@@ -908,9 +908,9 @@ fn apply_saved(app: &mut App) -> Vec<Effect> {
     // A search made for a configured source runs on a pane of that source: an open one, else
     // a new pane beside the focused one.
     if let Some(name) = search.source.as_deref()
-        && app.pane().origin.as_ref().and_then(|o| o.source.as_deref()) != Some(name)
+        && app.pane().origin.as_ref().and_then(|o| o.name()) != Some(name)
     {
-        let existing = app.panes.iter().find(|p| p.origin.as_ref().and_then(|o| o.source.as_deref()) == Some(name)).map(|p| p.id);
+        let existing = app.panes.iter().find(|p| p.origin.as_ref().and_then(|o| o.name()) == Some(name)).map(|p| p.id);
         match existing {
             Some(id) => {
                 if let Some(tab) = app.tabs.iter().position(|t| t.root.contains(id)) {

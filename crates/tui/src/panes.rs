@@ -64,10 +64,10 @@ pub fn pick(app: &mut App) -> Vec<Effect> {
     let (request, origin) = match &choice {
         SourceChoice::Same => (OpenRequest::SameAs(app.panes[from].id), app.panes[from].origin.clone()),
         SourceChoice::Named(name) => {
-            let spec = SourceSpec { source: Some(name.clone()), ..SourceSpec::default() };
+            let spec = SourceSpec::named(name.clone());
             (OpenRequest::Spec(Box::new(spec.clone())), Some(spec))
         }
-        SourceChoice::Demo => (OpenRequest::Spec(Box::new(SourceSpec::demo())), Some(SourceSpec::demo())),
+        SourceChoice::Demo => (OpenRequest::Spec(Box::new(SourceSpec::Demo)), Some(SourceSpec::Demo)),
         SourceChoice::Typed(text) => match SourceSpec::parse_typed(text) {
             Ok(spec) => (OpenRequest::Spec(Box::new(spec.clone())), Some(spec)),
             Err(e) => {
@@ -140,7 +140,7 @@ pub fn open_for_search(
         effects.extend(propagate_range(app, from));
     }
     let before = plot_widths(app);
-    let spec = SourceSpec { source: Some(name.to_string()), ..SourceSpec::default() };
+    let spec = SourceSpec::named(name);
     let mut pane = Pane::new(opening_info(spec.label()), app.panes[from].range, query);
     pane.limits = app.panes[from].limits;
     pane.language = language;

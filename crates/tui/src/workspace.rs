@@ -173,14 +173,14 @@ mod tests {
             tab: 0,
             panes: vec![
                 PaneFile {
-                    source: SourceSpec { loki: Some("http://loki:3100".into()), selector: Some("{job=\"nginx\"}".into()), ..Default::default() },
+                    source: SourceSpec::loki("http://loki:3100", Some("{job=\"nginx\"}".into())),
                     query: "status >= 500".into(),
                     range: Some(RangeSpecFile { last: Some("1h".into()), ..Default::default() }),
                     linked: true,
                     ..Default::default()
                 },
                 PaneFile {
-                    source: SourceSpec { source: Some("app-es".into()), ..Default::default() },
+                    source: SourceSpec::named("app-es"),
                     query: "log.level:error".into(),
                     columns: vec!["service".into(), "message".into()],
                     linked: true,
