@@ -15,7 +15,7 @@ pub struct EsOptions {
     /// The index pattern's fields (types, nested paths, multi-fields). `None`: untyped, as in
     /// Kibana without a data view (every field queried by name as written).
     pub fields: Option<FieldCaps>,
-    /// `dateFormat:tz`: added as `time_zone` to date range queries.
+    /// `dateFormat:tz`: added as `time_zone` to date range queries (not to epoch values).
     pub time_zone: Option<String>,
     /// Keyword fields use `term`/`wildcard` queries with `case_insensitive: true`.
     pub case_insensitive: bool,
@@ -135,6 +135,17 @@ fn wildcard_query_pattern(parts: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join("*")
+}
+
+/// Kibana's epoch test (`is.ts`, `range.ts`): a number or a digit-only string is an absolute
+/// UTC timestamp and gets no `time_zone`. KQL values are strings, so: ASCII digits only.
+fn is_epoch(value: &Literal) -> bool {
+    matches!(value, Literal::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The `time_zone` of a date range query on `value`, if any.
+fn time_zone_param<'a>(value: &Literal, o: &'a EsOptions) -> Option<&'a str> {
+    o.time_zone.as_deref().filter(|_| !is_epoch(value))
 }
 
 /// A field as the translation sees it: from the data view, or the bare name when unknown.
@@ -280,8 +291,8 @@ fn is_query(
             let mut params = Map::new();
             params.insert("gte".into(), value.to_json());
             params.insert("lte".into(), value.to_json());
-            if let Some(tz) = &o.time_zone {
-                params.insert("time_zone".into(), tz.clone().into());
+            if let Some(tz) = time_zone_param(value, o) {
+                params.insert("time_zone".into(), tz.into());
             }
             single("range", &t.name, Value::Object(params))
         } else if keyword_ci {
@@ -315,9 +326,9 @@ fn range_query(
         let mut params = Map::new();
         params.insert(op.es_name().into(), value.to_json());
         if t.info.is_some_and(FieldInfo::is_date)
-            && let Some(tz) = &o.time_zone
+            && let Some(tz) = time_zone_param(value, o)
         {
-            params.insert("time_zone".into(), tz.clone().into());
+            params.insert("time_zone".into(), tz.into());
         }
         queries.push(wrap_nested(
             single("range", &t.name, Value::Object(params)),
@@ -460,6 +471,20 @@ mod tests {
         assert_eq!(
             es_with("bytes <= 5", &o).unwrap(),
             json!({"bool":{"should":[{"range":{"bytes":{"lte":"5"}}}],"minimum_should_match":1}})
+        );
+        // Epoch milliseconds are absolute: no time zone, in ranges and exact values.
+        assert_eq!(
+            es_with("@timestamp > 1776338120239", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gt":"1776338120239"}}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es_with(r#"@timestamp:"1776338120239""#, &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gte":"1776338120239","lte":"1776338120239"}}}],"minimum_should_match":1}})
+        );
+        // Not digits only: not an epoch.
+        assert_eq!(
+            es_with("@timestamp < -1", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"lt":"-1","time_zone":"America/Phoenix"}}}],"minimum_should_match":1}})
         );
         // Exact date values become a gte/lte range (match has no time zone).
         assert_eq!(
