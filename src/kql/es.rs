@@ -265,13 +265,6 @@ fn is_query(
         );
     };
     let (full, targets) = resolve(field, o, nested)?;
-    if is_exists
-        && let Some(caps) = &o.fields
-        && targets.len() == caps.fields.len()
-        && targets.iter().all(|t| t.info.is_some())
-    {
-        return Ok(json!({"match_all": {}}));
-    }
     let mut queries = Vec::with_capacity(targets.len());
     for t in &targets {
         let keyword_ci = o.case_insensitive && t.info.is_some_and(FieldInfo::is_keyword);
@@ -428,9 +421,13 @@ mod tests {
         );
         assert_eq!(es("*:*"), json!({"match_all":{}}));
         assert_eq!(es(""), json!({"match_all":{}}));
-        // A wildcard field covering every field of the data view: match_all (Kibana's special case).
+        // A wildcard field covering every field of the data view is no longer match_all (older
+        // Kibana's `fields.length === indexPattern.fields.length` rule is gone): one exists each.
         let o = EsOptions { fields: Some(FieldCaps::from_json(&json!({"fields":{"na":{"keyword":{"type":"keyword"}},"nb":{"long":{"type":"long"}}}})).unwrap()), ..EsOptions::default() };
-        assert_eq!(es_with("n*:*", &o).unwrap(), json!({"match_all":{}}));
+        assert_eq!(
+            es_with("n*:*", &o).unwrap(),
+            json!({"bool":{"should":[{"exists":{"field":"na"}},{"exists":{"field":"nb"}}],"minimum_should_match":1}})
+        );
     }
 
     #[test]
