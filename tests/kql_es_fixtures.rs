@@ -59,8 +59,26 @@ fn nested_fixture_nested_paths_multi_fields_and_meta_fields() {
     assert_eq!(
         q,
         json!({"bool":{"should":[
-            {"nested":{"path":"user","query":{"match":{"user.first":"x"}},"score_mode":"none"}},
-            {"nested":{"path":"user","query":{"match":{"user.last":"x"}},"score_mode":"none"}}
+            {"nested":{"path":"user","query":{"term":{"user.first":{"value":"x"}}},"score_mode":"none"}},
+            {"nested":{"path":"user","query":{"term":{"user.last":{"value":"x"}}},"score_mode":"none"}}
         ],"minimum_should_match":1}})
     );
 }
+
+#[test]
+fn keyword_fields_get_term_queries_text_fields_match() {
+    // level is keyword only; message is text with a keyword multi-field.
+    let o = EsOptions { fields: Some(caps("nested_logs_field_caps.json")), ..EsOptions::default() };
+    let q = kql::to_es(&kql::parse("level:ERROR and message*:disk").unwrap(), &o).unwrap();
+    assert_eq!(
+        q,
+        json!({"bool":{"filter":[
+            {"bool":{"should":[{"term":{"level":{"value":"ERROR"}}}],"minimum_should_match":1}},
+            {"bool":{"should":[
+                {"match":{"message":"disk"}},
+                {"term":{"message.keyword":{"value":"disk"}}}
+            ],"minimum_should_match":1}}
+        ]}})
+    );
+}
+
