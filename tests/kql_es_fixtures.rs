@@ -82,3 +82,23 @@ fn keyword_fields_get_term_queries_text_fields_match() {
     );
 }
 
+#[test]
+fn kibana_stub_data_view_keeps_its_field_order() {
+    // A data view field list is not re-sorted: wildcard names expand in its order.
+    let c = caps("kibana_stub_fields.json");
+    let names: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(&names[..3], ["bytes", "ssl", "@timestamp"]);
+    let o = EsOptions { fields: Some(c), time_zone: Some("America/Phoenix".into()), ..EsOptions::default() };
+    let q = kql::to_es(&kql::parse("machine*:osx and @timestamp >= 1776338120239").unwrap(), &o).unwrap();
+    assert_eq!(
+        q,
+        json!({"bool":{"filter":[
+            {"bool":{"should":[
+                {"match":{"machine.os":"osx"}},
+                {"match":{"machine.os.raw":"osx"}},
+                {"term":{"machine.os.keyword":{"value":"osx"}}}
+            ],"minimum_should_match":1}},
+            {"bool":{"should":[{"range":{"@timestamp":{"gte":"1776338120239"}}}],"minimum_should_match":1}}
+        ]}})
+    );
+}

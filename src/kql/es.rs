@@ -1,7 +1,8 @@
-//! KQL → Elasticsearch query DSL, as Kibana's `@kbn/es-query` builds it on main (9.x): the files
-//! under `src/platform/packages/shared/kbn-es-query/src/kuery/` at elastic/kibana@2adc277e
-//! (`functions/{is,range,and,or,not,nested}.ts`, `functions/utils/get_fields.ts`,
-//! `functions/utils/get_full_field_name_node.ts`, `node_types/wildcard.ts`).
+//! KQL → Elasticsearch query DSL, as Kibana's `@kbn/es-query` builds it on main (9.x), files under
+//! `src/platform/packages/shared/kbn-es-query/src/kuery/`: `functions/{is,range}.ts` at
+//! elastic/kibana@2adc277e, and `functions/{and,or,not,nested}.ts`, `functions/utils/get_fields.ts`,
+//! `functions/utils/get_full_field_name_node.ts`, `node_types/wildcard.ts` of the same main
+//! (see docs/kql.md).
 
 use serde_json::{Map, Value, json};
 
@@ -321,6 +322,9 @@ fn range_query(
     }
     Ok(should(queries))
 }
+
+#[cfg(test)]
+mod kibana_tests;
 
 #[cfg(test)]
 mod tests {
