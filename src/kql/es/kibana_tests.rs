@@ -431,7 +431,9 @@ mod get_full_field_name_node {
     #[test]
     fn error_when_a_path_is_given_for_a_non_nested_field() {
         let o = index_pattern();
-        let e = resolve(&FieldRef::Name("os".into()), &o, Some("machine")).err().unwrap();
+        let e = resolve(&FieldRef::Name("os".into()), &o, Some("machine"))
+            .err()
+            .unwrap();
         assert!(
             e.message.contains(
                 r#"machine.os is not a nested field but is in nested group "machine" in the KQL expression"#
@@ -444,7 +446,9 @@ mod get_full_field_name_node {
     #[test]
     fn error_when_a_nested_field_is_given_without_a_path() {
         let o = index_pattern();
-        let e = resolve(&FieldRef::Name("nestedField.child".into()), &o, None).err().unwrap();
+        let e = resolve(&FieldRef::Name("nestedField.child".into()), &o, None)
+            .err()
+            .unwrap();
         assert!(
             e.message.contains(
                 "nestedField.child is a nested field, but is not in a nested group in the KQL expression."
