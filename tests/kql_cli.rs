@@ -44,6 +44,21 @@ fn es_with_captured_field_caps_types_dates() {
 }
 
 #[test]
+fn es_keyword_terms_and_epoch_dates_like_kibana_main() {
+    let caps = fixture("kibana_stub_fields.json");
+    let out = kql(&["--to", "es", "--fields", &caps, "--time-zone", "America/Phoenix",
+        r#"machine.os.keyword:"Win 7" and @timestamp > 1776338120239 and @timestamp < now"#]);
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!({"bool":{"filter":[
+            {"bool":{"should":[{"term":{"machine.os.keyword":{"value":"Win 7"}}}],"minimum_should_match":1}},
+            {"bool":{"should":[{"range":{"@timestamp":{"gt":"1776338120239"}}}],"minimum_should_match":1}},
+            {"bool":{"should":[{"range":{"@timestamp":{"lt":"now","time_zone":"America/Phoenix"}}}],"minimum_should_match":1}}
+        ]}})
+    );
+}
+
+#[test]
 fn es_nested_and_case_insensitive_keywords() {
     let caps = fixture("nested_logs_field_caps.json");
     let out = kql(&["--to", "es", "--fields", &caps, "--case-insensitive", r#"user:{ first:alice and last:wh* }"#]);

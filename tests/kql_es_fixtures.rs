@@ -59,8 +59,46 @@ fn nested_fixture_nested_paths_multi_fields_and_meta_fields() {
     assert_eq!(
         q,
         json!({"bool":{"should":[
-            {"nested":{"path":"user","query":{"match":{"user.first":"x"}},"score_mode":"none"}},
-            {"nested":{"path":"user","query":{"match":{"user.last":"x"}},"score_mode":"none"}}
+            {"nested":{"path":"user","query":{"term":{"user.first":{"value":"x"}}},"score_mode":"none"}},
+            {"nested":{"path":"user","query":{"term":{"user.last":{"value":"x"}}},"score_mode":"none"}}
         ],"minimum_should_match":1}})
+    );
+}
+
+#[test]
+fn keyword_fields_get_term_queries_text_fields_match() {
+    // level is keyword only; message is text with a keyword multi-field.
+    let o = EsOptions { fields: Some(caps("nested_logs_field_caps.json")), ..EsOptions::default() };
+    let q = kql::to_es(&kql::parse("level:ERROR and message*:disk").unwrap(), &o).unwrap();
+    assert_eq!(
+        q,
+        json!({"bool":{"filter":[
+            {"bool":{"should":[{"term":{"level":{"value":"ERROR"}}}],"minimum_should_match":1}},
+            {"bool":{"should":[
+                {"match":{"message":"disk"}},
+                {"term":{"message.keyword":{"value":"disk"}}}
+            ],"minimum_should_match":1}}
+        ]}})
+    );
+}
+
+#[test]
+fn kibana_stub_data_view_keeps_its_field_order() {
+    // A data view field list is not re-sorted: wildcard names expand in its order.
+    let c = caps("kibana_stub_fields.json");
+    let names: Vec<&str> = c.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(&names[..3], ["bytes", "ssl", "@timestamp"]);
+    let o = EsOptions { fields: Some(c), time_zone: Some("America/Phoenix".into()), ..EsOptions::default() };
+    let q = kql::to_es(&kql::parse("machine*:osx and @timestamp >= 1776338120239").unwrap(), &o).unwrap();
+    assert_eq!(
+        q,
+        json!({"bool":{"filter":[
+            {"bool":{"should":[
+                {"match":{"machine.os":"osx"}},
+                {"match":{"machine.os.raw":"osx"}},
+                {"term":{"machine.os.keyword":{"value":"osx"}}}
+            ],"minimum_should_match":1}},
+            {"bool":{"should":[{"range":{"@timestamp":{"gte":"1776338120239"}}}],"minimum_should_match":1}}
+        ]}})
     );
 }

@@ -1,6 +1,8 @@
-//! KQL → Elasticsearch query DSL, as Kibana's kbn-es-query builds it
-//! (`kuery/functions/{is,range,exists,and,or,not,nested}.ts`, `getFields`,
-//! `getFullFieldNameNode`, `wildcard.toQueryStringQuery`).
+//! KQL → Elasticsearch query DSL, as Kibana's `@kbn/es-query` builds it on main (9.x), files under
+//! `src/platform/packages/shared/kbn-es-query/src/kuery/`: `functions/{is,range}.ts` at
+//! elastic/kibana@2adc277e, and `functions/{and,or,not,nested}.ts`, `functions/utils/get_fields.ts`,
+//! `functions/utils/get_full_field_name_node.ts`, `node_types/wildcard.ts` of the same main
+//! (see docs/kql.md).
 
 use serde_json::{Map, Value, json};
 
@@ -15,9 +17,11 @@ pub struct EsOptions {
     /// The index pattern's fields (types, nested paths, multi-fields). `None`: untyped, as in
     /// Kibana without a data view (every field queried by name as written).
     pub fields: Option<FieldCaps>,
-    /// `dateFormat:tz`: added as `time_zone` to date range queries.
+    /// `dateFormat:tz`: added as `time_zone` to date range queries (not to epoch values).
     pub time_zone: Option<String>,
-    /// Keyword fields use `term`/`wildcard` queries with `case_insensitive: true`.
+    /// Kibana's `caseInsensitive`: adds `case_insensitive: true` to the `term` and `wildcard`
+    /// queries of keyword fields. When false the key is left out (Kibana's default, where the
+    /// option is unset).
     pub case_insensitive: bool,
     /// `query:allowLeadingWildcards`; when false a value starting with `*` is an error.
     pub allow_leading_wildcards: bool,
@@ -119,22 +123,25 @@ fn query_string_pattern(parts: &[String]) -> String {
         .join("*")
 }
 
-/// A pattern for the `wildcard` query: `*`, `?` and `\` in the segments escaped.
-fn wildcard_query_pattern(parts: &[String]) -> String {
-    parts
-        .iter()
-        .map(|p| {
-            let mut out = String::with_capacity(p.len());
-            for c in p.chars() {
-                if matches!(c, '*' | '?' | '\\') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out
-        })
-        .collect::<Vec<_>>()
-        .join("*")
+/// Kibana's epoch test (`is.ts`, `range.ts`): a number or a digit-only string is an absolute
+/// UTC timestamp and gets no `time_zone`. KQL values are strings, so: ASCII digits only.
+fn is_epoch(value: &Literal) -> bool {
+    matches!(value, Literal::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The `time_zone` of a date range query on `value`, if any.
+fn time_zone_param<'a>(value: &Literal, o: &'a EsOptions) -> Option<&'a str> {
+    o.time_zone.as_deref().filter(|_| !is_epoch(value))
+}
+
+/// `{"value": v}` plus `case_insensitive` when set, for `term` and `wildcard` queries.
+fn exact_params(value: Value, o: &EsOptions) -> Value {
+    let mut params = Map::new();
+    params.insert("value".into(), value);
+    if o.case_insensitive {
+        params.insert("case_insensitive".into(), true.into());
+    }
+    Value::Object(params)
 }
 
 /// A field as the translation sees it: from the data view, or the bare name when unknown.
@@ -254,25 +261,15 @@ fn is_query(
         );
     };
     let (full, targets) = resolve(field, o, nested)?;
-    if is_exists
-        && let Some(caps) = &o.fields
-        && targets.len() == caps.fields.len()
-        && targets.iter().all(|t| t.info.is_some())
-    {
-        return Ok(json!({"match_all": {}}));
-    }
     let mut queries = Vec::with_capacity(targets.len());
     for t in &targets {
-        let keyword_ci = o.case_insensitive && t.info.is_some_and(FieldInfo::is_keyword);
+        let keyword = t.info.is_some_and(FieldInfo::is_keyword_only);
         let q = if is_exists {
             json!({"exists": {"field": t.name}})
         } else if let Literal::Wildcard(parts) = value {
-            if keyword_ci {
-                single(
-                    "wildcard",
-                    &t.name,
-                    json!({"value": wildcard_query_pattern(parts), "case_insensitive": true}),
-                )
+            if keyword {
+                // Kibana escapes the value as for query_string here too (`toQueryStringQuery`).
+                single("wildcard", &t.name, exact_params(query_string_pattern(parts).into(), o))
             } else {
                 json!({"query_string": {"fields": [t.name], "query": query_string_pattern(parts)}})
             }
@@ -280,16 +277,13 @@ fn is_query(
             let mut params = Map::new();
             params.insert("gte".into(), value.to_json());
             params.insert("lte".into(), value.to_json());
-            if let Some(tz) = &o.time_zone {
-                params.insert("time_zone".into(), tz.clone().into());
+            if let Some(tz) = time_zone_param(value, o) {
+                params.insert("time_zone".into(), tz.into());
             }
             single("range", &t.name, Value::Object(params))
-        } else if keyword_ci {
-            single(
-                "term",
-                &t.name,
-                json!({"value": value.to_json(), "case_insensitive": true}),
-            )
+        } else if keyword {
+            // Quoted or not: a phrase on a keyword field is the same exact term.
+            single("term", &t.name, exact_params(value.to_json(), o))
         } else {
             single(
                 if phrase { "match_phrase" } else { "match" },
@@ -315,9 +309,9 @@ fn range_query(
         let mut params = Map::new();
         params.insert(op.es_name().into(), value.to_json());
         if t.info.is_some_and(FieldInfo::is_date)
-            && let Some(tz) = &o.time_zone
+            && let Some(tz) = time_zone_param(value, o)
         {
-            params.insert("time_zone".into(), tz.clone().into());
+            params.insert("time_zone".into(), tz.into());
         }
         queries.push(wrap_nested(
             single("range", &t.name, Value::Object(params)),
@@ -328,6 +322,9 @@ fn range_query(
     }
     Ok(should(queries))
 }
+
+#[cfg(test)]
+mod kibana_tests;
 
 #[cfg(test)]
 mod tests {
@@ -417,9 +414,13 @@ mod tests {
         );
         assert_eq!(es("*:*"), json!({"match_all":{}}));
         assert_eq!(es(""), json!({"match_all":{}}));
-        // A wildcard field covering every field of the data view: match_all (Kibana's special case).
+        // A wildcard field covering every field of the data view is no longer match_all (older
+        // Kibana's `fields.length === indexPattern.fields.length` rule is gone): one exists each.
         let o = EsOptions { fields: Some(FieldCaps::from_json(&json!({"fields":{"na":{"keyword":{"type":"keyword"}},"nb":{"long":{"type":"long"}}}})).unwrap()), ..EsOptions::default() };
-        assert_eq!(es_with("n*:*", &o).unwrap(), json!({"match_all":{}}));
+        assert_eq!(
+            es_with("n*:*", &o).unwrap(),
+            json!({"bool":{"should":[{"exists":{"field":"na"}},{"exists":{"field":"nb"}}],"minimum_should_match":1}})
+        );
     }
 
     #[test]
@@ -461,6 +462,20 @@ mod tests {
             es_with("bytes <= 5", &o).unwrap(),
             json!({"bool":{"should":[{"range":{"bytes":{"lte":"5"}}}],"minimum_should_match":1}})
         );
+        // Epoch milliseconds are absolute: no time zone, in ranges and exact values.
+        assert_eq!(
+            es_with("@timestamp > 1776338120239", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gt":"1776338120239"}}}],"minimum_should_match":1}})
+        );
+        assert_eq!(
+            es_with(r#"@timestamp:"1776338120239""#, &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"gte":"1776338120239","lte":"1776338120239"}}}],"minimum_should_match":1}})
+        );
+        // Not digits only: not an epoch.
+        assert_eq!(
+            es_with("@timestamp < -1", &o).unwrap(),
+            json!({"bool":{"should":[{"range":{"@timestamp":{"lt":"-1","time_zone":"America/Phoenix"}}}],"minimum_should_match":1}})
+        );
         // Exact date values become a gte/lte range (match has no time zone).
         assert_eq!(
             es_with(r#"@timestamp:"2018-04-03T19:04:17""#, &o).unwrap(),
@@ -482,7 +497,7 @@ mod tests {
     fn nested_queries_use_full_paths_and_score_mode_none() {
         assert_eq!(
             es_with("nestedField:{ child:foo }", &typed()).unwrap(),
-            json!({"nested":{"path":"nestedField","query":{"bool":{"should":[{"match":{"nestedField.child":"foo"}}],"minimum_should_match":1}},"score_mode":"none"}})
+            json!({"nested":{"path":"nestedField","query":{"bool":{"should":[{"term":{"nestedField.child":{"value":"foo"}}}],"minimum_should_match":1}},"score_mode":"none"}})
         );
         assert_eq!(
             es_with(
@@ -490,7 +505,7 @@ mod tests {
                 &typed()
             )
             .unwrap(),
-            json!({"nested":{"path":"nestedField","query":{"nested":{"path":"nestedField.nestedChild","query":{"bool":{"should":[{"match":{"nestedField.nestedChild.doublyNestedChild":"foo"}}],"minimum_should_match":1}},"score_mode":"none"}},"score_mode":"none"}})
+            json!({"nested":{"path":"nestedField","query":{"nested":{"path":"nestedField.nestedChild","query":{"bool":{"should":[{"term":{"nestedField.nestedChild.doublyNestedChild":{"value":"foo"}}}],"minimum_should_match":1}},"score_mode":"none"}},"score_mode":"none"}})
         );
     }
 
@@ -525,16 +540,53 @@ mod tests {
     fn wildcard_field_names_expand_and_wrap_nested_fields() {
         assert_eq!(
             es_with("*doublyNested*:foo", &typed()).unwrap(),
-            json!({"bool":{"should":[{"nested":{"path":"nestedField.nestedChild","query":{"match":{"nestedField.nestedChild.doublyNestedChild":"foo"}},"score_mode":"none"}}],"minimum_should_match":1}})
+            json!({"bool":{"should":[{"nested":{"path":"nestedField.nestedChild","query":{"term":{"nestedField.nestedChild.doublyNestedChild":{"value":"foo"}}},"score_mode":"none"}}],"minimum_should_match":1}})
         );
+        // Each matching field with its own query type: text → match, keyword → term.
         assert_eq!(
             es_with("ext*:jpg", &typed()).unwrap(),
-            json!({"bool":{"should":[{"match":{"extension":"jpg"}},{"match":{"extension.keyword":"jpg"}}],"minimum_should_match":1}})
+            json!({"bool":{"should":[{"match":{"extension":"jpg"}},{"term":{"extension.keyword":{"value":"jpg"}}}],"minimum_should_match":1}})
         );
         // Unknown fields are sent as written.
         assert_eq!(
             es_with("zz*:1", &typed()).unwrap(),
             json!({"bool":{"should":[{"match":{"zz*":"1"}}],"minimum_should_match":1}})
+        );
+    }
+
+    #[test]
+    fn keyword_fields_use_term_and_wildcard() {
+        assert_eq!(
+            es_with("machine.os:Windows", &typed()).unwrap(),
+            json!({"bool":{"should":[{"term":{"machine.os":{"value":"Windows"}}}],"minimum_should_match":1}})
+        );
+        // A phrase on a keyword field is the same term.
+        assert_eq!(
+            es_with(r#"machine.os:"Windows 10""#, &typed()).unwrap(),
+            json!({"bool":{"should":[{"term":{"machine.os":{"value":"Windows 10"}}}],"minimum_should_match":1}})
+        );
+        // Wildcard values are escaped as for query_string (Kibana's `toQueryStringQuery`).
+        assert_eq!(
+            es_with("machine.os:/win-1*", &typed()).unwrap(),
+            json!({"bool":{"should":[{"wildcard":{"machine.os":{"value":"\\/win\\-1*"}}}],"minimum_should_match":1}})
+        );
+        // Only a field whose sole ES type is `keyword`.
+        let o = EsOptions {
+            fields: Some(
+                FieldCaps::from_json(&json!({"fields":{
+                    "ck":{"constant_keyword":{"type":"constant_keyword"}},
+                    "mixed":{"keyword":{"type":"keyword"},"text":{"type":"text"}}
+                }}))
+                .unwrap(),
+            ),
+            ..EsOptions::default()
+        };
+        assert_eq!(
+            es_with("ck:a or mixed:b*", &o).unwrap(),
+            json!({"bool":{"should":[
+                {"bool":{"should":[{"match":{"ck":"a"}}],"minimum_should_match":1}},
+                {"bool":{"should":[{"query_string":{"fields":["mixed"],"query":"b*"}}],"minimum_should_match":1}}
+            ],"minimum_should_match":1}})
         );
     }
 

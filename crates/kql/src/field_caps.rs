@@ -38,16 +38,26 @@ impl FieldInfo {
                 .all(|t| matches!(t.as_str(), "keyword" | "constant_keyword" | "wildcard"))
     }
 
+    /// Kibana's `isKeywordField` (`kuery/functions/is.ts`): the field has exactly one ES type
+    /// and it is `keyword` (`esTypes.length === 1 && esTypes.includes('keyword')`). Such fields
+    /// get `term` and `wildcard` queries instead of `match` and `query_string`; a field that is
+    /// `keyword` in some indices and `text` in others, or `constant_keyword` / `wildcard`, does not.
+    pub fn is_keyword_only(&self) -> bool {
+        matches!(self.es_types.as_slice(), [t] if t == "keyword")
+    }
+
     /// Whether Kibana treats the field as a date.
     pub fn is_date(&self) -> bool {
         self.kbn_type == "date"
     }
 }
 
-/// The fields of an index pattern, sorted by name (as Kibana sorts a data view's fields).
+/// The fields of an index pattern, in the index pattern's order: sorted by name when read from a
+/// `_field_caps` response (as Kibana sorts the fields it builds a data view from), as listed when
+/// read from a data view field list. A wildcard field name expands in this order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FieldCaps {
-    /// The fields, sorted by name. `object` and `nested` containers are not listed.
+    /// The fields. `object` and `nested` containers are not listed.
     pub fields: Vec<FieldInfo>,
 }
 
@@ -100,7 +110,7 @@ fn bad(msg: impl Into<String>) -> KqlError {
 impl FieldCaps {
     /// Reads a `_field_caps` response (`{"fields": {name: {es_type: {searchable, aggregatable,
     /// metadata_field, …}}}}`), or a Kibana data view field list (`[{"name", "type", "esTypes",
-    /// "subType"}]`, bare or under `"fields"`).
+    /// "subType"}]`, bare or under `"fields"`; its order is kept).
     pub fn from_json(json: &serde_json::Value) -> Result<FieldCaps, KqlError> {
         let fields = json.get("fields").unwrap_or(json);
         if let Some(list) = fields.as_array() {
@@ -240,7 +250,7 @@ impl FieldCaps {
                     .map(String::from),
             });
         }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        // The data view's own order (Kibana's `getFields` filters `indexPattern.fields` in order).
         Ok(FieldCaps { fields: out })
     }
 
@@ -307,6 +317,36 @@ mod tests {
         assert!(caps.keyword_subfield("message").is_some());
         assert!(caps.get("message.keyword").unwrap().is_keyword());
         assert!(!caps.get("message").unwrap().is_keyword());
+    }
+
+    #[test]
+    fn data_view_lists_keep_their_order() {
+        let caps = FieldCaps::from_json(&json!([
+            {"name": "b", "type": "string", "esTypes": ["keyword"]},
+            {"name": "a", "type": "string", "esTypes": ["text"]},
+            {"name": "c", "type": "string"}
+        ]))
+        .unwrap();
+        let names: Vec<&str> = caps.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn keyword_only_is_kibanas_is_keyword_field() {
+        let caps = FieldCaps::from_json(&json!({"fields": {
+            "k": {"keyword": {"type": "keyword"}},
+            "ck": {"constant_keyword": {"type": "constant_keyword"}},
+            "w": {"wildcard": {"type": "wildcard"}},
+            "mixed": {"keyword": {"type": "keyword"}, "text": {"type": "text"}}
+        }}))
+        .unwrap();
+        assert!(caps.get("k").unwrap().is_keyword_only());
+        for name in ["ck", "w", "mixed"] {
+            assert!(!caps.get(name).unwrap().is_keyword_only(), "{name}");
+        }
+        // From a data view list without esTypes: not a keyword field.
+        let caps = FieldCaps::from_json(&json!([{"name": "s", "type": "string"}])).unwrap();
+        assert!(!caps.fields[0].is_keyword_only());
     }
 
     #[test]
