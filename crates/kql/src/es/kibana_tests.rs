@@ -19,17 +19,11 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::kql::parse;
+use crate::parse;
 
-/// `tests/fixtures/kql/kibana_stub_fields.json` of the repository: next to the manifest in a single
-/// crate, two levels up once this module lives in a workspace member (`crates/kql`).
+/// `tests/fixtures/kql/kibana_stub_fields.json` of the repository (two levels above this crate).
 fn stub() -> FieldCaps {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = ["tests/fixtures/kql", "../../tests/fixtures/kql"]
-        .iter()
-        .map(|d| dir.join(d).join("kibana_stub_fields.json"))
-        .find(|p| p.exists())
-        .expect("tests/fixtures/kql/kibana_stub_fields.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/kql/kibana_stub_fields.json");
     let text = std::fs::read_to_string(path).unwrap();
     FieldCaps::from_json(&serde_json::from_str(&text).unwrap()).unwrap()
 }
