@@ -681,7 +681,7 @@ fn jump_to_mark_in_place(app: &mut App) -> Vec<Effect> {
 }
 
 fn keep_visible(app: &mut App) {
-    let h = super::update::table_height(app).max(1);
+    let h = crate::features::table::table_height(app).max(1);
     let p = app.pane_mut();
     if p.selected < p.offset {
         p.offset = p.selected;

@@ -5,8 +5,9 @@
 use super::action::{Effect, OpenRequest, PaneId};
 use super::app::*;
 use super::tiles::{Direction, Tab, Toward};
-use super::update::{histogram_effect, run_query};
-use super::view::layout;
+use crate::features::histogram::histogram_effect;
+use crate::update::run_query;
+use crate::layout;
 use logsleuth_sources::spec::SourceSpec;
 use crate::workspace::{PaneFile, RangeSpecFile, TabFile, WorkspaceFile};
 use logsleuth_core::model::{Nanos, TimeRange};

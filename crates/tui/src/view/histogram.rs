@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::layout::{self, Y_AXIS_WIDTH};
+use crate::layout::{self, Y_AXIS_WIDTH};
 use super::{SPINNER, block, compact, thousands};
 use logsleuth_core::model::{HistogramResult, Nanos};
 use logsleuth_sources::Split;

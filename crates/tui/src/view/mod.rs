@@ -5,7 +5,8 @@ pub mod charts;
 pub mod detail;
 pub mod help;
 pub mod histogram;
-pub mod layout;
+/// The geometry moved to `crate::layout` (views and reducers share it); kept here for callers.
+pub use crate::layout;
 pub mod marks;
 pub mod picker;
 pub mod prompt;

@@ -6,7 +6,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph};
 
-use super::layout::MainLayout;
+use crate::layout::MainLayout;
 use super::{block, safe};
 use crate::app::{App, Mode};
 

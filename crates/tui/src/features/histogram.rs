@@ -1,0 +1,67 @@
+//! The events-over-time histogram: its request, and zooming into and out of spans.
+
+use crate::action::Effect;
+use crate::app::*;
+use crate::update::*;
+use logsleuth_core::model::TimeRange;
+use logsleuth_sources::HistogramRequest;
+
+pub(crate) fn histogram_effect(app: &mut App, i: usize) -> Option<Effect> {
+    // The pane's own plot width (panes of other tabs get theirs when shown).
+    let id = app.panes[i].id;
+    let width = crate::panes::plot_widths(app).into_iter().find(|(p, _)| *p == id).and_then(|(_, w)| w)?;
+    let (query, range) = current_query(app, i);
+    let p = &mut app.panes[i];
+    p.loading.histogram = true;
+    Some(Effect::Histogram {
+        pane: p.id,
+        generation: p.generation,
+        request: HistogramRequest {
+            query,
+            range,
+            interval: None,
+            target_buckets: (width as usize).max(10),
+            split: p.split.clone(),
+        },
+    })
+}
+
+pub(crate) fn zoom_in(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
+    let Some(h) = p.histogram.as_ref() else { return vec![] };
+    if h.buckets.is_empty() {
+        return vec![];
+    }
+    let a = p.hist_anchor.unwrap_or(p.hist_cursor).min(h.buckets.len() - 1);
+    let b = p.hist_cursor.min(h.buckets.len() - 1);
+    let (lo, hi) = (a.min(b), a.max(b));
+    let from = h.buckets[lo].start;
+    let to = h.buckets[hi].start.saturating_add(h.interval.max(1));
+    zoom_to(app, i, TimeRange::between(from, to))
+}
+
+/// Narrows the pane's range to `range`, remembering the current one for [`Action::ZoomOut`].
+pub(crate) fn zoom_to(app: &mut App, i: usize, range: TimeRange) -> Vec<Effect> {
+    let p = &mut app.panes[i];
+    let old = p.range;
+    p.zoom_stack.push(old);
+    p.range = RangeSpec::Absolute(range);
+    p.hist_cursor = 0;
+    app.message = Some(format!("zoomed to {} (u: back out)", format_range(&range)));
+    let mut effects = run_query(app, i, false);
+    effects.extend(crate::panes::propagate_range(app, i));
+    effects
+}
+
+pub(crate) fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
+    let p = &mut app.panes[i];
+    let Some(previous) = p.zoom_stack.pop() else {
+        app.message = Some("not zoomed in".into());
+        return vec![];
+    };
+    p.range = previous;
+    app.message = None;
+    let mut effects = run_query(app, i, false);
+    effects.extend(crate::panes::propagate_range(app, i));
+    effects
+}

@@ -1,0 +1,12 @@
+//! The reducer's feature slices: each holds what one feature does to the state in answer to
+//! its actions (the dispatch is `update::update`, one match over `Action`). Views stay in
+//! `view/` (pure: state in, cells out); layout geometry shared by views and reducers (mouse
+//! hit-testing, plot widths) is `crate::layout`.
+
+pub mod charts;
+pub mod detail;
+pub mod histogram;
+pub mod query;
+pub mod table;
+pub mod tail;
+pub mod time_picker;
