@@ -11,7 +11,7 @@ use logsleuth::sources::{HitCount, SearchPage, Source, Split, TailEvent};
 use logsleuth::ui::action::{Action, Effect, MouseAction};
 use logsleuth::ui::app::{App, Element, MAX_RECORDS, Mode, PAGE_SIZE, RangeSpec};
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, access_record, buffer_text, press, press_with, render, settle, type_text};
+use logsleuth::ui::testing::{MemorySource, access_record, buffer_text, press, press_with, render, resolve_ranges, settle, type_text};
 use logsleuth::ui::view::layout;
 use logsleuth::ui::{Theme, update};
 use ratatui::layout::Rect;
@@ -55,6 +55,7 @@ async fn enter_runs_the_typed_query() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "status:200");
     let effects = press(&mut app, KeyCode::Enter);
+    let effects = resolve_ranges(&mut app, &*source, effects).await;
     assert!(effects.iter().any(|e| matches!(e, Effect::Search { request, append: false, .. } if request.query.text == "status:200")));
     assert!(effects.iter().any(|e| matches!(e, Effect::SaveHistory(h) if h == &vec!["status:200".to_string()])));
     assert!(app.pane().loading.search);
@@ -417,7 +418,7 @@ async fn escape_cancels_a_running_query() {
 
 #[tokio::test]
 async fn the_query_runs_again_when_background_indexing_finishes() {
-    let (mut app, _) = loaded().await;
+    let (mut app, source) = loaded().await;
     let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 10, total: 100 })));
     assert!(effects.is_empty());
     let text = buffer_text(&render(&app));
@@ -425,6 +426,7 @@ async fn the_query_runs_again_when_background_indexing_finishes() {
     let effects = update(&mut app, Action::Progress(Some(logsleuth::sources::Progress { done: 60, total: 100 })));
     assert!(effects.is_empty());
     let effects = update(&mut app, Action::Progress(None));
+    let effects = resolve_ranges(&mut app, &*source, effects).await;
     assert!(effects.iter().any(|e| matches!(e, Effect::Search { append: false, .. })));
     assert!(effects.iter().any(|e| matches!(e, Effect::Histogram { .. })));
     assert!(effects.iter().any(|e| matches!(e, Effect::Fields { .. })));
@@ -535,6 +537,7 @@ async fn the_query_bar_switches_to_the_native_language_and_back() {
     let screen = buffer_text(&render(&app));
     assert!(screen.contains("Query (regex)"), "{screen}");
     let effects = press(&mut app, KeyCode::Enter);
+    let effects = resolve_ranges(&mut app, &*source, effects).await;
     assert!(effects.iter().any(|e| matches!(e, Effect::Search { request, .. }
         if request.query.language == QueryLanguage::Native && request.query.text == "(GET|HEAD) /downloads/product_2")));
     settle(&mut app, &*source, effects).await;

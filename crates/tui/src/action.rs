@@ -49,6 +49,7 @@ impl Action {
                 | Action::TopDone { .. }
                 | Action::SourceInfo { .. }
                 | Action::FieldsDone { .. }
+                | Action::RangeResolved { .. }
                 | Action::ValuesDone { .. }
                 | Action::Tail { .. }
                 | Action::ContextDone { .. }
@@ -192,6 +193,15 @@ pub enum Action {
         pane: PaneId,
         /// The source's current description.
         info: logsleuth_sources::SourceInfo,
+    },
+    /// The data's span when a query with an open end runs (the end it is pinned at).
+    RangeResolved {
+        /// Pane that asked.
+        pane: PaneId,
+        /// The query generation it was asked for.
+        generation: u64,
+        /// The source's span (`None` when it does not know it cheaply).
+        span: Option<logsleuth_core::model::TimeRange>,
     },
     /// Answer to a field list request.
     FieldsDone {
@@ -338,6 +348,14 @@ pub enum Effect {
     StopTail {
         /// Pane.
         pane: PaneId,
+    },
+    /// Ask the source for its data's span, to pin the open end of a query that is about to
+    /// run (one snapshot per screen).
+    ResolveRange {
+        /// Pane.
+        pane: PaneId,
+        /// The query generation.
+        generation: u64,
     },
     /// Abort the pane's running searches and aggregations.
     Cancel {

@@ -358,6 +358,8 @@ pub struct Pane {
     pub hist_cursor: usize,
     /// Start of a histogram span selection.
     pub hist_anchor: Option<usize>,
+    /// The running query generation also refreshes the field list once its range is resolved.
+    pub refresh_fields: bool,
     /// Fields the source offers.
     pub fields: Vec<FieldInfo>,
     /// Sidebar rows.
@@ -440,6 +442,7 @@ impl Pane {
             split,
             hist_cursor: 0,
             hist_anchor: None,
+            refresh_fields: false,
             fields: Vec::new(),
             field_stats: Vec::new(),
             field_cursor: 0,

@@ -95,6 +95,7 @@ impl Runtime {
             | Effect::Histogram { pane, .. }
             | Effect::Top { pane, .. }
             | Effect::Fields { pane, .. }
+            | Effect::ResolveRange { pane, .. }
             | Effect::FieldValues { pane, .. }
             | Effect::Context { pane, .. }
             | Effect::StartTail { pane, .. }
@@ -153,6 +154,9 @@ impl Runtime {
                 let field = request.field.clone();
                 let result = source.top(request).await;
                 Action::TopDone { pane, generation, field, result }
+            }),
+            Effect::ResolveRange { generation, .. } => self.spawn(pane, async move {
+                Action::RangeResolved { pane, generation, span: source.time_span().await }
             }),
             Effect::Fields { range, .. } => {
                 let tx = self.tx.clone();

@@ -300,6 +300,22 @@ impl Source for MemorySource {
     }
 }
 
+/// The effects a query really starts with: each `ResolveRange` (an open end being pinned) is
+/// answered from the source, and the effects that follow it take its place.
+pub async fn resolve_ranges(app: &mut crate::App, source: &dyn Source, effects: Vec<crate::Effect>) -> Vec<crate::Effect> {
+    let mut out = Vec::new();
+    for effect in effects {
+        match effect {
+            crate::Effect::ResolveRange { pane, generation } => {
+                let span = source.time_span().await;
+                out.extend(crate::update(app, crate::Action::RangeResolved { pane, generation, span }));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Runs effects to completion against `source` inline (no tasks, no timing), feeding each
 /// answer back into the reducer until nothing is left: deterministic state for snapshots.
 /// Every pane is answered by `source` (a new pane opens it again). Tails, cancels and history
@@ -329,6 +345,7 @@ async fn answer(source: &dyn Source, effect: crate::Effect) -> Option<crate::Act
             Action::TopDone { pane, generation, field, result: source.top(request).await }
         }
         Effect::Fields { pane, range } => Action::FieldsDone { pane, result: source.fields(range).await },
+        Effect::ResolveRange { pane, generation } => Action::RangeResolved { pane, generation, span: source.time_span().await },
         Effect::FieldValues { pane, field, range } => {
             let result = source.field_values(field.clone(), range, 100).await;
             Action::ValuesDone { pane, field, result }
@@ -363,6 +380,7 @@ pub async fn settle_panes(
             | Effect::Histogram { pane, .. }
             | Effect::Top { pane, .. }
             | Effect::Fields { pane, .. }
+            | Effect::ResolveRange { pane, .. }
             | Effect::FieldValues { pane, .. }
             | Effect::Context { pane, .. } => *pane,
             Effect::OpenSource { pane, request } => {

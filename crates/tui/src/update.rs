@@ -172,7 +172,8 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             let p = app.pane();
             let span = p.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval)));
             let from = p.resolved.from.or(span.map(|s| s.0)).unwrap_or(app.now - 3600 * logsleuth_core::time::NS_PER_SEC);
-            let to = p.resolved.to.or(span.map(|s| s.1));
+            // "All time" is pinned at the query's end now: the data's span reads better.
+            let to = if matches!(p.range, RangeSpec::All) { span.map(|s| s.1).or(p.resolved.to) } else { p.resolved.to.or(span.map(|s| s.1)) };
             let secs = |t: Nanos| logsleuth_core::time::format_rfc3339(t - t.rem_euclid(logsleuth_core::time::NS_PER_SEC));
             app.picker = PickerState {
                 cursor: 0,
@@ -316,6 +317,16 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             Some(i) => source_info(app, i, info),
             None => vec![],
         },
+        Action::RangeResolved { pane, generation, span } => {
+            let Some(i) = app.pane_index(pane) else { return vec![] };
+            let now = app.now;
+            let p = &mut app.panes[i];
+            if generation != p.generation || p.resolved.to.is_some() {
+                return vec![];
+            }
+            p.resolved.to = Some(pinned_end(now, span));
+            run_resolved(app, i)
+        }
         Action::FieldsDone { pane, result } => {
             let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };
             match result {
@@ -395,7 +406,7 @@ pub(crate) fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
 
 /// Starts a new search generation for a pane: first page, histogram, charts if shown, tail if
 /// following. `fields` also refreshes the field list (range changed).
-pub(super) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
+pub(crate) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     let now = app.now;
     let p = &mut app.panes[i];
     p.generation += 1;
@@ -403,15 +414,40 @@ pub(super) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     p.loading = Loading { search: true, page: false, histogram: false, top: 0 };
     p.error = None;
     p.hist_anchor = None;
-    let generation = p.generation;
+    p.refresh_fields = fields;
+    let mut effects = vec![Effect::Cancel { pane: p.id }];
+    // One snapshot per screen: an open end ("all time" of a file that grows) is pinned before
+    // the query runs, so the hit count, table, histogram, sidebar and charts of this run all
+    // count the same lines, as Kibana resolves `now` once per search. A live tail moves them
+    // together instead.
+    if p.resolved.to.is_none() && p.tail.is_none() {
+        effects.push(Effect::ResolveRange { pane: p.id, generation: p.generation });
+        return effects;
+    }
+    effects.extend(run_resolved(app, i));
+    effects
+}
+
+/// The end an open range is pinned at: the next whole second after both `now` and the data's
+/// last line (a file's lines may be stamped ahead of the clock), exclusive.
+pub fn pinned_end(now: Nanos, span: Option<TimeRange>) -> Nanos {
+    let second = logsleuth_core::time::NS_PER_SEC;
+    let last = span.and_then(|s| s.to).map_or(now, |to| now.max(to.saturating_sub(1)));
+    last.div_euclid(second).saturating_add(1).saturating_mul(second)
+}
+
+/// The requests of a query generation whose range is resolved: first page, histogram, charts
+/// if shown, fields if asked, tail if following.
+pub(crate) fn run_resolved(app: &mut App, i: usize) -> Vec<Effect> {
+    let generation = app.panes[i].generation;
+    let fields = std::mem::take(&mut app.panes[i].refresh_fields);
     let (query, range) = current_query(app, i);
-    let mut effects = vec![Effect::Cancel { pane: app.panes[i].id }];
-    effects.push(Effect::Search {
+    let mut effects = vec![Effect::Search {
         pane: app.panes[i].id,
         generation,
         append: false,
         request: SearchRequest { query: query.clone(), range, limit: PAGE_SIZE, cursor: None },
-    });
+    }];
     effects.extend(histogram_effect(app, i));
     if app.mode == Mode::Charts {
         effects.extend(top_effects(app, i));

@@ -314,7 +314,12 @@ impl Source for LocalSource {
         let filter = Filter::compile(&request.query)?;
         let span = self.time_span().await;
         let from = request.range.from.or(span.and_then(|s| s.from));
-        let to = request.range.to.or(span.and_then(|s| s.to));
+        // A range open at the start is "all time" up to `to` (the TUI pins the end of a growing
+        // file when a query runs): its grid is the data's span, never empty years before `to`.
+        let to = match (request.range.to, span.and_then(|s| s.to)) {
+            (Some(t), Some(end)) if request.range.from.is_none() => Some(t.min(end)),
+            (t, end) => t.or(end),
+        };
         let split_by = match &request.split {
             super::Split::None => None,
             super::Split::StatusClass => Some("status_class".to_string()),

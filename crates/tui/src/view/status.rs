@@ -26,8 +26,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         None => spans.push(Span::styled("– hits", theme.muted)),
     }
     spans.push(sep());
-    let range = if pane.resolved == logsleuth_core::model::TimeRange::ALL {
-        // "All time": show the data's span as the histogram found it.
+    let range = if pane.resolved.from.is_none() {
+        // "All time": show the data's span as the histogram (run up to the pinned end) found it.
         match pane.histogram.as_ref().and_then(|h| Some((h.buckets.first()?.start, h.buckets.last()?.start + h.interval))) {
             Some((from, to)) => format!("{} (all)", format_range_short(&logsleuth_core::model::TimeRange::between(from, to))),
             None => "whole span".to_string(),
