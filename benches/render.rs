@@ -14,7 +14,7 @@ use logsleuth::model::Nanos;
 use logsleuth::sources::{HitCount, Source};
 use logsleuth::ui::app::MAX_RECORDS;
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, settle};
+use logsleuth_testing::{MemorySource, settle};
 use logsleuth::ui::{App, Theme, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -34,7 +34,7 @@ fn loaded_app() -> App {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let effects = update::start(&mut app);
-        settle(&mut app, &*source as &dyn Source, effects).await;
+        settle(&mut app, &source, effects).await;
     });
     app
 }

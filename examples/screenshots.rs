@@ -3,7 +3,7 @@
 //! prints them as text).
 
 use logsleuth::ui::svg::buffer_to_svg;
-use logsleuth::ui::testing::{render, screenshot_scenes};
+use logsleuth_testing::{render, screenshot_scenes};
 
 const SAMPLE: &str = include_str!("../tests/fixtures/ui/nginx_sample.log");
 
@@ -18,7 +18,7 @@ async fn main() -> std::io::Result<()> {
         println!("{}", path.display());
         // `SCREENSHOT_TEXT=1` also prints each screen as text, to review them in a terminal.
         if std::env::var_os("SCREENSHOT_TEXT").is_some() {
-            println!("{}", logsleuth::ui::testing::buffer_text(&render(&scene.app)));
+            println!("{}", logsleuth_testing::buffer_text(&render(&scene.app)));
         }
     }
     Ok(())

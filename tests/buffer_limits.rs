@@ -8,7 +8,7 @@ use logsleuth::model::{Nanos, Record};
 use logsleuth::sources::{Source, TailEvent};
 use logsleuth::ui::app::BufferLimits;
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, access_info, buffer_text, press, render, settle};
+use logsleuth_testing::{MemorySource, buffer_text, press, render, settle};
 use logsleuth::ui::{Action, App, Theme, update};
 use ratatui::layout::Rect;
 
@@ -21,12 +21,14 @@ fn line(i: i64) -> Record {
 }
 
 async fn tailing_app(max_lines: usize) -> App {
-    let source = Arc::new(MemorySource::new(access_info("cap.log"), (0..5).map(line).collect()));
+    // Five plain lines, read by the product's local source.
+    let text: String = (0..5).map(|i| format!("{} line {i}\n", logsleuth::time::format_rfc3339(line(i).timestamp.unwrap()))).collect();
+    let source = Arc::new(MemorySource::from_log("cap.log", &text));
     let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), now());
     app.viewport = Rect::new(0, 0, 120, 30);
     app.panes[0].limits = BufferLimits::with_max_lines(max_lines);
     let effects = logsleuth::ui::update::start(&mut app);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.panes[0].records.len(), 5);
     press(&mut app, KeyCode::Char('t'));
     app

@@ -389,7 +389,7 @@ async fn a_stalled_or_refusing_source_does_not_hold_up_the_other_panes() {
     drop(listener);
     let refused: Arc<dyn Source> = Arc::new(loki_at(&refused_url, false));
     let sample = "10.0.0.1 - - [22/Nov/2026:07:30:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"\n";
-    let healthy: Arc<dyn Source> = Arc::new(logsleuth::ui::testing::MemorySource::from_access_log("healthy.log", sample));
+    let healthy: Arc<dyn Source> = Arc::new(logsleuth_testing::MemorySource::from_access_log("healthy.log", sample));
 
     let mut app = App::new(hanging.info(), None, Some(range()), Theme::default(), logsleuth::ui::history::History::default(), 0);
     app.add_pane(Pane::new(refused.info(), RangeSpec::Absolute(range()), ""));

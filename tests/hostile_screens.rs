@@ -13,7 +13,7 @@ use logsleuth::sources::{FieldRoles, Source, SourceError, TailEvent};
 use logsleuth::text::is_unsafe_char;
 use logsleuth::ui::app::Mode;
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, access_info, buffer_text, press, render, settle};
+use logsleuth_testing::{RecordSource, buffer_text, local_info, press, render, settle};
 use logsleuth::ui::{Action, App, Theme, update};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -63,12 +63,13 @@ fn hostile_records(payload: &str) -> Vec<Record> {
         .collect()
 }
 
-fn hostile_source(payload: &str) -> Arc<MemorySource> {
-    let mut info = access_info(&format!("file {payload}"));
+/// Hostile records as a server source could send them (labels, nested objects, any text).
+fn hostile_source(payload: &str) -> Arc<RecordSource> {
+    let mut info = local_info(&format!("file {payload}"), logsleuth::formats::LogFormat::AccessCombined);
     info.roles = FieldRoles { level: Some("level".into()), path: Some("path".into()), ..FieldRoles::default() };
     info.default_columns = vec!["level".into(), format!("{HOSTILE_FIELD_PREFIX}{payload}"), "message".into()];
     info.warning = Some(format!("warning {payload}"));
-    Arc::new(MemorySource::new(info, hostile_records(payload)))
+    Arc::new(RecordSource::new(info, hostile_records(payload)))
 }
 
 /// Every cell of the buffer is safe to send to a terminal.
@@ -89,7 +90,7 @@ async fn check_payload(p: &Payload) {
     let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), now());
     app.viewport = Rect::new(0, 0, 160, 45);
     let effects = logsleuth::ui::update::start(&mut app);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.panes[0].records.len(), 6, "{}", p.name);
 
     // Main screen: table, sidebar, histogram (split by the hostile level), status line.
@@ -118,7 +119,7 @@ async fn check_payload(p: &Payload) {
 
     // Top-N charts over the hostile path and level values.
     let effects = press(&mut app, KeyCode::Char('c'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.mode, Mode::Charts, "{}", p.name);
     let buf = render(&app);
     assert_safe(&buf, &p.name, "charts");
@@ -152,7 +153,7 @@ async fn check_payload(p: &Payload) {
     update(&mut app, Action::Paste(format!("path:\"{}", p.payload)));
     assert_safe(&render(&app), &p.name, "query bar");
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_safe(&render(&app), &p.name, "query error");
 }
 

@@ -17,7 +17,7 @@ use logsleuth::sources::http::HttpConfig;
 use logsleuth::sources::{HitCount, Source};
 use logsleuth::ui::app::{App, Pane, RangeSpec};
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, buffer_text};
+use logsleuth_testing::{MemorySource, buffer_text};
 use logsleuth::ui::Theme;
 use support::es_server::{self, EsServer};
 

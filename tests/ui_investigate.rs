@@ -11,13 +11,13 @@ use std::sync::Arc;
 use base64::Engine as _;
 use crossterm::event::{KeyCode, KeyModifiers};
 use logsleuth::model::{Fields, Nanos, Record, RecordId, Value};
-use logsleuth::sources::{HitCount, Source};
+use logsleuth::sources::HitCount;
 use logsleuth::ui::action::{Action, Effect};
 use logsleuth::ui::app::{Element, Mode, RangeSpec};
 use logsleuth::ui::history::History;
 use logsleuth::ui::investigate::{InvestigateEffect, PromptKind};
-use logsleuth::ui::testing::{
-    MemorySource, access_info, access_record, buffer_text, press, press_with, render, settle, type_text,
+use logsleuth_testing::{
+    MemorySource, RecordSource, access_record, buffer_text, local_info, press, press_with, render, settle, type_text,
 };
 use logsleuth::ui::{App, Theme, update};
 use ratatui::layout::Rect;
@@ -32,11 +32,11 @@ fn source() -> Arc<MemorySource> {
     Arc::new(MemorySource::from_access_log("nginx_sample.log", SAMPLE))
 }
 
-async fn loaded_on(source: Arc<MemorySource>) -> App {
+async fn loaded_on(source: Arc<impl logsleuth::sources::Source + 'static>) -> App {
     let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), now());
     app.viewport = Rect::new(0, 0, 120, 40);
     let effects = update::start(&mut app);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     app
 }
 
@@ -80,7 +80,7 @@ fn export_to(app: &mut App, down: usize, path: &Path) -> Vec<Effect> {
 async fn investigation() -> (App, Arc<MemorySource>) {
     let (mut app, source) = loaded().await;
     let effects = press(&mut app, KeyCode::Char('c'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
     // Marked out of time order: the report lists them by time.
@@ -115,7 +115,7 @@ async fn two_marked_lines_and_a_span_export_as_the_golden_report() {
     let path = dir.path().join("incident.md");
     let effects = export_to(&mut app, 0, &path);
     assert!(matches!(&effects[..], [Effect::Investigate(InvestigateEffect::Export { .. })]), "{effects:?}");
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let written = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         app.message.as_deref(),
@@ -148,13 +148,14 @@ async fn hostile_lines_cannot_inject_markdown_or_terminal_sequences_into_the_rep
         id: RecordId::Line { file: 0, line: 1 },
         ..Record::default()
     };
-    let source = Arc::new(MemorySource::new(access_info("evil.log"), vec![hostile]));
+    // A message with line breaks: as a server source can send it (a file line has none).
+    let source = Arc::new(RecordSource::new(local_info("evil.log", logsleuth::formats::LogFormat::AccessCombined), vec![hostile]));
     let mut app = loaded_on(source.clone()).await;
     mark_line(&mut app, "see `this` | and ```that```");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.md");
     let effects = export_to(&mut app, 0, &path);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
     // The line sits in a fence longer than its backtick run, on one line.
@@ -176,7 +177,7 @@ async fn ndjson_and_csv_exports_hold_the_loaded_result_set() {
     let dir = tempfile::tempdir().unwrap();
     let ndjson = dir.path().join("out.ndjson");
     let effects = export_to(&mut app, 1, &ndjson);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.message.as_deref(), Some(format!("wrote 200 records to {}", ndjson.display()).as_str()));
     let text = std::fs::read_to_string(&ndjson).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -188,17 +189,17 @@ async fn ndjson_and_csv_exports_hold_the_loaded_result_set() {
 
     let csv_path = dir.path().join("out.csv");
     let effects = export_to(&mut app, 2, &csv_path);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let text = std::fs::read_to_string(&csv_path).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, ["@timestamp", "status", "method", "path", "client", "agent"]);
+    assert_eq!(header, ["@timestamp", "status", "method", "path", "remote_addr", "http_user_agent"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), loaded);
     let first = &app.pane().records[0];
     assert_eq!(&rows[0][0], logsleuth::time::format_rfc3339(first.timestamp.unwrap()));
-    assert_eq!(&rows[0][4], first.get("client").unwrap().as_text());
-    assert_eq!(&rows[0][5], first.get("agent").unwrap().as_text(), "agents with commas and quotes survive");
+    assert_eq!(&rows[0][4], first.get("remote_addr").unwrap().as_text());
+    assert_eq!(&rows[0][5], first.get("http_user_agent").unwrap().as_text(), "agents with commas and quotes survive");
 }
 
 #[tokio::test]
@@ -206,7 +207,7 @@ async fn a_failed_export_says_why() {
     let (mut app, source) = loaded().await;
     let dir = tempfile::tempdir().unwrap();
     let effects = export_to(&mut app, 1, dir.path());
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let message = app.message.clone().unwrap();
     assert!(message.starts_with(&format!("could not write {}", dir.path().display())), "{message}");
 }
@@ -275,7 +276,7 @@ async fn copy_sends_osc52_with_the_raw_text_or_offers_a_file() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "status:404");
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let effects = press(&mut app, KeyCode::Char('Y'));
     let [Effect::Investigate(InvestigateEffect::Clipboard { sequence })] = &effects[..] else { panic!("{effects:?}") };
     assert!(sequence.contains(&base64::engine::general_purpose::STANDARD.encode("status:404")));
@@ -304,7 +305,7 @@ async fn copy_sends_osc52_with_the_raw_text_or_offers_a_file() {
     ctrl(&mut app, 'u');
     type_text(&mut app, file.to_str().unwrap());
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let selected = app.pane().selected_record().unwrap().message.clone();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), selected);
     assert!(app.message.as_deref().unwrap().starts_with("wrote "), "{:?}", app.message);
@@ -313,8 +314,8 @@ async fn copy_sends_osc52_with_the_raw_text_or_offers_a_file() {
 #[tokio::test]
 async fn text_too_large_for_osc52_goes_to_a_file() {
     let big = "x".repeat(logsleuth::ui::clipboard::MAX_OSC52_BYTES + 1);
-    let record = Record { timestamp: Some(now() - 1), message: big, ..Record::default() };
-    let source = Arc::new(MemorySource::new(access_info("big.log"), vec![record]));
+    // One plain line, read by the product's local source.
+    let source = Arc::new(MemorySource::from_log("big.log", &format!("{big}\n")));
     let mut app = loaded_on(source).await;
     let effects = press(&mut app, KeyCode::Char('y'));
     assert!(effects.is_empty());
@@ -340,13 +341,13 @@ async fn saved_searches_persist_and_apply_with_fuzzy_search() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "method:HEAD");
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     app.pane_mut().columns = vec!["status".into(), "path".into()];
     let effects = press(&mut app, KeyCode::Char('S'));
     assert!(effects.is_empty());
     type_text(&mut app, "HEAD requests");
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.message.as_deref(), Some(format!("saved search 'HEAD requests' in {}", store.display()).as_str()));
     let saved = logsleuth::ui::saved::load(&store).unwrap();
     assert_eq!(saved.len(), 1);
@@ -361,7 +362,7 @@ async fn saved_searches_persist_and_apply_with_fuzzy_search() {
     press(&mut app, KeyCode::Char('/'));
     ctrl(&mut app, 'u');
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     app.pane_mut().columns = vec!["message".into()];
     press(&mut app, KeyCode::Char('o'));
     assert_eq!(app.mode, Mode::SavedSearches);
@@ -369,7 +370,7 @@ async fn saved_searches_persist_and_apply_with_fuzzy_search() {
     type_text(&mut app, "hdrq");
     let effects = press(&mut app, KeyCode::Enter);
     assert_eq!(app.mode, Mode::Normal);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let heads = SAMPLE
         .lines()
         .enumerate()
@@ -385,7 +386,7 @@ async fn saved_searches_persist_and_apply_with_fuzzy_search() {
     press(&mut app, KeyCode::Char('o'));
     type_text(&mut app, "server");
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.pane().applied.text, "status >= 500");
 }
 
@@ -433,7 +434,7 @@ async fn popups_do_not_swallow_source_answers() {
     type_text(&mut app, "status:404");
     let effects = press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('E'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.mode, Mode::Export);
     assert!(matches!(app.pane().total, Some(HitCount::Exact(n)) if n < 1000));
     // Keys that mean something on the main screen do nothing in a popup.
@@ -483,7 +484,7 @@ async fn snapshot_saved_search_picker() {
     app.investigate.config_searches = vec![search("server errors", "status >= 500", logsleuth::ui::saved::Origin::Config)];
     app.investigate.searches = vec![
         search("HEAD requests", "method:HEAD", logsleuth::ui::saved::Origin::File),
-        search("apt clients \x1b[31m", "agent:*APT*", logsleuth::ui::saved::Origin::File),
+        search("apt clients \x1b[31m", "http_user_agent:*APT*", logsleuth::ui::saved::Origin::File),
     ];
     press(&mut app, KeyCode::Char('o'));
     type_text(&mut app, "s");
@@ -521,7 +522,9 @@ async fn the_hostile_corpus_stays_text_in_every_popup_and_in_the_report() {
             fields,
             ..Record::default()
         };
-        let source = Arc::new(MemorySource::new(access_info(&format!("file {}", p.payload)), vec![record]));
+        // Payloads hold line breaks too: records as a server source can send them.
+        let info = local_info(&format!("file {}", p.payload), logsleuth::formats::LogFormat::AccessCombined);
+        let source = Arc::new(RecordSource::new(info, vec![record]));
         let mut app = loaded_on(source.clone()).await;
         press(&mut app, KeyCode::Char('m'));
         update(&mut app, Action::Paste(format!("note {}", p.payload)));
@@ -547,7 +550,7 @@ async fn the_hostile_corpus_stays_text_in_every_popup_and_in_the_report() {
 
         let path = dir.path().join("report.md");
         let effects = export_to(&mut app, 0, &path);
-        settle(&mut app, &*source, effects).await;
+        settle(&mut app, &source, effects).await;
         let report = std::fs::read_to_string(&path).unwrap();
         let bad: Vec<char> = report.chars().filter(|&c| logsleuth::text::is_unsafe_char(c) && c != '\n').collect();
         assert!(bad.is_empty(), "{}: the report holds {bad:?}", p.name);

@@ -13,7 +13,7 @@ use logsleuth::sources::Source;
 use logsleuth::sources::local::{LocalOptions, LocalSource};
 use logsleuth::ui::app::App;
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{buffer_text, press, render, settle};
+use logsleuth_testing::{buffer_text, press, render, settle};
 use logsleuth::ui::{Theme, update};
 use ratatui::layout::Rect;
 
@@ -47,7 +47,7 @@ async fn charts_opened_after_the_source_grew_count_the_same_lines_as_the_hit_cou
     let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), now());
     app.viewport = Rect::new(0, 0, 120, 40);
     let effects = update::start(&mut app);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let screen = buffer_text(&render(&app));
     assert!(screen.contains("200 hits"), "{screen}");
 
@@ -63,7 +63,7 @@ async fn charts_opened_after_the_source_grew_count_the_same_lines_as_the_hit_cou
     wait_for_lines(&source, 300).await;
 
     let effects = press(&mut app, KeyCode::Char('c'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let charts = buffer_text(&render(&app));
     assert!(charts.contains("200 events"), "the charts count the query's snapshot, not the grown source:\n{charts}");
     assert!(!charts.contains("300 events"), "{charts}");
@@ -73,13 +73,13 @@ async fn charts_opened_after_the_source_grew_count_the_same_lines_as_the_hit_cou
     press(&mut app, KeyCode::Esc);
     update(&mut app, logsleuth::ui::Action::Tick(now() + 10 * 60 * 1_000_000_000));
     let effects = press(&mut app, KeyCode::Char('/'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let screen = buffer_text(&render(&app));
     assert!(screen.contains("300 hits"), "{screen}");
     let effects = press(&mut app, KeyCode::Char('c'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     let charts = buffer_text(&render(&app));
     assert!(charts.contains("300 events"), "{charts}");
     drop(writer);

@@ -12,13 +12,13 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyModifiers};
 use logsleuth::sources::spec::SourceSpec;
 use logsleuth::ui::workspace::WorkspaceFile;
-use logsleuth::model::{Fields, Nanos, Record, TimeRange, Value};
-use logsleuth::sources::{Source, SourceInfo};
+use logsleuth::model::{Nanos, TimeRange};
+use logsleuth::sources::Source;
 use logsleuth::ui::action::{Effect, PaneId};
 use logsleuth::ui::app::{Element, Mode, RangeSpec};
 use logsleuth::ui::history::History;
 use logsleuth::ui::runtime::SourceOpener;
-use logsleuth::ui::testing::{MemorySource, buffer_text, press, press_with, render, settle_panes, type_text};
+use logsleuth_testing::{MemorySource, buffer_text, press, press_with, render, settle_panes, type_text};
 use logsleuth::ui::tiles::{Direction, Tile};
 use logsleuth::ui::{App, StartLayout, StartPane, Theme, UiOptions, update};
 use ratatui::layout::Rect;
@@ -33,32 +33,18 @@ fn at(s: &str) -> Nanos {
     logsleuth::time::parse_absolute(s, None).unwrap()
 }
 
-/// Application errors (JSON lines) during the nginx sample's hours: a second, different source.
+/// Application errors (JSON lines, read by the product's local source) during the nginx
+/// sample's hours: a second, different source.
 fn app_errors() -> Arc<MemorySource> {
-    let info = SourceInfo {
-        kind: "local",
-        description: "checkout-errors.json".into(),
-        roles: Default::default(),
-        default_columns: vec!["level".into(), "message".into()],
-        is_remote: false,
-        warning: None,
-    };
-    let records = (0..40)
+    let text: String = (0..40)
         .map(|i| {
-            let mut fields = Fields::new();
-            fields.push("level", Value::Str(if i % 5 == 0 { "error" } else { "warn" }.into()));
-            fields.push("service", Value::Str("checkout".into()));
-            let message = format!("payment gateway timeout #{i}");
-            fields.push("message", Value::Str(message.clone()));
-            Record {
-                timestamp: Some(at("2015-05-17T09:00:00Z") + i * 12 * 60 * 1_000_000_000),
-                message,
-                fields,
-                ..Record::default()
-            }
+            let time = logsleuth::time::format_rfc3339(at("2015-05-17T09:00:00Z") + i * 12 * 60 * 1_000_000_000);
+            let level = if i % 5 == 0 { "error" } else { "warn" };
+            let line = serde_json::json!({ "time": time, "level": level, "service": "checkout", "msg": format!("payment gateway timeout #{i}") });
+            format!("{line}\n")
         })
         .collect();
-    Arc::new(MemorySource::new(info, records))
+    Arc::new(MemorySource::from_log("checkout-errors.json", &text))
 }
 
 /// Opens `checkout-errors` for the source picker's typed text and configured names.
@@ -77,7 +63,7 @@ impl SourceOpener for TestOpener {
 struct Harness {
     app: App,
     sources: HashMap<PaneId, Arc<dyn Source>>,
-    opener: TestOpener,
+    opener: Arc<dyn SourceOpener>,
 }
 
 impl Harness {
@@ -86,14 +72,14 @@ impl Harness {
         let mut app = App::new(nginx.info(), None, None, Theme::default(), History::default(), now());
         app.viewport = Rect::new(0, 0, w, h);
         app.named_sources = vec!["checkout".into(), "payments-loki".into()];
-        let mut harness = Harness { app, sources: HashMap::from([(0, nginx)]), opener: TestOpener(app_errors()) };
+        let mut harness = Harness { app, sources: HashMap::from([(0, nginx)]), opener: Arc::new(TestOpener(app_errors())) };
         let effects = update::start(&mut harness.app);
         harness.settle(effects).await;
         harness
     }
 
     async fn settle(&mut self, effects: Vec<Effect>) {
-        settle_panes(&mut self.app, &mut self.sources, Some(&self.opener), effects).await;
+        settle_panes(&mut self.app, &mut self.sources, Some(self.opener.clone()), effects).await;
     }
 
     async fn key(&mut self, code: KeyCode) {
@@ -388,11 +374,8 @@ struct FileOpener;
 
 impl SourceOpener for FileOpener {
     fn open(&self, spec: &SourceSpec) -> Result<Arc<dyn Source>, String> {
-        let mut info = logsleuth::ui::testing::access_info(&spec.label());
-        if matches!(spec, SourceSpec::Named { .. }) {
-            info.default_columns = vec!["level".into(), "message".into()];
-        }
-        Ok(Arc::new(MemorySource::new(info, Vec::new())))
+        let source = MemorySource::from_log(&spec.label(), "");
+        Ok(Arc::new(if matches!(spec, SourceSpec::Named { .. }) { source.with_columns(&["level", "message"]) } else { source }))
     }
 }
 
@@ -545,7 +528,8 @@ async fn marks_across_tabs_and_a_report_of_every_pane() {
     }
     h.key(KeyCode::Enter).await;
     assert_eq!((h.app.tab, h.app.pane().id), (1, 1), "{:?}", h.app.message);
-    assert_eq!(h.app.pane().selected_record().map(|r| r.message.as_str()), Some("payment gateway timeout #35"));
+    // A JSON line's record: the line is its message, the text its `msg` field.
+    assert_eq!(h.app.pane().selected_record().and_then(|r| r.get("msg")).map(|v| v.as_text()).as_deref(), Some("payment gateway timeout #35"));
 
     let report = logsleuth::export::report::render(&logsleuth::ui::investigate::report_data(&h.app));
     assert!(report.contains("## Pane 1: `nginx_sample.log`") && report.contains("## Pane 2: `checkout-errors.json`"), "{report}");

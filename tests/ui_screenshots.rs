@@ -2,7 +2,7 @@
 //! render to SVG with the theme's colours.
 
 use logsleuth::ui::svg::buffer_to_svg;
-use logsleuth::ui::testing::{buffer_text, render, screenshot_scenes};
+use logsleuth_testing::{buffer_text, render, screenshot_scenes};
 
 const SAMPLE: &str = include_str!("fixtures/ui/nginx_sample.log");
 

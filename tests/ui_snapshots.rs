@@ -9,7 +9,7 @@ use logsleuth::model::{Fields, Nanos, Record, Value};
 use logsleuth::sources::{Source, TailEvent};
 use logsleuth::ui::app::Mode;
 use logsleuth::ui::history::History;
-use logsleuth::ui::testing::{MemorySource, access_info, buffer_text, press, render, settle, type_text};
+use logsleuth_testing::{MemorySource, RecordSource, buffer_text, local_info, press, render, settle, type_text};
 use logsleuth::ui::{App, Theme, update};
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -20,11 +20,11 @@ fn now() -> Nanos {
     logsleuth::time::parse_absolute("2015-05-17T16:10:00Z", None).unwrap()
 }
 
-async fn loaded_with(source: Arc<MemorySource>, w: u16, h: u16, theme: Theme) -> App {
+async fn loaded_with(source: Arc<impl Source + 'static>, w: u16, h: u16, theme: Theme) -> App {
     let mut app = App::new(source.info(), None, None, theme, History::default(), now());
     app.viewport = Rect::new(0, 0, w, h);
     let effects = update::start(&mut app);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     app
 }
 
@@ -58,7 +58,7 @@ async fn query_editing_with_field_completion() {
     let (mut app, source) = loaded(120, 40).await;
     press(&mut app, KeyCode::Char('/'));
     let effects = type_text(&mut app, "sta");
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.mode, Mode::Query);
     assert_eq!(app.completion.items.first().map(|s| s.label.as_str()), Some("status"));
     insta::assert_snapshot!("query_field_completion", screen(&app));
@@ -68,8 +68,8 @@ async fn query_editing_with_field_completion() {
 async fn query_editing_with_value_completion() {
     let (mut app, source) = loaded(120, 40).await;
     press(&mut app, KeyCode::Char('/'));
-    let effects = type_text(&mut app, "agent:deb");
-    settle(&mut app, &*source, effects).await;
+    let effects = type_text(&mut app, "http_user_agent:deb");
+    settle(&mut app, &source, effects).await;
     assert!(app.completion.items.iter().all(|s| !s.is_field));
     assert!(app.completion.items[0].label.starts_with("Debian APT-HTTP"), "{:?}", app.completion.items);
     insta::assert_snapshot!("query_value_completion", screen(&app));
@@ -131,7 +131,7 @@ async fn zoomed_in_range() {
         press(&mut app, KeyCode::Char('l'));
     }
     let effects = press(&mut app, KeyCode::Enter);
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.panes[0].zoom_stack.len(), 1);
     insta::assert_snapshot!("zoomed", screen(&app));
 }
@@ -155,7 +155,7 @@ async fn context_view() {
     }
     press(&mut app, KeyCode::Enter);
     let effects = press(&mut app, KeyCode::Char('x'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     insta::assert_snapshot!("context", screen(&app));
 }
 
@@ -163,10 +163,10 @@ async fn context_view() {
 async fn charts_view() {
     let (mut app, source) = loaded(120, 40).await;
     let effects = press(&mut app, KeyCode::Char('c'));
-    settle(&mut app, &*source, effects).await;
+    settle(&mut app, &source, effects).await;
     assert_eq!(app.mode, Mode::Charts);
     let text = screen(&app);
-    assert!(text.contains("Top status") && text.contains("Top client") && text.contains("Top agent"), "{text}");
+    assert!(text.contains("Top status") && text.contains("Top remote_addr") && text.contains("Top http_user_agent"), "{text}");
     assert!(text.contains("other"), "{text}");
     insta::assert_snapshot!("charts", text);
 }
@@ -193,7 +193,7 @@ async fn time_picker() {
 
 fn tail_record(i: i64) -> Record {
     let line = format!("10.0.0.{i} - - [17/May/2015:16:06:0{i} +0000] \"GET /live/{i} HTTP/1.1\" 200 12 \"-\" \"curl/8.0\"");
-    logsleuth::ui::testing::access_record(&line, 10_000 + i as u64).unwrap()
+    logsleuth_testing::access_record(&line, 10_000 + i as u64).unwrap()
 }
 
 #[tokio::test]
@@ -222,9 +222,10 @@ async fn hostile_and_long_lines_are_escaped_and_truncated() {
         ..Record::default()
     };
     let long = Record { timestamp: Some(now() - 2_000_000_000), message: "x".repeat(5_000), ..Record::default() };
-    let mut info = access_info("hostile.log");
+    // Hand-made records: a message with escape sequences around text no parser would give.
+    let mut info = local_info("hostile.log", logsleuth::formats::LogFormat::AccessCombined);
     info.default_columns = vec!["path".into(), "message".into()];
-    let source = Arc::new(MemorySource::new(info, vec![hostile, long]));
+    let source = Arc::new(RecordSource::new(info, vec![hostile, long]));
     let app = loaded_with(source, 120, 30, Theme::default()).await;
     let buf = render(&app);
     let text = buffer_text(&buf);
@@ -263,34 +264,44 @@ async fn themes_colour_the_status_column_by_class() {
     }
 }
 
-#[tokio::test]
-async fn histogram_split_by_level_for_application_logs() {
-    use logsleuth::sources::FieldRoles;
-    let levels = ["info", "info", "info", "debug", "warn", "info", "error", "info"];
-    let records: Vec<Record> = (0..240i64)
+/// An application's JSON lines log (240 lines, levels taken in turn from `levels`), read by the
+/// product's local source: its JSON parser, field roles, default columns and level split.
+fn app_log(levels: &[&str]) -> MemorySource {
+    let text: String = (0..240i64)
         .map(|i| {
             let level = levels[(i as usize * 7 + (i as usize / 30)) % levels.len()];
-            let mut fields = Fields::new();
-            fields.push("level", Value::Str(level.into()));
-            fields.push("service", Value::Str(["api", "worker", "billing"][i as usize % 3].into()));
-            Record {
-                // Denser towards now, so bar heights vary.
-                timestamp: Some(now() - (240 - i) * (240 - i) * 3600 / 57_600 * 1_000_000_000),
-                message: format!("{level}: request {i} handled"),
-                fields,
-                ..Record::default()
-            }
+            // Denser towards now, so bar heights vary.
+            let time = logsleuth::time::format_rfc3339(now() - (240 - i) * (240 - i) * 3600 / 57_600 * 1_000_000_000);
+            // Bunyan writes levels as numbers.
+            let level_json = level.parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| level.into());
+            let service = ["api", "worker", "billing"][i as usize % 3];
+            let line = serde_json::json!({ "time": time, "level": level_json, "service": service, "msg": format!("{level}: request {i} handled") });
+            format!("{line}\n")
         })
         .collect();
-    let info = logsleuth::sources::SourceInfo {
-        kind: "local",
-        description: "app.jsonl".into(),
-        roles: FieldRoles { level: Some("level".into()), ..FieldRoles::default() },
-        default_columns: vec!["level".into(), "service".into(), "message".into()],
-        is_remote: false,
-        warning: None,
-    };
-    let source = Arc::new(MemorySource::new(info, records));
+    let source = MemorySource::from_log("app.jsonl", &text);
+    assert_eq!(source.format(), logsleuth::formats::LogFormat::Json);
+    source
+}
+
+#[tokio::test]
+async fn the_level_split_names_levels_as_the_product_does() {
+    // Spellings of the same four levels: the split counts them under one name each.
+    let source = Arc::new(app_log(&["info", "INFO", "Info", "20", "WARNING", "warn", "error", "ERR"]));
+    let app = loaded_with(source, 120, 30, Theme::default()).await;
+    assert_eq!(app.pane().split, logsleuth::sources::Split::Level);
+    let histogram = app.pane().histogram.as_ref().expect("a histogram");
+    let mut names: Vec<&str> = histogram.buckets.iter().flat_map(|b| b.split.keys().map(String::as_str)).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["debug", "error", "info", "warn"]);
+    assert_eq!(histogram.buckets.iter().map(|b| b.count).sum::<u64>(), 240);
+}
+
+#[tokio::test]
+async fn histogram_split_by_level_for_application_logs() {
+    let levels = ["info", "info", "info", "debug", "warn", "info", "error", "info"];
+    let source = Arc::new(app_log(&levels));
     let app = loaded_with(source, 120, 30, Theme::default()).await;
     assert_eq!(app.pane().split, logsleuth::sources::Split::Level);
     let buf = render(&app);
@@ -366,18 +377,18 @@ async fn every_screen_renders_at_tiny_sizes_without_panicking() {
             for key in k {
                 effects.extend(press(&mut app, *key));
             }
-            settle(&mut app, &*source, effects).await;
+            settle(&mut app, &source, effects).await;
             let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
-            settle(&mut app, &*source, effects).await;
+            settle(&mut app, &source, effects).await;
             let buf = render(&app);
             assert_eq!((buf.area.width, buf.area.height), (w, h));
             // And the keys typed at that size (mouse-free paths only).
             let mut app = base.clone();
             let effects = update(&mut app, logsleuth::ui::Action::Resize(w, h));
-            settle(&mut app, &*source, effects).await;
+            settle(&mut app, &source, effects).await;
             for key in k.iter().chain([KeyCode::Char('j'), KeyCode::PageDown, KeyCode::Char('G')].iter()) {
                 let effects = press(&mut app, *key);
-                settle(&mut app, &*source, effects).await;
+                settle(&mut app, &source, effects).await;
             }
             render(&app);
         }

@@ -25,7 +25,6 @@ pub mod panes;
 pub mod runtime;
 pub mod saved;
 pub mod svg;
-pub mod testing;
 pub mod theme;
 pub mod tiles;
 pub mod update;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -33,6 +34,18 @@ pub struct Runtime {
     history_path: Option<PathBuf>,
     /// Where clipboard (OSC 52) sequences go: the terminal.
     terminal: Box<dyn std::io::Write + Send>,
+    /// Work started and not yet answered (tails, which never end by themselves, are not
+    /// counted): zero once every answer is on the channel. See [`Runtime::is_idle`].
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// One unit of work in flight; counted until dropped (answered, or aborted).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Runtime {
@@ -40,7 +53,28 @@ impl Runtime {
     /// answering on `tx`.
     pub fn new(sources: Vec<Arc<dyn Source>>, tx: UnboundedSender<Action>, history_path: Option<PathBuf>) -> Self {
         let sources = Arc::new(RwLock::new(sources.into_iter().enumerate().collect()));
-        Runtime { sources, opener: None, tx, tasks: HashMap::new(), tails: HashMap::new(), history_path, terminal: Box::new(std::io::stdout()) }
+        Runtime {
+            sources,
+            opener: None,
+            tx,
+            tasks: HashMap::new(),
+            tails: HashMap::new(),
+            history_path,
+            terminal: Box::new(std::io::stdout()),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Whether every effect run so far has been answered: each answer is already on the
+    /// channel (or the work was aborted, or answers nothing). Running tails do not count.
+    /// Tests drive the runtime with it until nothing is left to do.
+    pub fn is_idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    fn start_work(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self.in_flight.clone())
     }
 
     /// Lets the runtime open sources for new panes.
@@ -65,7 +99,8 @@ impl Runtime {
         self.sources.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
     }
 
-    fn set_source(&self, pane: PaneId, source: Option<Arc<dyn Source>>) {
+    /// Sets (or with `None` removes) the source of a pane.
+    pub fn set_source(&self, pane: PaneId, source: Option<Arc<dyn Source>>) {
         let mut map = self.sources.write().unwrap_or_else(|e| e.into_inner());
         match source {
             Some(s) => map.insert(pane, s),
@@ -78,10 +113,12 @@ impl Runtime {
         F: std::future::Future<Output = Action> + Send + 'static,
     {
         let tx = self.tx.clone();
+        let work = self.start_work();
         let handle = tokio::spawn(async move {
             let action = fut.await;
             // The loop may have ended; nothing to do then.
             let _ = tx.send(action);
+            drop(work);
         });
         let list = self.tasks.entry(pane).or_default();
         list.retain(|h| !h.is_finished());
@@ -110,20 +147,22 @@ impl Runtime {
                 return;
             }
             Effect::SaveWorkspace { name, file } => {
-                let (name, file, tx) = (name.clone(), file.clone(), self.tx.clone());
+                let (name, file, tx, work) = (name.clone(), file.clone(), self.tx.clone(), self.start_work());
                 tokio::task::spawn_blocking(move || {
                     let _ = tx.send(Action::WorkspaceSaved(crate::workspace::save(&name, &file)));
+                    drop(work);
                 });
                 return;
             }
             Effect::SaveHistory(entries) => {
                 if let Some(path) = self.history_path.clone() {
                     let entries = entries.clone();
-                    let tx = self.tx.clone();
+                    let (tx, work) = (self.tx.clone(), self.start_work());
                     tokio::task::spawn_blocking(move || {
                         if let Err(e) = super::history::save(&path, &entries) {
                             let _ = tx.send(Action::HistorySaveFailed(e.to_string()));
                         }
+                        drop(work);
                     });
                 }
                 return;
@@ -131,7 +170,18 @@ impl Runtime {
             Effect::Investigate(_) => {
                 // Taken by value (an export carries the records): not cloned.
                 if let Effect::Investigate(e) = effect {
-                    super::investigate::run_effect(e, &self.tx, &mut self.terminal);
+                    // Its answers go through a channel of their own, forwarded until the work
+                    // (inline or on a blocking thread) drops its sender: that ends it.
+                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                    super::investigate::run_effect(e, &tx, &mut self.terminal);
+                    drop(tx);
+                    let (out, work) = (self.tx.clone(), self.start_work());
+                    tokio::spawn(async move {
+                        while let Some(action) = rx.recv().await {
+                            let _ = out.send(action);
+                        }
+                        drop(work);
+                    });
                 }
                 return;
             }
@@ -159,12 +209,13 @@ impl Runtime {
                 Action::RangeResolved { pane, generation, span: source.time_span().await }
             }),
             Effect::Fields { range, .. } => {
-                let tx = self.tx.clone();
+                let (tx, work) = (self.tx.clone(), self.start_work());
                 // Not tied to a query generation: the field list survives query changes.
                 tokio::spawn(async move {
                     let result = source.fields(range).await;
                     let _ = tx.send(Action::SourceInfo { pane, info: source.info() });
                     let _ = tx.send(Action::FieldsDone { pane, result });
+                    drop(work);
                 });
             }
             Effect::Context { record, lines, .. } => self.spawn(pane, async move {
@@ -172,10 +223,11 @@ impl Runtime {
                 Action::ContextDone { pane, result }
             }),
             Effect::FieldValues { field, range, .. } => {
-                let tx = self.tx.clone();
+                let (tx, work) = (self.tx.clone(), self.start_work());
                 tokio::spawn(async move {
                     let result = source.field_values(field.clone(), range, 100).await;
                     let _ = tx.send(Action::ValuesDone { pane, field, result });
+                    drop(work);
                 });
             }
             Effect::StartTail { generation, request, .. } => {
@@ -234,7 +286,7 @@ impl Runtime {
                     let _ = self.tx.send(Action::PaneOpened { pane, result: Err("no source opener in this runtime".into()), progress: None });
                     return;
                 };
-                let (sources, tx) = (self.sources.clone(), self.tx.clone());
+                let (sources, tx, work) = (self.sources.clone(), self.tx.clone(), self.start_work());
                 tokio::task::spawn_blocking(move || {
                     let mut progress = None;
                     let result = opener.open(&spec).map(|source| {
@@ -244,6 +296,7 @@ impl Runtime {
                         info
                     });
                     let _ = tx.send(Action::PaneOpened { pane, result, progress });
+                    drop(work);
                 });
             }
         }

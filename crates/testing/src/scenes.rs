@@ -1,0 +1,145 @@
+//! The screens of `screenshots/`, built by driving the app with keys.
+
+use std::sync::Arc;
+
+use logsleuth_core::model::{Nanos, Value};
+use logsleuth_sources::{Source, TailEvent};
+
+use crate::{MemorySource, press, press_with, settle, settle_panes, type_text};
+
+/// One screenshot: a file stem, the app state and the terminal palette to draw it on.
+pub struct Scene {
+    /// File name without extension.
+    pub name: &'static str,
+    /// The state to render.
+    pub app: logsleuth_tui::App,
+    /// Terminal colours behind the theme.
+    pub palette: logsleuth_tui::svg::Palette,
+}
+
+/// The screens shown in `screenshots/`, built by driving the app with keys over an access log
+/// (`text`) with a fixed "now" just after its newest line.
+pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
+    use crossterm::event::KeyCode;
+    use logsleuth_tui::svg::{DARK, LIGHT};
+    let source = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));
+    let newest = source.newest().await.unwrap_or(0);
+    let now = newest + 60 * 1_000_000_000;
+    let base = |theme: &str| {
+        let theme = logsleuth_tui::Theme::load(Some(theme), None, false).unwrap_or_default();
+        let mut app = logsleuth_tui::App::new(source.info(), None, None, theme, logsleuth_tui::history::History::default(), now);
+        app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+        app
+    };
+    let mut out = Vec::new();
+    for (name, theme, palette) in [("main-dark", "dark", DARK), ("main-light", "light", LIGHT), ("main-high-contrast", "high-contrast", DARK)] {
+        let mut app = base(theme);
+        let e = logsleuth_tui::update::start(&mut app);
+        settle(&mut app, &source, e).await;
+        out.push(Scene { name, app, palette });
+    }
+    let loaded = out[0].app.clone();
+    let scene = |name, keys: &[KeyCode]| {
+        let mut app = loaded.clone();
+        let effects: Vec<_> = keys.iter().flat_map(|k| press(&mut app, *k)).collect();
+        (name, app, effects)
+    };
+    use KeyCode::*;
+    let scripted: Vec<(&'static str, Vec<KeyCode>)> = vec![
+        ("query-completion", "/status:404 and http_user_agent:deb".chars().map(Char).collect()),
+        ("query-error", "/status:404 and (method:GET".chars().map(Char).collect()),
+        ("histogram-selection", vec![BackTab, Char('l'), Char('l'), Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l')]),
+        ("zoomed", vec![BackTab, Char('v'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Char('l'), Enter]),
+        ("fields", vec![Char('f'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j'), Char('j')]),
+        ("detail", vec![Char('j'), Enter, Char('j'), Char('j'), Char('j')]),
+        ("charts", vec![Char('c'), Char('j')]),
+        ("help", vec![Char('?')]),
+        ("time-picker", vec![Char('r'), Char('j')]),
+    ];
+    for (name, keys) in scripted {
+        let (name, mut app, effects) = scene(name, &keys);
+        settle(&mut app, &source, effects).await;
+        out.push(Scene { name, app, palette: DARK });
+    }
+    // Live tail, paused with lines waiting.
+    let mut app = loaded.clone();
+    press(&mut app, Char('t'));
+    let generation = app.pane().tail_generation;
+    let newest_record = loaded.panes[0].records.first().cloned().unwrap_or_default();
+    let live = |i: i64| {
+        let mut r = newest_record.clone();
+        r.timestamp = Some(newest + i * 1_000_000_000);
+        r.fields.set("path", Value::Str(format!("/downloads/product_{}", i % 3 + 1)));
+        r
+    };
+    logsleuth_tui::update(&mut app, logsleuth_tui::Action::Tick(now));
+    logsleuth_tui::update(&mut app, logsleuth_tui::Action::Tail { pane: 0, generation, event: TailEvent::Records((1..4).map(live).collect()) });
+    press(&mut app, Char(' '));
+    logsleuth_tui::update(&mut app, logsleuth_tui::Action::Tail { pane: 0, generation, event: TailEvent::Records((4..16).map(live).collect()) });
+    out.push(Scene { name: "tail-paused", app, palette: DARK });
+    out.extend(pane_scenes(text, now).await);
+    out
+}
+
+/// An application's error log (JSON lines) during the nginx sample's hours, read by the
+/// product's local source: the second source of the multi-pane screenshots.
+pub fn checkout_errors() -> MemorySource {
+    let start = logsleuth_core::time::parse_absolute("2015-05-17T09:00:00Z", None).unwrap_or(0);
+    let text: String = (0..40i64)
+        .map(|i| {
+            let level = if i % 5 == 0 { "error" } else { "warn" };
+            let msg = if i % 5 == 0 { format!("payment gateway timeout after 30s (order {})", 7310 + i) } else { format!("retrying payment call ({})", i % 5) };
+            let time = logsleuth_core::time::format_rfc3339(start + i * 12 * 60 * 1_000_000_000);
+            let line = serde_json::json!({ "time": time, "level": level, "service": "checkout", "msg": msg });
+            format!("{line}\n")
+        })
+        .collect();
+    MemorySource::from_log("checkout-errors.json", &text)
+}
+
+/// Opens [`checkout_errors`] for any spec (the screenshots' configured source `checkout`).
+struct CheckoutOpener(Arc<MemorySource>);
+
+impl logsleuth_tui::runtime::SourceOpener for CheckoutOpener {
+    fn open(&self, _spec: &logsleuth_sources::spec::SourceSpec) -> Result<Arc<dyn Source>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Screens of the incident workflow: the nginx log above and the application's errors below on
+/// one clock (the instant under the cursor marked below), the marks list, the source picker.
+async fn pane_scenes(text: &str, now: Nanos) -> Vec<Scene> {
+    use crossterm::event::{KeyCode::*, KeyModifiers};
+    use logsleuth_tui::svg::DARK;
+    let nginx: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));
+    let opener: Arc<dyn logsleuth_tui::runtime::SourceOpener> = Arc::new(CheckoutOpener(Arc::new(checkout_errors())));
+    let mut app = logsleuth_tui::App::new(nginx.info(), None, None, logsleuth_tui::Theme::default(), logsleuth_tui::history::History::default(), now);
+    app.viewport = ratatui::layout::Rect::new(0, 0, 140, 48);
+    app.named_sources = vec!["checkout".into()];
+    let mut sources: std::collections::HashMap<logsleuth_tui::action::PaneId, Arc<dyn Source>> = std::collections::HashMap::from([(0, nginx)]);
+    let mut out = Vec::new();
+    let e = logsleuth_tui::update::start(&mut app);
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    press_with(&mut app, Char('w'), KeyModifiers::CONTROL);
+    press(&mut app, Char('s'));
+    type_text(&mut app, "check");
+    out.push(Scene { name: "source-picker", app: app.clone(), palette: DARK });
+    let e = press(&mut app, Enter);
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    press_with(&mut app, Char('w'), KeyModifiers::CONTROL);
+    press(&mut app, Char('k'));
+    let mut e = type_text(&mut app, "/status:404");
+    e.extend(press(&mut app, Enter));
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    for _ in 0..22 {
+        press(&mut app, Char('j'));
+    }
+    press(&mut app, Char('m'));
+    type_text(&mut app, "404s on product_2 while checkout retries");
+    press(&mut app, Enter);
+    out.push(Scene { name: "panes", app: app.clone(), palette: DARK });
+    press(&mut app, Char('M'));
+    out.push(Scene { name: "marks", app, palette: DARK });
+    out
+}
+
