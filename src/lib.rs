@@ -15,7 +15,7 @@
 pub mod cli;
 pub mod config;
 
-pub use logsleuth_core::{model, text, time};
+pub use logsleuth_core::{agg, model, text, time};
 pub use logsleuth_formats as formats;
 pub use logsleuth_kql as kql;
 pub use logsleuth_sources as sources;

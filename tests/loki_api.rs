@@ -398,7 +398,7 @@ async fn loki_errors_are_shown_as_the_server_said_them() {
         (Reply::Text(400, fixture("error_time_range_too_long.txt")), "server error 400: the query time range exceeds the limit (query length: 960h0m0s, limit: 30d1h)"),
         (Reply::Text(404, fixture("error_404.txt")), "server error 404: 404 page not found"),
         (Reply::Text(401, "no org id".into()), "authentication failed (401): no org id"),
-        (Reply::Text(502, String::new()), "server error 502: Bad Gateway (still failing after 3 retries)"),
+        (Reply::Text(502, String::new()), "server error 502: Bad Gateway (still unavailable after 3 retries)"),
     ];
     for (reply, expected) in cases {
         let server = LokiServer::start(move |_: &Recorded| reply.clone()).await;

@@ -113,26 +113,15 @@ pub fn resolve_range(time: &TimeArgs, is_remote: bool, now: Nanos) -> Result<Tim
         let d = crate::time::parse_duration(since).map_err(bad)?;
         return Ok(TimeRange::between(now.saturating_sub(d), now));
     }
-    let from = time.from.as_deref().map(|t| crate::time::parse_time(t, now, None, false)).transpose().map_err(bad)?;
-    let to = time
-        .to
-        .as_deref()
-        .map(|t| {
-            // A rounded end (`now/d`) means "through the end of the day": exclusive bound + 1ns.
-            let rounded = crate::time::is_date_math(t) && t.contains('/');
-            crate::time::parse_time(t, now, None, rounded).map(|ns| if rounded { ns.saturating_add(1) } else { ns })
-        })
-        .transpose()
-        .map_err(bad)?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(CliError::usage(format!(
-            "--from ({}) must be before --to ({})",
-            crate::time::format_rfc3339(f),
-            crate::time::format_rfc3339(t)
-        )));
-    }
+    // The one range rule (logsleuth_core::time::resolve_range): a rounded `--to now/d` is
+    // exclusive at the next midnight; the start must come before the end.
+    let TimeRange { from, to } = match crate::time::resolve_range(time.from.as_deref(), time.to.as_deref(), now, None) {
+        Ok(range) => range,
+        Err(crate::time::TimeError::Reversed { from, to }) => {
+            return Err(CliError::usage(format!("--from ({from}) must be before --to ({to})")));
+        }
+        Err(e) => return Err(bad(e)),
+    };
     if is_remote {
         return Ok(TimeRange { from: from.or(Some(now.saturating_sub(3600 * crate::time::NS_PER_SEC))), to: to.or(Some(now)) });
     }

@@ -146,12 +146,9 @@ pub fn range_spec(r: &RangeSpecFile, now: Nanos) -> Result<RangeSpec, String> {
     if let Some(last) = &r.last {
         return crate::time::parse_duration(last).map(RangeSpec::Last).map_err(|e| e.to_string());
     }
-    let from = r.from.as_deref().map(|t| crate::time::parse_time(t, now, None, false)).transpose().map_err(|e| e.to_string())?;
-    let to = r.to.as_deref().map(|t| crate::time::parse_time(t, now, None, true)).transpose().map_err(|e| e.to_string())?;
-    Ok(match (from, to) {
-        (None, None) => RangeSpec::All,
-        (from, to) => RangeSpec::Absolute(TimeRange { from, to }),
-    })
+    // The one range rule every caller shares: a rounded `to` is exclusive.
+    let range = crate::time::resolve_range(r.from.as_deref(), r.to.as_deref(), now, None).map_err(|e| e.to_string())?;
+    Ok(if range == TimeRange::ALL { RangeSpec::All } else { RangeSpec::Absolute(range) })
 }
 
 fn run_ui(start: StartLayout, options: UiOptions) -> Result<(), CliError> {

@@ -1,9 +1,12 @@
 //! logsleuth's core: what every other crate shares and nothing of ours is imported by it.
 //!
+//! - [`agg`]: the aggregation rules every backend shares (split keys, `other` folding, top-N
+//!   order, bucket caps).
 //! - [`model`]: records, values, time ranges, field roles and aggregation results.
 //! - [`time`]: durations, RFC 3339 and date math (`now-15m/m`).
 //! - [`text`]: making hostile log text safe to draw.
 
+pub mod agg;
 pub mod model;
 pub mod text;
 pub mod time;

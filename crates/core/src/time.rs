@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
-use crate::model::Nanos;
+use crate::model::{Nanos, TimeRange};
 
 /// Errors from parsing times and durations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +19,14 @@ pub enum TimeError {
     /// A timestamp was outside the range representable in nanoseconds (years 1677..2262).
     #[error("time '{0}' is out of range")]
     OutOfRange(String),
+    /// A range whose start is not before its end (RFC 3339 texts of both).
+    #[error("the start ({from}) must be before the end ({to})")]
+    Reversed {
+        /// The start, resolved.
+        from: String,
+        /// The end, resolved.
+        to: String,
+    },
 }
 
 /// Nanoseconds per unit.
@@ -172,6 +180,31 @@ pub fn parse_time(text: &str, now: Nanos, tz: Option<Tz>, round_up: bool) -> Res
     apply_date_math(anchor, math, tz, round_up).ok_or_else(|| TimeError::Time(text.to_string()))
 }
 
+/// The one way a time range given as text is resolved (the CLI's `--from/--to`, the time
+/// picker and workspace ranges): `from` and `to` as [`parse_time`] reads them at `now`, a side
+/// left out staying open. A rounded end (`now/d`, `now-1d/d`, `2024-05-01||/M`) means "through
+/// the end of that day / month", as in Kibana's time picker and Elasticsearch's `lte`: it is
+/// rounded up and made exclusive, so `to = now/d` ends at the next midnight and
+/// [`TimeRange::to`] stays an exclusive bound. A start that is not before the end is an error.
+pub fn resolve_range(from: Option<&str>, to: Option<&str>, now: Nanos, tz: Option<Tz>) -> Result<TimeRange, TimeError> {
+    let from = from.map(|t| parse_time(t, now, tz, false)).transpose()?;
+    let to = to.map(|t| parse_end(t, now, tz)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(TimeError::Reversed { from: format_rfc3339(f), to: format_rfc3339(t) });
+    }
+    Ok(TimeRange { from, to })
+}
+
+/// The exclusive end a `to` text stands for: rounded date math rounds up to the last
+/// nanosecond of its unit, plus one.
+fn parse_end(text: &str, now: Nanos, tz: Option<Tz>) -> Result<Nanos, TimeError> {
+    let rounded = is_date_math(text) && text.contains('/');
+    let end = parse_time(text, now, tz, rounded)?;
+    Ok(if rounded { end.saturating_add(1) } else { end })
+}
+
 /// True when `text` is date math (starts with `now` or contains `||`).
 pub fn is_date_math(text: &str) -> bool {
     let t = text.trim();
@@ -300,6 +333,24 @@ mod tests {
         let tz: Tz = "America/New_York".parse().unwrap();
         // 02:00Z is 22:00 the day before in New York (EDT, UTC-4).
         assert_eq!(parse_time("now/d", now, Some(tz), false).unwrap(), at("2024-05-14T04:00:00Z"));
+    }
+
+    #[test]
+    fn ranges_resolve_with_an_exclusive_rounded_end() {
+        let now = at("2024-05-15T10:31:12Z");
+        let r = resolve_range(Some("now-1d/d"), Some("now/d"), now, None).unwrap();
+        assert_eq!(r, TimeRange::between(at("2024-05-14T00:00:00Z"), at("2024-05-16T00:00:00Z")));
+        let r = resolve_range(Some("2024-05-01T00:00:00Z"), Some("now"), now, None).unwrap();
+        assert_eq!(r, TimeRange::between(at("2024-05-01T00:00:00Z"), now));
+        assert_eq!(resolve_range(Some("now-1h"), None, now, None).unwrap(), TimeRange { from: Some(at("2024-05-15T09:31:12Z")), to: None });
+        assert_eq!(resolve_range(None, None, now, None).unwrap(), TimeRange::ALL);
+        // A rounded end is the next unit's start: 2024-05-01||/M ends at June's first instant.
+        assert_eq!(resolve_range(None, Some("2024-05-01||/M"), now, None).unwrap().to, Some(at("2024-06-01T00:00:00Z")));
+        assert_eq!(
+            resolve_range(Some("now"), Some("now-1h"), now, None).unwrap_err().to_string(),
+            "the start (2024-05-15T10:31:12Z) must be before the end (2024-05-15T09:31:12Z)"
+        );
+        assert!(matches!(resolve_range(Some("soon"), None, now, None), Err(TimeError::Time(_))));
     }
 
     #[test]

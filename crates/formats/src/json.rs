@@ -12,15 +12,7 @@ const TIME_KEYS: [&str; 4] = ["@timestamp", "time", "timestamp", "ts"];
 
 /// The name of a bunyan numeric level (10 trace … 60 fatal).
 pub fn bunyan_level_name(level: i64) -> Option<&'static str> {
-    Some(match level {
-        10 => "trace",
-        20 => "debug",
-        30 => "info",
-        40 => "warn",
-        50 => "error",
-        60 => "fatal",
-        _ => return None,
-    })
+    logsleuth_core::agg::level_of_number(level)
 }
 
 #[derive(Deserialize)]

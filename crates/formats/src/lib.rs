@@ -309,39 +309,28 @@ pub fn roles_from_records(format: LogFormat, records: &[Record]) -> FieldRoles {
     if !matches!(format, LogFormat::Json | LogFormat::Logfmt) {
         return roles;
     }
-    let find = |candidates: &[&str]| -> Option<String> {
-        candidates
-            .iter()
-            .find(|name| records.iter().any(|r| r.fields.get_path(name).is_some()))
-            .map(|n| n.to_string())
-    };
-    roles.status = find(&["status", "response", "http.response.status_code", "status_code", "statusCode"]);
-    roles.client_ip = find(&["remote_addr", "clientip", "client_ip", "client.ip", "source.ip", "ip"]);
-    roles.user_agent = find(&["http_user_agent", "user_agent.original", "user_agent", "agent", "userAgent"]);
-    roles.method = find(&["method", "http.request.method", "request_method"]);
-    roles.path = find(&["path", "url.path", "url", "uri", "request_uri"]);
-    roles.level = find(&["level", "log.level", "severity", "lvl"]).or(roles.level);
+    // The one dictionary of role names (logsleuth_core::model::ROLE_NAMES); a JSON or logfmt
+    // file without a level field keeps the format's `level`.
+    let guessed = FieldRoles::guess(|name| records.iter().any(|r| r.fields.get_path(name).is_some()));
+    let level = guessed.level.clone().or(roles.level);
+    roles = FieldRoles { level, ..guessed };
     roles
 }
 
 /// The level of a record as a lower-case name (`error`, `warn`, `info`, …), normalising
-/// bunyan's numeric levels and common spellings, for the histogram's level split.
+/// bunyan's numeric levels and common spellings, for the histogram's level split: the one rule
+/// every backend uses ([`logsleuth_core::agg::normalize_level`]).
 pub fn level_name(value: &Value) -> Option<String> {
     match value {
-        Value::Int(n) => Some(bunyan_level_name(*n).map(str::to_string).unwrap_or_else(|| n.to_string())),
-        Value::Str(s) if !s.is_empty() => Some(normalize_level(s)),
+        Value::Int(n) => Some(logsleuth_core::agg::normalize_level(&n.to_string())),
+        Value::Str(s) if !s.is_empty() => Some(logsleuth_core::agg::normalize_level(s)),
         _ => None,
     }
 }
 
+/// The one level-name normalisation ([`logsleuth_core::agg::normalize_level`]).
 fn normalize_level(s: &str) -> String {
-    let lower = s.trim().to_ascii_lowercase();
-    match lower.as_str() {
-        "warning" => "warn".into(),
-        "err" => "error".into(),
-        "crit" | "critical" | "emerg" | "alert" | "fatal" | "panic" => lower,
-        _ => lower,
-    }
+    logsleuth_core::agg::normalize_level(s)
 }
 
 /// Strips one trailing `\n`, `\r\n` or `\r`.

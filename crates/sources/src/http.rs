@@ -1,5 +1,8 @@
-//! HTTP plumbing shared by the server sources: authentication, TLS, headers, secrets, and
-//! turning transport failures into [`SourceError`]s that never show credentials.
+//! HTTP plumbing shared by the server sources: authentication, TLS, headers, secrets, turning
+//! transport failures into [`SourceError`]s that never show credentials, and the one request
+//! loop both Loki and Elasticsearch send through ([`HttpClient::send`]): one [`RetryPolicy`]
+//! (429/502/503/504 retried with doubling delays, a longer `Retry-After` winning), one body cap
+//! ([`MAX_BODY_BYTES`]) and one mapping of refusals to errors ([`status_error`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -169,10 +172,9 @@ impl HttpConfig {
 
     /// The `Authorization` header value, marked sensitive so hyper never logs it.
     pub fn authorization(&self) -> Result<Option<HeaderValue>, SourceError> {
-        use base64_engine::encode;
         let text = match &self.auth {
             Auth::None => return Ok(None),
-            Auth::Basic { user, password } => format!("Basic {}", encode(format!("{user}:{}", password.expose()))),
+            Auth::Basic { user, password } => format!("Basic {}", basic_credentials(user, password)),
             Auth::Bearer(token) => format!("Bearer {}", token.expose()),
             Auth::ApiKey(key) => format!("ApiKey {}", key.expose()),
         };
@@ -190,7 +192,7 @@ impl HttpConfig {
             Auth::None => vec![],
             Auth::Basic { user, password } => vec![
                 password.expose().to_string(),
-                base64_engine::encode(format!("{user}:{}", password.expose())),
+                basic_credentials(user, password),
             ],
             Auth::Bearer(token) => vec![token.expose().to_string()],
             Auth::ApiKey(key) => vec![key.expose().to_string()],
@@ -295,26 +297,212 @@ pub fn redact_url_text(text: &str) -> String {
     }
 }
 
-/// Minimal standard base64 encoding for the basic-auth header (not worth a dependency).
-mod base64_engine {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// `user:password` in standard base64 with padding, as basic auth sends it.
+fn basic_credentials(user: &str, password: &Secret) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()))
+}
 
-    pub fn encode(input: impl AsRef<[u8]>) -> String {
-        let bytes = input.as_ref();
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
+/// Largest answer body read from any server (pages and aggregations are far smaller): a
+/// hostile or broken server or proxy must not exhaust memory.
+pub const MAX_BODY_BYTES: usize = 256 << 20;
+
+/// Statuses that mean "try again later" rather than "this request is wrong": rejections
+/// (429: rejected execution, circuit breaker, Loki's rate limits), a gateway that lost its
+/// backend (502, 504) and an unavailable node (503). 500 is not retried.
+pub fn is_transient(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// How transient failures ([`is_transient`]) are retried, for every server source. Every
+/// request logsleuth sends is safe to repeat (Loki reads are GETs; Elasticsearch requests are
+/// searches, field caps and point-in-time calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First delay; doubled at each retry (a `Retry-After` header wins when it is longer).
+    pub base_delay: Duration,
+    /// Longest single delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(10) }
     }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt + 1`: `base_delay` doubled `attempt` times, or the
+    /// server's `Retry-After` when longer, never more than `max_delay`.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        retry_after.map_or(backoff, |r| r.max(backoff)).min(self.max_delay)
+    }
+}
+
+/// The shared part of mapping a refused request to an error: 401/403 are authentication
+/// errors, the rest server errors. Backends refine it where their bodies say more (a LogQL
+/// parse error, a malformed ES query, a missing index).
+pub fn status_error(status: u16, message: String) -> SourceError {
+    match status {
+        401 | 403 => SourceError::Auth { status, message },
+        _ => SourceError::Server { status, message },
+    }
+}
+
+/// A refused request as its backend reads the body: the error to report when it is final,
+/// the server's message (for retry notes), and anything else the backend wants back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal<E> {
+    /// What to report if the request is not retried.
+    pub error: SourceError,
+    /// The server's own words.
+    pub message: String,
+    /// The backend's reading of the body (ES's parsed error).
+    pub detail: E,
+}
+
+/// A successful answer and what it took to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The body.
+    pub body: Vec<u8>,
+    /// Notes for the user about retries ("server busy (429 …); retrying in 0.5s").
+    pub notes: Vec<String>,
+}
+
+/// A failed request: the error to report (credentials masked) and, when the server answered,
+/// the backend's reading of its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failed<E> {
+    /// What to report.
+    pub error: SourceError,
+    /// The server's answer, when there was one.
+    pub detail: Option<E>,
+}
+
+/// A connection to one server: the [`HttpConfig`], its reqwest client, and the retry policy.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    http: HttpConfig,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+impl HttpClient {
+    /// Builds the client (TLS set up once).
+    pub fn new(http: HttpConfig, retry: RetryPolicy) -> Result<HttpClient, SourceError> {
+        let client = http.client()?;
+        Ok(HttpClient { http, client, retry })
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> HttpClient {
+        self.retry = retry;
+        self
+    }
+
+    /// The server configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.http
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The one request loop. Sends the request `build` makes (again for each retry); a
+    /// transient refusal ([`is_transient`]) is retried by the [`RetryPolicy`] honouring
+    /// `Retry-After`, with a note for each retry, and once retries run out it is a server error
+    /// saying "still rejected/unavailable after N retries". Other refusals are the error
+    /// `refusal` reads from the status and body. Bodies past [`MAX_BODY_BYTES`] are refused.
+    /// Errors and notes have this configuration's secrets masked.
+    pub async fn send<E>(
+        &self,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        refusal: impl Fn(u16, &[u8]) -> Refusal<E>,
+    ) -> Result<Sent, Failed<E>> {
+        match self.send_unredacted(build, refusal).await {
+            Ok(Sent { body, notes }) => Ok(Sent { body, notes: notes.iter().map(|n| self.http.redact(n)).collect() }),
+            Err(Failed { error, detail }) => Err(Failed { error: self.http.redact_error(error), detail }),
+        }
+    }
+
+    async fn send_unredacted<E>(
+        &self,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        refusal: impl Fn(u16, &[u8]) -> Refusal<E>,
+    ) -> Result<Sent, Failed<E>> {
+        let mut notes = Vec::new();
+        let mut attempt = 0u32;
+        loop {
+            let response =
+                build(&self.client).send().await.map_err(|e| Failed { error: self.http.transport_error(&e), detail: None })?;
+            let status = response.status().as_u16();
+            let retry_after = retry_after(response.headers());
+            let body = self.read_body(response).await.map_err(|error| Failed { error, detail: None })?;
+            if (200..300).contains(&status) {
+                if attempt > 0 {
+                    notes.push(format!(
+                        "the server was busy; the request succeeded after {attempt} {}",
+                        plural(attempt, "retry", "retries")
+                    ));
+                }
+                return Ok(Sent { body, notes });
+            }
+            let refused = refusal(status, &body);
+            if !is_transient(status) {
+                return Err(Failed { error: refused.error, detail: Some(refused.detail) });
+            }
+            if attempt < self.retry.max_retries {
+                let delay = self.retry.delay(attempt, retry_after);
+                let what = if status == 429 { "server busy" } else { "server unavailable" };
+                notes.push(format!("{what} ({status} {}); retrying in {:.1}s", refused.message, delay.as_secs_f64()));
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            let message = format!(
+                "{} (still {} after {attempt} {})",
+                refused.message,
+                if status == 429 { "rejected" } else { "unavailable" },
+                plural(attempt, "retry", "retries")
+            );
+            return Err(Failed { error: SourceError::Server { status, message }, detail: Some(refused.detail) });
+        }
+    }
+
+    /// Reads an answer, refusing one larger than [`MAX_BODY_BYTES`].
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, SourceError> {
+        let too_large = || SourceError::Decode(format!("the answer is larger than {} MiB", MAX_BODY_BYTES >> 20));
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.http.transport_error(&e))? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+/// A `Retry-After` given in seconds.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn plural(n: u32, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
 }
 
 #[cfg(test)]
@@ -341,10 +529,22 @@ mod tests {
 
     #[test]
     fn base64_matches_the_standard_alphabet_and_padding() {
-        assert_eq!(base64_engine::encode("a"), "YQ==");
-        assert_eq!(base64_engine::encode("ab"), "YWI=");
-        assert_eq!(base64_engine::encode("abc"), "YWJj");
-        assert_eq!(base64_engine::encode("user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(basic_credentials("a", &Secret::new("")), "YTo=");
+        assert_eq!(basic_credentials("ab", &Secret::new("")), "YWI6");
+        assert_eq!(basic_credentials("user", &Secret::new("pass")), "dXNlcjpwYXNz");
+        assert_eq!(basic_credentials("", &Secret::new("ab")), "OmFi");
+    }
+
+    #[test]
+    fn retries_double_and_a_longer_retry_after_wins() {
+        let p = RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        assert_eq!(p.delay(0, None), Duration::from_millis(100));
+        assert_eq!(p.delay(2, None), Duration::from_millis(400));
+        assert_eq!(p.delay(5, None), Duration::from_secs(1));
+        assert_eq!(p.delay(0, Some(Duration::from_millis(700))), Duration::from_millis(700));
+        assert_eq!(p.delay(0, Some(Duration::from_secs(30))), Duration::from_secs(1));
+        assert!(is_transient(429) && is_transient(504) && !is_transient(500));
+        assert!(matches!(status_error(403, "no".into()), SourceError::Auth { status: 403, .. }));
     }
 
     #[test]

@@ -97,6 +97,21 @@ pub enum Split {
     Field(String),
 }
 
+impl Split {
+    /// The series one event's value goes to (`None`: in none), by the rule every backend
+    /// shares ([`logsleuth_core::agg::split_key`]).
+    pub fn key(&self, value: Option<&str>) -> Option<String> {
+        use logsleuth_core::agg::{SplitKind, split_key};
+        let kind = match self {
+            Split::None => return None,
+            Split::StatusClass => SplitKind::StatusClass,
+            Split::Level => SplitKind::Level,
+            Split::Field(_) => SplitKind::Field,
+        };
+        split_key(kind, value)
+    }
+}
+
 /// A request for the top values of a field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopRequest {
@@ -258,6 +273,14 @@ pub enum SourceError {
     /// The operation is not possible with this source (says why).
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// An interval that gives too many buckets is the user's to change (exit status 2), on every
+/// backend alike.
+impl From<logsleuth_core::agg::TooManyBuckets> for SourceError {
+    fn from(e: logsleuth_core::agg::TooManyBuckets) -> Self {
+        SourceError::Query(e.to_string())
+    }
 }
 
 impl SourceError {

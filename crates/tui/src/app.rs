@@ -518,7 +518,7 @@ pub fn field_stats(sample: &[Record], fields: &[FieldInfo]) -> Vec<FieldStat> {
         .into_iter()
         .map(|name| {
             let mut top: Vec<(String, usize)> = counts.remove(&name).unwrap_or_default().into_iter().collect();
-            top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            top.sort_by(|a, b| logsleuth_core::agg::top_order((&a.0, a.1), (&b.0, b.1)));
             top.truncate(FIELD_TOP);
             FieldStat { present: present.get(&name).copied().unwrap_or(0), name, top }
         })

@@ -7,18 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::Nanos;
 
-/// The HTTP status class of a status code: `404` → `4xx`; `None` outside 100..600. Every
-/// source and the UI split and colour by this one definition, so their charts agree.
-pub fn status_class_of(code: f64) -> Option<String> {
-    (100.0..600.0).contains(&code).then(|| format!("{}xx", (code / 100.0) as u32))
-}
-
-/// [`status_class_of`] for a status given as text (`"404"`, `" 200 "`, `"503.0"` from a float
-/// aggregation key); `None` when it is not a status code.
-pub fn status_class(text: &str) -> Option<String> {
-    text.trim().parse::<f64>().ok().and_then(status_class_of)
-}
-
 /// One value of a top-N chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopBucket {
@@ -74,20 +62,4 @@ pub struct HistogramResult {
     pub partial: bool,
     /// Why the result is partial, for the user.
     pub note: Option<String>,
-}
-
-#[cfg(test)]
-mod status_tests {
-    use super::*;
-
-    #[test]
-    fn status_classes() {
-        assert_eq!(status_class("404").as_deref(), Some("4xx"));
-        assert_eq!(status_class(" 200 ").as_deref(), Some("2xx"));
-        assert_eq!(status_class("503.0").as_deref(), Some("5xx"));
-        assert_eq!(status_class("99"), None);
-        assert_eq!(status_class("600"), None);
-        assert_eq!(status_class("-"), None);
-        assert_eq!(status_class_of(599.0).as_deref(), Some("5xx"));
-    }
 }

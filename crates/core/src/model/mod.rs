@@ -5,9 +5,11 @@ mod record;
 mod roles;
 mod value;
 
-pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult, status_class, status_class_of};
+pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult};
+/// The status class rule lives with the other aggregation rules in [`crate::agg`].
+pub use crate::agg::{status_class, status_class_of};
 pub use record::{Record, RecordId};
-pub use roles::{FieldRoles, HitCount};
+pub use roles::{FieldRoles, HitCount, ROLE_NAMES, RoleNames};
 pub use value::{Fields, Value};
 
 /// Nanoseconds since the Unix epoch, UTC. Loki's native precision; every source converts to it.

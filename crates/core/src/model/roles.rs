@@ -20,7 +20,73 @@ pub struct FieldRoles {
     pub path: Option<String>,
 }
 
+/// The one dictionary of field names per role, most specific first: ECS
+/// (`http.response.status_code`), Kibana's sample web logs (`response`, `clientip`, `agent`),
+/// nginx/apache and common shippers' names, then Loki's `detected_level`. Local files (JSON,
+/// logfmt), Loki and Elasticsearch all guess roles with it ([`FieldRoles::guess`]); it is the
+/// union of the three lists each backend had, in Elasticsearch's order (ECS first, as Kibana
+/// does).
+pub const ROLE_NAMES: RoleNames = RoleNames {
+    status: &[
+        "http.response.status_code",
+        "status",
+        "response",
+        "status_code",
+        "http_status",
+        "statusCode",
+        "http.status_code",
+        "http.status",
+    ],
+    client_ip: &[
+        "client.ip",
+        "source.ip",
+        "clientip",
+        "client_ip",
+        "remote_addr",
+        "remote_ip",
+        "client.address",
+        "source.address",
+        "client_address",
+        "ip",
+    ],
+    user_agent: &["user_agent.original", "agent", "user_agent", "http_user_agent", "useragent", "userAgent", "http.user_agent"],
+    level: &["log.level", "level", "severity", "loglevel", "log_level", "levelname", "lvl", "severity_text", "detected_level"],
+    method: &["http.request.method", "method", "request_method", "http_method", "verb"],
+    path: &["url.path", "url.original", "path", "request", "request_uri", "uri", "url"],
+};
+
+/// Candidate field names for each role, most specific first ([`ROLE_NAMES`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RoleNames {
+    /// HTTP status code.
+    pub status: &'static [&'static str],
+    /// Client IP address.
+    pub client_ip: &'static [&'static str],
+    /// User agent.
+    pub user_agent: &'static [&'static str],
+    /// Log level / severity.
+    pub level: &'static [&'static str],
+    /// HTTP method.
+    pub method: &'static [&'static str],
+    /// Request path / URL.
+    pub path: &'static [&'static str],
+}
+
 impl FieldRoles {
+    /// Guesses every role from the fields present (`has(name)`): for each role the first name
+    /// of [`ROLE_NAMES`] that is present.
+    pub fn guess(has: impl Fn(&str) -> bool) -> FieldRoles {
+        let pick = |names: &[&str]| names.iter().find(|n| has(n)).map(|n| n.to_string());
+        FieldRoles {
+            status: pick(ROLE_NAMES.status),
+            client_ip: pick(ROLE_NAMES.client_ip),
+            user_agent: pick(ROLE_NAMES.user_agent),
+            level: pick(ROLE_NAMES.level),
+            method: pick(ROLE_NAMES.method),
+            path: pick(ROLE_NAMES.path),
+        }
+    }
+
     /// Whether no role is set.
     pub fn is_empty(&self) -> bool {
         *self == FieldRoles::default()
@@ -65,6 +131,19 @@ impl std::fmt::Display for HitCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_guessed_from_one_dictionary_most_specific_first() {
+        let names = ["status", "http.response.status_code", "clientip", "agent", "lvl", "verb", "request"];
+        let roles = FieldRoles::guess(|n| names.contains(&n));
+        assert_eq!(roles.status.as_deref(), Some("http.response.status_code"));
+        assert_eq!(roles.client_ip.as_deref(), Some("clientip"));
+        assert_eq!(roles.user_agent.as_deref(), Some("agent"));
+        assert_eq!(roles.level.as_deref(), Some("lvl"));
+        assert_eq!(roles.method.as_deref(), Some("verb"));
+        assert_eq!(roles.path.as_deref(), Some("request"));
+        assert!(FieldRoles::guess(|_| false).is_empty());
+    }
 
     #[test]
     fn roles_set_in_the_override_win_role_by_role() {

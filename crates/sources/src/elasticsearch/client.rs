@@ -1,31 +1,17 @@
-//! The HTTP side: one request at a time with auth and TLS from [`HttpConfig`], 429 rejections
-//! and 502/503/504 retried with exponential backoff (and reported), error bodies turned into the server's words.
-
-use std::time::Duration;
+//! The HTTP side: requests with auth and TLS from [`HttpConfig`] through the shared request
+//! loop ([`HttpClient::send`]: 429/502/503/504 retried with backoff and reported, one body
+//! cap), error bodies turned into the server's words ([`ServerError`]).
 
 use reqwest::Method;
 use serde_json::Value as Json;
 
 use super::error::ServerError;
-use crate::http::HttpConfig;
+use crate::http::{Failed, HttpClient, HttpConfig, Refusal};
 use crate::SourceError;
 
-/// How 429 ("too many requests": rejected execution, circuit breaker) is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// First delay; doubled at each retry (a `Retry-After` header wins when it is longer).
-    pub base_delay: Duration,
-    /// Longest single delay.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(10) }
-    }
-}
+/// The retry policy every server source shares ([`crate::http::RetryPolicy`]), under the name
+/// this module always gave it.
+pub use crate::http::RetryPolicy;
 
 /// A successful answer and what it took to get it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,21 +40,18 @@ impl From<RequestError> for SourceError {
 /// A connection to one cluster.
 #[derive(Debug, Clone)]
 pub struct EsClient {
-    http: HttpConfig,
-    client: reqwest::Client,
-    retry: RetryPolicy,
+    http: HttpClient,
 }
 
 impl EsClient {
     /// Builds the client (TLS set up once).
     pub fn new(http: HttpConfig, retry: RetryPolicy) -> Result<EsClient, SourceError> {
-        let client = http.client()?;
-        Ok(EsClient { http, client, retry })
+        Ok(EsClient { http: HttpClient::new(http, retry)? })
     }
 
     /// The server, for messages (never with credentials).
     pub fn display(&self) -> String {
-        self.http.display()
+        self.http.config().display()
     }
 
     /// Sends one request (`api_path` relative to the base URL, prefix kept). `during_query`
@@ -89,109 +72,37 @@ impl EsClient {
         during_query: bool,
         decode: impl Fn(&str) -> serde_json::Result<T>,
     ) -> Result<(T, Vec<String>), RequestError> {
-        match self.send_unredacted(method, api_path, body, during_query, decode).await {
-            Ok((answer, notes)) => Ok((answer, notes.iter().map(|n| self.http.redact(n)).collect())),
-            Err(RequestError { error, server }) => Err(RequestError {
-                error: self.http.redact_error(error),
-                server: server.map(|mut s| {
-                    s.message = self.http.redact(&s.message);
+        let config = self.http.config();
+        let url = config.url(api_path);
+        let build = |client: &reqwest::Client| {
+            let request = client.request(method.clone(), &url);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        };
+        let refusal = |status: u16, body: &[u8]| {
+            let server = ServerError::parse(status, &String::from_utf8_lossy(body));
+            Refusal { error: server.clone().into_source_error(during_query), message: server.message.clone(), detail: server }
+        };
+        match self.http.send(build, refusal).await {
+            Ok(sent) => {
+                let text = String::from_utf8_lossy(&sent.body);
+                let answer = decode(&text).map_err(|e| RequestError {
+                    error: config.redact_error(SourceError::Decode(format!("{api_path}: {e}"))),
+                    server: None,
+                })?;
+                Ok((answer, sent.notes))
+            }
+            Err(Failed { error, detail }) => Err(RequestError {
+                error,
+                server: detail.map(|mut s| {
+                    s.message = config.redact(&s.message);
                     s
                 }),
             }),
         }
     }
-
-    async fn send_unredacted<T>(
-        &self,
-        method: Method,
-        api_path: &str,
-        body: Option<&Json>,
-        during_query: bool,
-        decode: impl Fn(&str) -> serde_json::Result<T>,
-    ) -> Result<(T, Vec<String>), RequestError> {
-        let url = self.http.url(api_path);
-        let mut notes = Vec::new();
-        let mut attempt = 0u32;
-        loop {
-            let mut request = self.client.request(method.clone(), &url);
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let response = request.send().await.map_err(|e| RequestError { error: self.http.transport_error(&e), server: None })?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let text = self.read_body(response).await?;
-            if (200..300).contains(&status) {
-                let answer = decode(&text).map_err(|e| RequestError {
-                    error: SourceError::Decode(format!("{api_path}: {e}")),
-                    server: None,
-                })?;
-                if attempt > 0 {
-                    notes.push(format!("the server was busy; the request succeeded after {attempt} {}", plural(attempt, "retry", "retries")));
-                }
-                return Ok((answer, notes));
-            }
-            let server = ServerError::parse(status, &text);
-            // Searches, field caps and point-in-time calls are all safe to repeat; a gateway
-            // (502/504) or an unavailable node (503) is as transient as a rejection.
-            if matches!(status, 429 | 502 | 503 | 504) && attempt < self.retry.max_retries {
-                let backoff = self.retry.base_delay.saturating_mul(1 << attempt.min(16));
-                let delay = retry_after.map_or(backoff, |r| r.max(backoff)).min(self.retry.max_delay);
-                let what = if status == 429 { "server busy" } else { "server unavailable" };
-                notes.push(format!("{what} ({status} {}); retrying in {:.1}s", server.message, delay.as_secs_f64()));
-                attempt += 1;
-                tokio::time::sleep(delay).await;
-                continue;
-            }
-            let mut error = server.clone().into_source_error(during_query);
-            if matches!(status, 429 | 502 | 503 | 504) {
-                error = SourceError::Server {
-                    status,
-                    message: format!(
-                        "{} (still {} after {attempt} {})",
-                        server.message,
-                        if status == 429 { "rejected" } else { "unavailable" },
-                        plural(attempt, "retry", "retries")
-                    ),
-                };
-            }
-            return Err(RequestError { error, server: Some(server) });
-        }
-    }
-}
-
-impl EsClient {
-    /// Reads an answer, refusing one larger than [`MAX_BODY_BYTES`] (a misbehaving server or
-    /// proxy must not exhaust memory).
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<String, RequestError> {
-        let too_large = || RequestError {
-            error: SourceError::Decode(format!("the answer is larger than {} MiB", MAX_BODY_BYTES >> 20)),
-            server: None,
-        };
-        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            return Err(too_large());
-        }
-        let mut bytes: Vec<u8> = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| RequestError { error: self.http.transport_error(&e), server: None })? {
-            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-}
-
-/// Largest answer read (pages and aggregations are far smaller).
-pub const MAX_BODY_BYTES: usize = 256 << 20;
-
-fn plural(n: u32, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 { one } else { many }
 }
 
 /// Percent-encodes an index pattern for a URL path, keeping the characters index patterns use

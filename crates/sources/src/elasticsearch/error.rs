@@ -56,12 +56,12 @@ impl ServerError {
     pub fn into_source_error(self, during_query: bool) -> SourceError {
         let ServerError { status, kind, message } = self;
         match status {
-            401 | 403 => SourceError::Auth { status, message },
             404 if kind.as_deref() == Some("index_not_found_exception") || message.contains("could not find index") => {
                 SourceError::Server { status, message: format!("index not found: {message}") }
             }
             400 if during_query && is_query_error(kind.as_deref(), &message) => SourceError::Query(message),
-            _ => SourceError::Server { status, message },
+            // 401/403 are authentication errors, the rest server errors, as for every server.
+            _ => crate::http::status_error(status, message),
         }
     }
 }

@@ -62,17 +62,6 @@ pub struct Schema {
     pub roles: FieldRoles,
 }
 
-/// Candidate names per role, most specific first: ECS, Kibana's sample web logs, nginx/apache
-/// and other common log shippers' names.
-const STATUS: [&str; 8] =
-    ["http.response.status_code", "status", "response", "status_code", "http_status", "statusCode", "http.status_code", "http.status"];
-const CLIENT_IP: [&str; 9] =
-    ["client.ip", "source.ip", "clientip", "client_ip", "remote_addr", "remote_ip", "client.address", "source.address", "ip"];
-const USER_AGENT: [&str; 6] = ["user_agent.original", "agent", "user_agent", "http_user_agent", "useragent", "http.user_agent"];
-const LEVEL: [&str; 7] = ["log.level", "level", "severity", "loglevel", "log_level", "levelname", "severity_text"];
-const METHOD: [&str; 4] = ["http.request.method", "method", "request_method", "verb"];
-const PATH: [&str; 7] = ["url.path", "url.original", "path", "request", "request_uri", "uri", "url"];
-
 impl Schema {
     /// Builds the schema from a `_field_caps` answer. `time_field` and `roles` override detection.
     pub fn from_field_caps(raw: Json, time_field: Option<&str>, overrides: &FieldRoles) -> Result<Schema, SourceError> {
@@ -113,18 +102,9 @@ impl Schema {
         };
         let kql_fields = super::kql_bridge::field_caps(&raw)?;
         let mut schema = Schema { raw, kql_fields, fields, time_field, roles: FieldRoles::default() };
-        let pick = |names: &[&str], own: &Option<String>| -> Option<String> {
-            own.clone().or_else(|| names.iter().find(|n| schema.field(n).is_some()).map(|n| n.to_string()))
-        };
-        let roles = FieldRoles {
-            status: pick(&STATUS, &overrides.status),
-            client_ip: pick(&CLIENT_IP, &overrides.client_ip),
-            user_agent: pick(&USER_AGENT, &overrides.user_agent),
-            level: pick(&LEVEL, &overrides.level),
-            method: pick(&METHOD, &overrides.method),
-            path: pick(&PATH, &overrides.path),
-        };
-        schema.roles = roles;
+        // Detected by the one dictionary every backend uses, then the configuration's roles.
+        let detected = FieldRoles::guess(|name| schema.field(name).is_some());
+        schema.roles = detected.overridden_by(overrides.clone());
         Ok(schema)
     }
 

@@ -416,7 +416,10 @@ impl Inner {
                 let field = role_field(&schema, schema.roles.level.as_deref(), "level")?;
                 (Some(body::SplitAgg { field, size: 20 }), Some("level".to_string()))
             }
-            Split::Field(name) => (Some(body::SplitAgg { field: schema.aggregatable_field(name)?, size: 10 }), Some(name.clone())),
+            Split::Field(name) => (
+                Some(body::SplitAgg { field: schema.aggregatable_field(name)?, size: logsleuth_core::agg::SPLIT_SERIES }),
+                Some(name.clone()),
+            ),
         };
         let Some((from, to)) = (match (request.range.from, request.range.to) {
             (Some(a), Some(b)) => Some((a, b)),
@@ -428,12 +431,9 @@ impl Inner {
         let interval = request.interval.filter(|i| *i > 0).unwrap_or_else(|| choose_interval(to - from, request.target_buckets));
         // fixed_interval has millisecond resolution.
         let interval = interval.max(1_000_000) / 1_000_000 * 1_000_000;
-        if (to - from) / interval > MAX_BUCKETS {
-            return Err(SourceError::Unsupported(format!(
-                "an interval of {} gives more than {MAX_BUCKETS} buckets over this range; choose a longer one",
-                logsleuth_core::time::format_duration(interval)
-            )));
-        }
+        // The shared cap, checked before asking (a huge range with a tiny interval would
+        // exhaust the server's `search.max_buckets` or our memory).
+        logsleuth_core::agg::bucket_count(from.div_euclid(interval) * interval, to, interval)?;
         let body = body::histogram(query, &schema.time_field, interval, self.time_zone(), split_agg.as_ref());
         let (answer, notes, partial) = self.aggregate(&body).await?;
         let parsed = answer
@@ -452,7 +452,7 @@ impl Inner {
         let (answer, notes, partial) = self.aggregate(&body::terms(query, &field, request.size)).await?;
         let terms = answer.get("aggregations").and_then(|a| a.get("top")).map(response::parse_terms).unwrap_or_default();
         let mut buckets = terms.buckets;
-        buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        logsleuth_core::agg::sort_top(&mut buckets);
         let total = match response::hit_count(&answer) {
             Some(crate::HitCount::Exact(n) | crate::HitCount::AtLeast(n)) => n,
             None => buckets.iter().map(|b| b.count).sum::<u64>() + terms.other,
@@ -557,9 +557,6 @@ fn join_notes(notes: Vec<String>) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
-/// Most buckets a histogram may have (a huge range with a tiny interval would exhaust memory).
-const MAX_BUCKETS: i64 = 20_000;
-
 /// Puts the server's buckets on a gap-free grid over `[from, to)`. The grid is anchored on a
 /// server key when there is one, so a time zone's offset is kept.
 fn fill_grid(parsed: Vec<response::TimeBucket>, from: Nanos, to: Nanos, interval: Nanos, split: &Split) -> Vec<HistogramBucket> {
@@ -569,7 +566,8 @@ fn fill_grid(parsed: Vec<response::TimeBucket>, from: Nanos, to: Nanos, interval
     let mut by_start: BTreeMap<Nanos, HistogramBucket> = BTreeMap::new();
     let mut start = first;
     let mut n = 0;
-    while start < to && n < MAX_BUCKETS {
+    // `histogram` checked the range against the shared cap; a time zone's anchor may add one.
+    while start < to && n <= logsleuth_core::agg::MAX_BUCKETS {
         by_start.insert(start, HistogramBucket { start, count: 0, split: BTreeMap::new() });
         start += interval;
         n += 1;
@@ -579,23 +577,22 @@ fn fill_grid(parsed: Vec<response::TimeBucket>, from: Nanos, to: Nanos, interval
         entry.count += b.count;
         if let Some(terms) = b.split {
             for TopBucket { value, count } in terms.buckets {
-                let key = match split {
-                    Split::StatusClass => status_class(&value),
-                    _ => value,
-                };
-                *entry.split.entry(key).or_insert(0) += count;
+                // The shared split-key rule: status classes, normalised levels (`WARNING` and
+                // `warn` are one series), values.
+                if let Some(key) = split.key(Some(&value)) {
+                    *entry.split.entry(key).or_insert(0) += count;
+                }
             }
             if terms.other > 0 {
-                *entry.split.entry("other".into()).or_insert(0) += terms.other;
+                *entry.split.entry(logsleuth_core::agg::OTHER.into()).or_insert(0) += terms.other;
             }
         }
     }
-    by_start.into_values().collect()
-}
-
-/// `404` → `4xx`; anything that is not an HTTP status → `other`.
-fn status_class(value: &str) -> String {
-    logsleuth_core::model::status_class(value).unwrap_or_else(|| "other".into())
+    let mut buckets: Vec<HistogramBucket> = by_start.into_values().collect();
+    // Each bucket's `terms` has its own top values: keep the histogram-wide largest series, as
+    // every backend does, and fold the rest (and the server's remainder) into `other`.
+    logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
+    buckets
 }
 
 #[async_trait]

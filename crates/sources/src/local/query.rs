@@ -8,17 +8,11 @@ use rayon::prelude::*;
 use super::store::{FileSnap, NO_TS};
 use logsleuth_formats as formats;
 use logsleuth_kql as kql;
-use logsleuth_core::model::{HistogramBucket, Nanos, Record, TimeRange, TopBucket, TopResult, Value};
+use logsleuth_core::model::{HistogramBucket, Nanos, Record, TimeRange, TopResult, Value};
 use crate::{Cursor, Query, QueryLanguage, SourceError, SourceResult, Split};
 
 /// Candidates evaluated per parallel batch while paging.
 const PAGE_BATCH: usize = 4096;
-
-/// Most buckets a histogram may have.
-pub(super) const MAX_BUCKETS: usize = 100_000;
-
-/// Split values kept by a field split; the rest are summed as `other`.
-const SPLIT_VALUES: usize = 10;
 
 /// A compiled filter.
 pub(super) enum Filter {
@@ -413,13 +407,6 @@ fn merge_counts(mut a: HashMap<String, u64>, b: HashMap<String, u64>) -> HashMap
     a
 }
 
-/// Sorts counts largest first, ties by value.
-fn ranked(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v
-}
-
 /// Counts of one file: values borrowed from its lines, and texts of lines parsed in full.
 pub(super) type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64, foldhash::fast::RandomState>, HashMap<String, u64>);
 
@@ -502,9 +489,7 @@ pub(super) fn top(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field:
 
 /// The result of exact counts: the `size` most frequent values, the rest summed as `other`.
 pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, size: usize) -> TopResult {
-    let all = ranked(counts);
-    let other = all.iter().skip(size).map(|(_, c)| c).sum();
-    let buckets = all.into_iter().take(size).map(|(value, count)| TopBucket { value, count }).collect();
+    let (buckets, other) = logsleuth_core::agg::top_n(counts, size);
     TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None }
 }
 
@@ -530,19 +515,17 @@ fn split_key(split: &Split, field: Option<&str>, seen: &Seen<'_, '_>) -> Option<
         },
         Seen::Record(r, _) => r.get(field)?,
     };
-    match split {
-        Split::None => None,
-        Split::StatusClass => logsleuth_core::model::status_class_of(value.as_f64()?),
-        Split::Level => formats::level_name(&value),
-        Split::Field(_) => match value {
-            Value::Str(text) => Some(text),
-            other => {
-                let mut texts = Vec::new();
-                value_texts(other, &mut texts);
-                texts.into_iter().next()
-            }
-        },
-    }
+    // The value as text (an array's first value), then the shared rule: the same key Loki and
+    // Elasticsearch give the same text.
+    let text = match value {
+        Value::Str(text) => text,
+        other => {
+            let mut texts = Vec::new();
+            value_texts(other, &mut texts);
+            texts.into_iter().next()?
+        }
+    };
+    split.key(Some(&text))
 }
 
 /// Histogram buckets of `interval` from `start` (aligned) over `[start, end)`.
@@ -555,13 +538,7 @@ pub(super) fn histogram(
     interval: Nanos,
     split: &Split,
 ) -> SourceResult<Vec<HistogramBucket>> {
-    let n = usize::try_from((end - start + interval - 1) / interval).unwrap_or(usize::MAX).max(1);
-    if n > MAX_BUCKETS {
-        return Err(SourceError::Query(format!(
-            "the interval {} gives {n} buckets over this range; the most is {MAX_BUCKETS}",
-            logsleuth_core::time::format_duration(interval)
-        )));
-    }
+    let n = logsleuth_core::agg::bucket_count(start, end, interval)?;
     type Acc = (Vec<u64>, HashMap<(usize, String), u64>);
     let init = || (vec![0u64; n], HashMap::new());
     let merge = |(mut c1, mut s1): Acc, (c2, s2): Acc| {
@@ -599,26 +576,16 @@ pub(super) fn histogram(
         acc = merge(acc, part);
     }
     let (counts, splits) = acc;
-    // A field split keeps its most frequent values; the rest become `other`.
-    let keep: Option<Vec<String>> = matches!(split, Split::Field(_)).then(|| {
-        let mut totals: HashMap<String, u64> = HashMap::new();
-        for ((_, k), v) in &splits {
-            *totals.entry(k.clone()).or_default() += v;
-        }
-        ranked(totals).into_iter().take(SPLIT_VALUES).map(|(k, _)| k).collect()
-    });
     let mut buckets: Vec<HistogramBucket> = counts
         .into_iter()
         .enumerate()
         .map(|(i, count)| HistogramBucket { start: start + i as Nanos * interval, count, split: Default::default() })
         .collect();
     for ((b, key), v) in splits {
-        let key = match &keep {
-            Some(keep) if !keep.contains(&key) => "other".to_string(),
-            _ => key,
-        };
         *buckets[b].split.entry(key).or_default() += v;
     }
+    // The most frequent series are kept; the rest become `other` (the rule every backend shares).
+    logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
     Ok(buckets)
 }
 
@@ -651,7 +618,7 @@ pub(super) fn value_counts(records: &[Record], field: &str) -> Vec<(String, u64)
             }
         }
     }
-    ranked(counts)
+    logsleuth_core::agg::rank_counts(counts)
 }
 
 /// For tails: lines at or after `since`, oldest first, the most recent `max`.

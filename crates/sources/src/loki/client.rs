@@ -1,10 +1,11 @@
-//! The Loki HTTP API: one GET helper that maps every failure to a [`SourceError`] carrying
-//! the server's own words, and typed wrappers for the endpoints logsleuth uses.
+//! The Loki HTTP API: one GET helper (through the shared request loop,
+//! [`HttpClient::send`]) that maps every failure to a [`SourceError`] carrying the server's
+//! own words, and typed wrappers for the endpoints logsleuth uses.
 
 use serde_json::Value as Json;
 
 use logsleuth_core::model::Nanos;
-use crate::http::HttpConfig;
+use crate::http::{Failed, HttpClient, HttpConfig, Refusal, RetryPolicy};
 use crate::{SourceError, SourceResult};
 
 /// Header asking Loki to keep stream labels, structured metadata and parsed labels apart.
@@ -13,26 +14,13 @@ pub const ENCODING_FLAGS_HEADER: &str = "X-Loki-Response-Encoding-Flags";
 pub const CATEGORIZE_LABELS: &str = "categorize-labels";
 /// Loki's default `max_entries_limit_per_query`: the largest page asked for.
 pub const MAX_PAGE: usize = 5000;
-/// Largest response body read (bounds memory against a hostile or broken server).
-const MAX_BODY_BYTES: usize = 256 << 20;
 /// Longest server message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// A connection to one Loki (base URL, auth, tenant and custom headers in [`HttpConfig`]).
 #[derive(Debug, Clone)]
 pub struct LokiClient {
-    http: HttpConfig,
-    client: reqwest::Client,
-    retry: super::tail::Backoff,
-}
-
-/// Retries after the first attempt for an overloaded or failing-over server (429, 502, 503,
-/// 504). Every Loki read is a GET, so a retry is always safe.
-pub const MAX_RETRIES: u32 = 3;
-
-/// Statuses that mean "try again later" rather than "this request is wrong".
-pub fn is_transient(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504)
+    http: HttpClient,
 }
 
 /// Turns a non-2xx answer into an error that says what the server said: LogQL parse errors
@@ -50,99 +38,58 @@ pub fn status_error(status: u16, body: &[u8]) -> SourceError {
             .to_string();
     }
     match status {
-        401 | 403 => SourceError::Auth { status, message },
         400 if message.starts_with("parse error") => SourceError::Query(format!("LogQL {message}")),
-        _ => SourceError::Server { status, message },
+        // 401/403 are authentication errors, the rest server errors, as for every server.
+        _ => crate::http::status_error(status, message),
     }
 }
 
 impl LokiClient {
     /// Builds the client (TLS roots, CA file, auth and default headers from `http`).
     pub fn new(http: HttpConfig) -> SourceResult<LokiClient> {
-        let client = http.client()?;
-        Ok(LokiClient { http, client, retry: super::tail::Backoff::default() })
+        Ok(LokiClient { http: HttpClient::new(http, RetryPolicy::from(super::tail::Backoff::default()))? })
     }
 
-    /// Sets the delays between retries of transient failures (see [`is_transient`]).
+    /// Sets the delays between retries of transient failures ([`crate::http::is_transient`]):
+    /// the shared [`RetryPolicy`] with the tail's backoff as its delays.
     pub fn with_retry(mut self, retry: super::tail::Backoff) -> LokiClient {
-        self.retry = retry;
+        self.http = self.http.with_retry(RetryPolicy::from(retry));
         self
     }
 
     /// The server configuration.
     pub fn http(&self) -> &HttpConfig {
-        &self.http
+        self.http.config()
     }
 
-    /// GETs an API path with query parameters and decodes the JSON answer.
-    /// Transient failures (429/502/503/504) are retried [`MAX_RETRIES`] times with exponential
-    /// backoff (a longer `Retry-After` wins, up to the maximum delay).
+    /// GETs an API path with query parameters and decodes the JSON answer. Transient failures
+    /// are retried by the shared loop ([`HttpClient::send`]).
     pub async fn get_json(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Json> {
         let body = self.get_body(path, params, categorize).await?;
-        serde_json::from_slice(&body).map_err(|e| self.http.redact_error(super::decode::json_error(&e, &body)))
+        serde_json::from_slice(&body).map_err(|e| self.http().redact_error(super::decode::json_error(&e, &body)))
     }
 
-    /// GETs an API path as [`Client::get_json`] does, and returns the answer's bytes.
+    /// GETs an API path as [`LokiClient::get_json`] does, and returns the answer's bytes.
     async fn get_body(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Vec<u8>> {
-        self.get_body_retrying(path, params, categorize).await.map_err(|e| self.http.redact_error(e))
-    }
-
-    async fn get_body_retrying(&self, path: &str, params: &[(&str, String)], categorize: bool) -> SourceResult<Vec<u8>> {
-        let mut delay = self.retry.initial;
-        let mut attempt = 0;
-        loop {
-            match self.get_body_once(path, params, categorize).await {
-                Err((SourceError::Server { status, message }, retry_after)) if is_transient(status) => {
-                    if attempt >= MAX_RETRIES {
-                        let message = format!("{message} (still failing after {attempt} retries)");
-                        return Err(SourceError::Server { status, message });
-                    }
-                    attempt += 1;
-                    let wait = retry_after.map_or(delay, |r| r.max(delay)).min(self.retry.max);
-                    tokio::time::sleep(wait).await;
-                    delay = (delay * 2).min(self.retry.max);
+        let url = self.http().url(path);
+        let build = |client: &reqwest::Client| {
+            let request = client.get(&url).query(params);
+            if categorize { request.header(ENCODING_FLAGS_HEADER, CATEGORIZE_LABELS) } else { request }
+        };
+        let refusal = |status: u16, body: &[u8]| {
+            let error = status_error(status, body);
+            let message = match &error {
+                SourceError::Server { message, .. } | SourceError::Auth { message, .. } | SourceError::Query(message) => {
+                    message.clone()
                 }
-                other => return other.map_err(|(e, _)| e),
-            }
+                other => other.to_string(),
+            };
+            Refusal { error, message, detail: () }
+        };
+        match self.http.send(build, refusal).await {
+            Ok(sent) => Ok(sent.body),
+            Err(Failed { error, .. }) => Err(error),
         }
-    }
-
-    /// One attempt; the error comes with the server's `Retry-After`, if any.
-    async fn get_body_once(
-        &self,
-        path: &str,
-        params: &[(&str, String)],
-        categorize: bool,
-    ) -> Result<Vec<u8>, (SourceError, Option<std::time::Duration>)> {
-        let mut request = self.client.get(self.http.url(path)).query(params);
-        if categorize {
-            request = request.header(ENCODING_FLAGS_HEADER, CATEGORIZE_LABELS);
-        }
-        let mut response = request.send().await.map_err(|e| (self.http.transport_error(&e), None))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(std::time::Duration::from_secs);
-        let mut body: Vec<u8> = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_BODY_BYTES {
-                        return Err((SourceError::Decode(format!("answer larger than {} MiB", MAX_BODY_BYTES >> 20)), None));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Err((self.http.transport_error(&e), None)),
-            }
-        }
-        if !status.is_success() {
-            return Err((status_error(status.as_u16(), &body), retry_after));
-        }
-        Ok(body)
     }
 
     /// `/loki/api/v1/query_range` for a log query (categorized labels), decoded
@@ -164,7 +111,7 @@ impl LokiClient {
         ];
         push_range(&mut params, start, end);
         let body = self.get_body("/loki/api/v1/query_range", &params, true).await?;
-        super::decode::decode_log_answer(&body, strip_errors).map_err(|e| self.http.redact_error(e))
+        super::decode::decode_log_answer(&body, strip_errors).map_err(|e| self.http().redact_error(e))
     }
 
     /// `/loki/api/v1/query_range` for a metric query.

@@ -20,19 +20,10 @@ pub fn detect_parser<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Log
     }
 }
 
-/// Field roles from field names, first match in each list wins.
+/// Field roles from field names, by the one dictionary every backend uses
+/// ([`FieldRoles::guess`]).
 pub fn roles_from_names(names: &[String]) -> FieldRoles {
-    let pick = |candidates: &[&str]| -> Option<String> {
-        candidates.iter().find(|c| names.iter().any(|n| n == *c)).map(|c| c.to_string())
-    };
-    FieldRoles {
-        status: pick(&["status", "status_code", "response", "http_status", "statusCode"]),
-        client_ip: pick(&["remote_addr", "client_ip", "clientip", "ip", "client_address", "remote_ip"]),
-        user_agent: pick(&["http_user_agent", "user_agent", "agent", "useragent"]),
-        level: pick(&["level", "severity", "lvl", "log_level", "detected_level"]),
-        method: pick(&["method", "http_method", "verb"]),
-        path: pick(&["path", "request", "uri", "url", "request_uri"]),
-    }
+    FieldRoles::guess(|name| names.iter().any(|n| n == name))
 }
 
 #[cfg(test)]

@@ -38,8 +38,6 @@ const DEFAULT_SPAN: Nanos = 3_600_000_000_000;
 const DETECT_SAMPLE: usize = 50;
 /// Lines fetched when a chart has to be counted client-side.
 const FALLBACK_LINES: usize = MAX_PAGE;
-/// Series kept by a histogram split on an arbitrary field (the rest is `other`).
-const MAX_SPLIT_SERIES: usize = 9;
 
 /// How to reach a Loki and which streams a pane shows.
 #[derive(Debug, Clone)]
@@ -305,13 +303,8 @@ impl Inner {
             .filter(|i| *i > 0)
             .unwrap_or_else(|| crate::choose_interval(range.1 - range.0, request.target_buckets));
         let first = range.0.div_euclid(interval) * interval;
-        let count = usize::try_from((range.1 - first + interval - 1) / interval).unwrap_or(0).max(1);
-        if count > 11_000 {
-            return Err(SourceError::Query(format!(
-                "{count} buckets of {} is more than Loki's 11,000 points; choose a larger interval",
-                logsleuth_core::time::format_duration(interval)
-            )));
-        }
+        // The shared cap is Loki's own 11,000 points per series.
+        let count = logsleuth_core::agg::bucket_count(first, range.1, interval)?;
         // Learn field roles (status / level) from the lines before choosing the split label.
         let roles = self.roles();
         let missing = match request.split {
@@ -319,8 +312,11 @@ impl Inner {
             Split::Level => roles.level.is_none(),
             _ => false,
         };
-        if missing && !self.roles_probed.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            let _ = self.sample(&request.query, range, 20).await;
+        if missing
+            && !self.roles_probed.swap(true, std::sync::atomic::Ordering::Relaxed)
+            && let Ok(records) = self.sample(&request.query, range, 20).await
+        {
+            self.learn_roles(&records);
         }
         let split = self.split_label(&request.split)?;
         let logql = self.log_query(&request.query, range).await?;
@@ -371,7 +367,7 @@ impl Inner {
                 })
                 .collect();
             // Loki orders topk's answer by label set, not by value.
-            sort_buckets(&mut buckets);
+            logsleuth_core::agg::sort_top(&mut buckets);
             buckets.truncate(size);
             let in_buckets: u64 = buckets.iter().map(|b| b.count).sum();
             let with = with?;
@@ -501,56 +497,17 @@ impl Inner {
     }
 }
 
-/// Orders top-N buckets: largest count first, ties by value.
-fn sort_buckets(buckets: &mut [TopBucket]) {
-    buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-}
-
-/// `2xx` for `204`; `other` for anything that is not a status code.
-fn status_class(value: &str) -> String {
-    logsleuth_core::model::status_class(value).unwrap_or_else(|| "other".into())
-}
-
-/// The split key of one value: status class, or the value itself (`other` when missing).
-fn split_key(split: &Split, value: Option<String>) -> String {
-    match (split, value) {
-        (Split::StatusClass, Some(v)) => status_class(&v),
-        (_, Some(v)) if !v.is_empty() => v,
-        _ => "other".into(),
-    }
+/// The split key of one value, by the rule every backend shares ([`Split::key`]): status
+/// class (`other` for a value that is not a status), normalised level, or the value; a series
+/// without the label (Loki's `{}` series) is in no split.
+fn split_key(split: &Split, value: Option<String>) -> Option<String> {
+    split.key(value.as_deref())
 }
 
 fn empty_buckets(first: Nanos, interval: Nanos, count: usize) -> Vec<HistogramBucket> {
     (0..count)
         .map(|i| HistogramBucket { start: first + interval * i as Nanos, count: 0, split: BTreeMap::new() })
         .collect()
-}
-
-/// Keeps the `MAX_SPLIT_SERIES` largest split values of a field split, folding the rest into
-/// `other`; status classes and levels are few and kept whole.
-fn fold_small_splits(buckets: &mut [HistogramBucket], split: &Split) {
-    if !matches!(split, Split::Field(_)) {
-        return;
-    }
-    let mut totals: HashMap<String, u64> = HashMap::new();
-    for b in buckets.iter() {
-        for (k, v) in &b.split {
-            *totals.entry(k.clone()).or_default() += v;
-        }
-    }
-    if totals.len() <= MAX_SPLIT_SERIES {
-        return;
-    }
-    let mut ranked: Vec<(String, u64)> = totals.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let keep: Vec<String> = ranked.into_iter().take(MAX_SPLIT_SERIES).map(|(k, _)| k).collect();
-    for b in buckets.iter_mut() {
-        let old = std::mem::take(&mut b.split);
-        for (k, v) in old {
-            let key = if keep.contains(&k) { k } else { "other".to_string() };
-            *b.split.entry(key).or_default() += v;
-        }
-    }
 }
 
 fn histogram_from_series(
@@ -563,7 +520,7 @@ fn histogram_from_series(
 ) -> HistogramResult {
     let mut buckets = empty_buckets(first, interval, count);
     for s in series {
-        let key = split_label.map(|(_, label)| split_key(split, s.metric.get(label).map(Value::as_text)));
+        let key = split_label.and_then(|(_, label)| split_key(split, s.metric.get(label).map(Value::as_text)));
         for (t, v) in &s.samples {
             let index = (t - interval - first).div_euclid(interval);
             let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) else { continue };
@@ -573,7 +530,7 @@ fn histogram_from_series(
             }
         }
     }
-    fold_small_splits(&mut buckets, split);
+    logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
     HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
 }
 
@@ -601,30 +558,27 @@ fn histogram_from_records(
                 Split::Field(f) => f.as_str(),
                 _ => label.as_str(),
             };
-            *bucket.split.entry(split_key(split, record_value(r, name, label))).or_default() += 1;
+            if let Some(key) = split_key(split, record_value(r, name, label)) {
+                *bucket.split.entry(key).or_default() += 1;
+            }
         }
     }
-    fold_small_splits(&mut buckets, split);
+    logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
     HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
 }
 
 fn top_from_records(records: &[Record], field: &str, label: &str, size: usize) -> TopResult {
     let mut counts: HashMap<String, u64> = HashMap::new();
-    let mut with = 0u64;
     for r in records {
         if let Some(v) = record_value(r, field, label).filter(|v| !v.is_empty()) {
-            with += 1;
             *counts.entry(v).or_default() += 1;
         }
     }
-    let mut buckets: Vec<TopBucket> = counts.into_iter().map(|(value, count)| TopBucket { value, count }).collect();
-    sort_buckets(&mut buckets);
-    buckets.truncate(size);
-    let in_buckets: u64 = buckets.iter().map(|b| b.count).sum();
+    let (buckets, other) = logsleuth_core::agg::top_n(counts, size);
     TopResult {
         field: field.to_string(),
         total: records.len() as u64,
-        other: with - in_buckets,
+        other,
         buckets,
         error_bound: None,
         partial: false,
@@ -743,11 +697,14 @@ mod tests {
 
     #[test]
     fn status_classes_and_split_keys() {
-        assert_eq!(status_class("504"), "5xx");
-        assert_eq!(status_class("200"), "2xx");
-        assert_eq!(status_class("-"), "other");
-        assert_eq!(status_class("999"), "other");
-        assert_eq!(split_key(&Split::Level, Some(String::new())), "other");
+        // The shared rule (logsleuth_core::agg): a status that is not one is `other`; a missing
+        // or empty value is in no series.
+        assert_eq!(split_key(&Split::StatusClass, Some("504".into())).as_deref(), Some("5xx"));
+        assert_eq!(split_key(&Split::StatusClass, Some("200".into())).as_deref(), Some("2xx"));
+        assert_eq!(split_key(&Split::StatusClass, Some("-".into())).as_deref(), Some("other"));
+        assert_eq!(split_key(&Split::StatusClass, Some("999".into())).as_deref(), Some("other"));
+        assert_eq!(split_key(&Split::Level, Some(String::new())), None);
+        assert_eq!(split_key(&Split::Level, Some("WARNING".into())).as_deref(), Some("warn"));
     }
 
     #[test]

@@ -39,6 +39,15 @@ impl Default for Backoff {
     }
 }
 
+/// A Loki source's HTTP requests retry by the shared [`RetryPolicy`](crate::http::RetryPolicy)
+/// (its number of retries) with the tail's delays: the one `backoff` of a Loki configuration
+/// sets both.
+impl From<Backoff> for crate::http::RetryPolicy {
+    fn from(b: Backoff) -> Self {
+        crate::http::RetryPolicy { base_delay: b.initial, max_delay: b.max, ..crate::http::RetryPolicy::default() }
+    }
+}
+
 /// Everything the tail task needs.
 #[derive(Debug, Clone)]
 pub struct TailSpec {

@@ -3,7 +3,6 @@
 use crate::action::Effect;
 use crate::app::*;
 use crate::update::*;
-use logsleuth_core::model::TimeRange;
 
 pub(crate) fn apply_picker(app: &mut App) -> Vec<Effect> {
     let pane = app.focus;
@@ -13,16 +12,15 @@ pub(crate) fn apply_picker(app: &mut App) -> Vec<Effect> {
             None => RangeSpec::All,
         }
     } else {
-        let now = app.now;
-        let from = logsleuth_core::time::parse_time(&app.picker.from.text, now, None, false);
-        let to = logsleuth_core::time::parse_time(&app.picker.to.text, now, None, true);
-        match (from, to) {
-            (Ok(f), Ok(t)) if f < t => RangeSpec::Absolute(TimeRange::between(f, t)),
-            (Ok(_), Ok(_)) => {
+        // The one range rule (logsleuth_core::time::resolve_range): a rounded end is exclusive.
+        let (from, to) = (app.picker.from.text.as_str(), app.picker.to.text.as_str());
+        match logsleuth_core::time::resolve_range(Some(from), Some(to), app.now, None) {
+            Ok(range) => RangeSpec::Absolute(range),
+            Err(logsleuth_core::time::TimeError::Reversed { .. }) => {
                 app.picker.error = Some("the start must be before the end".into());
                 return vec![];
             }
-            (Err(e), _) | (_, Err(e)) => {
+            Err(e) => {
                 app.picker.error = Some(e.to_string());
                 return vec![];
             }
