@@ -1,45 +1,13 @@
 //! Key overrides from the `[keys]` table: `action = "key"`, e.g. `quit = "ctrl-q"`.
 //!
 //! They are parsed and validated here (unknown action, unknown key name, one key bound to two
-//! actions); the UI applies them to its main screen through `ui::keymap::Keymap`.
+//! actions); the actions are the rebindable entries of the table of named actions
+//! ([`crate::keymap::ACTIONS`]), and the UI applies the overrides to its main screen through
+//! [`crate::keymap::Keymap`].
 
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-
-/// Actions of the main screen that can be rebound, with what they do.
-pub const ACTIONS: &[(&str, &str)] = &[
-    ("quit", "quit"),
-    ("help", "show / hide help"),
-    ("edit_query", "edit the KQL query"),
-    ("next_element", "next element"),
-    ("previous_element", "previous element"),
-    ("down", "move the selection down"),
-    ("up", "move the selection up"),
-    ("left", "move the histogram cursor left"),
-    ("right", "move the histogram cursor right"),
-    ("page_down", "page down"),
-    ("page_up", "page up"),
-    ("first", "first row"),
-    ("last", "last row"),
-    ("open", "open the detail / zoom into the selection"),
-    ("fields", "focus the field sidebar"),
-    ("charts", "top-N charts"),
-    ("time_picker", "time picker"),
-    ("select_span", "start / clear a span selection"),
-    ("zoom", "zoom into the selected span"),
-    ("zoom_out", "step back out of the last zoom"),
-    ("split", "histogram split"),
-    ("tail", "live tail on / off"),
-    ("pause", "pause / resume the tail"),
-    ("mark", "mark the selected line or histogram span, with a note"),
-    ("marks", "list the marks"),
-    ("export", "export: Markdown report, NDJSON, CSV"),
-    ("copy", "copy the selected line"),
-    ("copy_query", "copy the current query"),
-    ("save_search", "save the current search"),
-    ("open_search", "open a saved search"),
-];
 
 /// A key with its modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,8 +133,8 @@ pub fn parse_overrides(table: &BTreeMap<String, String>) -> Result<BTreeMap<Stri
     let mut bindings = BTreeMap::new();
     let mut by_key: BTreeMap<KeyBinding, &str> = BTreeMap::new();
     for (action, key) in table {
-        if !ACTIONS.iter().any(|(name, _)| name == action) {
-            let known: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
+        if crate::keymap::find(action).is_none() {
+            let known: Vec<&str> = crate::keymap::rebindable().map(|a| a.name).collect();
             errors.push((action.clone(), format!("unknown action '{action}'; known actions: {}", known.join(", "))));
             continue;
         }

@@ -6,7 +6,8 @@
 //! [`InvestigateEffect`]s that the runtime performs with [`run_effect`] (file writes on the
 //! blocking pool, the clipboard sequence on the terminal). While one of this module's popups
 //! is open ([`Mode::Prompt`], [`Mode::Marks`], [`Mode::Export`], [`Mode::SavedSearches`]),
-//! [`intercept`] takes the input actions and [`map_key`] reads the keys.
+//! [`intercept`] takes the input actions; their keys are in the table of
+//! named actions ([`crate::keymap::ACTIONS`]).
 //!
 //! Adding a prompt: add a [`PromptKind`] variant, open it with [`open_prompt`], and handle it
 //! in [`submit_prompt`].
@@ -14,7 +15,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
@@ -352,54 +352,6 @@ pub fn intercept(app: &mut App, action: &Action) -> Option<Vec<Effect>> {
         _ => vec![],
     };
     Some(effects)
-}
-
-/// Maps a key in one of this module's popups (Esc and Ctrl-c are handled before).
-pub fn map_key(app: &App, key: &KeyEvent, ctrl: bool) -> Option<Action> {
-    let text_key = |key: &KeyEvent| -> Option<Action> {
-        Some(match key.code {
-            KeyCode::Char('a') if ctrl => Action::CursorHome,
-            KeyCode::Char('e') if ctrl => Action::CursorEnd,
-            KeyCode::Enter => Action::Submit,
-            _ => return super::keys::line_edit_key(key, ctrl),
-        })
-    };
-    let list_key = |key: &KeyEvent| -> Option<Action> {
-        Some(match key.code {
-            KeyCode::Char('j') | KeyCode::Down => Action::Move(1),
-            KeyCode::Char('k') | KeyCode::Up => Action::Move(-1),
-            KeyCode::Char('g') | KeyCode::Home => Action::Jump(Edge::Start),
-            KeyCode::Char('G') | KeyCode::End => Action::Jump(Edge::End),
-            KeyCode::PageDown => Action::Page(1),
-            KeyCode::PageUp => Action::Page(-1),
-            KeyCode::Enter => Action::Submit,
-            KeyCode::Char('q') => Action::Escape,
-            _ => return None,
-        })
-    };
-    match app.mode {
-        Mode::Prompt => text_key(key),
-        Mode::Marks => match key.code {
-            KeyCode::Char('d') | KeyCode::Delete => Some(Action::Investigate(InvestigateAction::DeleteMark)),
-            KeyCode::Char('e') => Some(Action::Investigate(InvestigateAction::EditMarkNote)),
-            KeyCode::Char('M') => Some(Action::Escape),
-            _ => list_key(key),
-        },
-        Mode::Export => match key.code {
-            KeyCode::Char('E') => Some(Action::Escape),
-            _ => list_key(key),
-        },
-        Mode::SavedSearches => match key.code {
-            KeyCode::Down => Some(Action::Move(1)),
-            KeyCode::Up => Some(Action::Move(-1)),
-            KeyCode::Char('n') if ctrl => Some(Action::Move(1)),
-            KeyCode::Char('p') if ctrl => Some(Action::Move(-1)),
-            KeyCode::PageDown => Some(Action::Page(1)),
-            KeyCode::PageUp => Some(Action::Page(-1)),
-            _ => text_key(key),
-        },
-        _ => None,
-    }
 }
 
 fn move_cursor(app: &mut App, n: i64) {

@@ -6,24 +6,25 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::{block, layout};
 use crate::app::App;
-use crate::keys::HELP;
+use crate::keymap::help_sections;
 
-/// The help text as lines (also used to size the popup).
+/// The help text as lines (also used to size the popup): the table of named actions by
+/// section, with the keys in effect ([`crate::keymap::help_sections`]).
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.theme;
-    let key_w = HELP.iter().flat_map(|(_, keys)| keys.iter()).map(|(k, _)| k.chars().count()).max().unwrap_or(10);
+    let sections = help_sections(&app.keymap);
+    let key_w = sections.iter().flat_map(|s| s.lines.iter()).map(|l| l.keys.chars().count()).max().unwrap_or(10);
     let mut out = Vec::new();
-    for (section, keys) in HELP {
+    for section in sections {
         if !out.is_empty() {
             out.push(Line::raw(""));
         }
-        out.push(Line::from(Span::styled(section.to_string(), theme.title)));
-        for (k, what) in keys.iter() {
-            // The keys in effect: `[keys]` overrides replace the defaults of the main screen.
-            let k = crate::keymap::help_keys(&app.keymap, section, k);
+        out.push(Line::from(Span::styled(section.title, theme.title)));
+        for line in section.lines {
+            let k = line.keys;
             out.push(Line::from(vec![
                 Span::styled(format!("  {k:<key_w$}  "), theme.key),
-                Span::styled(what.to_string(), theme.text),
+                Span::styled(line.text.to_string(), theme.text),
             ]));
         }
     }

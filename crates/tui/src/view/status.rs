@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{SPINNER, safe, thousands};
-use crate::app::{App, Mode, format_range_short};
+use crate::app::{App, format_range_short};
 
 /// Draws the status line.
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -85,32 +85,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled(safe(m, 120), theme.muted));
     }
+    // The key hints come from the table of named actions (`keymap::hints`).
     if app.pane_prefix {
         // Waiting for the pane command: list them instead of the usual line.
+        let hints = crate::keymap::hint_text(app);
         let line = Line::from(vec![
-            Span::styled(" Ctrl-w ", theme.selection),
-            Span::styled(
-                " v beside · s below · t tab · h j k l focus · w next · c close · z maximise · < > + - size · n p tab · L link · S save",
-                theme.key,
-            ),
+            Span::styled(format!(" {} ", crate::keymap::pane_prefix_key(&app.keymap)), theme.selection),
+            Span::styled(hints.trim_end().to_string(), theme.key),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let rebound;
-    let hint = match app.mode {
-        Mode::Help => " Esc close ",
-        Mode::Query => " Enter run · Tab complete · Esc leave · ? help ",
-        Mode::SourcePicker => " Enter open · Esc cancel ",
-        // `[keys]` may have moved help or quit: show the keys in effect.
-        _ if !app.keymap.is_empty() => {
-            let first = |action: &str| app.keymap.keys_of(action).split(' ').next().unwrap_or("").to_string();
-            rebound = format!(" {} help · {} quit ", first("help"), first("quit"));
-            rebound.as_str()
-        }
-        _ if app.panes.len() > 1 => " Ctrl-w panes · ? help · q quit ",
-        _ => " ? help · q quit ",
-    };
+    let hint = crate::keymap::hint_text(app);
+    let hint = hint.as_str();
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), area);
