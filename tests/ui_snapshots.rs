@@ -107,6 +107,50 @@ async fn fields_sidebar_with_top_values() {
     insta::assert_snapshot!("fields_sidebar", text);
 }
 
+/// Issue 14.4: `x` on a field replaces the sample of the loaded rows with the exact top values
+/// over the whole range, counted by the source, marked exact, with the distinct count.
+#[tokio::test]
+async fn fields_sidebar_exact_values_over_the_whole_range() {
+    let (mut app, source) = loaded(120, 40).await;
+    press(&mut app, KeyCode::Char('f'));
+    let status = app.pane().field_stats.iter().position(|f| f.name == "status").expect("a status field");
+    for _ in 0..status {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let sample = screen(&app);
+    assert!(sample.contains("top 5 of 200"), "{sample}");
+    let effects = press(&mut app, KeyCode::Char('x'));
+    let asked: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            logsleuth::ui::Effect::Top { request, .. } => Some((request.field.clone(), request.size, request.range)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, vec![("status".to_string(), 5, app.pane().resolved)], "one exact request over the query's range");
+    assert!(screen(&app).contains("exact: counting"));
+    settle(&mut app, &source, effects).await;
+    let text = screen(&app);
+    // The whole file: 688 of the 1,000 lines are 404s (the sample of 200 rows says otherwise).
+    assert!(text.contains("exact of 1,000") && text.contains("distinct"), "{text}");
+    assert!(text.contains(" 69%"), "{text}");
+    insta::assert_snapshot!("fields_sidebar_exact", text);
+
+    // A new query asks again, so the exact values always describe the query on screen.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "method:GET");
+    let effects = press(&mut app, KeyCode::Enter);
+    settle(&mut app, &source, effects).await;
+    assert_eq!(app.pane().exact_values.as_ref().map(|e| e.field.as_str()), Some("status"));
+    assert!(matches!(app.pane().exact_values.as_ref().and_then(|e| e.result.as_ref()), Some(Ok(t)) if t.total < 1000));
+
+    // `x` again: back to the sample.
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('x'));
+    assert!(screen(&app).contains("top 5 of"), "{}", screen(&app));
+}
+
 #[tokio::test]
 async fn histogram_span_selection() {
     let (mut app, _) = loaded(120, 40).await;
@@ -334,6 +378,7 @@ async fn partial_top_n_charts_are_labelled() {
         error_bound: None,
         partial: true,
         note: Some("computed from the 500 fetched rows".into()),
+        distinct: None,
     };
     update(&mut app, logsleuth::ui::Action::TopDone { pane: 0, generation, field: "status".into(), result: Ok(partial) });
     let text = screen(&app);

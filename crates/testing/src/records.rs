@@ -169,6 +169,7 @@ impl Source for RecordSource {
             error_bound: None,
             partial: false,
             note: None,
+            distinct: None,
         })
     }
 

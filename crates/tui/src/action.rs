@@ -149,6 +149,9 @@ pub enum Action {
     FilterExists,
     /// Show / hide the current field as a table column.
     ToggleColumn,
+    /// Replace the sidebar's sample of the selected field with its exact top values over the
+    /// whole query and range, counted by the backend (again: back to the sample).
+    ExactValues,
     /// Show the next (positive) or previous record in the detail view.
     DetailRecord(i32),
     /// Switch the detail view between fields and JSON.

@@ -192,6 +192,18 @@ pub struct FieldStat {
     pub top: Vec<(String, usize)>,
 }
 
+/// Exact top values of one field, counted by the backend over the pane's query and range
+/// (Elasticsearch `terms`, Loki `topk`, a local count), in place of the sidebar's sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactValues {
+    /// The field.
+    pub field: String,
+    /// The query generation they were asked for.
+    pub generation: u64,
+    /// The answer; `None` while counting.
+    pub result: Option<Result<logsleuth_core::model::TopResult, String>>,
+}
+
 /// Live tail state of a pane.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TailState {
@@ -360,6 +372,8 @@ pub struct Pane {
     pub hist_anchor: Option<usize>,
     /// The running query generation also refreshes the field list once its range is resolved.
     pub refresh_fields: bool,
+    /// The sidebar shows this field's exact top values instead of the loaded sample.
+    pub exact_values: Option<ExactValues>,
     /// Fields the source offers.
     pub fields: Vec<FieldInfo>,
     /// Sidebar rows.
@@ -443,6 +457,7 @@ impl Pane {
             hist_cursor: 0,
             hist_anchor: None,
             refresh_fields: false,
+            exact_values: None,
             fields: Vec::new(),
             field_stats: Vec::new(),
             field_cursor: 0,

@@ -423,6 +423,7 @@ pub const ACTIONS: &[NamedAction] = &[
     on(&[Fields], "filter_out", &["-"], "filter out the field's top value", to!(Action::FilterOut)).or(),
     on(&[Fields], "exists", &["e"], "filter: the field exists", to!(Action::FilterExists)),
     on(&[Fields], "column", &["space"], "show / hide the field as a table column", to!(Action::ToggleColumn)),
+    on(&[Fields], "exact_values", &["x"], "exact top values over the whole range (x again: the sample)", to!(Action::ExactValues)),
     on(&[Fields], "back", &["esc"], "back to the table", to!(Action::Escape)),
     on(&[Fields], "table", &["f"], "back to the table", to!(Action::FocusFields)).or(),
     // ── Detail view

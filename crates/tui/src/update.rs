@@ -309,10 +309,18 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if generation != p.generation {
                 return vec![];
             }
-            p.loading.top = p.loading.top.saturating_sub(1);
-            p.charts.results.insert(field, result.map_err(|e| e.to_string()));
+            let result = result.map_err(|e| e.to_string());
+            // The sidebar's exact values and the charts may ask for the same field.
+            // The sidebar's exact values and the charts may both ask for one field: the first
+            // answer serves whichever is waiting, a second finds nothing left to fill.
+            crate::features::fields::exact_done(p, generation, &field, &result);
+            if p.charts.fields.contains(&field) && !p.charts.results.contains_key(&field) {
+                p.loading.top = p.loading.top.saturating_sub(1);
+                p.charts.results.insert(field, result);
+            }
             vec![]
         }
+        Action::ExactValues => crate::features::fields::toggle_exact(app, pane),
         Action::SourceInfo { pane, info } => match app.pane_index(pane) {
             Some(i) => source_info(app, i, info),
             None => vec![],
@@ -399,7 +407,7 @@ pub(crate) fn pane_progress(app: &mut App, id: crate::action::PaneId, progress: 
 }
 
 /// The range and query of the focused pane, resolved now.
-pub(crate) fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
+pub fn current_query(app: &App, i: usize) -> (Query, TimeRange) {
     let p = &app.panes[i];
     (p.applied.clone(), p.resolved)
 }
@@ -460,6 +468,7 @@ pub(crate) fn run_resolved(app: &mut App, i: usize) -> Vec<Effect> {
     if app.panes[i].tail.is_some() {
         effects.extend(start_tail(app, i));
     }
+    effects.extend(crate::features::fields::exact_effect(app, i));
     effects
 }
 

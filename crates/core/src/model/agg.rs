@@ -17,7 +17,7 @@ pub struct TopBucket {
 }
 
 /// The top values of a field over a query and time range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TopResult {
     /// The field aggregated.
     pub field: String,
@@ -36,6 +36,10 @@ pub struct TopResult {
     /// Why the result is partial or approximate, for the user.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    /// How many distinct values the field has over the query and range, where the backend
+    /// counts them (a local count; ES `cardinality`, Loki `count(count by …)` when asked).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub distinct: Option<u64>,
 }
 
 /// One time bucket of the events-over-time histogram.

@@ -469,6 +469,7 @@ impl Inner {
             error_bound: (terms.error_bound > 0).then_some(terms.error_bound),
             partial,
             note: join_notes(notes),
+            distinct: None,
         })
     }
 

@@ -489,8 +489,10 @@ pub(super) fn top(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field:
 
 /// The result of exact counts: the `size` most frequent values, the rest summed as `other`.
 pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, size: usize) -> TopResult {
+    // Every value was counted: the distinct count comes for free.
+    let distinct = Some(counts.len() as u64);
     let (buckets, other) = logsleuth_core::agg::top_n(counts, size);
-    TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None }
+    TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None, distinct }
 }
 
 /// The field a split reads in a file: the status or level role, or the named field.

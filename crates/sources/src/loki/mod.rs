@@ -379,6 +379,7 @@ impl Inner {
                 error_bound: None,
                 partial: false,
                 note: None,
+                distinct: None,
             })
         })();
         match computed {
@@ -583,6 +584,7 @@ fn top_from_records(records: &[Record], field: &str, label: &str, size: usize) -
         error_bound: None,
         partial: false,
         note: None,
+        distinct: None,
     }
 }
 

@@ -393,6 +393,7 @@ mod tests {
             error_bound: None,
             partial: false,
             note: None,
+            distinct: None,
         };
         let mut out = String::new();
         render_top(&mut out, &top);

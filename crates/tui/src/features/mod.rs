@@ -5,6 +5,7 @@
 
 pub mod charts;
 pub mod detail;
+pub mod fields;
 pub mod histogram;
 pub mod query;
 pub mod table;

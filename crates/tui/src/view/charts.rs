@@ -145,6 +145,7 @@ mod tests {
             error_bound: None,
             partial: false,
             note: None,
+            distinct: None,
         };
         let rows = bar_lines(&t, 60);
         assert_eq!(rows.len(), 3);

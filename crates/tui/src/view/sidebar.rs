@@ -1,12 +1,14 @@
 //! The field sidebar: every field, and under the selected one its top 5 values in the loaded
-//! sample with their share.
+//! sample with their share, or (`x`) its exact top values over the whole query and range,
+//! marked as such, with the field's distinct count where the backend gives it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{block, layout, safe};
-use crate::app::{App, FIELD_SAMPLE, Mode, Pane};
+use super::thousands;
+use crate::app::{App, ExactValues, FIELD_SAMPLE, Mode, Pane};
 
 /// A row of the sidebar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +19,38 @@ pub enum Row {
     Value(usize, usize),
 }
 
+/// The values shown under the selected field: `(value, count, share %)`, and whether they
+/// are the exact ones.
+pub fn shown_values(pane: &Pane) -> (Vec<(String, u64, f64)>, Option<&ExactValues>) {
+    let Some(stat) = pane.field_stats.get(pane.field_cursor) else { return (vec![], None) };
+    if let Some(exact) = pane.exact_values.as_ref().filter(|e| e.field == stat.name) {
+        let values = match &exact.result {
+            Some(Ok(top)) => top
+                .buckets
+                .iter()
+                .map(|b| (b.value.clone(), b.count, if top.total == 0 { 0.0 } else { b.count as f64 * 100.0 / top.total as f64 }))
+                .collect(),
+            _ => vec![],
+        };
+        return (values, Some(exact));
+    }
+    let sample = pane.records.len().min(FIELD_SAMPLE);
+    let values = stat
+        .top
+        .iter()
+        .map(|(v, c)| (v.clone(), *c as u64, if sample == 0 { 0.0 } else { *c as f64 * 100.0 / sample as f64 }))
+        .collect();
+    (values, None)
+}
+
 /// All rows: fields, with the selected field's values under it.
 pub fn rows(pane: &Pane) -> Vec<Row> {
     let mut out = Vec::new();
-    for (i, f) in pane.field_stats.iter().enumerate() {
+    let shown = shown_values(pane).0.len();
+    for i in 0..pane.field_stats.len() {
         out.push(Row::Field(i));
         if i == pane.field_cursor {
-            out.extend((0..f.top.len()).map(|j| Row::Value(i, j)));
+            out.extend((0..shown).map(|j| Row::Value(i, j)));
         }
     }
     out
@@ -32,7 +59,7 @@ pub fn rows(pane: &Pane) -> Vec<Row> {
 /// First row shown so the selected field and its values fit in `height` rows.
 pub fn scroll(pane: &Pane, rows: &[Row], height: usize) -> usize {
     let Some(sel) = rows.iter().position(|r| *r == Row::Field(pane.field_cursor)) else { return 0 };
-    let values = pane.field_stats.get(pane.field_cursor).map_or(0, |f| f.top.len());
+    let values = shown_values(pane).0.len();
     let end = sel + values + 1;
     if end > height { (end - height).min(sel) } else { 0 }
 }
@@ -52,10 +79,18 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
     let pane = &app.panes[index];
     let focused = index == app.focus && app.mode == Mode::Fields;
     let sample = pane.records.len().min(FIELD_SAMPLE);
-    let title = Line::from(vec![
-        Span::raw(" Fields "),
-        Span::styled(format!("· top 5 of {sample} "), theme.muted),
-    ]);
+    let (values, exact) = shown_values(pane);
+    let what = match exact.map(|e| &e.result) {
+        None => format!("· top 5 of {sample} "),
+        Some(None) => "· exact: counting… ".to_string(),
+        Some(Some(Err(_))) => "· exact: failed ".to_string(),
+        Some(Some(Ok(top))) => {
+            let bound = top.error_bound.map(|b| format!(" ±{}", thousands(b))).unwrap_or_default();
+            let kind = if top.error_bound.is_some() || top.partial { "approx." } else { "exact" };
+            format!("· {kind} of {}{bound} ", thousands(top.total))
+        }
+    };
+    let title = Line::from(vec![Span::raw(" Fields "), Span::styled(what, theme.muted)]);
     let b = block(theme, title, focused);
     frame.render_widget(b, area);
     let inner = layout::inner(area);
@@ -86,11 +121,21 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
                 }
                 buf.set_stringn(inner.x, y, marker, 1, theme.accent);
                 buf.set_stringn(inner.x + 1, y, safe(&stat.name, w.saturating_sub(2)), w.saturating_sub(1), style);
+                // The distinct count of exact values, right-aligned where the name leaves room.
+                if selected
+                    && let Some(Some(Ok(top))) = exact.map(|e| &e.result)
+                    && let Some(d) = top.distinct
+                {
+                    let note = format!("{} distinct", thousands(d));
+                    let name_w = unicode_width::UnicodeWidthStr::width(stat.name.as_str()) + 2;
+                    if name_w + note.len() < w {
+                        buf.set_string(inner.x + (w - note.len()) as u16, y, &note, style.patch(theme.muted));
+                    }
+                }
             }
-            Row::Value(f, j) => {
-                let stat = &pane.field_stats[f];
-                let (value, count) = &stat.top[j];
-                let share = if sample == 0 { 0.0 } else { *count as f64 * 100.0 / sample as f64 };
+            Row::Value(_, j) => {
+                let Some((value, _, share)) = values.get(j) else { continue };
+                let share = *share;
                 let pct = format!("{share:>4.0}%");
                 let bar_w = 4usize;
                 let filled = ((share / 100.0) * bar_w as f64).round() as usize;
