@@ -179,6 +179,7 @@ pub fn detect<S: AsRef<str>>(sample: &[S]) -> LogFormat {
 
 /// Validates a line against `format` and extracts its timestamp, without allocating for the
 /// common formats. The indexer calls this on every line.
+#[inline]
 pub fn summarize(format: LogFormat, line: &str, opts: &ParseOptions) -> LineSummary {
     let line = trim_eol(line);
     match format {
@@ -213,6 +214,7 @@ pub enum FieldRef<'a> {
 
 impl FieldRef<'_> {
     /// The text [`Value::as_text`] gives the same value.
+    #[inline]
     pub fn to_text(self) -> String {
         match self {
             FieldRef::Str(s) => s.to_string(),
@@ -221,6 +223,7 @@ impl FieldRef<'_> {
     }
 
     /// The [`Value`] the record has for the same field.
+    #[inline]
     pub fn to_value(self) -> Value {
         match self {
             FieldRef::Str(s) => Value::Str(s.to_string()),
@@ -233,6 +236,7 @@ impl FieldRef<'_> {
 /// the record, for aggregations over millions of lines. `None` when there is no such shortcut
 /// (another format, a name that is not one of the format's fields, a line that does not fit):
 /// the caller then parses the record. `Some(None)`: the line has no such field.
+#[inline]
 pub fn field_ref<'a>(format: LogFormat, line: &'a str, name: &str) -> Option<Option<FieldRef<'a>>> {
     scan_line(format, line)?.field(name)
 }
@@ -247,6 +251,7 @@ pub struct ScannedLine<'a> {
 /// Scans `line` for reading its fields without a record. `None` when the format has no such
 /// shortcut (only access logs have one) or the line does not fit the format: the caller then
 /// parses it in full ([`parse_or_plain`]).
+#[inline]
 pub fn scan_line(format: LogFormat, line: &str) -> Option<ScannedLine<'_>> {
     match format {
         LogFormat::AccessCombined | LogFormat::AccessCommon => Some(ScannedLine { access: access::scan(trim_eol(line))? }),
@@ -257,6 +262,7 @@ pub fn scan_line(format: LogFormat, line: &str) -> Option<ScannedLine<'_>> {
 impl<'a> ScannedLine<'a> {
     /// The value of field `name` (see [`field_ref`]): `None` when the name is not one of the
     /// format's fields, `Some(None)` when this line lacks it.
+    #[inline]
     pub fn field(&self, name: &str) -> Option<Option<FieldRef<'a>>> {
         access::field(&self.access, name)
     }
@@ -267,6 +273,7 @@ impl<'a> ScannedLine<'a> {
     }
 
     /// The line's own timestamp (the record's, before a line without one inherits one).
+    #[inline]
     pub fn timestamp(&self) -> Option<Nanos> {
         access::parse_time(self.access.time_local)
     }
@@ -320,6 +327,7 @@ pub fn roles_from_records(format: LogFormat, records: &[Record]) -> FieldRoles {
 /// The level of a record as a lower-case name (`error`, `warn`, `info`, …), normalising
 /// bunyan's numeric levels and common spellings, for the histogram's level split: the one rule
 /// every backend uses ([`logsleuth_core::agg::normalize_level`]).
+#[inline]
 pub fn level_name(value: &Value) -> Option<String> {
     match value {
         Value::Int(n) => Some(logsleuth_core::agg::normalize_level(&n.to_string())),
@@ -334,6 +342,7 @@ fn normalize_level(s: &str) -> String {
 }
 
 /// Strips one trailing `\n`, `\r\n` or `\r`.
+#[inline]
 pub fn trim_eol(line: &str) -> &str {
     let line = line.strip_suffix('\n').unwrap_or(line);
     line.strip_suffix('\r').unwrap_or(line)

@@ -517,6 +517,15 @@ fn split_key(split: &Split, field: Option<&str>, seen: &Seen<'_, '_>) -> Option<
         },
         Seen::Record(r, _) => r.get(field)?,
     };
+    // A numeric status goes straight to its class (the same key as its text would give),
+    // without formatting the number on every line.
+    if matches!(split, Split::StatusClass) {
+        match value {
+            Value::Int(code) => return Some(logsleuth_core::agg::status_key_of(code as f64)),
+            Value::Float(code) => return Some(logsleuth_core::agg::status_key_of(code)),
+            _ => {}
+        }
+    }
     // The value as text (an array's first value), then the shared rule: the same key Loki and
     // Elasticsearch give the same text.
     let text = match value {
