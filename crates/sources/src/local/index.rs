@@ -62,6 +62,8 @@ pub(super) struct FollowStart {
     pub pos: u64,
     /// File offset of a last line that had no newline (re-read if the file grows).
     pub partial_start: Option<u64>,
+    /// The last bytes before `pos` as they were read (see `follow::FINGERPRINT`).
+    pub fingerprint: Vec<u8>,
 }
 
 /// Follow state handed from the indexer to the follower.
@@ -100,8 +102,15 @@ pub(super) fn open_file(
             let partial_start = (end > 0 && !seg.shrunk() && data.last() != Some(&b'\n')).then(|| {
                 memchr::memrchr(b'\n', data).map_or(0, |p| p as u64 + 1)
             });
+            // What was read just before the follow offset, to recognise a file truncated and
+            // grown again past it (a shrunk one is recognised by its length).
+            let fingerprint = if seg.shrunk() {
+                Vec::new()
+            } else {
+                data[data.len().saturating_sub(super::follow::FINGERPRINT)..].to_vec()
+            };
             *follow.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(FollowStart { file, pos: seg.stored_len() as u64, partial_start });
+                Some(FollowStart { file, pos: seg.stored_len() as u64, partial_start, fingerprint });
             store.complete.store(true, Ordering::Release);
             notify.bump();
         })
