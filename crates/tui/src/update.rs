@@ -385,6 +385,13 @@ fn pane_progress(app: &mut App, id: crate::action::PaneId, progress: Option<logs
         app.message = Some("indexing done".into());
         return run_query(app, i, true);
     }
+    // Input of unknown size still being read (stdin that has not ended): follow it, as
+    // `less +F` does, once the first page is there (space pauses, `t` stops).
+    let live_stream = progress.is_some_and(|p| p.total == 0);
+    if live_stream && !p.live_checked && !p.loading.search && p.tail.is_none() {
+        p.live_checked = true;
+        return toggle_tail(app, i);
+    }
     vec![]
 }
 
@@ -532,6 +539,13 @@ fn start_tail(app: &mut App, i: usize) -> Vec<Effect> {
     let p = &mut app.panes[i];
     p.tail_generation += 1;
     let since = p.records.first().and_then(|r| r.timestamp).map(|t| t + 1);
+    let after = match p.records.first().map(|r| &r.id) {
+        Some(RecordId::Line { file, line }) => Some((*file, *line)),
+        _ => None,
+    };
+    if let Some(tail) = p.tail.as_mut() {
+        tail.after = after;
+    }
     vec![Effect::StartTail {
         pane: p.id,
         generation: p.tail_generation,
@@ -604,7 +618,11 @@ fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEvent) -> Vec
     }
     let Some(tail) = p.tail.as_mut() else { return vec![] };
     match event {
-        TailEvent::Records(records) => {
+        TailEvent::Records(mut records) => {
+            if let Some((file, last)) = tail.after {
+                // Lines the table already has (a stream's tail starts from its first line).
+                records.retain(|r| !matches!(r.id, RecordId::Line { file: f, line } if f == file && line <= last));
+            }
             let n = records.len() as u64;
             tail.received += n;
             tail.arrivals.push_back((now, n));
@@ -620,6 +638,16 @@ fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEvent) -> Vec
                 }
             } else {
                 insert_tailed(p, records);
+                // The histogram of local data grows with the tail (asked again every 2 s; a
+                // server is not asked that often).
+                let due = now.saturating_sub(p.hist_refreshed) >= 2 * logsleuth_core::time::NS_PER_SEC;
+                if n > 0 && due && !p.info.is_remote && !p.loading.histogram {
+                    p.hist_refreshed = now;
+                    let effects: Vec<Effect> = histogram_effect(app, i).into_iter().collect();
+                    // A refresh in the background: the status line does not say "charting".
+                    app.panes[i].loading.histogram = false;
+                    return effects;
+                }
             }
         }
         TailEvent::Dropped(n) => tail.dropped += n,

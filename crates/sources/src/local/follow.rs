@@ -22,7 +22,8 @@ use std::time::{Duration, Instant, SystemTime};
 use notify::{RecursiveMode, Watcher};
 
 use super::Inner;
-use super::index::{FollowStart, flush_stream};
+use super::append::{Appender, FILE_WINDOW};
+use super::index::FollowStart;
 use super::store::FileStore;
 
 /// How often every file is looked at even without a change event.
@@ -51,7 +52,8 @@ struct Followed {
     file: File,
     pos: u64,
     partial_start: Option<u64>,
-    pending: Vec<u8>,
+    /// Indexes what is read, its text left in the file.
+    app: Appender,
     /// The last bytes before `pos`, as read.
     fingerprint: Vec<u8>,
     /// More is there than was read in one go: look again without waiting.
@@ -109,17 +111,8 @@ pub(super) fn spawn(inner: Weak<Inner>) {
                         }
                     }
                 }
-                followed.push(Followed {
-                    store: store.clone(),
-                    path,
-                    keys,
-                    file,
-                    pos,
-                    partial_start,
-                    pending: Vec::new(),
-                    fingerprint,
-                    more: false,
-                });
+                let app = Appender::new(file.try_clone().ok(), pos, false, FILE_WINDOW);
+                followed.push(Followed { store: store.clone(), path, keys, file, pos, partial_start, app, fingerprint, more: false });
                 // Written between the initial load and the watch: read it now.
                 wake = Wake::All;
             }
@@ -134,6 +127,7 @@ pub(super) fn spawn(inner: Weak<Inner>) {
                 }
             }
             if added {
+                inner.budget.enforce();
                 inner.notify.bump();
             }
             let busy = followed.iter().any(|f| f.more);
@@ -232,6 +226,7 @@ fn poll(f: &mut Followed, inner: &Inner) -> bool {
         match File::open(&f.path) {
             Ok(file) => {
                 inner.notify.say(format!("{}: file rotated, following the new file", f.store.name));
+                f.app.restart(file.try_clone().ok(), 0);
                 f.file = file;
                 f.pos = 0;
                 f.partial_start = None;
@@ -277,15 +272,15 @@ fn read_more(f: &mut Followed) -> Found {
         let mut line = vec![0u8; usize::try_from(f.pos - start).unwrap_or(0)];
         let n = read_at_full(&f.file, &mut line, start);
         line.truncate(n);
-        f.pending.extend_from_slice(&line);
+        f.app.rewind(start);
+        f.app.push(&f.store, &line, false);
     }
     let new = &buf[back..];
     f.pos += new.len() as u64;
     f.store.done_bytes.store(f.pos, Ordering::Relaxed);
-    f.pending.extend_from_slice(new);
+    f.app.push(&f.store, new, false);
     let keep = buf.len().min(FINGERPRINT);
     f.fingerprint = buf[buf.len() - keep..].to_vec();
-    f.pending = flush_stream(&f.store, std::mem::take(&mut f.pending), false);
     Found::Read(f.store.len() != before)
 }
 
@@ -305,12 +300,7 @@ fn read_at_full(file: &File, buf: &mut [u8], offset: u64) -> usize {
 
 /// Indexes what is pending as a last line; true when a line was added.
 fn flush_all(f: &mut Followed) -> bool {
-    if f.pending.is_empty() {
-        return false;
-    }
-    let before = f.store.len();
-    f.pending = flush_stream(&f.store, std::mem::take(&mut f.pending), true);
-    f.store.len() != before
+    f.app.finish_in_memory(&f.store) > 0
 }
 
 /// The file was truncated: read what a `copytruncate` copy holds past the offset, finish
@@ -319,7 +309,9 @@ fn truncated(f: &mut Followed, inner: &Inner) -> bool {
     let name = f.store.name.clone();
     inner.notify.say(format!("{name}: file truncated"));
     let before = f.store.len();
-    if let Some(path) = recover_from_copy(f) {
+    let identity = f.file.metadata().ok().map(|m| (m.dev(), m.ino()));
+    let copy = recover_from_copy(f);
+    if let Some((path, _)) = &copy {
         let n = f.store.len() - before;
         if n > 0 {
             inner.notify.say(format!(
@@ -331,18 +323,25 @@ fn truncated(f: &mut Followed, inner: &Inner) -> bool {
     }
     // The text read after the last newline was the old file's last line.
     flush_all(f);
+    // The lines read from the file are read from the copy now, or lost with the truncation.
+    if f.store.windows_truncated(identity, copy.as_ref().map(|c| &c.1)) > 0 {
+        inner.notify.say(format!("{name}: the lines read before the truncation are no longer in the file"));
+    }
+    f.app.restart(f.file.try_clone().ok(), 0);
     f.pos = 0;
     f.partial_start = None;
     f.fingerprint.clear();
     f.store.done_bytes.store(0, Ordering::Relaxed);
-    f.store.len() != before
+    // Even with no line added, the lines already there changed (read from the copy, or lost).
+    let _ = before;
+    true
 }
 
 /// Looks in the followed file's directory for a copy made just before the truncation: a
-/// regular file, changed in the last [`COPY_AGE`], longer than the offset, with the
+/// regular file, changed in the last [`COPY_AGE`], at least as long as the offset, with the
 /// fingerprint's bytes just before it. Reads the copy from the offset to its end (the lines
 /// written after the last read and before the copy) and returns its path.
-fn recover_from_copy(f: &mut Followed) -> Option<PathBuf> {
+fn recover_from_copy(f: &mut Followed) -> Option<(PathBuf, File)> {
     if f.fingerprint.is_empty() {
         // Nothing read yet: nothing to recognise a copy by.
         return None;
@@ -359,7 +358,7 @@ fn recover_from_copy(f: &mut Followed) -> Option<PathBuf> {
         let Ok(meta) = std::fs::metadata(&path) else { continue };
         let changed = SystemTime::UNIX_EPOCH + Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec().clamp(0, 999_999_999) as u32);
         if !meta.is_file()
-            || meta.len() <= f.pos
+            || meta.len() < f.pos
             || Some((meta.dev(), meta.ino())) == own
             || now.duration_since(changed).unwrap_or_default() > COPY_AGE
         {
@@ -374,16 +373,18 @@ fn recover_from_copy(f: &mut Followed) -> Option<PathBuf> {
         let mut rest = vec![0u8; want as usize];
         let n = read_at_full(&file, &mut rest, f.pos);
         rest.truncate(n);
+        let mut data = Vec::new();
         if let Some(start) = f.partial_start.take() {
             // As in `read_more`: the last line indexed may continue in the copy.
             f.store.pop_last_line();
             let mut line = vec![0u8; usize::try_from(f.pos - start).unwrap_or(0)];
             let k = read_at_full(&file, &mut line, start);
             line.truncate(k);
-            f.pending.extend_from_slice(&line);
+            data = line;
         }
-        f.pending.extend_from_slice(&rest);
-        return Some(path);
+        data.extend_from_slice(&rest);
+        f.app.push_in_memory(&f.store, &data);
+        return Some((path, file));
     }
     None
 }
