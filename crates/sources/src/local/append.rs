@@ -53,30 +53,46 @@ impl Appender {
     /// Appends `data` (the bytes at the file's next offset) and indexes its complete lines,
     /// all of it with `all`. Returns the lines added.
     pub fn push(&mut self, store: &FileStore, data: &[u8], all: bool) -> usize {
+        let cut_of = |b: &[u8]| if all { b.len() } else { memchr::memrchr(b'\n', b).map_or(0, |p| p + 1) };
+        if self.pending.is_empty() {
+            // Straight from the caller's buffer: no copy of a large read.
+            let cut = cut_of(data);
+            let added = self.index(store, &data[..cut], all);
+            self.pending.extend_from_slice(&data[cut..]);
+            return added;
+        }
         self.pending.extend_from_slice(data);
-        let cut = if all { self.pending.len() } else { memchr::memrchr(b'\n', &self.pending).map_or(0, |p| p + 1) };
-        if cut == 0 {
+        let cut = cut_of(&self.pending);
+        let pending = std::mem::take(&mut self.pending);
+        let added = self.index(store, &pending[..cut], all);
+        self.pending = pending[cut..].to_vec();
+        added
+    }
+
+    /// Indexes `bytes`, complete lines at the next offset (the last one without its newline
+    /// with `all`).
+    fn index(&mut self, store: &FileStore, bytes: &[u8], all: bool) -> usize {
+        if bytes.is_empty() {
             return 0;
         }
         let before = store.len();
         let mut lines = Vec::new();
-        split_lines(&self.pending[..cut], 0, all, store.format(), &store.opts, &mut lines);
-        match self.window_for(store, cut) {
+        split_lines(bytes, 0, all, store.format(), &store.opts, &mut lines);
+        match self.window_for(store, bytes.len()) {
             Some((window, rel)) => {
                 for l in &mut lines {
                     l.offset += rel;
                 }
                 // Readable before the lines are visible.
-                window.fill_to(rel + cut);
+                window.fill_to(rel + bytes.len());
                 store.push_lines(&window, &lines);
             }
             None => {
-                let seg = store.add_segment(Bytes::Owned(self.pending[..cut].to_vec()));
+                let seg = store.add_segment(Bytes::Owned(bytes.to_vec()));
                 store.push_lines(&seg, &lines);
             }
         }
-        self.pending.drain(..cut);
-        self.at += cut as u64;
+        self.at += bytes.len() as u64;
         store.len() - before
     }
 

@@ -30,7 +30,7 @@ use super::store::FileStore;
 const POLL: Duration = Duration::from_millis(200);
 
 /// At most this much is read from one file at a time, so one busy file cannot starve others.
-const MAX_READ: usize = 16 << 20;
+const MAX_READ: usize = 4 << 20;
 
 /// Bytes before the read offset kept as they were read: when the file no longer has them
 /// there, it was truncated (and perhaps written again past the offset).

@@ -453,7 +453,9 @@ impl Source for LocalSource {
         // rotation noticed from now on is never missed by the tail.
         let start = TailStart::now(&self.inner);
         self.start_follower();
-        let (tx, rx) = mpsc::channel(64);
+        // Parsed records waiting for a slow reader are memory: a few batches are enough to keep
+        // the reader busy (the lines themselves wait in the index, not here).
+        let (tx, rx) = mpsc::channel(8);
         let inner = self.inner.clone();
         handle.spawn(tail_task(inner, filter, request.since, tx, start));
         Ok(rx)
@@ -520,12 +522,13 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
         // follower has handled the truncation: such lines wait a moment before they are sent
         // as lost.
         let allow_lost = lost_since.is_some_and(|t: std::time::Instant| t.elapsed() > Duration::from_millis(300));
-        let Ok((records, now_seen, now_pops, waiting)) = blocking(move || {
+        let Ok((records, now_seen, now_pops, waiting, skipped)) = blocking(move || {
             let mut waiting = false;
+            let mut skipped = 0usize;
             let mut records = Vec::new();
             let mut seen = from;
             let mut pops_seen = pops_from;
-            let mut budget = TAIL_BATCH * 20;
+            let mut budget = TAIL_BATCH * 4;
             for (i, f) in inner2.files.iter().enumerate() {
                 let snap = f.snapshot(false);
                 // A final line without newline that was completed later is sent again.
@@ -537,6 +540,8 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
                 // `seen` counts the file's lines (let-go ones included): the snapshot's line
                 // `l` is the file's `snap.first + l`.
                 let total = snap.first + snap.len;
+                // Lines the memory budget let go before they were sent are not sent.
+                skipped += snap.first.saturating_sub(seen[i]);
                 seen[i] = seen[i].clamp(snap.first, total);
                 let mut end = total.min(seen[i] + budget);
                 if !allow_lost && let Some(l) = (seen[i]..end).find(|&l| snap.lost(l - snap.first)) {
@@ -547,13 +552,18 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
                 records.extend((seen[i]..end).map(|l| snap.record(l - snap.first)).filter(|r| filter2.matches(r)));
                 seen[i] = end;
             }
-            (records, seen, pops_seen, waiting)
+            (records, seen, pops_seen, waiting, skipped)
         })
         .await
         else {
             return;
         };
         pops_seen = now_pops;
+        if skipped > 0
+            && tx.send(TailEvent::Status(format!("{skipped} lines let go (memory budget) before they were sent"))).await.is_err()
+        {
+            return;
+        }
         // A truncation or rotation announced while these lines were read goes before them
         // (the follower says it before adding the lines that follow it).
         while let Ok(msg) = status.try_recv() {

@@ -513,6 +513,15 @@ impl FileStore {
             if let Some(last) = st.chunks.last_mut() {
                 // Copies the chunk only if a query snapshot still holds it.
                 let chunk = Arc::make_mut(last);
+                if chunk.ts.capacity() < CHUNK_LINES {
+                    // The whole chunk at once: a copy (capacity = length) grown by doubling
+                    // would end up to twice the 20 bytes a line (a followed file's chunks are
+                    // copied often, a tail holding the last one).
+                    let room = CHUNK_LINES - chunk.ts.len();
+                    chunk.starts.reserve_exact(room);
+                    chunk.lens.reserve_exact(room);
+                    chunk.ts.reserve_exact(room);
+                }
                 chunk.starts.push(segment.base + l.offset as u64);
                 chunk.lens.push(u32::try_from(l.len).unwrap_or(u32::MAX));
                 chunk.ts.push(ts);
