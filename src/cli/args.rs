@@ -31,6 +31,12 @@ pub struct Cli {
     /// UI options.
     #[command(flatten)]
     pub ui: UiArgs,
+
+    /// Memory budget of files and stdin (line index, text held in memory, stdin spool): 2G,
+    /// 512M, 10%. Beyond it the oldest lines are let go and the status line says so
+    /// (default: max_memory in the configuration, else 10% of the machine's memory).
+    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::sources::local::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// The subcommands.

@@ -41,6 +41,7 @@ impl From<crate::sources::SourceError> for CliError {
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
+    set_memory_budget(&cli);
     let result = match cli.command {
         None => tui::tui(&cli.source, &cli.time, cli.kql.clone(), &cli.ui),
         Some(Command::Demo(args)) => tui::demo(&args),
@@ -59,5 +60,25 @@ pub fn run(cli: Cli) -> i32 {
             let _ = writeln!(std::io::stderr(), "logsleuth: {}", text.join("\n"));
             e.code
         }
+    }
+}
+
+/// The memory budget of local sources: `--max-memory`, else `max_memory` in the
+/// configuration, else the default (10% of the machine's memory).
+fn set_memory_budget(cli: &Cli) {
+    let config = match &cli.command {
+        Some(Command::Query(a)) => a.source.config.as_deref(),
+        Some(Command::Top(a)) => a.source.config.as_deref(),
+        Some(Command::Histogram(a)) => a.source.config.as_deref(),
+        Some(Command::Tail(a)) => a.source.config.as_deref(),
+        _ => cli.source.config.as_deref(),
+    };
+    let from_config = || {
+        // An unusable file is reported by the command itself.
+        let loaded = crate::config::load_optional(config).ok().flatten()?;
+        crate::sources::local::parse_size(loaded.config.max_memory.as_deref()?).ok()
+    };
+    if let Some(bytes) = cli.max_memory.or_else(from_config) {
+        crate::sources::local::set_default_max_memory(bytes);
     }
 }

@@ -361,6 +361,11 @@ impl Validator<'_> {
         if let Some(range) = &config.default_range {
             self.duration(&["default_range"], range);
         }
+        if let Some(size) = &config.max_memory
+            && let Err(e) = crate::sources::local::parse_size(size)
+        {
+            self.error(&["max_memory"], e);
+        }
         for (name, source) in &config.sources {
             self.source(name, source);
         }

@@ -35,6 +35,9 @@ pub struct Config {
     pub theme: Option<String>,
     /// Default time range of the TUI, as a duration ending now (`1h`, `15m`, `7d`).
     pub default_range: Option<String>,
+    /// Memory budget of files and stdin (`2G`, `512M`, `10%`; default 10% of the machine's
+    /// memory), overridden by `--max-memory`.
+    pub max_memory: Option<String>,
     /// Named sources, `[sources.NAME]`.
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,

@@ -221,6 +221,9 @@ pub struct TailState {
     pub rate: f64,
     /// Last status message from the source ("connected", "reconnecting…").
     pub status: Option<String>,
+    /// The newest line of the table when the tail started (file, line of a local source):
+    /// the tail's copies of it and of older lines of that file are not shown twice.
+    pub after: Option<(u32, u64)>,
 }
 
 /// The top-N charts screen.
@@ -397,6 +400,11 @@ pub struct Pane {
     pub opening: bool,
     /// Background progress of the source (indexing a large file).
     pub progress: Option<Progress>,
+    /// Whether the pane was checked for a live stream (stdin not ended yet), which it follows
+    /// by default.
+    pub live_checked: bool,
+    /// When the histogram was last asked again during a live tail.
+    pub hist_refreshed: Nanos,
 }
 
 impl Pane {
@@ -469,6 +477,8 @@ impl Pane {
             origin: None,
             opening: false,
             progress: None,
+            live_checked: false,
+            hist_refreshed: 0,
         }
     }
 

@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 
 use super::action::{Action, Effect, OpenRequest, PaneId};
 use logsleuth_sources::spec::SourceSpec;
-use logsleuth_sources::Source;
+use logsleuth_sources::{Source, TailEvent};
 
 /// Opens sources for new panes from their description (the command line's code paths,
 /// with the configuration file for named sources). Called off the UI loop: opening may read
@@ -238,9 +238,21 @@ impl Runtime {
                     Ok(mut rx) => {
                         let tx = self.tx.clone();
                         let handle = tokio::spawn(async move {
+                            // What the source says of itself changes as lines come (the format
+                            // of stdin is known after its first lines; a memory budget note).
+                            let mut info = source.info();
+                            let _ = tx.send(Action::SourceInfo { pane, info: info.clone() });
                             while let Some(event) = rx.recv().await {
+                                let records = matches!(event, TailEvent::Records(_));
                                 if tx.send(Action::Tail { pane, generation, event }).is_err() {
                                     break;
+                                }
+                                if records {
+                                    let now = source.info();
+                                    if now != info {
+                                        info = now;
+                                        let _ = tx.send(Action::SourceInfo { pane, info: info.clone() });
+                                    }
                                 }
                             }
                         });

@@ -403,6 +403,13 @@ pub(crate) fn pane_progress(app: &mut App, id: crate::action::PaneId, progress: 
         app.message = Some("indexing done".into());
         return run_query(app, i, true);
     }
+    // Input of unknown size still being read (stdin that has not ended): follow it, as
+    // `less +F` does, once the first page is there (space pauses, `t` stops).
+    let live_stream = progress.is_some_and(|p| p.total == 0);
+    if live_stream && !p.live_checked && !p.loading.search && p.tail.is_none() {
+        p.live_checked = true;
+        return toggle_tail(app, i);
+    }
     vec![]
 }
 

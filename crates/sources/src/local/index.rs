@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use tokio::sync::{broadcast, watch};
 
+use super::append::{Appender, SPOOL_WINDOW, spool_file};
+use super::budget::Budget;
 use super::store::{Bytes, FileStore, GuardedMap, NewLine, Segment, sample_lines, split_lines};
 use logsleuth_formats::{self as formats, LogFormat, ParseOptions};
 use crate::SourceError;
@@ -62,6 +64,8 @@ pub(super) struct FollowStart {
     pub pos: u64,
     /// File offset of a last line that had no newline (re-read if the file grows).
     pub partial_start: Option<u64>,
+    /// The last bytes before `pos` as they were read (see `follow::FINGERPRINT`).
+    pub fingerprint: Vec<u8>,
 }
 
 /// Follow state handed from the indexer to the follower.
@@ -100,8 +104,15 @@ pub(super) fn open_file(
             let partial_start = (end > 0 && !seg.shrunk() && data.last() != Some(&b'\n')).then(|| {
                 memchr::memrchr(b'\n', data).map_or(0, |p| p as u64 + 1)
             });
+            // What was read just before the follow offset, to recognise a file truncated and
+            // grown again past it (a shrunk one is recognised by its length).
+            let fingerprint = if seg.shrunk() {
+                Vec::new()
+            } else {
+                data[data.len().saturating_sub(super::follow::FINGERPRINT)..].to_vec()
+            };
             *follow.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(FollowStart { file, pos: seg.stored_len() as u64, partial_start });
+                Some(FollowStart { file, pos: seg.stored_len() as u64, partial_start, fingerprint });
             store.complete.store(true, Ordering::Release);
             notify.bump();
         })
@@ -294,30 +305,53 @@ impl<R: Read> Read for CountingReader<R> {
 
 /// Reads stdin in the background: lines appear as they arrive (a pipe from `kubectl logs -f`
 /// keeps streaming); the format is detected from the first lines.
-pub(super) fn open_stdin(store: Arc<FileStore>, forced: Option<LogFormat>, notify: Arc<Notifier>) -> Result<(), SourceError> {
-    open_reader(store, Box::new(std::io::stdin()), forced, notify)
+pub(super) fn open_stdin(store: Arc<FileStore>, forced: Option<LogFormat>, notify: Arc<Notifier>, budget: Arc<Budget>) -> Result<(), SourceError> {
+    open_reader(store, Box::new(std::io::stdin()), forced, notify, budget)
 }
 
-/// Streams any reader into a store (stdin, or a pipe in tests).
+/// A piece of the stream, and whether it is in the spool file.
+struct Piece {
+    data: Vec<u8>,
+    spooled: bool,
+}
+
+/// Streams any reader into a store (stdin, or a pipe in tests). What is read is written to
+/// a private spool file and indexed from there like a followed file: only the line index
+/// stays in memory (see `append`). Without a spool (it cannot be created or written) the
+/// text is kept in memory.
 pub(super) fn open_reader(
     store: Arc<FileStore>,
     reader: Box<dyn Read + Send>,
     forced: Option<LogFormat>,
     notify: Arc<Notifier>,
+    budget: Arc<Budget>,
 ) -> Result<(), SourceError> {
     store.stream.store(true, Ordering::Release);
+    let spool = spool_file().ok();
+    let mut writer = spool.as_ref().and_then(|f| f.try_clone().ok());
     // Bounded: a fast producer waits for the indexer instead of filling memory.
-    let (tx, rx) = sync_channel::<Vec<u8>>(16);
+    let (tx, rx) = sync_channel::<Piece>(16);
+    let reader_notify = notify.clone();
     std::thread::Builder::new()
         .name("stdin reader".into())
         .spawn(move || {
+            use std::io::Write;
             let mut reader = reader;
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).is_err() {
+                        let spooled = match writer.as_mut().map(|w| w.write_all(&buf[..n])) {
+                            Some(Ok(())) => true,
+                            Some(Err(e)) => {
+                                reader_notify.say(format!("stdin: the spool file cannot be written ({e}): the rest is kept in memory"));
+                                writer = None;
+                                false
+                            }
+                            None => false,
+                        };
+                        if tx.send(Piece { data: buf[..n].to_vec(), spooled }).is_err() {
                             break;
                         }
                     }
@@ -331,19 +365,25 @@ pub(super) fn open_reader(
         .name("stdin indexer".into())
         .spawn(move || {
             let started = Instant::now();
-            let mut pending: Vec<u8> = Vec::new();
+            let mut app = Appender::new(spool, 0, true, SPOOL_WINDOW);
+            // What came before the format is known.
+            let mut early: Vec<u8> = Vec::new();
             let mut eof = false;
             while !eof {
+                let mut batch: Vec<u8> = Vec::new();
+                let take = |piece: Piece, batch: &mut Vec<u8>, app: &mut Appender| {
+                    if !piece.spooled {
+                        app.to_memory();
+                    }
+                    store.done_bytes.fetch_add(piece.data.len() as u64, Ordering::Relaxed);
+                    batch.extend_from_slice(&piece.data);
+                };
                 match rx.recv_timeout(Duration::from_millis(100)) {
-                    Ok(chunk) => {
-                        store.done_bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        pending.extend_from_slice(&chunk);
-                        while pending.len() < STREAM_SEGMENT {
+                    Ok(piece) => {
+                        take(piece, &mut batch, &mut app);
+                        while batch.len() < STREAM_SEGMENT {
                             match rx.try_recv() {
-                                Ok(more) => {
-                                    store.done_bytes.fetch_add(more.len() as u64, Ordering::Relaxed);
-                                    pending.extend_from_slice(&more);
-                                }
+                                Ok(more) => take(more, &mut batch, &mut app),
                                 Err(std::sync::mpsc::TryRecvError::Empty) => break,
                                 Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                                     eof = true;
@@ -356,18 +396,19 @@ pub(super) fn open_reader(
                     Err(RecvTimeoutError::Disconnected) => eof = true,
                 }
                 if !store.format_known() {
-                    let lines = memchr::memchr_iter(b'\n', &pending).count();
-                    let waited = started.elapsed() > Duration::from_millis(500) && !pending.is_empty();
-                    if !(eof || lines >= SAMPLE_LINES || pending.len() >= 64 * 1024 || waited) {
+                    early.extend_from_slice(&batch);
+                    let lines = memchr::memchr_iter(b'\n', &early).count();
+                    let waited = started.elapsed() > Duration::from_millis(500) && !early.is_empty();
+                    if !(eof || lines >= SAMPLE_LINES || early.len() >= 64 * 1024 || waited) {
                         continue;
                     }
-                    let sample = sample_lines(&pending, SAMPLE_LINES);
+                    let sample = sample_lines(&early, SAMPLE_LINES);
                     let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
                     store.set_format(forced.unwrap_or_else(|| formats::detect(&refs)), &refs);
+                    batch = std::mem::take(&mut early);
                 }
-                let before = store.len();
-                pending = flush_stream(&store, pending, eof);
-                if store.len() != before {
+                if app.push(&store, &batch, eof) > 0 {
+                    budget.enforce();
                     notify.bump();
                 }
             }

@@ -6,6 +6,8 @@
 //! `file` label); out-of-order lines inside a file are ordered too. Queries run on a snapshot
 //! of the index in `spawn_blocking`, in parallel with rayon; aggregations are exact.
 
+mod append;
+mod budget;
 mod demo;
 mod follow;
 mod index;
@@ -13,6 +15,7 @@ mod query;
 mod scan;
 mod store;
 
+pub use budget::{DEFAULT_SHARE, default_max_memory, machine_memory, parse_size, set_default_max_memory, size_text};
 pub use demo::Rng;
 pub use scan::OneShot;
 
@@ -48,6 +51,8 @@ pub(crate) struct Inner {
     files: Vec<Arc<FileStore>>,
     follow_slots: Vec<FollowSlot>,
     notify: Arc<Notifier>,
+    /// The memory budget of the index, the text kept in memory and the stdin spool.
+    budget: Arc<budget::Budget>,
     follower_started: AtomicBool,
     description: String,
     /// Last exact total computed: (query, range, line counts) → total.
@@ -87,13 +92,14 @@ impl LocalSource {
         }
         let opts = ParseOptions { now: options.now.unwrap_or_else(logsleuth_core::time::now_nanos) };
         let notify = Arc::new(Notifier::new());
+        let budget = budget::Budget::new(default_max_memory());
         let mut files = Vec::new();
         let mut follow_slots = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let slot: FollowSlot = Arc::new(Mutex::new(None));
             let store = if path.as_os_str() == "-" {
                 let store = Arc::new(FileStore::new(i as u32, "stdin".into(), None, opts));
-                index::open_stdin(store.clone(), options.format, notify.clone())?;
+                index::open_stdin(store.clone(), options.format, notify.clone(), budget.clone())?;
                 store
             } else {
                 let store = Arc::new(FileStore::new(i as u32, display_name(path), Some(path.clone()), opts));
@@ -103,7 +109,7 @@ impl LocalSource {
             files.push(store);
             follow_slots.push(slot);
         }
-        Ok(LocalSource::from_parts(files, follow_slots, notify))
+        Ok(LocalSource::from_parts(files, follow_slots, notify, budget))
     }
 
     /// Reads lines from any reader in the background, as for stdin (named `name`).
@@ -115,8 +121,9 @@ impl LocalSource {
         let opts = ParseOptions { now: options.now.unwrap_or_else(logsleuth_core::time::now_nanos) };
         let notify = Arc::new(Notifier::new());
         let store = Arc::new(FileStore::new(0, name.to_string(), None, opts));
-        index::open_reader(store.clone(), Box::new(reader), options.format, notify.clone())?;
-        Ok(LocalSource::from_parts(vec![store], vec![Arc::new(Mutex::new(None))], notify))
+        let budget = budget::Budget::new(default_max_memory());
+        index::open_reader(store.clone(), Box::new(reader), options.format, notify.clone(), budget.clone())?;
+        Ok(LocalSource::from_parts(vec![store], vec![Arc::new(Mutex::new(None))], notify, budget))
     }
 
     /// The bundled demo: a few thousand lines of a real nginx access log re-stamped to end
@@ -125,20 +132,28 @@ impl LocalSource {
     pub fn demo(generator: bool) -> LocalSource {
         let notify = Arc::new(Notifier::new());
         let store = demo::load(notify.clone());
-        let source = LocalSource::from_parts(vec![store.clone()], vec![Arc::new(Mutex::new(None))], notify);
+        let budget = budget::Budget::new(default_max_memory());
+        let source = LocalSource::from_parts(vec![store.clone()], vec![Arc::new(Mutex::new(None))], notify, budget);
         if generator {
             demo::spawn_generator(Arc::downgrade(&source.inner), store);
         }
         source
     }
 
-    fn from_parts(files: Vec<Arc<FileStore>>, follow_slots: Vec<FollowSlot>, notify: Arc<Notifier>) -> LocalSource {
+    fn from_parts(
+        files: Vec<Arc<FileStore>>,
+        follow_slots: Vec<FollowSlot>,
+        notify: Arc<Notifier>,
+        budget: Arc<budget::Budget>,
+    ) -> LocalSource {
         let description = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
+        budget.cover(&files);
         LocalSource {
             inner: Arc::new(Inner {
                 files,
                 follow_slots,
                 notify,
+                budget,
                 follower_started: AtomicBool::new(false),
                 description,
                 total_cache: Mutex::new(None),
@@ -156,9 +171,26 @@ impl LocalSource {
         self.inner.files.iter().map(|f| f.unparsed()).sum()
     }
 
-    /// Lines indexed so far.
+    /// Lines in the index (lines let go to stay within the memory budget are not).
     pub fn line_count(&self) -> usize {
-        self.inner.files.iter().map(|f| f.len()).sum()
+        self.inner.files.iter().map(|f| f.live()).sum()
+    }
+
+    /// Sets this source's memory budget (bytes), over which the oldest lines are let go
+    /// (default: [`default_max_memory`]).
+    pub fn set_max_memory(&self, bytes: u64) {
+        self.inner.budget.set_limit(bytes);
+        self.inner.budget.enforce();
+    }
+
+    /// The memory the index, the text kept in memory and the stdin spool hold now (bytes).
+    pub fn memory_used(&self) -> u64 {
+        self.inner.budget.used()
+    }
+
+    /// What was let go to stay within the memory budget, if anything.
+    pub fn memory_note(&self) -> Option<String> {
+        self.inner.budget.note()
     }
 
     /// Waits until every input's initial load is indexed (stdin: until its end).
@@ -198,6 +230,7 @@ fn snapshots(inner: &Inner, with_order: bool) -> Vec<FileSnap> {
 fn partial_note(inner: &Inner, indexing: Option<String>) -> Option<String> {
     let mut notes: Vec<String> = indexing.into_iter().collect();
     notes.extend(inner.files.iter().filter_map(|f| f.error.lock().unwrap_or_else(|e| e.into_inner()).clone()));
+    notes.extend(inner.budget.note());
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
@@ -235,7 +268,8 @@ impl Source for LocalSource {
             roles: merged_roles(files),
             default_columns,
             is_remote: false,
-            warning: None,
+            // Kept on the status line: the view no longer has the oldest lines.
+            warning: self.inner.budget.note(),
         }
     }
 
@@ -265,7 +299,13 @@ impl Source for LocalSource {
             let snaps = snapshots(&inner, true);
             let (records, next) = query::page(&snaps, &filter, &request.range, request.cursor.as_ref(), request.limit)?;
             let lens: Vec<usize> = snaps.iter().map(|s| s.len).collect();
-            let pops: Vec<u64> = inner.files.iter().map(|f| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1).collect();
+            // Lines let go change totals like a pop does.
+            let pops: Vec<u64> = inner
+                .files
+                .iter()
+                .zip(&snaps)
+                .map(|(f, s)| f.popped.lock().unwrap_or_else(|e| e.into_inner()).1 ^ ((s.first as u64) << 32))
+                .collect();
             // The same query over a grown index: count only the new lines.
             let base = {
                 let cache = inner.total_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -287,6 +327,7 @@ impl Source for LocalSource {
                 Some(TotalCache { query: request.query.clone(), range: request.range, lens, pops, total });
             let mut warnings: Vec<String> = inner.files.iter().filter_map(|f| store::unparsed_warning(f)).collect();
             warnings.extend(inner.files.iter().filter_map(|f| f.error.lock().unwrap_or_else(|e| e.into_inner()).clone()));
+            warnings.extend(inner.budget.note());
             warnings.extend(note);
             Ok(SearchPage { records, total: Some(HitCount::Exact(total)), next, warnings })
         })
@@ -397,7 +438,8 @@ impl Source for LocalSource {
             .ok_or_else(|| SourceError::Unsupported("the record's file is not in this source".into()))?;
         blocking(move || {
             let snap = store.snapshot(false);
-            let line = usize::try_from(line).unwrap_or(usize::MAX);
+            // The file's line number to the snapshot's (lines let go are before it).
+            let Some(line) = usize::try_from(line).ok().and_then(|l| l.checked_sub(snap.first)) else { return Vec::new() };
             if line >= snap.len {
                 return Vec::new();
             }
@@ -416,7 +458,9 @@ impl Source for LocalSource {
         // rotation noticed from now on is never missed by the tail.
         let start = TailStart::now(&self.inner);
         self.start_follower();
-        let (tx, rx) = mpsc::channel(64);
+        // Parsed records waiting for a slow reader are memory: a few batches are enough to keep
+        // the reader busy (the lines themselves wait in the index, not here).
+        let (tx, rx) = mpsc::channel(8);
         let inner = self.inner.clone();
         handle.spawn(tail_task(inner, filter, request.since, tx, start));
         Ok(rx)
@@ -446,6 +490,7 @@ impl TailStart {
 /// (or every input has ended, for stdin).
 async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>, tx: mpsc::Sender<TailEvent>, start: TailStart) {
     let TailStart { mut generation, mut pops_seen, mut status, mut seen } = start;
+    let mut lost_since: Option<std::time::Instant> = None;
     if let Some(since) = since {
         let (inner2, filter2) = (inner.clone(), filter.clone());
         let Ok((records, lens)) = blocking(move || {
@@ -453,7 +498,7 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
             let picks = query::since(&snaps, since, TAIL_BACKLOG);
             let records: Vec<Record> =
                 picks.into_iter().map(|(i, line)| snaps[i].record(line)).filter(|r| filter2.matches(r)).collect();
-            (records, snaps.iter().map(|s| s.len).collect::<Vec<_>>())
+            (records, snaps.iter().map(|s| s.first + s.len).collect::<Vec<_>>())
         })
         .await
         else {
@@ -478,11 +523,17 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
             }
         }
         let (inner2, filter2, from, pops_from) = (inner.clone(), filter.clone(), seen.clone(), pops_seen.clone());
-        let Ok((records, now_seen, now_pops)) = blocking(move || {
+        // A line whose file was truncated under it may be read again from a copy once the
+        // follower has handled the truncation: such lines wait a moment before they are sent
+        // as lost.
+        let allow_lost = lost_since.is_some_and(|t: std::time::Instant| t.elapsed() > Duration::from_millis(300));
+        let Ok((records, now_seen, now_pops, waiting, skipped)) = blocking(move || {
+            let mut waiting = false;
+            let mut skipped = 0usize;
             let mut records = Vec::new();
             let mut seen = from;
             let mut pops_seen = pops_from;
-            let mut budget = TAIL_BATCH * 20;
+            let mut budget = TAIL_BATCH * 4;
             for (i, f) in inner2.files.iter().enumerate() {
                 let snap = f.snapshot(false);
                 // A final line without newline that was completed later is sent again.
@@ -491,19 +542,33 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
                     pops_seen[i] = pops;
                     seen[i] = seen[i].min(popped_to);
                 }
-                seen[i] = seen[i].min(snap.len);
-                let end = snap.len.min(seen[i] + budget);
+                // `seen` counts the file's lines (let-go ones included): the snapshot's line
+                // `l` is the file's `snap.first + l`.
+                let total = snap.first + snap.len;
+                // Lines the memory budget let go before they were sent are not sent.
+                skipped += snap.first.saturating_sub(seen[i]);
+                seen[i] = seen[i].clamp(snap.first, total);
+                let mut end = total.min(seen[i] + budget);
+                if !allow_lost && let Some(l) = (seen[i]..end).find(|&l| snap.lost(l - snap.first)) {
+                    end = l;
+                    waiting = true;
+                }
                 budget -= end - seen[i];
-                records.extend((seen[i]..end).map(|l| snap.record(l)).filter(|r| filter2.matches(r)));
+                records.extend((seen[i]..end).map(|l| snap.record(l - snap.first)).filter(|r| filter2.matches(r)));
                 seen[i] = end;
             }
-            (records, seen, pops_seen)
+            (records, seen, pops_seen, waiting, skipped)
         })
         .await
         else {
             return;
         };
         pops_seen = now_pops;
+        if skipped > 0
+            && tx.send(TailEvent::Status(format!("{skipped} lines let go (memory budget) before they were sent"))).await.is_err()
+        {
+            return;
+        }
         // A truncation or rotation announced while these lines were read goes before them
         // (the follower says it before adding the lines that follow it).
         while let Ok(msg) = status.try_recv() {
@@ -518,6 +583,12 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
                 return;
             }
         }
+        if waiting {
+            lost_since.get_or_insert_with(std::time::Instant::now);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        lost_since = None;
         if more {
             continue;
         }

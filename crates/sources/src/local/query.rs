@@ -108,7 +108,7 @@ fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> 
         file: &snap.store.name,
         labels: &snap.store.labels,
         file_index: snap.store.index,
-        number: line as u64,
+        number: (snap.first + line) as u64,
         index_ts,
     }
 }

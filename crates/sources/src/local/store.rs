@@ -25,6 +25,11 @@ use crate::FieldRoles;
 /// Timestamp stored for lines before the first line that has one.
 pub(super) const NO_TS: Nanos = i64::MIN;
 
+/// Members that hold the message of a structured line (JSON, logfmt), in order of preference:
+/// the common loggers' (`msg`: pino, bunyan, zap, logrus; `message`: winston, ECS, Serilog's
+/// compact form `@m`; `@message`: logstash, CloudWatch; `short_message`: GELF).
+const MESSAGE_KEYS: [&str; 9] = ["msg", "message", "@message", "@m", "short_message", "log", "event", "text", "body"];
+
 /// Lines per index chunk.
 const CHUNK_LINES: usize = 1 << 16;
 
@@ -36,6 +41,14 @@ pub(super) enum Bytes {
     Mapped(GuardedMap),
     /// An owned buffer.
     Owned(Vec<u8>),
+    /// A guarded map of a window of a file that grows (a followed file, the stdin spool),
+    /// from file offset `file_offset`; only its first `filled` bytes are indexed and read.
+    Window {
+        map: GuardedMap,
+        file_offset: u64,
+        /// Released (hole punched) when the segment goes: a spool file's front.
+        spool: bool,
+    },
 }
 
 impl Bytes {
@@ -44,6 +57,7 @@ impl Bytes {
         match self {
             Bytes::Mapped(m) => m.bytes(),
             Bytes::Owned(v) => v,
+            Bytes::Window { map, .. } => map.bytes(),
         }
     }
 }
@@ -55,11 +69,74 @@ pub(super) struct Segment {
     bytes: Bytes,
     /// How much of the segment may be read: all of it, until a mapped file shrinks.
     readable: AtomicUsize,
+    /// How much of the segment holds indexed lines (a window grows; others are full).
+    filled: AtomicUsize,
+    /// Of a spool window: the front given back already.
+    released: AtomicUsize,
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // A spool window that goes gives its disk (or tmpfs memory) back.
+        if let Bytes::Window { map, file_offset, spool: true } = &self.bytes {
+            let from = self.released.load(Ordering::Acquire);
+            let to = self.filled.load(Ordering::Acquire);
+            map.release(*file_offset + from as u64, to.saturating_sub(from) as u64);
+        }
+    }
 }
 
 impl Segment {
     fn full(&self) -> &[u8] {
-        self.bytes.data()
+        let data = self.bytes.data();
+        &data[..self.filled.load(Ordering::Acquire).min(data.len())]
+    }
+
+    /// For a window: the file offset of its first byte.
+    pub(super) fn file_offset(&self) -> Option<u64> {
+        match &self.bytes {
+            Bytes::Window { file_offset, .. } => Some(*file_offset),
+            _ => None,
+        }
+    }
+
+    /// The bytes a window can hold.
+    pub(super) fn capacity(&self) -> usize {
+        self.bytes.data().len()
+    }
+
+    /// A window's indexed part grows to `len` bytes.
+    pub(super) fn fill_to(&self, len: usize) {
+        self.filled.fetch_max(len.min(self.bytes.data().len()), Ordering::AcqRel);
+    }
+
+    /// The window's file was truncated: its bytes are no longer what was indexed.
+    pub(super) fn mark_lost(&self) {
+        self.readable.store(0, Ordering::Release);
+    }
+
+    /// Bytes this segment holds in memory (owned buffers; a spool window's file may be in
+    /// tmpfs, so it counts too, less its released front).
+    pub(super) fn memory(&self) -> usize {
+        match &self.bytes {
+            Bytes::Owned(v) => v.capacity(),
+            Bytes::Window { spool: true, .. } => {
+                self.filled.load(Ordering::Acquire).saturating_sub(self.released.load(Ordering::Acquire))
+            }
+            _ => 0,
+        }
+    }
+
+    /// Of a spool window: gives back the whole pages before byte `to` (lines let go).
+    fn release_before(&self, to: usize) {
+        let Bytes::Window { map, file_offset, spool: true } = &self.bytes else { return };
+        let to = to.min(self.filled.load(Ordering::Acquire));
+        // Whole pages of the file only (a hole reads as zeros).
+        let end = ((file_offset + to as u64) & !4095).saturating_sub(*file_offset) as usize;
+        let from = self.released.fetch_max(end, Ordering::AcqRel);
+        if end > from {
+            map.release(file_offset + from as u64, (end - from) as u64);
+        }
     }
 
     /// The readable bytes: a mapped file that shrank is cut at its new end.
@@ -83,9 +160,18 @@ impl Segment {
     /// new length and returns it. A file that grows back never makes old offsets readable
     /// again: what is there now is not what was indexed.
     pub(super) fn check_shrink(&self) -> Option<usize> {
-        let Bytes::Mapped(map) = &self.bytes else { return None };
+        let (map, from) = match &self.bytes {
+            Bytes::Mapped(map) => (map, 0),
+            Bytes::Window { map, file_offset, .. } => (map, *file_offset),
+            Bytes::Owned(_) => return None,
+        };
         // fstat on an open descriptor does not fail in practice; if it does, assume no change.
-        let len = usize::try_from(map.file_len().ok()?).unwrap_or(usize::MAX);
+        let len = usize::try_from(map.file_len().ok()?.saturating_sub(from)).unwrap_or(usize::MAX);
+        // Only a shrink below what was indexed counts (a window keeps growing past what the
+        // file had when it was last looked at).
+        if len >= self.stored_len() {
+            return None;
+        }
         let before = self.readable.fetch_min(len, Ordering::AcqRel);
         (len < before.min(self.stored_len())).then_some(len)
     }
@@ -116,7 +202,14 @@ pub(super) struct NewLine {
 struct FileState {
     segments: Vec<Arc<Segment>>,
     chunks: Vec<Arc<Chunk>>,
+    /// Lines ever indexed (less pops): the line number after the last.
     lines: usize,
+    /// The first line still indexed: the ones before were let go (memory budget).
+    first: usize,
+    /// The line number of `chunks[0]`'s first line (a multiple of [`CHUNK_LINES`]).
+    chunk0: usize,
+    /// What was let go: lines and their bytes of text.
+    evicted: (u64, u64),
     next_base: u64,
     /// Timestamp of the last line, inherited by following lines that have none.
     last_ts: Option<Nanos>,
@@ -203,7 +296,7 @@ impl FileStore {
             LogFormat::Json | LogFormat::Logfmt => {
                 let mut cols: Vec<String> =
                     [&roles.level, &roles.status, &roles.method, &roles.path, &roles.client_ip].into_iter().flatten().cloned().collect();
-                if let Some(msg) = ["msg", "message", "log", "event"].iter().find(|k| records.iter().any(|r| r.fields.get_path(k).is_some())) {
+                if let Some(msg) = MESSAGE_KEYS.iter().find(|k| records.iter().any(|r| r.fields.get_path(k).is_some())) {
                     cols.push(msg.to_string());
                 }
                 cols.retain(|c| records.iter().any(|r| r.fields.get_path(c).is_some()));
@@ -235,14 +328,164 @@ impl FileStore {
         self.roles.get().cloned().unwrap_or_else(|| self.format().roles())
     }
 
-    /// Adds a segment and returns it; its lines are added with [`FileStore::push_lines`].
+    /// Adds a segment and returns it; its lines are added with [`FileStore::push_lines`]. A
+    /// window reserves its whole length in the virtual byte space and starts empty.
     pub fn add_segment(&self, bytes: Bytes) -> Arc<Segment> {
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let len = bytes.data().len() as u64;
-        let seg = Arc::new(Segment { base: st.next_base, bytes, readable: AtomicUsize::new(usize::MAX) });
-        st.next_base += len;
+        let len = bytes.data().len();
+        let filled = if matches!(bytes, Bytes::Window { .. }) { 0 } else { len };
+        let seg = Arc::new(Segment {
+            base: st.next_base,
+            bytes,
+            readable: AtomicUsize::new(usize::MAX),
+            filled: AtomicUsize::new(filled),
+            released: AtomicUsize::new(0),
+        });
+        st.next_base += len as u64;
         st.segments.push(seg.clone());
         seg
+    }
+
+    /// The followed file was truncated: the windows on it no longer hold what was indexed.
+    /// With `copy` (a `copytruncate` copy holding the same bytes), they are read from the copy
+    /// instead; otherwise their lines are lost. Returns the number of lines that were lost.
+    pub fn windows_truncated(&self, identity: Option<(u64, u64)>, copy: Option<&std::fs::File>) -> usize {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let mut lost_bytes = 0u64;
+        let segments = std::mem::take(&mut st.segments);
+        for seg in segments {
+            let Bytes::Window { map, file_offset, spool: false } = &seg.bytes else {
+                st.segments.push(seg);
+                continue;
+            };
+            // Windows on earlier files (rotated away) still hold what was indexed.
+            if identity.is_none() || map.identity() != identity {
+                st.segments.push(seg);
+                continue;
+            }
+            let filled = seg.filled.load(Ordering::Acquire);
+            let moved = copy.and_then(|c| {
+                let map = GuardedMap::map_range(c, *file_offset, seg.bytes.data().len()).ok()?;
+                // Only if the copy holds all of it.
+                (c.metadata().ok()?.len() >= file_offset + filled as u64).then_some(map)
+            });
+            match moved {
+                Some(map) => st.segments.push(Arc::new(Segment {
+                    base: seg.base,
+                    bytes: Bytes::Window { map, file_offset: *file_offset, spool: false },
+                    readable: AtomicUsize::new(usize::MAX),
+                    filled: AtomicUsize::new(filled),
+                    released: AtomicUsize::new(0),
+                })),
+                None => {
+                    seg.mark_lost();
+                    lost_bytes += filled as u64;
+                    st.segments.push(seg);
+                }
+            }
+        }
+        drop(st);
+        if lost_bytes == 0 {
+            return 0;
+        }
+        // Lines changed without the count changing (see `check_shrink`).
+        let lines = self.len();
+        let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
+        *popped = (popped.0.max(lines), popped.1 + 1);
+        lines
+    }
+
+    /// Memory this file's index and text hold: 20 bytes a line of index (24 when the time
+    /// order is kept), owned text, the spool's text.
+    pub fn memory(&self) -> u64 {
+        let st = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let per_line = if st.unsorted { 24 } else { 20 };
+        let index = (st.lines - st.first) as u64 * per_line;
+        index + st.segments.iter().map(|s| s.memory() as u64).sum::<u64>()
+    }
+
+    /// Releases the part of the spool windows before the first line kept.
+    fn release_front(st: &FileState) {
+        if st.first >= st.lines {
+            return;
+        }
+        let c = &st.chunks[st.first / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
+        let keep_start = c.starts[st.first % CHUNK_LINES];
+        for s in &st.segments {
+            if s.base < keep_start {
+                s.release_before((keep_start - s.base) as usize);
+            }
+        }
+    }
+
+    /// Lets the oldest `n` lines go (but never the last one): they leave the index, and the
+    /// segments and chunks holding only such lines are freed (a spool's front is released).
+    /// Returns the lines let go.
+    pub fn evict(&self, n: usize) -> usize {
+        let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let live = st.lines - st.first;
+        let n = n.min(live.saturating_sub(1));
+        if n == 0 {
+            return 0;
+        }
+        let entry = |st: &FileState, line: usize| {
+            let c = &st.chunks[line / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
+            let i = line % CHUNK_LINES;
+            (c.starts[i], c.lens[i])
+        };
+        let (from_start, _) = entry(&st, st.first);
+        let new_first = st.first + n;
+        let (keep_start, _) = entry(&st, new_first);
+        st.evicted.0 += n as u64;
+        st.evicted.1 += keep_start.saturating_sub(from_start);
+        st.first = new_first;
+        while new_first - st.chunk0 >= CHUNK_LINES {
+            st.chunks.remove(0);
+            st.chunk0 += CHUNK_LINES;
+        }
+        // Segments wholly before the first line kept go (a map is unmapped when the last
+        // snapshot holding it ends).
+        // The last one stays: it may be a window still being filled.
+        let last = st.segments.len().saturating_sub(1);
+        let mut k = 0;
+        st.segments.retain(|s| {
+            let keep = k == last || s.base + s.stored_len() as u64 > keep_start;
+            k += 1;
+            keep
+        });
+        // The span and the time order are those of the lines kept.
+        let (mut lo, mut hi) = (None::<Nanos>, None::<Nanos>);
+        for line in st.first..st.lines {
+            let c = &st.chunks[line / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
+            let t = c.ts[line % CHUNK_LINES];
+            if t != NO_TS {
+                lo = Some(lo.map_or(t, |m: Nanos| m.min(t)));
+                hi = Some(hi.map_or(t, |m: Nanos| m.max(t)));
+            }
+        }
+        st.min_ts = lo;
+        st.max_ts = hi;
+        FileStore::release_front(&st);
+        drop(st);
+        *self.order_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        n
+    }
+
+    /// Lines let go so far, their bytes, and the time of the oldest line kept.
+    pub fn evicted(&self) -> Option<(u64, u64, Option<Nanos>)> {
+        let st = self.state.read().unwrap_or_else(|e| e.into_inner());
+        if st.evicted.0 == 0 {
+            return None;
+        }
+        let c = &st.chunks[st.first / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
+        let t = c.ts[st.first % CHUNK_LINES];
+        Some((st.evicted.0, st.evicted.1, (t != NO_TS).then_some(t)))
+    }
+
+    /// Lines in the index now.
+    pub fn live(&self) -> usize {
+        let st = self.state.read().unwrap_or_else(|e| e.into_inner());
+        st.lines - st.first
     }
 
     /// Appends indexed lines of `segment`.
@@ -270,6 +513,15 @@ impl FileStore {
             if let Some(last) = st.chunks.last_mut() {
                 // Copies the chunk only if a query snapshot still holds it.
                 let chunk = Arc::make_mut(last);
+                if chunk.ts.capacity() < CHUNK_LINES {
+                    // The whole chunk at once: a copy (capacity = length) grown by doubling
+                    // would end up to twice the 20 bytes a line (a followed file's chunks are
+                    // copied often, a tail holding the last one).
+                    let room = CHUNK_LINES - chunk.ts.len();
+                    chunk.starts.reserve_exact(room);
+                    chunk.lens.reserve_exact(room);
+                    chunk.ts.reserve_exact(room);
+                }
                 chunk.starts.push(segment.base + l.offset as u64);
                 chunk.lens.push(u32::try_from(l.len).unwrap_or(u32::MAX));
                 chunk.ts.push(ts);
@@ -281,7 +533,7 @@ impl FileStore {
     /// Removes the last line (a final line without newline that turned out to continue).
     pub fn pop_last_line(&self) {
         let mut st = self.state.write().unwrap_or_else(|e| e.into_inner());
-        if st.lines == 0 {
+        if st.lines == st.first {
             return;
         }
         if let Some(last) = st.chunks.last_mut() {
@@ -300,7 +552,8 @@ impl FileStore {
         *self.order_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// Number of lines indexed.
+    /// The line number after the last line indexed (lines let go included: see
+    /// [`FileStore::live`]).
     pub fn len(&self) -> usize {
         self.state.read().unwrap_or_else(|e| e.into_inner()).lines
     }
@@ -319,14 +572,14 @@ impl FileStore {
     /// A consistent view of the lines indexed so far. `with_order` computes the time order
     /// when the file is not sorted (aggregations do not need it).
     pub fn snapshot(self: &Arc<Self>, with_order: bool) -> FileSnap {
-        let (segments, chunks, len, unsorted) = {
+        let (segments, chunks, len, first, chunk0, unsorted) = {
             let st = self.state.read().unwrap_or_else(|e| e.into_inner());
-            (st.segments.clone(), st.chunks.clone(), st.lines, st.unsorted)
+            (st.segments.clone(), st.chunks.clone(), st.lines - st.first, st.first, st.chunk0, st.unsorted)
         };
         for seg in &segments {
             self.check_shrink(seg);
         }
-        let mut snap = FileSnap { store: self.clone(), segments, chunks, len, order: None };
+        let mut snap = FileSnap { store: self.clone(), segments, chunks, len, first, chunk0, order: None };
         if unsorted && with_order {
             snap.order = Some(self.order_for(&snap));
         }
@@ -399,15 +652,20 @@ pub(super) struct FileSnap {
     pub store: Arc<FileStore>,
     segments: Vec<Arc<Segment>>,
     chunks: Vec<Arc<Chunk>>,
-    /// Number of lines.
+    /// Number of lines. Lines are numbered from 0 here; the file's own line number of line
+    /// `l` is `first + l` (lines before `first` were let go).
     pub len: usize,
+    /// The file's line number of this snapshot's line 0.
+    pub first: usize,
+    chunk0: usize,
     order: Option<Arc<Vec<u32>>>,
 }
 
 impl FileSnap {
     fn entry(&self, line: usize) -> (u64, u32, Nanos) {
-        let c = &self.chunks[line / CHUNK_LINES];
-        let i = line % CHUNK_LINES;
+        let abs = self.first + line;
+        let c = &self.chunks[abs / CHUNK_LINES - self.chunk0 / CHUNK_LINES];
+        let i = abs % CHUNK_LINES;
         (c.starts[i], c.lens[i], c.ts[i])
     }
 
@@ -464,7 +722,7 @@ impl FileSnap {
     /// Parses a line into a record with its `file` label and identity.
     pub fn record(&self, line: usize) -> Record {
         let (mut record, _) = if self.lost(line) {
-            let text = format!("[line lost: {} shrank while open]", self.store.name);
+            let text = format!("[line lost: {} was truncated or shrank while open]", self.store.name);
             formats::parse_or_plain(LogFormat::Plain, &text, &self.store.opts)
         } else {
             formats::parse_or_plain(self.store.format(), &String::from_utf8_lossy(self.bytes(line)), &self.store.opts)
@@ -475,7 +733,7 @@ impl FileSnap {
             record.timestamp = (ts != NO_TS).then_some(ts);
         }
         record.labels = self.store.labels.clone();
-        record.id = RecordId::Line { file: self.store.index, line: line as u64 };
+        record.id = RecordId::Line { file: self.store.index, line: (self.first + line) as u64 };
         record
     }
 }

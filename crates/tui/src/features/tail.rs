@@ -2,13 +2,20 @@
 
 use crate::action::Effect;
 use crate::app::*;
-use logsleuth_core::model::Nanos;
+use logsleuth_core::model::{Nanos, RecordId};
 use logsleuth_sources::{HitCount, TailEvent, TailRequest};
 
 pub(crate) fn start_tail(app: &mut App, i: usize) -> Vec<Effect> {
     let p = &mut app.panes[i];
     p.tail_generation += 1;
     let since = p.records.first().and_then(|r| r.timestamp).map(|t| t + 1);
+    let after = match p.records.first().map(|r| &r.id) {
+        Some(RecordId::Line { file, line }) => Some((*file, *line)),
+        _ => None,
+    };
+    if let Some(tail) = p.tail.as_mut() {
+        tail.after = after;
+    }
     vec![Effect::StartTail {
         pane: p.id,
         generation: p.tail_generation,
@@ -81,7 +88,11 @@ pub(crate) fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEv
     }
     let Some(tail) = p.tail.as_mut() else { return vec![] };
     match event {
-        TailEvent::Records(records) => {
+        TailEvent::Records(mut records) => {
+            if let Some((file, last)) = tail.after {
+                // Lines the table already has (a stream's tail starts from its first line).
+                records.retain(|r| !matches!(r.id, RecordId::Line { file: f, line } if f == file && line <= last));
+            }
             let n = records.len() as u64;
             tail.received += n;
             tail.arrivals.push_back((now, n));
@@ -97,6 +108,16 @@ pub(crate) fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEv
                 }
             } else {
                 insert_tailed(p, records);
+                // The histogram of local data grows with the tail (asked again every 2 s; a
+                // server is not asked that often).
+                let due = now.saturating_sub(p.hist_refreshed) >= 2 * logsleuth_core::time::NS_PER_SEC;
+                if n > 0 && due && !p.info.is_remote && !p.loading.histogram {
+                    p.hist_refreshed = now;
+                    let effects: Vec<Effect> = crate::features::histogram::histogram_effect(app, i).into_iter().collect();
+                    // A refresh in the background: the status line does not say "charting".
+                    app.panes[i].loading.histogram = false;
+                    return effects;
+                }
             }
         }
         TailEvent::Dropped(n) => tail.dropped += n,

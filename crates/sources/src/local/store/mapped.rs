@@ -30,7 +30,38 @@ impl GuardedMap {
     /// should read the file instead) when the guard cannot be installed or every slot is
     /// taken.
     pub fn map(file: &File) -> io::Result<GuardedMap> {
-        imp::map(file)
+        imp::map(file, None)
+    }
+
+    /// Maps `len` bytes of `file` from `offset`, also past its current end: a window on a
+    /// file that grows (a followed file, the stdin spool). Only bytes below the file's end
+    /// may be read (past it, pages read as zeros, as after a truncation).
+    pub fn map_range(file: &File, offset: u64, len: usize) -> io::Result<GuardedMap> {
+        imp::map(file, Some((offset, len)))
+    }
+
+    /// Gives back the disk (or tmpfs memory) of `len` bytes of the file from `offset`: punches
+    /// a hole (Linux `fallocate`), for the spool file's front. Errors are ignored: the space
+    /// is then freed when the file is closed.
+    pub fn release(&self, offset: u64, len: u64) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            if len == 0 {
+                return;
+            }
+            // SAFETY: plain syscall on an owned descriptor.
+            unsafe {
+                libc::fallocate(
+                    self.file.as_raw_fd(),
+                    libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                    offset as libc::off_t,
+                    len as libc::off_t,
+                );
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
     }
 
     /// The mapped bytes (pages past a truncation read as zeros).
@@ -41,6 +72,12 @@ impl GuardedMap {
     /// The file's current length.
     pub fn file_len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
+    }
+
+    /// The mapped file's identity (device, inode).
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        self.file.metadata().ok().map(|m| (m.dev(), m.ino()))
     }
 }
 
@@ -61,7 +98,7 @@ mod imp {
 
     /// Live guarded maps: [start, end) address ranges, 0 when free. A fixed array of atomics
     /// because the signal handler may neither lock nor allocate.
-    const SLOTS: usize = 256;
+    const SLOTS: usize = 1024;
     static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
     static ENDS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 
@@ -72,15 +109,19 @@ mod imp {
     /// The SIGBUS action that was in place before ours, written once before ours is installed.
     static mut PREVIOUS: Option<libc::sigaction> = None;
 
-    pub(super) fn map(file: &File) -> io::Result<GuardedMap> {
+    pub(super) fn map(file: &File, range: Option<(u64, usize)>) -> io::Result<GuardedMap> {
         install();
         if !INSTALLED.load(Ordering::Acquire) {
             return Err(io::Error::other("cannot install the SIGBUS guard"));
         }
         let handle = file.try_clone()?;
         // SAFETY: read-only map; the one hazard of a shared file map, the file shrinking
-        // under it, is what the guard turns from SIGBUS into zero pages.
-        let map = unsafe { memmap2::Mmap::map(file) }?;
+        // under it (or a window reaching past its end), is what the guard turns from SIGBUS
+        // into zero pages.
+        let map = match range {
+            None => unsafe { memmap2::Mmap::map(file) }?,
+            Some((offset, len)) => unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map(file) }?,
+        };
         let (start, end) = (map.as_ptr() as usize, map.as_ptr() as usize + map.len());
         for slot in 0..SLOTS {
             if STARTS[slot].compare_exchange(0, start, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
@@ -199,7 +240,7 @@ mod imp {
 
     pub(super) static ABSORBED: AtomicU64 = AtomicU64::new(0);
 
-    pub(super) fn map(_file: &File) -> io::Result<GuardedMap> {
+    pub(super) fn map(_file: &File, _range: Option<(u64, usize)>) -> io::Result<GuardedMap> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no SIGBUS guard on this system"))
     }
 }
