@@ -70,17 +70,17 @@ impl TimeFormat {
 
 /// The time format for `records` when the other columns need `fits(time width)` to hold: the
 /// full format when they fit beside it; else, first, without the milliseconds when every
-/// loaded time is on the second, then without the date when every loaded time is on one day.
-/// Nothing the times differ by is ever dropped.
+/// loaded time shows `.000`, then without the date when the loaded times lie within one day
+/// (less than 24 hours apart: a clock time then names one instant of the range the status
+/// line shows). Nothing the times differ by is ever dropped.
 pub fn time_format(records: &[Record], fits: impl Fn(usize) -> bool) -> TimeFormat {
     if fits(TimeFormat::FULL.width) || records.is_empty() {
         return TimeFormat::FULL;
     }
     let times = records.iter().filter_map(|r| r.timestamp);
-    let on_second = times.clone().all(|t| t.rem_euclid(1_000_000_000) == 0);
+    let on_second = times.clone().all(|t| t.rem_euclid(1_000_000_000) < 1_000_000);
     let (min, max) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    let day = |t: i64| t.div_euclid(86_400 * 1_000_000_000);
-    let one_day = min <= max && day(min) == day(max);
+    let one_day = min <= max && max.saturating_sub(min) < 86_400 * 1_000_000_000;
     let seconds = if on_second { TimeFormat::SECONDS } else { TimeFormat::FULL };
     if fits(seconds.width) || !one_day {
         return seconds;
@@ -283,6 +283,10 @@ mod tests {
         assert_eq!(time_format(&day, |_| false), TimeFormat::CLOCK);
         let two_days = vec![at("2015-05-17T08:05:00Z"), at("2015-05-18T08:05:00Z")];
         assert_eq!(time_format(&two_days, |_| false), TimeFormat::SECONDS);
+        // Across midnight, still within a day; sub-millisecond parts show as `.000` too.
+        let mut midnight = vec![at("2015-05-17T20:50:00Z"), at("2015-05-18T03:00:00Z")];
+        midnight[0].timestamp = midnight[0].timestamp.map(|t| t + 123);
+        assert_eq!(time_format(&midnight, |_| false), TimeFormat::CLOCK);
         let millis = vec![at("2015-05-17T08:05:00.250Z"), at("2015-05-17T08:05:01Z")];
         assert_eq!(time_format(&millis, |w| w <= 19), TimeFormat::CLOCK_MILLIS);
         assert_eq!(time_text_as(&millis[0], TimeFormat::CLOCK_MILLIS), "08:05:00.250");
