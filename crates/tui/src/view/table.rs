@@ -136,13 +136,11 @@ fn natural_widths(columns: &[String], rows: &[Vec<String>]) -> Vec<usize> {
         .collect()
 }
 
-/// Whether the columns fit in `total` without cutting any but the last (which keeps
-/// [`LAST_MIN`]).
+/// Whether the columns fit in `total` without cutting any, the last one included (up to
+/// [`MAX_COLUMN`] of it: a message is as long as it is).
 pub fn columns_fit(columns: &[String], rows: &[Vec<String>], total: usize) -> bool {
-    let widths = natural_widths(columns, rows);
     let available = total.saturating_sub(columns.len().saturating_sub(1));
-    let n = widths.len().saturating_sub(1);
-    widths[..n].iter().sum::<usize>() + widths.last().copied().unwrap_or(0).min(LAST_MIN) <= available
+    natural_widths(columns, rows).iter().sum::<usize>() <= available
 }
 
 /// Draws the table block.
