@@ -577,7 +577,7 @@ async fn columns_and_split_follow_a_source_that_learns_its_roles_late() {
 
     // Columns the user chose are kept when the source's defaults change.
     let mut app = App::new(full.clone(), None, None, Theme::default(), History::default(), now());
-    app.pane_mut().columns = vec!["status".into()];
+    app.pane_mut().choose_columns(vec!["status".into()]);
     let fewer = logsleuth::sources::SourceInfo { default_columns: vec!["path".into()], ..full };
     update::update(&mut app, Action::SourceInfo { pane: 0, info: fewer });
     assert_eq!(app.pane().columns, vec!["status".to_string()]);

@@ -345,7 +345,7 @@ async fn a_workspace_saves_and_reopens_the_layout_sources_queries_columns_and_ra
     h.key(KeyCode::Char('/')).await;
     h.typed("level:error").await;
     h.key(KeyCode::Enter).await;
-    h.app.panes[1].columns = vec!["service".into(), "message".into()];
+    h.app.panes[1].choose_columns(vec!["service".into(), "message".into()]);
     h.app.workspace = Some("checkout-incident".into());
     let effects = press_with(&mut h.app, KeyCode::Char('w'), KeyModifiers::CONTROL);
     assert!(effects.is_empty());

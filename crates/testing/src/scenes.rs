@@ -38,7 +38,13 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
         settle(&mut app, &source, e).await;
         out.push(Scene { name, app, palette });
     }
+    // An 80×24 SSH window: the time shortened before any column is cut.
+    let mut narrow = base("dark");
+    narrow.viewport = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let e = logsleuth_tui::update::start(&mut narrow);
+    settle(&mut narrow, &source, e).await;
     let loaded = out[0].app.clone();
+    out.push(Scene { name: "main-80x24", app: narrow, palette: DARK });
     let scene = |name, keys: &[KeyCode]| {
         let mut app = loaded.clone();
         let effects: Vec<_> = keys.iter().flat_map(|k| press(&mut app, *k)).collect();

@@ -151,6 +151,9 @@ pub fn format_time(ns: Nanos) -> String {
     chrono::DateTime::from_timestamp_nanos(ns).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// The structured metadata Loki adds with its own guess of a line's level.
+pub const LOKI_DETECTED_LEVEL: &str = "detected_level";
+
 /// Quick ranges offered by the time picker.
 pub const QUICK_RANGES: [(&str, Option<Nanos>); 6] = [
     ("Last 15 minutes", Some(15 * 60 * NS_PER_SEC)),
@@ -365,6 +368,10 @@ pub struct Pane {
     pub offset: usize,
     /// Table columns after the time.
     pub columns: Vec<String>,
+    /// The columns are the source's defaults fitted to the loaded lines
+    /// ([`Pane::fitted_columns`]), refitted with each new result; false once the user, a
+    /// workspace or a saved search chose them.
+    pub auto_columns: bool,
     /// Events over time.
     pub histogram: Option<HistogramResult>,
     /// How the histogram is split.
@@ -419,9 +426,46 @@ impl Pane {
         }
     }
 
-    /// The table columns (after the time) a source suggests.
+    /// The table columns (after the time) a source suggests, without Loki's own guess of the
+    /// level ([`LOKI_DETECTED_LEVEL`]): the lines' own level field is the column when they have
+    /// one, and a guess is no column when they have none (it says `unknown` on every line of
+    /// an access log).
     pub fn default_columns(info: &SourceInfo) -> Vec<String> {
-        if info.default_columns.is_empty() { vec!["message".into()] } else { info.default_columns.clone() }
+        let columns: Vec<String> = info
+            .default_columns
+            .iter()
+            .filter(|c| !(info.kind == "loki" && c.as_str() == LOKI_DETECTED_LEVEL))
+            .cloned()
+            .collect();
+        if columns.is_empty() { vec!["message".into()] } else { columns }
+    }
+
+    /// [`Pane::default_columns`] for the lines loaded: a column whose value is the same on
+    /// every loaded line (two or more) says nothing a row does not and is left out.
+    pub fn fitted_columns(info: &SourceInfo, records: &[Record]) -> Vec<String> {
+        let columns = Pane::default_columns(info);
+        if records.len() < 2 {
+            return columns;
+        }
+        let varies = |c: &String| {
+            let first = crate::view::table::cell_text(&records[0], c);
+            records[1..].iter().any(|r| crate::view::table::cell_text(r, c) != first)
+        };
+        let kept: Vec<String> = columns.iter().filter(|c| c.as_str() == "message" || varies(c)).cloned().collect();
+        if kept.is_empty() { vec!["message".into()] } else { kept }
+    }
+
+    /// Refits the columns to the loaded lines while they are the defaults.
+    pub fn refit_columns(&mut self) {
+        if self.auto_columns {
+            self.columns = Pane::fitted_columns(&self.info, &self.records);
+        }
+    }
+
+    /// Shows `columns` (chosen by the user, a workspace or a saved search) from now on.
+    pub fn choose_columns(&mut self, columns: Vec<String>) {
+        self.columns = columns;
+        self.auto_columns = false;
     }
 
     /// The histogram split a source suggests: status class for access logs, else level.
@@ -460,6 +504,7 @@ impl Pane {
             selected: 0,
             offset: 0,
             columns,
+            auto_columns: true,
             histogram: None,
             split,
             hist_cursor: 0,

@@ -886,7 +886,7 @@ fn apply_saved(app: &mut App) -> Vec<Effect> {
         p.zoom_stack.clear();
     }
     if !search.columns.is_empty() {
-        p.columns = search.columns.clone();
+        p.choose_columns(search.columns.clone());
     }
     // Run it as if typed into the query bar: checked, kept in the history, run.
     app.mode = Mode::Query;

@@ -138,7 +138,7 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
             pane.range = if remote { app::RangeSpec::Last(3600 * logsleuth_core::time::NS_PER_SEC) } else { app::RangeSpec::All };
         }
         if !p.columns.is_empty() {
-            pane.columns = p.columns.clone();
+            pane.choose_columns(p.columns.clone());
         }
         if p.native {
             pane.language = logsleuth_sources::QueryLanguage::Native;

@@ -149,7 +149,7 @@ pub fn open_for_search(
     pane.linked = app.panes[from].linked;
     pane.zoom_stack = app.panes[from].zoom_stack.clone();
     if !columns.is_empty() {
-        pane.columns = columns.to_vec();
+        pane.choose_columns(columns.to_vec());
     }
     pane.origin = Some(spec.clone());
     pane.opening = true;
@@ -193,7 +193,7 @@ pub fn opened(
     match result {
         Ok(info) => {
             // Columns chosen before the source answered (a saved search's) stay.
-            if p.columns == ["message"] {
+            if p.auto_columns {
                 p.columns = Pane::default_columns(&info);
             }
             p.split = Pane::default_split(&info);
@@ -464,7 +464,7 @@ pub fn workspace_file(app: &App) -> (WorkspaceFile, Vec<String>) {
             source,
             query: p.applied.text.clone(),
             language: if p.applied.language == QueryLanguage::Native { "native".into() } else { String::new() },
-            columns: if p.columns == Pane::default_columns(&p.info) { Vec::new() } else { p.columns.clone() },
+            columns: if p.auto_columns { Vec::new() } else { p.columns.clone() },
             range: range_file(p.range),
             linked: p.linked,
         });

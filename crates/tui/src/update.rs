@@ -211,6 +211,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ToggleColumn => {
             if let Some(field) = current_field(app) {
                 let p = app.pane_mut();
+                p.auto_columns = false;
                 if let Some(i) = p.columns.iter().position(|c| *c == field) {
                     p.columns.remove(i);
                 } else {
@@ -271,6 +272,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                         p.selected = 0;
                         p.offset = 0;
                         p.error = None;
+                        p.refit_columns();
                     }
                     if page.total.is_some() || !append {
                         p.total = page.total;
@@ -486,14 +488,15 @@ pub(crate) fn source_info(app: &mut App, i: usize, info: logsleuth_sources::Sour
     if p.info == info {
         return vec![];
     }
-    if p.columns == Pane::default_columns(&p.info) {
-        p.columns = Pane::default_columns(&info);
-    }
+    let refit = p.auto_columns;
     let split_changed = p.split == Pane::default_split(&p.info) && p.split != Pane::default_split(&info);
     if split_changed {
         p.split = Pane::default_split(&info);
     }
     p.info = info;
+    if refit {
+        p.refit_columns();
+    }
     if split_changed {
         // Whether the unsplit histogram has arrived yet or not, ask again with the split.
         return histogram_effect(app, i).into_iter().collect();

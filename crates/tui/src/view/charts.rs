@@ -27,7 +27,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(grid);
     for (i, field) in c.fields.iter().enumerate() {
         let row = row_areas[i / per_row];
-        let cols = Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(row);
+        // The last chart of an odd number takes its whole row: no quadrant is left empty.
+        let in_row = if i / per_row == rows - 1 { n - (rows - 1) * per_row } else { per_row };
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, in_row as u32); in_row]).split(row);
         let cell = cols[i % per_row];
         let selected = i == c.selected;
         render_chart(frame, app, cell, field, c.results.get(field), selected);

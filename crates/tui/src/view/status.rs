@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{SPINNER, safe, thousands};
+use super::{SPINNER, safe, safe_middle, thousands};
 use crate::app::{App, format_range_short};
 
 /// Draws the status line.
@@ -13,11 +13,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let pane = app.pane();
     let sep = || Span::styled(" │ ", theme.muted);
-    let mut spans = vec![
-        Span::styled(format!(" {} ", pane.info.kind), theme.selection),
-        Span::styled(format!(" {}", safe(&pane.info.description, 40)), theme.text),
-    ];
-    spans.push(sep());
+    let badge = Span::styled(format!(" {} ", pane.info.kind), theme.selection);
+    // After the description: the figures and states, none of which is ever cut.
+    let mut spans = vec![sep()];
     match pane.total {
         Some(t) => spans.push(Span::styled(format!("{} hits", super::table::hit_text(t)), theme.text)),
         None if !pane.records.is_empty() => {
@@ -72,19 +70,34 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             spans.push(Span::styled(format!(" · {}", safe(s, 40)), theme.muted));
         }
     }
-    if let Some(e) = &pane.error {
-        spans.push(sep());
-        spans.push(Span::styled(format!("error: {}", safe(e, 200)), theme.error));
+    // The last word: an error, a warning or a message; it gives way to the figures.
+    let note = if let Some(e) = &pane.error {
+        Some((format!("error: {}", safe(e, 200)), theme.error))
     } else if let Some(w) = &pane.info.warning {
-        spans.push(sep());
-        spans.push(Span::styled(safe(w, 120), theme.warning));
+        Some((safe(w, 120), theme.warning))
     } else if let Some(w) = pane.warnings.first() {
-        spans.push(sep());
-        spans.push(Span::styled(safe(w, 120), theme.warning));
-    } else if let Some(m) = &app.message {
-        spans.push(sep());
-        spans.push(Span::styled(safe(m, 120), theme.muted));
+        Some((safe(w, 120), theme.warning))
+    } else {
+        app.message.as_ref().map(|m| (safe(m, 120), theme.muted))
+    };
+    let description = logsleuth_core::text::sanitize(&pane.info.description).into_owned();
+    let (desc_w, note_w) = budget(
+        area.width as usize,
+        badge.width() + spans.iter().map(Span::width).sum::<usize>(),
+        description.chars().count(),
+        note.as_ref().map(|(n, _)| n.chars().count() + 3),
+        pane.error.is_some(),
+    );
+    let mut line_spans = vec![badge];
+    if desc_w > 1 {
+        line_spans.push(Span::styled(format!(" {}", safe_middle(&description, desc_w - 1)), theme.text));
     }
+    line_spans.append(&mut spans);
+    if let Some((text, style)) = note.filter(|_| note_w > 3) {
+        line_spans.push(sep());
+        line_spans.push(Span::styled(safe(&text, note_w - 3), style));
+    }
+    let spans = line_spans;
     // The key hints come from the table of named actions (`keymap::hints`).
     if app.pane_prefix {
         // Waiting for the pane command: list them instead of the usual line.
@@ -104,5 +117,60 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if used + hint.len() < area.width as usize {
         let x = area.x + area.width - hint.chars().count() as u16;
         frame.buffer_mut().set_string(x, area.y, hint, theme.key);
+    }
+}
+
+/// Shortest the source's description is cut to while a note is shown beside it.
+const MIN_DESCRIPTION: usize = 24;
+/// Least room worth giving a note (with its separator); less and it is left out.
+const MIN_NOTE: usize = 8;
+/// Room an error needs beside the shortest description before it takes the description's.
+const ERROR_ROOM: usize = 20;
+
+/// How wide the description (with its leading space) and the note (with its separator) may
+/// be on a line `width` wide whose figures take `fixed`: both whole when they fit; else the
+/// description is cut (in the middle) down to [`MIN_DESCRIPTION`] and the note takes the
+/// rest; an error (`urgent`) with less than [`ERROR_ROOM`] left takes the description's room
+/// too. The figures are never cut.
+pub fn budget(width: usize, fixed: usize, description: usize, note: Option<usize>, urgent: bool) -> (usize, usize) {
+    let desc = description + 1;
+    let note = note.unwrap_or(0);
+    let room = width.saturating_sub(fixed);
+    if desc + note <= room {
+        return (desc, note);
+    }
+    let desc_min = desc.min(MIN_DESCRIPTION + 1);
+    if room >= desc_min + note {
+        return (room - note, note);
+    }
+    let (desc_w, note_w) = if urgent && room < desc_min + ERROR_ROOM {
+        let note_w = note.min(room);
+        (room - note_w, note_w)
+    } else {
+        let desc_w = desc_min.min(room);
+        (desc_w, room - desc_w)
+    };
+    match (desc_w >= MIN_NOTE || desc_w == room, note_w >= MIN_NOTE) {
+        (_, false) => (room.min(desc), 0),
+        (false, true) => (0, note.min(room)),
+        (true, true) => (desc_w, note_w),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::budget;
+
+    #[test]
+    fn the_description_shrinks_before_the_note_and_the_figures_never() {
+        assert_eq!(budget(100, 50, 20, Some(10), false), (21, 10));
+        assert_eq!(budget(80, 50, 40, None, false), (30, 0));
+        assert_eq!(budget(100, 50, 40, Some(20), false), (30, 20));
+        assert_eq!(budget(80, 50, 40, Some(20), false), (30, 0));
+        assert_eq!(budget(90, 50, 40, Some(40), false), (25, 15));
+        assert_eq!(budget(80, 50, 40, Some(20), true), (10, 20));
+        assert_eq!(budget(80, 70, 40, Some(20), true), (0, 10));
+        assert_eq!(budget(80, 70, 40, Some(20), false), (10, 0));
+        assert_eq!(budget(40, 50, 40, Some(20), true), (0, 0));
     }
 }

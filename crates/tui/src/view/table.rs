@@ -35,12 +35,57 @@ pub fn cell_text(record: &Record, column: &str) -> String {
     }
 }
 
-/// Formats a record time for the table.
+/// Formats a record time for the table, in full.
 pub fn time_text(record: &Record) -> String {
+    time_text_as(record, TimeFormat::FULL)
+}
+
+/// Formats a record time in `format`.
+pub fn time_text_as(record: &Record, format: TimeFormat) -> String {
     match record.timestamp {
-        Some(ts) => chrono::DateTime::from_timestamp_nanos(ts).format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        Some(ts) => chrono::DateTime::from_timestamp_nanos(ts).format(format.pattern).to_string(),
         None => "-".into(),
     }
+}
+
+/// How the time column shows times: a chrono pattern and its width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeFormat {
+    /// The chrono pattern.
+    pub pattern: &'static str,
+    /// Its width in columns.
+    pub width: usize,
+}
+
+impl TimeFormat {
+    /// `2015-05-17 08:05:32.123`.
+    pub const FULL: TimeFormat = TimeFormat { pattern: "%Y-%m-%d %H:%M:%S%.3f", width: TIME_WIDTH };
+    /// `2015-05-17 08:05:32`.
+    pub const SECONDS: TimeFormat = TimeFormat { pattern: "%Y-%m-%d %H:%M:%S", width: 19 };
+    /// `08:05:32.123`.
+    pub const CLOCK_MILLIS: TimeFormat = TimeFormat { pattern: "%H:%M:%S%.3f", width: 12 };
+    /// `08:05:32`.
+    pub const CLOCK: TimeFormat = TimeFormat { pattern: "%H:%M:%S", width: 8 };
+}
+
+/// The time format for `records` when the other columns need `fits(time width)` to hold: the
+/// full format when they fit beside it; else, first, without the milliseconds when every
+/// loaded time shows `.000`, then without the date when the loaded times lie within one day
+/// (less than 24 hours apart: a clock time then names one instant of the range the status
+/// line shows). Nothing the times differ by is ever dropped.
+pub fn time_format(records: &[Record], fits: impl Fn(usize) -> bool) -> TimeFormat {
+    if fits(TimeFormat::FULL.width) || records.is_empty() {
+        return TimeFormat::FULL;
+    }
+    let times = records.iter().filter_map(|r| r.timestamp);
+    let on_second = times.clone().all(|t| t.rem_euclid(1_000_000_000) < 1_000_000);
+    let (min, max) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    let one_day = min <= max && max.saturating_sub(min) < 86_400 * 1_000_000_000;
+    let seconds = if on_second { TimeFormat::SECONDS } else { TimeFormat::FULL };
+    if fits(seconds.width) || !one_day {
+        return seconds;
+    }
+    if on_second { TimeFormat::CLOCK } else { TimeFormat::CLOCK_MILLIS }
 }
 
 fn role_of(pane: &Pane, column: &str) -> Option<ValueRole> {
@@ -58,17 +103,10 @@ fn role_of(pane: &Pane, column: &str) -> Option<ValueRole> {
 /// column takes the rest. When they do not fit, the widest columns shrink first.
 pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize> {
     const MIN: usize = 4;
-    let mut widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let content = rows.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[i].as_str())).max().unwrap_or(0);
-            content.max(c.chars().count()).clamp(1, MAX_COLUMN)
-        })
-        .collect();
+    let mut widths = natural_widths(columns, rows);
     let available = total.saturating_sub(columns.len().saturating_sub(1));
     // The last column (often the message) keeps a useful minimum; the others shrink first.
-    let last_min = widths.last().copied().unwrap_or(0).min(10);
+    let last_min = widths.last().copied().unwrap_or(0).min(LAST_MIN);
     let n = widths.len().saturating_sub(1);
     while widths[..n].iter().sum::<usize>() + last_min > available {
         let Some((i, _)) = widths[..n].iter().enumerate().filter(|(_, w)| **w > MIN).max_by_key(|(i, w)| (**w, *i)) else {
@@ -81,6 +119,28 @@ pub fn column_widths(columns: &[String], rows: &[Vec<String>], total: usize) -> 
         *last = available.saturating_sub(others).max(1);
     }
     widths
+}
+
+/// Narrowest the last column gets while the others keep their width.
+const LAST_MIN: usize = 10;
+
+/// Each column as wide as its header and content, capped at [`MAX_COLUMN`].
+fn natural_widths(columns: &[String], rows: &[Vec<String>]) -> Vec<usize> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let content = rows.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[i].as_str())).max().unwrap_or(0);
+            content.max(c.chars().count()).clamp(1, MAX_COLUMN)
+        })
+        .collect()
+}
+
+/// Whether the columns fit in `total` without cutting any, the last one included (up to
+/// [`MAX_COLUMN`] of it: a message is as long as it is).
+pub fn columns_fit(columns: &[String], rows: &[Vec<String>], total: usize) -> bool {
+    let available = total.saturating_sub(columns.len().saturating_sub(1));
+    natural_widths(columns, rows).iter().sum::<usize>() <= available
 }
 
 /// Draws the table block.
@@ -132,14 +192,17 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
         .iter()
         .map(|r| pane.columns.iter().map(|c| logsleuth_core::text::sanitize(&cell_text(r, c)).into_owned()).collect())
         .collect();
-    let rest = (inner.width as usize).saturating_sub(TIME_WIDTH + 1);
-    let widths = column_widths(&pane.columns, &cells, rest);
+    // A narrow screen shortens the time before it cuts the columns that differ by row.
+    let rest_beside = |time_w: usize| (inner.width as usize).saturating_sub(time_w + 1);
+    let time = time_format(&pane.records, |w| columns_fit(&pane.columns, &cells, rest_beside(w)));
+    let time_w = time.width;
+    let widths = column_widths(&pane.columns, &cells, rest_beside(time_w));
 
     // Header.
     let mut x = inner.x;
     let header_style = theme.title;
-    buf.set_stringn(x, inner.y, format!("{:<TIME_WIDTH$}", "time"), TIME_WIDTH, header_style);
-    x += TIME_WIDTH as u16 + 1;
+    buf.set_stringn(x, inner.y, format!("{:<time_w$}", "time"), time_w, header_style);
+    x += time_w as u16 + 1;
     for (c, w) in pane.columns.iter().zip(&widths) {
         buf.set_stringn(x, inner.y, safe(c, *w), *w, header_style);
         x += *w as u16 + 1;
@@ -174,8 +237,8 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
         } else {
             pick(theme.timestamp)
         };
-        buf.set_stringn(x, y, time_text(record), TIME_WIDTH, time_style);
-        x += TIME_WIDTH as u16 + 1;
+        buf.set_stringn(x, y, time_text_as(record, time), time_w, time_style);
+        x += time_w as u16 + 1;
         for ((c, text), w) in pane.columns.iter().zip(row).zip(&widths) {
             let style = pick(theme.value_style(role_of(pane, c), text));
             let shown = super::fit_width(text, *w);
@@ -207,6 +270,24 @@ mod tests {
         let cols = vec!["status".to_string(), "path".to_string()];
         let rows = vec![vec!["200".to_string(), "/a".to_string()]];
         assert_eq!(column_widths(&cols, &rows, 50), vec![6, 43]);
+    }
+
+    #[test]
+    fn the_time_shortens_first_and_only_by_what_no_row_differs_in() {
+        let at = |s: &str| Record { timestamp: logsleuth_core::time::parse_absolute(s, None).ok(), ..Record::default() };
+        let day = vec![at("2015-05-17T08:05:00Z"), at("2015-05-17T22:50:01Z")];
+        assert_eq!(time_format(&day, |_| true), TimeFormat::FULL);
+        assert_eq!(time_format(&day, |w| w <= 19), TimeFormat::SECONDS);
+        assert_eq!(time_format(&day, |_| false), TimeFormat::CLOCK);
+        let two_days = vec![at("2015-05-17T08:05:00Z"), at("2015-05-18T08:05:00Z")];
+        assert_eq!(time_format(&two_days, |_| false), TimeFormat::SECONDS);
+        // Across midnight, still within a day; sub-millisecond parts show as `.000` too.
+        let mut midnight = vec![at("2015-05-17T20:50:00Z"), at("2015-05-18T03:00:00Z")];
+        midnight[0].timestamp = midnight[0].timestamp.map(|t| t + 123);
+        assert_eq!(time_format(&midnight, |_| false), TimeFormat::CLOCK);
+        let millis = vec![at("2015-05-17T08:05:00.250Z"), at("2015-05-17T08:05:01Z")];
+        assert_eq!(time_format(&millis, |w| w <= 19), TimeFormat::CLOCK_MILLIS);
+        assert_eq!(time_text_as(&millis[0], TimeFormat::CLOCK_MILLIS), "08:05:00.250");
     }
 
     #[test]
