@@ -396,18 +396,74 @@ async fn top_values_with_other_and_error_bound() {
     );
     assert_eq!(top.total, 14575);
     assert_eq!(top.other, 12198);
+    // The bound is above 0: asked again with larger shard sizes (at most two more requests);
+    // this replay answers the same bound every time, so the counts stay approximate and say so.
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(bodies[1]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 5, "shard_size": 5000}}}));
+    assert_eq!(bodies[2]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 5, "shard_size": 50000}}}));
     assert_eq!(top.error_bound, Some(40));
     assert_eq!(top.buckets[0].value, "216.46.173.126");
     assert_eq!(top.buckets[0].count, 580);
     // equal counts: ties broken by value
     assert_eq!(top.buckets[1].value, "74.125.60.158");
     assert_eq!(top.buckets[2].value, "80.91.33.133");
-    assert_eq!(top.note, None);
+    assert!(top.note.as_deref().is_some_and(|n| n.contains("approximate (±40)")), "{:?}", top.note);
 
     // a text field that does not aggregate and has no keyword sub-field: said why, nothing sent
     let err = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "request".into(), size: 5 }).await.unwrap_err();
     assert!(matches!(&err, SourceError::Unsupported(m) if m.contains("'request'") && m.contains("cannot be charted")), "{err}");
-    assert_eq!(server.bodies(SEARCH).len(), 1);
+    assert_eq!(server.bodies(SEARCH).len(), 3);
+}
+
+/// The real answers of an ES-API server holding the whole nginx log in several splits: the
+/// first `terms` is approximate (`doc_count_error_upper_bound` 242, 1,414 for a true 1,439),
+/// the recount with `shard_size` 5000 is exact.
+fn full_nginx_terms(r: &Recorded, refuse_recount: bool) -> Reply {
+    let body = r.body.clone().unwrap_or(Json::Null);
+    let terms = &body["aggs"]["top"]["terms"];
+    let file = match terms.get("shard_size") {
+        None => "quickwit/search_terms_clientip_approximate.json",
+        Some(_) if refuse_recount => return Reply::fixture(400, "quickwit/error_unknown_query_type_400.json"),
+        Some(_) => "quickwit/search_terms_clientip_shard_size_exact.json",
+    };
+    // The capture named its aggregation `clientip`; logsleuth names it `top`.
+    let mut answer = fixture(file);
+    answer["aggregations"] = json!({"top": answer["aggregations"]["clientip"].take()});
+    Reply::json(answer)
+}
+
+#[tokio::test]
+async fn approximate_top_counts_are_recounted_exactly() {
+    let server = EsServer::start(quickwit(|r| full_nginx_terms(r, false))).await;
+    let es = source(&server.url);
+    let top = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "clientip".into(), size: 3 }).await.unwrap();
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 2, "one recount");
+    assert_eq!(bodies[0]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 3}}}));
+    assert_eq!(
+        bodies[1],
+        json!({"size": 0, "track_total_hits": true, "query": {"bool": {"filter": [range_clause()]}},
+               "aggs": {"top": {"terms": {"field": "clientip", "size": 3, "shard_size": 5000}}}})
+    );
+    let counts: Vec<(&str, u64)> = top.buckets.iter().map(|b| (b.value.as_str(), b.count)).collect();
+    assert_eq!(counts, vec![("216.46.173.126", 2350), ("180.179.174.219", 1720), ("204.77.168.241", 1439)]);
+    assert_eq!(top.error_bound, None);
+    assert_eq!(top.other, 45953);
+    assert_eq!(top.total, 51462);
+    assert_eq!(top.note, None);
+}
+
+#[tokio::test]
+async fn a_refused_recount_leaves_the_counts_marked_approximate() {
+    let server = EsServer::start(quickwit(|r| full_nginx_terms(r, true))).await;
+    let es = source(&server.url);
+    let top = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "clientip".into(), size: 3 }).await.unwrap();
+    assert_eq!(server.bodies(SEARCH).len(), 2, "no second recount after a refusal");
+    assert_eq!(top.buckets[2].count, 1414);
+    assert_eq!(top.error_bound, Some(242));
+    let note = top.note.unwrap_or_default();
+    assert!(note.contains("refused") && note.contains("±242"), "{note}");
 }
 
 #[tokio::test]

@@ -118,6 +118,11 @@ impl Flavor {
     }
 }
 
+/// The `shard_size`s a top-N is asked again with when the first answer's counts are
+/// approximate (`doc_count_error_upper_bound` > 0): at most two more requests, each shard
+/// sending at most this many values.
+pub const EXACT_SHARD_SIZES: &[usize] = &[5_000, 50_000];
+
 /// Points in time kept open at once; opening another closes the oldest (its pages then
 /// continue without it).
 const MAX_OPEN_PITS: usize = 4;
@@ -441,6 +446,13 @@ impl Inner {
             .and_then(|a| a.get("over_time"))
             .map(response::parse_date_histogram)
             .unwrap_or_default();
+        // Each bucket's split is a `terms` aggregation: over several shards its counts may be
+        // short by the bucket's `doc_count_error_upper_bound`; say so with the largest one.
+        let split_error = parsed.iter().filter_map(|b| b.split.as_ref()).map(|t| t.error_bound).max().unwrap_or(0);
+        let mut notes = notes;
+        if split_error > 0 {
+            notes.push(format!("split counts are approximate (±{split_error} a bucket): the server's terms aggregation over several shards is not exact"));
+        }
         let buckets = fill_grid(parsed, from, to, interval, &request.split);
         Ok(HistogramResult { interval, split_by, buckets, partial, note: join_notes(notes) })
     }
@@ -449,15 +461,54 @@ impl Inner {
         let schema = self.schema().await?.clone();
         let field = schema.aggregatable_field(&request.field)?;
         let query = self.filtered(&schema, &request.query, request.range)?;
-        let (answer, notes, partial) = self.aggregate(&body::terms(query, &field, request.size)).await?;
-        let terms = answer.get("aggregations").and_then(|a| a.get("top")).map(response::parse_terms).unwrap_or_default();
+        let (mut answer, mut notes, mut partial) = self.aggregate(&body::terms(query.clone(), &field, request.size)).await?;
+        let top_terms = |answer: &Json| answer.get("aggregations").and_then(|a| a.get("top")).map(response::parse_terms).unwrap_or_default();
+        let mut terms = top_terms(&answer);
+        // A `terms` aggregation over several shards (segments, splits) is approximate: each
+        // shard sends only its best values, and `doc_count_error_upper_bound` says by how much
+        // a count may be short. Ask again with a larger `shard_size` (a bounded number of
+        // times) until the bound is 0; where the server refuses, the counts stay approximate
+        // and say so.
+        for &shard_size in EXACT_SHARD_SIZES {
+            if terms.error_bound == 0 {
+                break;
+            }
+            if shard_size <= request.size {
+                continue;
+            }
+            match self.aggregate(&body::terms_with_shard_size(query.clone(), &field, request.size, shard_size)).await {
+                Ok((again, more_notes, again_partial)) => {
+                    let again_terms = top_terms(&again);
+                    notes.extend(more_notes);
+                    partial |= again_partial;
+                    // Never trade a result for a worse one (a server ignoring `shard_size`).
+                    if again_terms.error_bound <= terms.error_bound {
+                        terms = again_terms;
+                        answer = again;
+                    }
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "the exact recount was refused ({}); counts are approximate (±{})",
+                        logsleuth_core::text::truncate_chars(&e.to_string(), 200),
+                        terms.error_bound
+                    ));
+                    break;
+                }
+            }
+        }
+        if terms.error_bound > 0 && !notes.iter().any(|n| n.starts_with("the exact recount")) {
+            notes.push(format!(
+                "counts are approximate (±{}): the server's terms aggregation over several shards is not exact",
+                terms.error_bound
+            ));
+        }
         let mut buckets = terms.buckets;
         logsleuth_core::agg::sort_top(&mut buckets);
         let total = match response::hit_count(&answer) {
             Some(crate::HitCount::Exact(n) | crate::HitCount::AtLeast(n)) => n,
             None => buckets.iter().map(|b| b.count).sum::<u64>() + terms.other,
         };
-        let mut notes = notes;
         if field != request.field {
             notes.insert(0, format!("aggregated on {field}"));
         }
