@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use serde_json::{Value as Json, json};
-use support::es_server::{EsServer, Recorded, Reply, fixture, quickwit_info};
+use support::es_server::{EsServer, Recorded, Reply, TiedIndex, fixture, nginx_lines, quickwit_info};
 
 const CAPS: &str = "/nginx-access/_field_caps?fields=*";
 const SEARCH: &str = "/nginx-access/_search";
@@ -159,4 +159,42 @@ async fn top_says_approximate_when_the_recount_is_refused() {
     let out = run(args(&server, &["top", "--since", "1h", "--field", "clientip", "--size", "3"])).await;
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("204.77.168.241   1414 ±242\n"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_reads_every_document_of_20_crowded_seconds() {
+    // The captured `nginx-ties` index behind a server without point in time: 51,462 real
+    // nginx lines on 20 whole seconds (~2,600 each).
+    let first = chrono::DateTime::parse_from_rfc3339("2026-12-01T19:36:35Z").unwrap().timestamp_millis();
+    let index = std::sync::Arc::new(TiedIndex::new(nginx_lines(), first, 20, false));
+    let idx = index.clone();
+    let server = EsServer::start(move |r: &Recorded| {
+        let body = r.body.clone().unwrap_or(Json::Null);
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => quickwit_info(),
+            ("GET", "/nginx-ties/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
+            ("POST", "/nginx-ties/_search") => Reply::json(idx.search(&body)),
+            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(idx.scroll_start(&body)),
+            ("POST", "/_search/scroll") => idx.scroll_next(&body),
+            ("DELETE", "/_search/scroll") => idx.scroll_delete(&body),
+            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
+        }
+    })
+    .await;
+    let out = run(
+        ["query", "--es", &server.url, "--index", "nginx-ties", "--from", "2026-12-01T19:36:35Z", "--to", "2026-12-01T19:36:55Z", "--limit", "60000", "--output", "raw"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("skip"), "{stderr}");
+    let mut got: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    let mut want = nginx_lines();
+    assert_eq!(got.len(), want.len());
+    got.sort();
+    want.sort();
+    assert!(got == want, "every line exactly once");
 }

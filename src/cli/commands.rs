@@ -127,6 +127,8 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
                 None => break,
             }
         }
+        // A page may hold more than asked (every line of a crowded instant on Loki).
+        records.truncate(args.limit);
         Ok::<_, CliError>(records)
     })?;
     // Asked again now: server sources learn their columns (field roles) from the first
