@@ -46,7 +46,7 @@ fn top_status_on_nginx_is_exactly_the_reference() {
     let v = stdout_json(&run(&["top", &fixture("nginx_logs.gz"), "--field", "status", "--output", "json"]));
     assert_eq!(
         v,
-        json!({"field":"status","total":51462,"other":0,"buckets":[
+        json!({"field":"status","total":51462,"other":0,"exact":true,"buckets":[
             {"value":"404","count":33876},{"value":"304","count":13330},{"value":"200","count":4028},
             {"value":"206","count":186},{"value":"403","count":38},{"value":"416","count":4}]})
     );
@@ -195,7 +195,7 @@ fn time_flags_select_a_range() {
 fn stdin_is_read_with_a_dash() {
     let input = "{\"level\":\"info\",\"msg\":\"a\",\"ts\":1714557600}\n{\"level\":\"error\",\"msg\":\"b\",\"ts\":1714557601}\nnot json\n";
     let v = stdout_json(&run_stdin(&["top", "-", "--field", "level", "--output", "json"], input));
-    assert_eq!(v, json!({"field":"level","total":3,"other":0,"buckets":[{"value":"error","count":1},{"value":"info","count":1}]}));
+    assert_eq!(v, json!({"field":"level","total":3,"other":0,"exact":true,"buckets":[{"value":"error","count":1},{"value":"info","count":1}]}));
     let out = run_stdin(&["tail", "-", "--output", "raw"], input);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().collect::<Vec<_>>(), input.lines().collect::<Vec<_>>());

@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use serde_json::{Value as Json, json};
-use support::es_server::{EsServer, Recorded, Reply, fixture, quickwit_info};
+use support::es_server::{EsServer, Recorded, Reply, TiedIndex, fixture, nginx_lines, quickwit_info};
 
 const CAPS: &str = "/nginx-access/_field_caps?fields=*";
 const SEARCH: &str = "/nginx-access/_search";
@@ -99,4 +99,102 @@ async fn errors_exit_with_the_servers_words() {
     let out = run(vec!["query".into(), "--es".into(), server.url.clone()]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--index"));
+}
+
+/// An ES-API server holding the whole nginx log in several splits (real captured answers):
+/// the first `terms` is approximate (bound 242), the recount with `shard_size` exact, or
+/// refused.
+async fn split_server(refuse_recount: bool) -> EsServer {
+    EsServer::start(move |r: &Recorded| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/") => quickwit_info(),
+        ("GET", CAPS) => Reply::fixture(200, "quickwit/field_caps.json"),
+        ("POST", SEARCH) => {
+            let body = r.body.clone().unwrap_or(Json::Null);
+            let file = match body["aggs"]["top"]["terms"].get("shard_size") {
+                None => "quickwit/search_terms_clientip_approximate.json",
+                Some(_) if refuse_recount => return Reply::fixture(400, "quickwit/error_unknown_query_type_400.json"),
+                Some(_) => "quickwit/search_terms_clientip_shard_size_exact.json",
+            };
+            // The capture named its aggregation `clientip`; logsleuth names it `top`.
+            let mut answer = fixture(file);
+            answer["aggregations"] = json!({"top": answer["aggregations"]["clientip"].take()});
+            Reply::json(answer)
+        }
+        _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_prints_exact_counts_after_the_recount() {
+    let server = split_server(false).await;
+    let out = run(args(&server, &["top", "--since", "1h", "--field", "clientip", "--size", "3", "--output", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let top: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(top["exact"], json!(true));
+    assert_eq!(top.get("error_bound"), None);
+    assert_eq!(top["buckets"][2], json!({"value": "204.77.168.241", "count": 1439}));
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 3, "shard_size": 5000}}}));
+
+    let out = run(args(&server, &["top", "--since", "1h", "--field", "clientip", "--size", "3"])).await;
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("204.77.168.241   1439\n"), "{table}");
+    assert!(!table.contains('±'), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_says_approximate_when_the_recount_is_refused() {
+    let server = split_server(true).await;
+    let out = run(args(&server, &["top", "--since", "1h", "--field", "clientip", "--size", "3", "--output", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let top: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(top["exact"], json!(false));
+    assert_eq!(top["error_bound"], json!(242));
+    assert_eq!(top["buckets"][2], json!({"value": "204.77.168.241", "count": 1414}));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("approximate (±242)"), "{stderr}");
+
+    let out = run(args(&server, &["top", "--since", "1h", "--field", "clientip", "--size", "3"])).await;
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("204.77.168.241   1414 ±242\n"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_reads_every_document_of_20_crowded_seconds() {
+    // The captured `nginx-ties` index behind a server without point in time: 51,462 real
+    // nginx lines on 20 whole seconds (~2,600 each).
+    let first = chrono::DateTime::parse_from_rfc3339("2026-12-01T19:36:35Z").unwrap().timestamp_millis();
+    let index = std::sync::Arc::new(TiedIndex::new(nginx_lines(), first, 20, false));
+    let idx = index.clone();
+    let server = EsServer::start(move |r: &Recorded| {
+        let body = r.body.clone().unwrap_or(Json::Null);
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => quickwit_info(),
+            ("GET", "/nginx-ties/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
+            ("POST", "/nginx-ties/_search") => Reply::json(idx.search(&body)),
+            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(idx.scroll_start(&body)),
+            ("POST", "/_search/scroll") => idx.scroll_next(&body),
+            ("DELETE", "/_search/scroll") => idx.scroll_delete(&body),
+            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
+        }
+    })
+    .await;
+    let out = run(
+        ["query", "--es", &server.url, "--index", "nginx-ties", "--from", "2026-12-01T19:36:35Z", "--to", "2026-12-01T19:36:55Z", "--limit", "60000", "--output", "raw"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("skip"), "{stderr}");
+    let mut got: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    let mut want = nginx_lines();
+    assert_eq!(got.len(), want.len());
+    got.sort();
+    want.sort();
+    assert!(got == want, "every line exactly once");
 }

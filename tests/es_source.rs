@@ -17,7 +17,7 @@ use logsleuth::sources::{
 use logsleuth::time::parse_absolute;
 use pretty_assertions::assert_eq;
 use serde_json::{Value as Json, json};
-use support::es_server::{Dataset, EsServer, Recorded, Reply, cluster_info, fixture, quickwit_info};
+use support::es_server::{Dataset, EsServer, Recorded, Reply, TiedIndex, cluster_info, fixture, nginx_lines, quickwit_info};
 
 const CAPS: &str = "/nginx-access/_field_caps?fields=*";
 const SEARCH: &str = "/nginx-access/_search";
@@ -396,18 +396,74 @@ async fn top_values_with_other_and_error_bound() {
     );
     assert_eq!(top.total, 14575);
     assert_eq!(top.other, 12198);
+    // The bound is above 0: asked again with larger shard sizes (at most two more requests);
+    // this replay answers the same bound every time, so the counts stay approximate and say so.
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(bodies[1]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 5, "shard_size": 5000}}}));
+    assert_eq!(bodies[2]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 5, "shard_size": 50000}}}));
     assert_eq!(top.error_bound, Some(40));
     assert_eq!(top.buckets[0].value, "216.46.173.126");
     assert_eq!(top.buckets[0].count, 580);
     // equal counts: ties broken by value
     assert_eq!(top.buckets[1].value, "74.125.60.158");
     assert_eq!(top.buckets[2].value, "80.91.33.133");
-    assert_eq!(top.note, None);
+    assert!(top.note.as_deref().is_some_and(|n| n.contains("approximate (±40)")), "{:?}", top.note);
 
     // a text field that does not aggregate and has no keyword sub-field: said why, nothing sent
     let err = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "request".into(), size: 5 }).await.unwrap_err();
     assert!(matches!(&err, SourceError::Unsupported(m) if m.contains("'request'") && m.contains("cannot be charted")), "{err}");
-    assert_eq!(server.bodies(SEARCH).len(), 1);
+    assert_eq!(server.bodies(SEARCH).len(), 3);
+}
+
+/// The real answers of an ES-API server holding the whole nginx log in several splits: the
+/// first `terms` is approximate (`doc_count_error_upper_bound` 242, 1,414 for a true 1,439),
+/// the recount with `shard_size` 5000 is exact.
+fn full_nginx_terms(r: &Recorded, refuse_recount: bool) -> Reply {
+    let body = r.body.clone().unwrap_or(Json::Null);
+    let terms = &body["aggs"]["top"]["terms"];
+    let file = match terms.get("shard_size") {
+        None => "quickwit/search_terms_clientip_approximate.json",
+        Some(_) if refuse_recount => return Reply::fixture(400, "quickwit/error_unknown_query_type_400.json"),
+        Some(_) => "quickwit/search_terms_clientip_shard_size_exact.json",
+    };
+    // The capture named its aggregation `clientip`; logsleuth names it `top`.
+    let mut answer = fixture(file);
+    answer["aggregations"] = json!({"top": answer["aggregations"]["clientip"].take()});
+    Reply::json(answer)
+}
+
+#[tokio::test]
+async fn approximate_top_counts_are_recounted_exactly() {
+    let server = EsServer::start(quickwit(|r| full_nginx_terms(r, false))).await;
+    let es = source(&server.url);
+    let top = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "clientip".into(), size: 3 }).await.unwrap();
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 2, "one recount");
+    assert_eq!(bodies[0]["aggs"], json!({"top": {"terms": {"field": "clientip", "size": 3}}}));
+    assert_eq!(
+        bodies[1],
+        json!({"size": 0, "track_total_hits": true, "query": {"bool": {"filter": [range_clause()]}},
+               "aggs": {"top": {"terms": {"field": "clientip", "size": 3, "shard_size": 5000}}}})
+    );
+    let counts: Vec<(&str, u64)> = top.buckets.iter().map(|b| (b.value.as_str(), b.count)).collect();
+    assert_eq!(counts, vec![("216.46.173.126", 2350), ("180.179.174.219", 1720), ("204.77.168.241", 1439)]);
+    assert_eq!(top.error_bound, None);
+    assert_eq!(top.other, 45953);
+    assert_eq!(top.total, 51462);
+    assert_eq!(top.note, None);
+}
+
+#[tokio::test]
+async fn a_refused_recount_leaves_the_counts_marked_approximate() {
+    let server = EsServer::start(quickwit(|r| full_nginx_terms(r, true))).await;
+    let es = source(&server.url);
+    let top = es.top(TopRequest { query: Query::kql(""), range: hour_range(), field: "clientip".into(), size: 3 }).await.unwrap();
+    assert_eq!(server.bodies(SEARCH).len(), 2, "no second recount after a refusal");
+    assert_eq!(top.buckets[2].count, 1414);
+    assert_eq!(top.error_bound, Some(242));
+    let note = top.note.unwrap_or_default();
+    assert!(note.contains("refused") && note.contains("±242"), "{note}");
 }
 
 #[tokio::test]
@@ -813,4 +869,116 @@ async fn a_role_without_point_in_time_permission_pages_without_one() {
     assert!(first.warnings[0].contains("indices:data/read/point_in_time/create"), "{:?}", first.warnings);
     assert_eq!(page_all(&es, 4).await, expected_order(&data));
     assert_eq!(server.requests().iter().filter(|r| r.path.contains("point_in_time")).count(), 1);
+}
+
+const TIES_CAPS: &str = "/nginx-ties/_field_caps?fields=*";
+const TIES_SEARCH: &str = "/nginx-ties/_search";
+
+/// The captured `nginx-ties` index (51,462 nginx lines on 20 whole seconds) behind an
+/// ES-API server: Quickwit's (no point in time, hits without `_id`) or Elasticsearch 8's.
+fn ties_server(index: Arc<TiedIndex>, elasticsearch: bool) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    move |r: &Recorded| {
+        let body = r.body.clone().unwrap_or(Json::Null);
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") if elasticsearch => cluster_info(None, "8.13.4"),
+            ("GET", "/") => quickwit_info(),
+            ("GET", TIES_CAPS) => Reply::fixture(200, "quickwit/field_caps.json"),
+            ("POST", "/nginx-ties/_pit?keep_alive=5m") if elasticsearch => Reply::json(json!({"id": "pit-1"})),
+            ("DELETE", "/_pit") if elasticsearch => Reply::fixture(200, "reference/close_pit.json"),
+            ("POST", "/_search") if elasticsearch => Reply::json(index.search(&body)),
+            ("POST", TIES_SEARCH) => Reply::json(index.search(&body)),
+            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(index.scroll_start(&body)),
+            ("POST", "/_search/scroll") => index.scroll_next(&body),
+            ("DELETE", "/_search/scroll") => index.scroll_delete(&body),
+            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
+        }
+    }
+}
+
+fn tied_index(with_ids: bool) -> (Arc<TiedIndex>, TimeRange) {
+    let first = at("2026-12-01T19:36:35Z") / 1_000_000;
+    let index = Arc::new(TiedIndex::new(nginx_lines(), first, 20, with_ids));
+    (index, TimeRange::between(at("2026-12-01T19:36:35Z"), at("2026-12-01T19:36:55Z")))
+}
+
+/// Reads every page; returns the messages and the warnings.
+async fn read_all(es: &EsSource, range: TimeRange, limit: usize) -> (Vec<String>, Vec<String>) {
+    let mut request = SearchRequest { query: Query::kql(""), range, limit, cursor: None };
+    let (mut lines, mut warnings) = (Vec::new(), Vec::new());
+    for _ in 0..200 {
+        let page = es.search(request.clone()).await.unwrap();
+        assert!(page.records.len() <= limit);
+        assert!(page.records.windows(2).all(|w| w[0].timestamp >= w[1].timestamp), "newest first");
+        lines.extend(page.records.into_iter().map(|r| r.message));
+        warnings.extend(page.warnings);
+        match page.next {
+            Some(c) => request.cursor = Some(c),
+            None => return (lines, warnings),
+        }
+    }
+    panic!("paging must end");
+}
+
+fn assert_each_line_once(mut got: Vec<String>) {
+    let mut want = nginx_lines();
+    assert_eq!(got.len(), want.len(), "every document, none twice");
+    got.sort();
+    want.sort();
+    assert!(got == want, "the same lines");
+}
+
+#[tokio::test]
+async fn ties_larger_than_the_remembered_identities_are_read_by_scroll() {
+    let (index, range) = tied_index(false);
+    let server = EsServer::start(ties_server(index.clone(), false)).await;
+    let es = EsSource::new(config(&server.url, "nginx-ties")).unwrap();
+    // 2,500 a page: the first timestamp's ~2,573 documents fill more than the 2,000 the
+    // cursor remembers, so the rest is read through a scroll.
+    let (lines, warnings) = read_all(&es, range, 2_500).await;
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_each_line_once(lines);
+    let reqs = server.requests();
+    let start: Vec<&Recorded> = reqs.iter().filter(|r| r.path == "/nginx-ties/_search?scroll=5m").collect();
+    assert_eq!(start.len(), 1, "one scroll");
+    let body = start[0].body.as_ref().unwrap();
+    assert_eq!(body["sort"], json!([{"@timestamp": {"order": "desc"}}]));
+    assert_eq!(body.get("search_after"), None);
+    // The scroll covers what is at or before the crowded second.
+    assert_eq!(
+        body["query"]["bool"]["filter"][0]["range"]["@timestamp"],
+        json!({"gte": "2026-12-01T19:36:35.000Z", "lt": "2026-12-01T19:36:54.001Z", "format": "strict_date_optional_time"})
+    );
+    let next = reqs.iter().filter(|r| r.path == "/_search/scroll" && r.method == "POST").count();
+    assert!(next >= 19, "{next} scroll pages");
+    assert_eq!(reqs.iter().filter(|r| r.method == "DELETE" && r.path == "/_search/scroll").count(), 1, "the scroll is deleted");
+    assert_eq!(index.open_scrolls(), 0);
+}
+
+#[tokio::test]
+async fn ties_inside_a_point_in_time_page_exactly_on_shard_doc() {
+    let (index, range) = tied_index(true);
+    let server = EsServer::start(ties_server(index.clone(), true)).await;
+    let es = EsSource::new(config(&server.url, "nginx-ties")).unwrap();
+    let (lines, warnings) = read_all(&es, range, 2_500).await;
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_each_line_once(lines);
+    let reqs = server.requests();
+    assert!(reqs.iter().all(|r| !r.path.contains("scroll")), "no scroll needed inside a point in time");
+    let bodies = server.bodies("/_search");
+    assert!(bodies.iter().all(|b| b["sort"][1] == json!({"_shard_doc": "desc"})));
+    assert_eq!(bodies.len(), 21);
+}
+
+#[tokio::test]
+async fn without_a_scroll_the_old_continuation_says_what_it_may_skip() {
+    let (index, range) = tied_index(false);
+    let tied = ties_server(index, false);
+    let server = EsServer::start(move |r: &Recorded| {
+        if r.path.contains("scroll") { Reply::fixture(404, "quickwit/error_open_pit_404.json") } else { tied(r) }
+    })
+    .await;
+    let es = EsSource::new(config(&server.url, "nginx-ties")).unwrap();
+    let (_, warnings) = read_all(&es, range, 2_500).await;
+    assert!(warnings.iter().any(|w| w.contains("refused a scroll")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("may skip some")), "{warnings:?}");
 }

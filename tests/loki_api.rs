@@ -562,3 +562,88 @@ async fn streams_come_from_the_series_endpoint() {
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted and distinct: {keys:?}");
     assert!(jobs.contains(&"checkout".to_string()) && jobs.contains(&"nginx".to_string()));
 }
+
+/// 8,000 real nginx lines (tests/fixtures/local/nginx_logs.gz, repeats dropped as Loki
+/// drops an identical entry) in one stream at one nanosecond, and older lines after them.
+/// The server answers backward log queries by [start, end), `limit` entries (at most 5,000),
+/// and evaluates a trailing `|~` line filter as Loki does.
+struct CrowdedInstant {
+    entries: Vec<(i64, String)>,
+}
+
+impl CrowdedInstant {
+    const AT: i64 = END - 1_000;
+
+    fn new() -> CrowdedInstant {
+        use std::io::Read;
+        let path = format!("{}/tests/fixtures/local/nginx_logs.gz", env!("CARGO_MANIFEST_DIR"));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();
+        let mut seen = HashSet::new();
+        let mut lines = text.lines().filter(|l| seen.insert(l.to_string()));
+        let mut entries: Vec<(i64, String)> = lines.by_ref().take(8_000).map(|l| (Self::AT, l.to_string())).collect();
+        entries.extend(lines.take(300).enumerate().map(|(i, l)| (Self::AT - 1_000 * (i as i64 + 1), l.to_string())));
+        CrowdedInstant { entries }
+    }
+
+    fn answer(&self, r: &Recorded) -> Reply {
+        if r.path == "/loki/api/v1/query" {
+            return vector(self.entries.len() as u64);
+        }
+        let start: i64 = r.param("start").unwrap().parse().unwrap();
+        let end: i64 = r.param("end").unwrap().parse().unwrap();
+        let limit: usize = r.param("limit").unwrap().parse().unwrap();
+        if limit > 5000 {
+            return Reply::Text(400, fixture("error_max_entries.txt"));
+        }
+        let query = r.param("query").unwrap();
+        let filter = query.find(" |~ `").map(|i| {
+            let text = &query[i + 5..];
+            regex::Regex::new(&text[..text.find('`').unwrap()]).unwrap()
+        });
+        let values: Vec<serde_json::Value> = self
+            .entries
+            .iter()
+            .filter(|(ts, line)| *ts >= start && *ts < end && filter.as_ref().is_none_or(|f| f.is_match(line)))
+            .take(limit)
+            .map(|(ts, line)| json!([ts.to_string(), line, {}]))
+            .collect();
+        let streams = if values.is_empty() { json!([]) } else { json!([{"stream": {"job": "nginx", "env": "prod"}, "values": values}]) };
+        Reply::Json(
+            200,
+            json!({"status": "success", "data": {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": streams, "stats": {}}})
+                .to_string(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_instant_holding_more_than_a_page_is_read_part_by_part() {
+    let crowded = Arc::new(CrowdedInstant::new());
+    let c = crowded.clone();
+    let server = LokiServer::start(move |r: &Recorded| c.answer(r)).await;
+    let loki = source(&server, r#"{env="prod"}"#, Some(LogqlParser::Nginx));
+    let mut request = search(Query::kql(""), 1_000);
+    let mut got: Vec<(i64, String)> = Vec::new();
+    for _ in 0..50 {
+        let page = loki.search(request.clone()).await.unwrap();
+        assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+        got.extend(page.records.into_iter().map(|r| (r.timestamp.unwrap(), r.message)));
+        match page.next {
+            Some(next) => request.cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(got.len(), crowded.entries.len(), "every line");
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), got.len(), "none twice");
+    assert!(got.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
+    // The instant was read in parts, each asked of [t, t+1) with a line filter on the text.
+    let parts: Vec<String> = server
+        .requests_to("/loki/api/v1/query_range")
+        .iter()
+        .filter(|r| r.param("start") == Some(CrowdedInstant::AT.to_string().as_str()))
+        .filter_map(|r| r.param("query").map(str::to_string))
+        .collect();
+    assert!(parts.iter().any(|q| q.starts_with(r#"{env="prod"}"#) && q.contains(r#" |~ `^\x{"#)), "{parts:?}");
+    assert!(parts.len() < 60, "{} requests", parts.len());
+}

@@ -127,6 +127,8 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
                 None => break,
             }
         }
+        // A page may hold more than asked (every line of a crowded instant on Loki).
+        records.truncate(args.limit);
         Ok::<_, CliError>(records)
     })?;
     // Asked again now: server sources learn their columns (field roles) from the first
@@ -214,8 +216,10 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
         AggOutput::Table => {
             let width = result.buckets.iter().map(|b| b.value.chars().count()).max().unwrap_or(0).max(result.field.len()).min(80);
             out.line(&format!("{:<width$}  count", crate::text::sanitize(&result.field)))?;
+            // Approximate counts (a server's `terms` over several shards) carry their bound.
+            let bound = result.error_bound.map(|e| format!(" ±{e}")).unwrap_or_default();
             for b in &result.buckets {
-                out.raw(&format!("{:<width$}  {}", b.value, b.count))?;
+                out.raw(&format!("{:<width$}  {}{bound}", b.value, b.count))?;
             }
             out.line(&format!("total {}, other {}", result.total, result.other))?;
         }
@@ -226,14 +230,21 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
     out.flush()
 }
 
-/// The `top --output json` contract: `{"field","total","other","buckets":[{"value","count"}]}`.
+/// The `top --output json` contract: `{"field","total","other","exact","buckets":[{"value","count"}]}`,
+/// with `"exact": false, "error_bound": N` when the counts may be short by up to N (a
+/// server's `terms` aggregation over several shards that could not be recounted exactly).
 pub fn top_json(result: &TopResult) -> serde_json::Value {
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "field": result.field,
         "total": result.total,
         "other": result.other,
+        "exact": result.error_bound.is_none(),
         "buckets": result.buckets.iter().map(|b| serde_json::json!({"value": b.value, "count": b.count})).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(e) = result.error_bound {
+        json["error_bound"] = e.into();
+    }
+    json
 }
 
 /// The `histogram --output json` contract:

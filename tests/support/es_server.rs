@@ -263,3 +263,168 @@ impl Dataset {
         out
     }
 }
+
+/// The shared nginx log (tests/fixtures/local/nginx_logs.gz, 51,462 real lines), in order.
+pub fn nginx_lines() -> Vec<String> {
+    use std::io::Read;
+    let path = format!("{}/tests/fixtures/local/nginx_logs.gz", env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+/// An index of real log lines on few whole-second timestamps (the captured `nginx-ties`
+/// index: 51,462 nginx lines on 20 seconds, ~2,600 each), answering `_search` (range filter,
+/// sort on `@timestamp`, `search_after`, `_shard_doc` inside a point in time) and the scroll
+/// API (`_search?scroll=`, `_search/scroll`, `DELETE _search/scroll`) in the hit shape of
+/// `quickwit/scroll_start_tied_timestamps.json`. Ties come back in an order that depends on
+/// the page size asked, as a top-k collector over several splits gives them: only an exact
+/// continuation (or identities) reads every document once.
+#[derive(Debug, Default)]
+pub struct TiedIndex {
+    /// (timestamp ms, line), document number = position.
+    pub docs: Vec<(i64, String)>,
+    /// Whether hits carry `_id` (Elasticsearch's do, Quickwit's do not).
+    pub with_ids: bool,
+    /// Open scrolls: id → the documents still to send.
+    scrolls: Mutex<std::collections::HashMap<String, Vec<usize>>>,
+    next_scroll: Mutex<u64>,
+}
+
+impl TiedIndex {
+    /// `lines` spread in order over `seconds` whole seconds from `first_ms`.
+    pub fn new(lines: Vec<String>, first_ms: i64, seconds: usize, with_ids: bool) -> TiedIndex {
+        let n = lines.len();
+        let docs = lines.into_iter().enumerate().map(|(i, line)| (first_ms + (i * seconds / n) as i64 * 1000, line)).collect();
+        TiedIndex { docs, with_ids, ..TiedIndex::default() }
+    }
+
+    fn hit(&self, n: usize, tiebreak: bool) -> Json {
+        let (ts, line) = &self.docs[n];
+        let time = chrono::DateTime::from_timestamp_millis(*ts).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let mut words = line.split(' ');
+        let remote_addr = words.next().unwrap_or("");
+        let status: u64 = line.split('"').nth(2).and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut hit = json!({"_index": "nginx-ties", "_source": {"@timestamp": time, "message": line, "remote_addr": remote_addr, "status": status}});
+        if self.with_ids {
+            hit["_id"] = format!("doc-{n}").into();
+            hit["_score"] = Json::Null;
+        }
+        hit["sort"] = if tiebreak { json!([ts, n]) } else { json!([ts]) };
+        hit
+    }
+
+    /// The documents matching a body's range filter, sorted as asked.
+    fn matching(&self, body: &Json) -> (Vec<usize>, bool) {
+        let sort = body["sort"].as_array().cloned().unwrap_or_default();
+        let desc = sort.first().map(|s| s["@timestamp"]["order"] == "desc" || s["@timestamp"] == "desc").unwrap_or(true);
+        let tiebreak = sort.iter().any(|s| s.get("_shard_doc").is_some());
+        let size = body["size"].as_u64().unwrap_or(10);
+        let mut docs: Vec<usize> = (0..self.docs.len()).collect();
+        for clause in body["query"]["bool"]["filter"].as_array().into_iter().flatten() {
+            if let Some(r) = clause.get("range").and_then(|r| r.get("@timestamp")) {
+                if let Some(g) = r.get("gte") {
+                    let g = Dataset::millis(g);
+                    docs.retain(|&d| self.docs[d].0 >= g);
+                }
+                if let Some(l) = r.get("lt") {
+                    let l = Dataset::millis(l);
+                    docs.retain(|&d| self.docs[d].0 < l);
+                }
+            }
+        }
+        // Within a timestamp: by document number with `_shard_doc`, else in an order that
+        // changes with the page size.
+        let tie = |d: usize| if tiebreak { d as u64 } else { (d as u64 ^ size).wrapping_mul(0x9e37_79b9_7f4a_7c15) };
+        docs.sort_by(|&a, &b| {
+            let by_time = self.docs[a].0.cmp(&self.docs[b].0).then(tie(a).cmp(&tie(b)));
+            if desc { by_time.reverse() } else { by_time }
+        });
+        if let Some(after) = body.get("search_after").and_then(Json::as_array) {
+            let t = after[0].as_i64().expect("integer sort value");
+            let n = after.get(1).and_then(Json::as_u64);
+            docs.retain(|&d| {
+                let ts = self.docs[d].0;
+                match (desc, n) {
+                    (true, None) => ts < t,
+                    (true, Some(n)) => ts < t || (ts == t && (d as u64) < n),
+                    (false, None) => ts > t,
+                    (false, Some(n)) => ts > t || (ts == t && (d as u64) > n),
+                }
+            });
+        }
+        (docs, tiebreak)
+    }
+
+    fn answer(&self, hits: Vec<Json>, total: usize) -> Json {
+        json!({"took": 3, "timed_out": false, "_shards": {"total": 2, "successful": 2, "skipped": 0, "failed": 0},
+            "hits": {"total": {"value": total, "relation": "eq"}, "max_score": null, "hits": hits}})
+    }
+
+    /// Answers `_search` (with or without a point in time).
+    pub fn search(&self, body: &Json) -> Json {
+        let size = body["size"].as_u64().unwrap_or(10) as usize;
+        let (docs, tiebreak) = self.matching(body);
+        let hits = docs.iter().take(size).map(|&d| self.hit(d, tiebreak)).collect();
+        let mut out = self.answer(hits, docs.len());
+        if let Some(pit) = body.get("pit") {
+            out["pit_id"] = pit["id"].clone();
+        }
+        out
+    }
+
+    /// Answers `_search?scroll=…`: the first page and a new scroll over the rest.
+    pub fn scroll_start(&self, body: &Json) -> Json {
+        assert!(body.get("search_after").is_none() && body.get("pit").is_none(), "a scroll takes neither: {body}");
+        let size = body["size"].as_u64().unwrap_or(10) as usize;
+        let (docs, _) = self.matching(body);
+        let total = docs.len();
+        let id = {
+            let mut n = self.next_scroll.lock().unwrap();
+            *n += 1;
+            format!("scroll-{n}-0")
+        };
+        let (first, rest) = docs.split_at(size.min(docs.len()));
+        let hits = first.iter().map(|&d| self.hit(d, false)).collect();
+        self.scrolls.lock().unwrap().insert(id.clone(), [vec![size], rest.to_vec()].concat());
+        let mut out = self.answer(hits, total);
+        out["_scroll_id"] = id.into();
+        out
+    }
+
+    /// Answers `POST _search/scroll`: the next page, under a new id (as Quickwit does), or
+    /// 404 for an unknown id.
+    pub fn scroll_next(&self, body: &Json) -> Reply {
+        let id = body["scroll_id"].as_str().unwrap_or_default().to_string();
+        assert!(body["scroll"].is_string(), "the keep-alive is renewed: {body}");
+        let Some(mut state) = self.scrolls.lock().unwrap().remove(&id) else {
+            return Reply::status(404, json!({"error": {"type": "search_context_missing_exception", "reason": format!("No search context found for id [{id}]")}, "status": 404}));
+        };
+        let size = state[0];
+        let rest = state.split_off(1);
+        let (page, rest) = rest.split_at(size.min(rest.len()));
+        let hits = page.iter().map(|&d| self.hit(d, false)).collect();
+        let next_id = format!("{}+", id);
+        self.scrolls.lock().unwrap().insert(next_id.clone(), [vec![size], rest.to_vec()].concat());
+        let mut out = self.answer(hits, 0);
+        out["_scroll_id"] = next_id.into();
+        Reply::json(out)
+    }
+
+    /// Answers `DELETE _search/scroll`.
+    pub fn scroll_delete(&self, body: &Json) -> Reply {
+        let ids: Vec<String> = match &body["scroll_id"] {
+            Json::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Json::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let mut scrolls = self.scrolls.lock().unwrap();
+        let freed = ids.iter().filter(|id| scrolls.remove(*id).is_some()).count();
+        Reply::json(json!({"succeeded": true, "num_freed": freed}))
+    }
+
+    /// Scrolls still open.
+    pub fn open_scrolls(&self) -> usize {
+        self.scrolls.lock().unwrap().len()
+    }
+}

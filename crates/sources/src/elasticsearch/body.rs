@@ -130,6 +130,15 @@ pub fn terms(query: Json, field: &str, size: usize) -> Json {
     json!({"size": 0, "track_total_hits": true, "query": query, "aggs": {"top": {"terms": {"field": field, "size": size.max(1)}}}})
 }
 
+/// [`terms`] with each shard (segment, split) asked for its `shard_size` best values instead
+/// of the default `size * 1.5 + 10`: where every shard has at most that many values, the
+/// counts are exact (`doc_count_error_upper_bound` 0) and the top values are the true ones.
+pub fn terms_with_shard_size(query: Json, field: &str, size: usize, shard_size: usize) -> Json {
+    let size = size.max(1);
+    json!({"size": 0, "track_total_hits": true, "query": query,
+        "aggs": {"top": {"terms": {"field": field, "size": size, "shard_size": shard_size.max(size)}}}})
+}
+
 /// A `fixed_interval` value in the largest exact unit ES accepts (`d h m s ms`; not `w`).
 pub fn fixed_interval(ns: Nanos) -> String {
     const MS: Nanos = 1_000_000;

@@ -118,6 +118,11 @@ impl Flavor {
     }
 }
 
+/// The `shard_size`s a top-N is asked again with when the first answer's counts are
+/// approximate (`doc_count_error_upper_bound` > 0): at most two more requests, each shard
+/// sending at most this many values.
+pub const EXACT_SHARD_SIZES: &[usize] = &[5_000, 50_000];
+
 /// Points in time kept open at once; opening another closes the oldest (its pages then
 /// continue without it).
 const MAX_OPEN_PITS: usize = 4;
@@ -299,6 +304,12 @@ impl Inner {
             ),
         };
         loop {
+            if cursor.scroll.is_some() || (!cursor.exact() && cursor.boundary.as_ref().is_some_and(|b| b.seen.len() > paging::MAX_SEEN_AT_BOUNDARY)) {
+                if let Some(page) = self.scroll_page(&schema, &request, &mut cursor, limit, &mut warnings).await? {
+                    return Ok(page);
+                }
+                // No scroll on this server (or it expired): the old continuation.
+            }
             let exact = cursor.exact() || (first_page && matches!(&cursor.pit, Some(p) if p.api == PitApi::Elasticsearch));
             let (search_after, size) = if exact {
                 ((!cursor.search_after.is_empty()).then(|| cursor.search_after.clone()), limit)
@@ -368,7 +379,7 @@ impl Inner {
             } else {
                 let boundary = paging::next_boundary(&records, cursor.boundary.as_ref());
                 let search_after = records.last().and_then(response::sort_values).unwrap_or_default();
-                Some(PageCursor { pit, search_after, boundary }.encode())
+                Some(PageCursor { pit, search_after, boundary, scroll: None }.encode())
             };
             return Ok(SearchPage {
                 records,
@@ -376,6 +387,108 @@ impl Inner {
                 next,
                 warnings,
             });
+        }
+    }
+
+    /// A page read through the scroll API, once more documents share the boundary's timestamp
+    /// than the cursor remembers: the scroll is a snapshot with an exact continuation, so none
+    /// of them is lost. It starts with the rest of the range (at or before the boundary, the
+    /// shown ones skipped by identity), continues with `POST /_search/scroll` and is deleted
+    /// at the end. `Ok(None)` when the server has no scroll, or the scroll expired: the caller
+    /// then continues as before (and says what that may skip).
+    async fn scroll_page(
+        &self,
+        schema: &Schema,
+        request: &SearchRequest,
+        cursor: &mut PageCursor,
+        limit: usize,
+        warnings: &mut Vec<String>,
+    ) -> SourceResult<Option<SearchPage>> {
+        let tf = schema.time_field.as_str();
+        let keep_alive = self.config.pit_keep_alive.clone();
+        loop {
+            let result = match &cursor.scroll {
+                Some(scroll) => {
+                    let body = json!({"scroll": keep_alive, "scroll_id": scroll.id});
+                    self.client
+                        .send_decoded(Method::POST, "_search/scroll", Some(&body), true, |text| hits::decode_search(text, tf))
+                        .await
+                }
+                None => {
+                    let Some(b) = cursor.boundary.clone() else { return Ok(None) };
+                    // The rest of the range: everything at or before the boundary's timestamp
+                    // (millisecond bounds; anything newer the bound lets in is skipped).
+                    let ns = response::epoch_number_to_nanos(b.value as f64).unwrap_or(0);
+                    let to = (ns.div_euclid(1_000_000) + 1) * 1_000_000;
+                    let range = TimeRange { from: request.range.from, to: Some(request.range.to.map_or(to, |t| t.min(to))) };
+                    let search = body::SearchBody {
+                        query: self.filtered(schema, &request.query, range)?,
+                        time_field: tf.to_string(),
+                        size: limit,
+                        order: body::Order::Desc,
+                        shard_doc_tiebreaker: false,
+                        search_after: None,
+                        pit: None,
+                        track_total_hits: false,
+                    };
+                    let path = self.index_path(&format!("_search?scroll={keep_alive}"));
+                    cursor.scroll = Some(paging::Scroll { id: String::new(), size: limit, skip: Some(b) });
+                    self.client.send_decoded(Method::POST, &path, Some(&search.to_json()), true, |text| hits::decode_search(text, tf)).await
+                }
+            };
+            let (answer, notes) = match result {
+                Ok(r) => r,
+                Err(RequestError { server: Some(s), .. }) if s.is_missing_endpoint() || matches!(s.status, 400 | 404) => {
+                    let started = cursor.scroll.as_ref().is_some_and(|sc| !sc.id.is_empty());
+                    warnings.push(if started {
+                        format!("the scroll is gone ({}); paging continues without it", s.message)
+                    } else {
+                        format!("this server refused a scroll ({})", s.message)
+                    });
+                    cursor.scroll = None;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.error),
+            };
+            warnings.extend(notes);
+            if let Some(w) = answer.json.get("_shards").and_then(error::shard_failure_warning) {
+                warnings.push(w);
+            }
+            let Some(mut scroll) = cursor.scroll.take() else { return Ok(None) };
+            // A point in time has no use beside a scroll.
+            if let Some(p) = cursor.pit.take() {
+                self.close_pit(&p).await;
+                cursor.search_after.clear();
+            }
+            if let Some(id) = answer.json.get("_scroll_id").and_then(Json::as_str) {
+                scroll.id = id.to_string();
+            }
+            let raw_len = answer.records.len();
+            let records = paging::skip_shown(answer.records, &mut scroll.skip);
+            if raw_len < scroll.size.max(1) || scroll.id.is_empty() {
+                self.close_scroll(&scroll.id).await;
+                return Ok(Some(SearchPage { records, total: None, next: None, warnings: std::mem::take(warnings) }));
+            }
+            if records.is_empty() {
+                // Only documents shown before the scroll began: read on.
+                cursor.scroll = Some(scroll);
+                continue;
+            }
+            // Kept up to date so that an expired scroll can hand over to the old continuation.
+            cursor.boundary = paging::next_boundary(&records, cursor.boundary.as_ref());
+            if let Some(b) = cursor.boundary.as_mut() {
+                // Past the cap that hand-over says what it may skip; no need to carry more.
+                b.seen.truncate(paging::MAX_SEEN_AT_BOUNDARY + 1);
+            }
+            cursor.scroll = Some(scroll);
+            return Ok(Some(SearchPage { records, total: None, next: Some(cursor.encode()), warnings: std::mem::take(warnings) }));
+        }
+    }
+
+    /// Deletes a scroll; failures only mean it expires on its own.
+    async fn close_scroll(&self, id: &str) {
+        if !id.is_empty() {
+            let _ = self.client.send(Method::DELETE, "_search/scroll", Some(&json!({"scroll_id": [id]})), false).await;
         }
     }
 
@@ -441,6 +554,13 @@ impl Inner {
             .and_then(|a| a.get("over_time"))
             .map(response::parse_date_histogram)
             .unwrap_or_default();
+        // Each bucket's split is a `terms` aggregation: over several shards its counts may be
+        // short by the bucket's `doc_count_error_upper_bound`; say so with the largest one.
+        let split_error = parsed.iter().filter_map(|b| b.split.as_ref()).map(|t| t.error_bound).max().unwrap_or(0);
+        let mut notes = notes;
+        if split_error > 0 {
+            notes.push(format!("split counts are approximate (±{split_error} a bucket): the server's terms aggregation over several shards is not exact"));
+        }
         let buckets = fill_grid(parsed, from, to, interval, &request.split);
         Ok(HistogramResult { interval, split_by, buckets, partial, note: join_notes(notes) })
     }
@@ -449,15 +569,54 @@ impl Inner {
         let schema = self.schema().await?.clone();
         let field = schema.aggregatable_field(&request.field)?;
         let query = self.filtered(&schema, &request.query, request.range)?;
-        let (answer, notes, partial) = self.aggregate(&body::terms(query, &field, request.size)).await?;
-        let terms = answer.get("aggregations").and_then(|a| a.get("top")).map(response::parse_terms).unwrap_or_default();
+        let (mut answer, mut notes, mut partial) = self.aggregate(&body::terms(query.clone(), &field, request.size)).await?;
+        let top_terms = |answer: &Json| answer.get("aggregations").and_then(|a| a.get("top")).map(response::parse_terms).unwrap_or_default();
+        let mut terms = top_terms(&answer);
+        // A `terms` aggregation over several shards (segments, splits) is approximate: each
+        // shard sends only its best values, and `doc_count_error_upper_bound` says by how much
+        // a count may be short. Ask again with a larger `shard_size` (a bounded number of
+        // times) until the bound is 0; where the server refuses, the counts stay approximate
+        // and say so.
+        for &shard_size in EXACT_SHARD_SIZES {
+            if terms.error_bound == 0 {
+                break;
+            }
+            if shard_size <= request.size {
+                continue;
+            }
+            match self.aggregate(&body::terms_with_shard_size(query.clone(), &field, request.size, shard_size)).await {
+                Ok((again, more_notes, again_partial)) => {
+                    let again_terms = top_terms(&again);
+                    notes.extend(more_notes);
+                    partial |= again_partial;
+                    // Never trade a result for a worse one (a server ignoring `shard_size`).
+                    if again_terms.error_bound <= terms.error_bound {
+                        terms = again_terms;
+                        answer = again;
+                    }
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "the exact recount was refused ({}); counts are approximate (±{})",
+                        logsleuth_core::text::truncate_chars(&e.to_string(), 200),
+                        terms.error_bound
+                    ));
+                    break;
+                }
+            }
+        }
+        if terms.error_bound > 0 && !notes.iter().any(|n| n.starts_with("the exact recount")) {
+            notes.push(format!(
+                "counts are approximate (±{}): the server's terms aggregation over several shards is not exact",
+                terms.error_bound
+            ));
+        }
         let mut buckets = terms.buckets;
         logsleuth_core::agg::sort_top(&mut buckets);
         let total = match response::hit_count(&answer) {
             Some(crate::HitCount::Exact(n) | crate::HitCount::AtLeast(n)) => n,
             None => buckets.iter().map(|b| b.count).sum::<u64>() + terms.other,
         };
-        let mut notes = notes;
         if field != request.field {
             notes.insert(0, format!("aggregated on {field}"));
         }

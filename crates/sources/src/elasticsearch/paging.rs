@@ -15,8 +15,9 @@ use super::response::{identity, sort_values};
 use logsleuth_core::model::Record;
 use crate::Cursor;
 
-/// Most documents remembered at one timestamp; past that, paging continues strictly before it
-/// (and says so) rather than asking for ever larger pages.
+/// Most documents remembered at one timestamp; past that, paging reads the rest of the range
+/// through the scroll API (a snapshot with an exact continuation) rather than asking for ever
+/// larger pages.
 pub const MAX_SEEN_AT_BOUNDARY: usize = 2000;
 
 /// Which point-in-time API a cursor's id belongs to.
@@ -55,6 +56,23 @@ pub struct PageCursor {
     pub search_after: Vec<Json>,
     /// Inclusive continuation with de-duplication (everywhere else, and the fallback).
     pub boundary: Option<Boundary>,
+    /// A scroll reading the rest of the range after a timestamp shared by more documents than
+    /// the remembered identities hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scroll: Option<Scroll>,
+}
+
+/// An open scroll (`POST <index>/_search?scroll=…`, `POST /_search/scroll`): its id and the
+/// documents it returns again that earlier pages showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scroll {
+    /// The latest `_scroll_id`.
+    pub id: String,
+    /// Hits a scroll page holds (fixed when the scroll starts); a shorter page is the last.
+    pub size: usize,
+    /// Documents shown before the scroll began at its first timestamp (and anything newer,
+    /// which the scroll's range may include at sub-millisecond precision), still to be skipped.
+    pub skip: Option<Boundary>,
 }
 
 impl PageCursor {
@@ -96,6 +114,40 @@ pub fn skip_seen(records: Vec<Record>, boundary: &Boundary) -> Vec<Record> {
         .collect()
 }
 
+/// Removes from a scroll's page what was shown before the scroll began: documents newer than
+/// the boundary, and the remembered ones at it (each identity once, consumed from `boundary`).
+/// Once the page goes past the boundary's timestamp nothing more needs skipping (`*skip`
+/// becomes `None`).
+pub fn skip_shown(records: Vec<Record>, skip: &mut Option<Boundary>) -> Vec<Record> {
+    let Some(boundary) = skip.as_mut() else { return records };
+    let mut past = false;
+    let kept = records
+        .into_iter()
+        .filter(|r| {
+            let Some(value) = first_sort_i64(r) else { return true };
+            if value > boundary.value {
+                return false;
+            }
+            if value < boundary.value {
+                past = true;
+                return true;
+            }
+            let id = identity(r);
+            match boundary.seen.iter().position(|s| *s == id) {
+                Some(i) => {
+                    boundary.seen.swap_remove(i);
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    if past || boundary.seen.is_empty() {
+        *skip = None;
+    }
+    kept
+}
+
 /// The time sort value of a record as an integer.
 pub fn first_sort_i64(record: &Record) -> Option<i64> {
     let values = sort_values(record)?;
@@ -112,8 +164,8 @@ pub fn next_boundary(shown: &[Record], previous: Option<&Boundary>) -> Option<Bo
         _ => Vec::new(),
     };
     seen.extend(shown.iter().filter(|r| first_sort_i64(r) == Some(value)).map(identity));
-    // Past the cap the next page continues strictly after the timestamp; no need to keep more.
-    seen.truncate(MAX_SEEN_AT_BOUNDARY + 1);
+    // Every one is kept: past the cap the scroll that reads on skips exactly these. (A page
+    // adds at most its size, so this holds at most the cap and one page.)
     Some(Boundary { value, seen })
 }
 
@@ -146,9 +198,23 @@ mod tests {
             pit: Some(Pit { api: PitApi::Elasticsearch, id: "abc".into() }),
             search_after: vec![serde_json::json!(1), serde_json::json!(7)],
             boundary: None,
+            scroll: None,
         };
         assert_eq!(PageCursor::decode(&c.encode()), Some(c.clone()));
         assert!(c.exact());
         assert_eq!(PageCursor::decode(&Cursor("garbage".into())), None);
+        let s = PageCursor { scroll: Some(Scroll { id: "s1".into(), size: 10, skip: None }), ..PageCursor::default() };
+        assert_eq!(PageCursor::decode(&s.encode()), Some(s));
+    }
+
+    #[test]
+    fn a_scroll_skips_what_was_shown_before_it() {
+        let mut skip = Some(Boundary { value: 20, seen: vec![identity(&rec(20, "a")), identity(&rec(20, "b"))] });
+        let page = skip_shown(vec![rec(21, "n"), rec(20, "b"), rec(20, "c")], &mut skip);
+        assert_eq!(page.iter().map(identity).collect::<Vec<_>>(), vec![identity(&rec(20, "c"))]);
+        assert_eq!(skip.as_ref().map(|b| b.seen.len()), Some(1));
+        let page = skip_shown(vec![rec(20, "a"), rec(19, "d")], &mut skip);
+        assert_eq!(page.len(), 1);
+        assert_eq!(skip, None);
     }
 }

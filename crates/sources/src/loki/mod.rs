@@ -30,6 +30,9 @@ use crate::{
     SearchRequest, Source, SourceError, SourceInfo, SourceResult, Split, TailEvent, TailRequest, TopRequest,
 };
 use client::{LokiClient, MAX_PAGE};
+
+/// Most requests spent reading the lines of one instant that holds more than a page.
+pub const MAX_INSTANT_REQUESTS: usize = 200;
 use logql::{LogqlParser, PipelineContext};
 
 /// Default range when a request leaves the start open: Loki's own default (one hour).
@@ -266,11 +269,22 @@ impl Inner {
         let mut page = paging::paginate(Self::records(lines?)?, previous.as_ref(), limit);
         if page.warning.is_some() && limit < MAX_PAGE {
             // More lines share one timestamp than a page holds: ask for a full-size page
-            // before giving up on any of them.
+            // first (the fast path for ties of up to 5,000 lines).
             let answer = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true, strip).await?;
             page = paging::paginate(Self::records(answer)?, previous.as_ref(), MAX_PAGE);
         }
-        let mut warnings: Vec<String> = page.warning.into_iter().collect();
+        let mut warnings: Vec<String> = Vec::new();
+        if page.warning.is_some()
+            && let Some(next) = &page.next
+        {
+            // Still more than a page at one instant (`next.end`): Loki has no cursor within
+            // it, so read that instant part by part until every part fits in a page, and
+            // return what earlier pages did not (this page may hold more than `limit`).
+            let (all, warning) = self.read_instant(&logql, next.end, strip).await?;
+            page.entries = paging::unseen(all, previous.as_ref());
+            page.warning = warning;
+        }
+        warnings.extend(page.warning.take());
         let total = match total {
             Some(Ok(n)) => Some(HitCount::Exact(n)),
             Some(Err(e)) => {
@@ -282,6 +296,48 @@ impl Inner {
         let records: Vec<Record> = page.entries.into_iter().map(|e| e.record).collect();
         self.learn_roles(&records);
         Ok(SearchPage { records, total, next: page.next.map(|c| c.encode()), warnings })
+    }
+
+    /// Every line of a log query at one instant `t`, however many: asked in parts
+    /// ([`paging::Part`]: line filters on the text's first characters, cut where a part fills
+    /// a page) at most [`MAX_INSTANT_REQUESTS`] times. The warning says when lines may be
+    /// missing (identical lines in more streams than a page holds, or the request cap).
+    async fn read_instant(&self, logql: &str, t: Nanos, strip: bool) -> SourceResult<(Vec<decode::Entry>, Option<String>)> {
+        let mut out = Vec::new();
+        let mut todo = vec![paging::Part::all()];
+        let mut requests = 0;
+        let mut warning = None;
+        while let Some(part) = todo.pop() {
+            if requests == MAX_INSTANT_REQUESTS {
+                warning = Some(format!(
+                    "more lines share the timestamp {} than {MAX_INSTANT_REQUESTS} requests of {MAX_PAGE} read; some of them were skipped",
+                    logsleuth_core::time::format_rfc3339(t)
+                ));
+                break;
+            }
+            requests += 1;
+            let query = match part.filter() {
+                Some(filter) => format!("{logql} {filter}"),
+                None => logql.to_string(),
+            };
+            let answer = self.client.query_range_logs(&query, Some(t), Some(t + 1), MAX_PAGE, true, strip).await?;
+            let entries = Self::records(answer)?;
+            if entries.len() < MAX_PAGE {
+                out.extend(entries);
+                continue;
+            }
+            match part.split(&entries) {
+                Some(parts) => todo.extend(parts.into_iter().rev()),
+                None => {
+                    warning = Some(format!(
+                        "more than {MAX_PAGE} identical lines share the timestamp {}; some of them were skipped",
+                        logsleuth_core::time::format_rfc3339(t)
+                    ));
+                    out.extend(entries);
+                }
+            }
+        }
+        Ok((out, warning))
     }
 
     fn split_label(&self, split: &Split) -> SourceResult<Option<(String, String)>> {

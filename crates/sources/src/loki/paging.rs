@@ -61,6 +61,111 @@ pub fn entry_hash(entry: &Entry) -> u64 {
     h
 }
 
+/// Entries of `entries` that `previous` did not already return at its boundary (a multiset:
+/// each remembered hash skips one entry).
+pub fn unseen(entries: Vec<Entry>, previous: Option<&PageCursor>) -> Vec<Entry> {
+    let Some(prev) = previous else { return entries };
+    let mut already: HashMap<u64, usize> = HashMap::new();
+    for h in &prev.seen {
+        *already.entry(*h).or_default() += 1;
+    }
+    entries
+        .into_iter()
+        .filter(|e| {
+            e.record.timestamp.unwrap_or_default() != prev.boundary
+                || !already.get_mut(&entry_hash(e)).is_some_and(|n| {
+                    let seen = *n > 0;
+                    *n = n.saturating_sub(1);
+                    seen
+                })
+        })
+        .collect()
+}
+
+/// One part of the lines at one instant, for reading an instant that holds more lines than a
+/// page: the lines starting with `prefix` whose next character is not in `excluded`, and,
+/// when `with_end`, the line that is exactly `prefix`. The whole instant is
+/// [`Part::all`]; [`Part::split`] cuts a part that overflowed a page into smaller ones that
+/// together hold exactly its lines, guided by the page it returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Characters every line of the part starts with.
+    pub prefix: Vec<char>,
+    /// Characters the next one is not.
+    pub excluded: Vec<char>,
+    /// Whether the line equal to the prefix belongs to the part.
+    pub with_end: bool,
+}
+
+impl Part {
+    /// Every line.
+    pub fn all() -> Part {
+        Part { prefix: Vec::new(), excluded: Vec::new(), with_end: true }
+    }
+
+    /// The LogQL line filter selecting the part (`|~` with an RE2 regex in a raw string, every
+    /// character written as `\x{…}` so no text needs quoting); `None` for every line.
+    pub fn filter(&self) -> Option<String> {
+        let esc = |c: &char| format!("\\x{{{:x}}}", *c as u32);
+        let prefix: String = self.prefix.iter().map(esc).collect();
+        let next = match (self.excluded.is_empty(), self.with_end) {
+            (true, true) if self.prefix.is_empty() => return None,
+            (true, true) => String::new(),
+            (true, false) => "[\\x{0}-\\x{10ffff}]".to_string(),
+            (false, with_end) => {
+                let class = format!("[^{}]", self.excluded.iter().map(esc).collect::<String>());
+                if with_end { format!("(?:{class}|$)") } else { class }
+            }
+        };
+        Some(format!("|~ `^{prefix}{next}`"))
+    }
+
+    /// Whether a line belongs to the part.
+    pub fn contains(&self, line: &str) -> bool {
+        let mut chars = line.chars();
+        for p in &self.prefix {
+            if chars.next() != Some(*p) {
+                return false;
+            }
+        }
+        match chars.next() {
+            None => self.with_end,
+            Some(c) => !self.excluded.contains(&c),
+        }
+    }
+
+    /// Cuts the part, given a page of its lines: one part per next character seen (the prefix
+    /// grows by it) and the rest (those characters excluded). `None` when the page tells
+    /// nothing to cut by (every line is the prefix itself: the same line in many streams).
+    pub fn split(&self, page: &[Entry]) -> Option<Vec<Part>> {
+        let mut seen: Vec<char> = Vec::new();
+        for e in page {
+            if let Some(c) = e.record.message.chars().nth(self.prefix.len())
+                && self.contains(&e.record.message)
+                && !seen.contains(&c)
+            {
+                seen.push(c);
+            }
+        }
+        if seen.is_empty() {
+            return None;
+        }
+        seen.sort_unstable();
+        let mut parts: Vec<Part> = seen
+            .iter()
+            .map(|c| {
+                let mut prefix = self.prefix.clone();
+                prefix.push(*c);
+                Part { prefix, excluded: Vec::new(), with_end: true }
+            })
+            .collect();
+        let mut excluded = self.excluded.clone();
+        excluded.extend(seen);
+        parts.push(Part { prefix: self.prefix.clone(), excluded, with_end: self.with_end });
+        Some(parts)
+    }
+}
+
 /// The outcome of one page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
@@ -171,6 +276,30 @@ mod tests {
         let p4 = paginate(vec![entry("s", 10, "z")], p3.next.as_ref(), 3);
         assert_eq!(p4.entries.len(), 1);
         assert!(p4.next.is_none());
+    }
+
+    #[test]
+    fn parts_of_an_instant_cover_every_line_once() {
+        let lines = ["66.1 a", "66.2 b", "6", "7x", "", "é", "66.1 a2"];
+        let page: Vec<Entry> = lines.iter().map(|l| entry("s", 1, l)).collect();
+        let all = Part::all();
+        assert_eq!(all.filter(), None);
+        let parts = all.split(&page).unwrap();
+        // '6', '7', 'é' and the rest (which holds the empty line)
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts[0].filter().unwrap(), "|~ `^\\x{36}`");
+        assert_eq!(parts[3].filter().unwrap(), "|~ `^(?:[^\\x{36}\\x{37}\\x{e9}]|$)`");
+        let six = parts[0].split(&page).unwrap();
+        assert_eq!(six.last().unwrap().filter().unwrap(), "|~ `^\\x{36}(?:[^\\x{36}]|$)`");
+        for line in lines {
+            assert_eq!(parts.iter().filter(|p| p.contains(line)).count(), 1, "{line:?}");
+            let in_six = six.iter().filter(|p| p.contains(line)).count();
+            assert_eq!(in_six, usize::from(line.starts_with('6')), "{line:?}");
+        }
+        let no_end = Part { prefix: vec!['6'], excluded: Vec::new(), with_end: false };
+        assert_eq!(no_end.filter().unwrap(), "|~ `^\\x{36}[\\x{0}-\\x{10ffff}]`");
+        assert!(!no_end.contains("6") && no_end.contains("66"));
+        assert_eq!(Part::all().split(&[entry("a", 1, ""), entry("b", 1, "")]), None);
     }
 
     #[test]

@@ -264,8 +264,10 @@ fn share(count: u64, total: u64) -> String {
 fn render_top(out: &mut String, top: &TopResult) {
     let _ = writeln!(out, "| Value | Count | Share |");
     let _ = writeln!(out, "| --- | ---: | ---: |");
+    // Approximate counts (a server's `terms` over several shards) carry their bound.
+    let bound = top.error_bound.map(|e| format!(" ±{}", thousands(e))).unwrap_or_default();
     for b in &top.buckets {
-        let _ = writeln!(out, "| {} | {} | {} |", markdown::code(&b.value), thousands(b.count), share(b.count, top.total));
+        let _ = writeln!(out, "| {} | {}{bound} | {} |", markdown::code(&b.value), thousands(b.count), share(b.count, top.total));
     }
     if top.other > 0 {
         let _ = writeln!(out, "| *other values* | {} | {} |", thousands(top.other), share(top.other, top.total));
@@ -276,7 +278,7 @@ fn render_top(out: &mut String, top: &TopResult) {
         notes.push("partial result".to_string());
     }
     if let Some(e) = top.error_bound {
-        notes.push(format!("counts may be off by up to {}", thousands(e)));
+        notes.push(format!("approximate counts: each may be short by up to {}", thousands(e)));
     }
     if let Some(n) = &top.note {
         notes.push(markdown::text(n));

@@ -53,6 +53,9 @@ fn render_chart(
         if t.partial {
             title.push(Span::styled("partial ", theme.warning));
         }
+        if let Some(e) = t.error_bound {
+            title.push(Span::styled(format!("±{} ", thousands(e)), theme.warning));
+        }
     }
     frame.render_widget(block(theme, Line::from(title), selected), area);
     let inner = layout::inner(area);
