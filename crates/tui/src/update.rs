@@ -445,12 +445,18 @@ pub(crate) fn run_query(app: &mut App, i: usize, fields: bool) -> Vec<Effect> {
     effects
 }
 
-/// The end an open range is pinned at: the next whole second after both `now` and the data's
-/// last line (a file's lines may be stamped ahead of the clock), exclusive.
+/// The end an open range is pinned at, exclusive. Log times have whole seconds (nginx's
+/// `$time_local`), so a line written in the second the query runs cannot be told by its time
+/// from one written a moment later: the end is the start of the current second, and every
+/// view of the query leaves that second out alike (the next query or the tail shows it).
+/// Data stamped ahead of the clock is kept whole: the end is then just past its last second.
 pub fn pinned_end(now: Nanos, span: Option<TimeRange>) -> Nanos {
     let second = logsleuth_core::time::NS_PER_SEC;
-    let last = span.and_then(|s| s.to).map_or(now, |to| now.max(to.saturating_sub(1)));
-    last.div_euclid(second).saturating_add(1).saturating_mul(second)
+    let now_second = now.div_euclid(second).saturating_mul(second);
+    match span.and_then(|s| s.to).map(|to| to.saturating_sub(1)) {
+        Some(last) if last >= now => last.div_euclid(second).saturating_add(1).saturating_mul(second),
+        _ => now_second,
+    }
 }
 
 /// The requests of a query generation whose range is resolved: first page, histogram, charts
