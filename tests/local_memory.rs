@@ -170,7 +170,9 @@ fn the_spool_is_owner_only_and_gone_on_exit_and_on_sigterm() {
 fn stdin_from_a_slow_producer_is_live_on_screen_with_its_json_columns() {
     use support::pty::Pty;
     let home = tempfile::tempdir().unwrap();
-    let producer = "i=0; while [ $i -lt 600 ]; do printf '{\"level\":\"warn\",\"msg\":\"tick %s\"}\\n' $i; i=$((i+1)); sleep 0.1; done";
+    // Two levels, so the level column is not one the table leaves out as the same on every
+    // line (issue 20).
+    let producer = "i=0; while [ $i -lt 600 ]; do l=warn; [ $((i % 2)) -eq 0 ] && l=info; printf '{\"level\":\"%s\",\"msg\":\"tick %s\"}\\n' $l $i; i=$((i+1)); sleep 0.1; done";
     // The environment of `support::pty::command`, with the producer piped into `logsleuth -`.
     let bin = env!("CARGO_BIN_EXE_logsleuth");
     let mut cmd = portable_pty::CommandBuilder::new("sh");
