@@ -75,6 +75,10 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
     let live = |i: i64| {
         let mut r = newest_record.clone();
         r.timestamp = Some(newest + i * 1_000_000_000);
+        // Lines after the newest loaded one, as the file's tail would send them.
+        if let logsleuth_core::model::RecordId::Line { file, line } = r.id {
+            r.id = logsleuth_core::model::RecordId::Line { file, line: line + i as u64 };
+        }
         r.fields.set("path", Value::Str(format!("/downloads/product_{}", i % 3 + 1)));
         r
     };
