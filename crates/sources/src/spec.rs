@@ -148,13 +148,19 @@ impl Overrides {
             c.credentials = self.credentials.clone();
             c.auth = None;
         }
-        c.headers.retain(|(n, _)| !self.headers.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
-        c.headers.extend(self.headers.iter().cloned());
+        replace_headers(&mut c.headers, &self.headers);
         if self.ca_file.is_some() {
             c.ca_file = self.ca_file.clone();
         }
         c.insecure |= self.insecure;
     }
+}
+
+/// `headers` with each of `with` replacing the header of the same name (names are not case
+/// sensitive), the rest kept in order.
+fn replace_headers(headers: &mut Vec<(String, String)>, with: &[(String, String)]) {
+    headers.retain(|(n, _)| !with.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
+    headers.extend(with.iter().cloned());
 }
 
 fn replace(slot: &mut Option<String>, with: &Option<String>) {
@@ -288,8 +294,7 @@ impl Overrides {
         if later.credentials.is_set() {
             self.credentials = later.credentials.clone();
         }
-        self.headers.retain(|(n, _)| !later.headers.iter().any(|(o, _)| o.eq_ignore_ascii_case(n)));
-        self.headers.extend(later.headers.iter().cloned());
+        replace_headers(&mut self.headers, &later.headers);
         if later.ca_file.is_some() {
             self.ca_file.clone_from(&later.ca_file);
         }

@@ -37,13 +37,13 @@ pub(crate) fn exact_effect(app: &mut App, i: usize) -> Option<Effect> {
     })
 }
 
-/// Takes a top-values answer when it is the exact values' (true when it was).
-pub(crate) fn exact_done(p: &mut Pane, generation: u64, field: &str, result: &Result<logsleuth_core::model::TopResult, String>) -> bool {
-    match p.exact_values.as_mut() {
-        Some(e) if e.field == field && e.generation == generation && e.result.is_none() => {
-            e.result = Some(result.clone());
-            true
-        }
-        _ => false,
+/// Takes a top-values answer when it is the one the exact values wait for.
+pub(crate) fn exact_done(p: &mut Pane, generation: u64, field: &str, result: &Result<logsleuth_core::model::TopResult, String>) {
+    if let Some(e) = p.exact_values.as_mut()
+        && e.field == field
+        && e.generation == generation
+        && e.result.is_none()
+    {
+        e.result = Some(result.clone());
     }
 }
