@@ -116,6 +116,9 @@ pub(super) fn spawn(inner: Weak<Inner>) {
                 // Written between the initial load and the watch: read it now.
                 wake = Wake::All;
             }
+            // Only rounds that look at every file count: a round woken for another file's
+            // event may not look at the one a tail waits on.
+            let round = matches!(wake, Wake::All).then(|| inner.follow_rounds.0.fetch_add(1, Ordering::AcqRel) + 1);
             let mut added = false;
             for f in &mut followed {
                 let concerned = match &wake {
@@ -129,6 +132,9 @@ pub(super) fn spawn(inner: Weak<Inner>) {
             if added {
                 inner.budget.enforce();
                 inner.notify.bump();
+            }
+            if let Some(round) = round {
+                inner.follow_rounds.1.store(round, Ordering::Release);
             }
             let busy = followed.iter().any(|f| f.more);
             drop(inner);

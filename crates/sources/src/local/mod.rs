@@ -20,7 +20,7 @@ pub use demo::Rng;
 pub use scan::OneShot;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +54,10 @@ pub(crate) struct Inner {
     /// The memory budget of the index, the text kept in memory and the stdin spool.
     budget: Arc<budget::Budget>,
     follower_started: AtomicBool,
+    /// The follower's rounds over every file: (begun, finished). A tail that finds a line whose file shrank
+    /// under it waits for a round begun after that, which handles the truncation (and may read
+    /// the line again from a `copytruncate` copy).
+    follow_rounds: (AtomicU64, AtomicU64),
     description: String,
     /// Last exact total computed: (query, range, line counts) → total.
     total_cache: Mutex<Option<TotalCache>>,
@@ -75,6 +79,10 @@ pub struct LocalSource {
 
 /// Most lines a tail sends per event.
 const TAIL_BATCH: usize = 500;
+
+/// Longest a tail holds back a line whose file shrank under it when no follower round
+/// comes to handle the truncation.
+const LOST_WAIT: Duration = Duration::from_secs(2);
 
 /// Most past lines a tail with `since` replays.
 const TAIL_BACKLOG: usize = 10_000;
@@ -155,6 +163,7 @@ impl LocalSource {
                 notify,
                 budget,
                 follower_started: AtomicBool::new(false),
+                follow_rounds: (AtomicU64::new(0), AtomicU64::new(0)),
                 description,
                 total_cache: Mutex::new(None),
             }),
@@ -490,7 +499,8 @@ impl TailStart {
 /// (or every input has ended, for stdin).
 async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>, tx: mpsc::Sender<TailEvent>, start: TailStart) {
     let TailStart { mut generation, mut pops_seen, mut status, mut seen } = start;
-    let mut lost_since: Option<std::time::Instant> = None;
+    // When a line whose file shrank under it was first met, and the follower's round then.
+    let mut lost_since: Option<(std::time::Instant, u64)> = None;
     if let Some(since) = since {
         let (inner2, filter2) = (inner.clone(), filter.clone());
         let Ok((records, lens)) = blocking(move || {
@@ -524,9 +534,12 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
         }
         let (inner2, filter2, from, pops_from) = (inner.clone(), filter.clone(), seen.clone(), pops_seen.clone());
         // A line whose file was truncated under it may be read again from a copy once the
-        // follower has handled the truncation: such lines wait a moment before they are sent
-        // as lost.
-        let allow_lost = lost_since.is_some_and(|t: std::time::Instant| t.elapsed() > Duration::from_millis(300));
+        // follower has handled the truncation: such lines wait for a follower round begun
+        // after they were met (or, with no follower running, two seconds) before they are
+        // sent as lost. A fixed short wait lost them when the machine was busy.
+        let allow_lost = lost_since.is_some_and(|(t, round)| {
+            inner.follow_rounds.1.load(Ordering::Acquire) > round || t.elapsed() > LOST_WAIT
+        });
         let Ok((records, now_seen, now_pops, waiting, skipped)) = blocking(move || {
             let mut waiting = false;
             let mut skipped = 0usize;
@@ -584,7 +597,7 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
             }
         }
         if waiting {
-            lost_since.get_or_insert_with(std::time::Instant::now);
+            lost_since.get_or_insert_with(|| (std::time::Instant::now(), inner.follow_rounds.0.load(Ordering::Acquire)));
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }

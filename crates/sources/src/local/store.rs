@@ -165,15 +165,20 @@ impl Segment {
             Bytes::Window { map, file_offset, .. } => (map, *file_offset),
             Bytes::Owned(_) => return None,
         };
+        // What was indexed is read before the file's length: a window's indexed part grows
+        // (in the follower's thread) only with bytes already in the file, so a length taken
+        // after it is below it only when the file really shrank. The other order lets a
+        // window that grew between the two reads look shrunk, and its newest lines lost.
+        let stored = self.stored_len();
         // fstat on an open descriptor does not fail in practice; if it does, assume no change.
         let len = usize::try_from(map.file_len().ok()?.saturating_sub(from)).unwrap_or(usize::MAX);
         // Only a shrink below what was indexed counts (a window keeps growing past what the
         // file had when it was last looked at).
-        if len >= self.stored_len() {
+        if len >= stored {
             return None;
         }
         let before = self.readable.fetch_min(len, Ordering::AcqRel);
-        (len < before.min(self.stored_len())).then_some(len)
+        (len < before.min(stored)).then_some(len)
     }
 }
 
