@@ -52,6 +52,17 @@ fn top_status_on_nginx_is_exactly_the_reference() {
     );
 }
 
+/// Issue 14: `--distinct` adds the field's distinct count (counted in files); without it the
+/// JSON is as before.
+#[test]
+fn top_distinct_counts_the_values_of_the_whole_file() {
+    let v = stdout_json(&run(&["top", &fixture("nginx_logs.gz"), "--field", "status", "--distinct", "--output", "json"]));
+    assert_eq!((v["distinct"].as_u64(), v["distinct_estimated"].as_bool()), (Some(6), Some(false)));
+    let out = run(&["top", &fixture("apache_logs.gz"), "--field", "status", "--size", "2", "--distinct"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with("total 10000, other 429\ndistinct 8\n"), "{text}");
+}
+
 #[test]
 fn top_client_ips_and_agents_on_nginx() {
     let v = stdout_json(&run(&["top", &fixture("nginx_logs.gz"), "--field", "remote_addr", "--output", "json"]));
@@ -144,6 +155,7 @@ fn histogram_json_contract() {
     // No interval: one is chosen from the span; every bucket is aligned to it.
     let v = stdout_json(&run(&["histogram", &fixture("nginx_logs.gz"), "--output", "json"]));
     assert_eq!(v["interval"], "12h");
+    assert_eq!(v["exact"], true, "a file is counted exactly");
     assert!(v["buckets"].as_array().unwrap().iter().all(|b| b["split"] == json!({})));
 }
 

@@ -354,6 +354,75 @@ async fn histogram_splits_by_status_class_and_fills_empty_buckets() {
     assert!(h.buckets[0].split.is_empty());
 }
 
+/// Issue 14: a split series whose `terms` counts are approximate is asked again once with
+/// `shard_size` 5000, as `top` is. The first answer is the capture with a bound of 7 written
+/// into each bucket's split (a one-split server answers 0; several shards answer more); the
+/// recount is the capture as it is.
+fn split_answer(r: &Recorded, refuse_recount: bool) -> Reply {
+    let body = r.body.clone().unwrap_or(Json::Null);
+    let recount = body["aggs"]["over_time"]["aggs"]["split"]["terms"].get("shard_size").is_some();
+    if recount && refuse_recount {
+        return Reply::fixture(400, "quickwit/error_unknown_query_type_400.json");
+    }
+    let mut answer = fixture("quickwit/search_date_histogram_with_terms_subagg.json");
+    for bucket in answer["aggregations"]["over_time"]["buckets"].as_array_mut().unwrap() {
+        let mut status = bucket["status"].take();
+        bucket.as_object_mut().unwrap().remove("status");
+        if !recount {
+            status["doc_count_error_upper_bound"] = 7.into();
+        }
+        bucket["split"] = status;
+    }
+    Reply::json(answer)
+}
+
+#[tokio::test]
+async fn approximate_split_counts_are_recounted_or_marked() {
+    let m20 = 20 * 60 * 1_000_000_000_i64;
+    let range = TimeRange::between(at("2026-11-22T06:40:00Z"), at("2026-11-22T08:40:00Z"));
+    let request = HistogramRequest { query: Query::kql(""), range, interval: Some(m20), target_buckets: 100, split: Split::StatusClass };
+    let server = EsServer::start(quickwit(|r| split_answer(r, false))).await;
+    let h = source(&server.url).histogram(request.clone()).await.unwrap();
+    let bodies = server.bodies(SEARCH);
+    assert_eq!(bodies.len(), 2, "one recount");
+    assert_eq!(bodies[1]["aggs"]["over_time"]["aggs"], json!({"split": {"terms": {"field": "status", "size": 100, "shard_size": 5000}}}));
+    assert_eq!(h.split_error_bound, None);
+    assert_eq!(h.note, None);
+    assert_eq!(h.buckets.iter().map(|b| b.count).collect::<Vec<_>>(), vec![0, 235, 829, 850, 469, 0]);
+
+    let server = EsServer::start(quickwit(|r| split_answer(r, true))).await;
+    let h = source(&server.url).histogram(request).await.unwrap();
+    assert_eq!(server.bodies(SEARCH).len(), 2);
+    assert_eq!(h.split_error_bound, Some(7));
+    let note = h.note.unwrap_or_default();
+    assert!(note.contains("refused") && note.contains("approximate (±7 a bucket)"), "{note}");
+}
+
+/// Issue 14: the distinct count of the exact values is ES's `cardinality` (an estimate, said
+/// so). The capture asked for several metrics; the replay keeps its `unique_ips` answer under
+/// the name logsleuth asks, `distinct`.
+#[tokio::test]
+async fn distinct_values_are_the_servers_cardinality_estimate() {
+    let server = EsServer::start(quickwit(|_| {
+        let mut answer = fixture("quickwit/search_metric_aggs.json");
+        answer["aggregations"] = json!({"distinct": answer["aggregations"]["unique_ips"].take()});
+        Reply::json(answer)
+    }))
+    .await;
+    let es = source(&server.url);
+    let d = es
+        .distinct(TopRequest { query: Query::kql(""), range: hour_range(), field: "clientip".into(), size: 5 })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((d.count, d.estimated), (1028, true));
+    assert_eq!(
+        server.bodies(SEARCH)[0],
+        json!({"size": 0, "track_total_hits": false, "query": {"bool": {"filter": [range_clause()]}},
+               "aggs": {"distinct": {"cardinality": {"field": "clientip", "precision_threshold": 40000}}}})
+    );
+}
+
 #[tokio::test]
 async fn histogram_interval_is_chosen_from_the_range_and_time_zone_is_sent() {
     let server = EsServer::start(quickwit(|_| Reply::fixture(200, "quickwit/search_date_histogram.json"))).await;

@@ -293,6 +293,28 @@ async fn top_uses_instant_topk_and_orders_by_value() {
     assert!(!top.partial);
 }
 
+/// Issue 14: the exact values' distinct count comes from Loki as `count(sum by (field) …)` over
+/// the lines that carry the field (the answer has the shape of the captured label-less vector
+/// of `instant_count_pattern_line_filter.json`); a refused one is no count, not an error.
+#[tokio::test]
+async fn distinct_values_are_counted_by_loki() {
+    let server = LokiServer::start(|r: &Recorded| {
+        let q = r.param("query").unwrap_or("");
+        if q.starts_with("count(sum by (status)") { Reply::Text(400, fixture("error_max_series.txt")) } else { vector(118) }
+    })
+    .await;
+    let loki = source(&server, r#"{job="apache"}"#, Some(LogqlParser::Apache));
+    let request = |field: &str| TopRequest { query: Query::kql(""), range: RANGE, field: field.into(), size: 5 };
+    let d = loki.distinct(request("path")).await.unwrap().unwrap();
+    assert_eq!((d.count, d.estimated), (118, false));
+    let reqs = server.requests_to("/loki/api/v1/query");
+    let q = reqs[0].param("query").unwrap();
+    assert!(q.starts_with(r#"count(sum by (path) (count_over_time({job="apache"} | pattern `"#), "{q}");
+    assert!(q.ends_with(r#"` | path != "" [21682603ms])))"#), "{q}");
+    assert_eq!(reqs[0].param("time"), Some("1795334716161919916"));
+    assert_eq!(loki.distinct(request("status")).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn refused_aggregations_fall_back_to_counting_fetched_lines() {
     let server = LokiServer::start(|r: &Recorded| match (r.path.as_str(), r.param("step")) {

@@ -379,6 +379,7 @@ async fn partial_top_n_charts_are_labelled() {
         partial: true,
         note: Some("computed from the 500 fetched rows".into()),
         distinct: None,
+        distinct_estimated: false,
     };
     update(&mut app, logsleuth::ui::Action::TopDone { pane: 0, generation, field: "status".into(), result: Ok(partial) });
     let text = screen(&app);

@@ -368,6 +368,10 @@ pub struct TopArgs {
     /// Number of values.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub size: usize,
+    /// Also count the field's distinct values (Elasticsearch `cardinality`, an estimate; a Loki
+    /// metric query; counted exactly in files).
+    #[arg(long)]
+    pub distinct: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AggOutput::Table)]
     pub output: AggOutput,

@@ -193,7 +193,7 @@ fn print_table(out: &mut Out, records: &[Record], columns: &[String]) -> Result<
 
 /// `logsleuth top`: top values of a field.
 pub fn top(args: TopArgs) -> Result<(), CliError> {
-    let result = match one_shot(&args.source)? {
+    let mut result = match one_shot(&args.source)? {
         Some(shot) => {
             let query = filter_query(&args.filter, &shot.info())?;
             let range = resolve_range(&args.time, false, crate::time::now_nanos())?;
@@ -206,10 +206,23 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
             let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
             runtime()?.block_on(async {
                 wait_ready(&source).await;
-                source.top(TopRequest { query, range, field: args.field.clone(), size: args.size }).await
+                let request = TopRequest { query, range, field: args.field.clone(), size: args.size };
+                let mut top = source.top(request.clone()).await?;
+                if args.distinct
+                    && top.distinct.is_none()
+                    && let Some(d) = source.distinct(request).await?
+                {
+                    top.distinct = Some(d.count);
+                    top.distinct_estimated = d.estimated;
+                }
+                Ok::<_, crate::sources::SourceError>(top)
             })?
         }
     };
+    if !args.distinct {
+        // The output contract does not change unless asked (files count it anyway).
+        result.distinct = None;
+    }
     let mut out = Out::new();
     match args.output {
         AggOutput::Json => out.line(&crate::export::records::json_line(&top_json(&result)))?,
@@ -222,6 +235,11 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
                 out.raw(&format!("{:<width$}  {}{bound}", b.value, b.count))?;
             }
             out.line(&format!("total {}, other {}", result.total, result.other))?;
+            if args.distinct
+                && let Some(d) = result.distinct
+            {
+                out.line(&format!("distinct {}{d}", if result.distinct_estimated { "about " } else { "" }))?;
+            }
         }
     }
     if let Some(note) = &result.note {
@@ -232,7 +250,8 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
 
 /// The `top --output json` contract: `{"field","total","other","exact","buckets":[{"value","count"}]}`,
 /// with `"exact": false, "error_bound": N` when the counts may be short by up to N (a
-/// server's `terms` aggregation over several shards that could not be recounted exactly).
+/// server's `terms` aggregation over several shards that could not be recounted exactly), and
+/// `"distinct": N, "distinct_estimated": bool` with `--distinct`.
 pub fn top_json(result: &TopResult) -> serde_json::Value {
     let mut json = serde_json::json!({
         "field": result.field,
@@ -244,20 +263,32 @@ pub fn top_json(result: &TopResult) -> serde_json::Value {
     if let Some(e) = result.error_bound {
         json["error_bound"] = e.into();
     }
+    if let Some(d) = result.distinct {
+        json["distinct"] = d.into();
+        json["distinct_estimated"] = result.distinct_estimated.into();
+    }
     json
 }
 
 /// The `histogram --output json` contract:
-/// `{"interval":"1h","buckets":[{"start":RFC3339,"count":C,"split":{V:C}}]}`.
+/// `{"interval":"1h","exact":true,"buckets":[{"start":RFC3339,"count":C,"split":{V:C}}]}`, with
+/// `"exact": false, "split_error_bound": N` when a split series' counts may be short by up to N
+/// in a bucket (a server's `terms` over several shards that could not be recounted), and
+/// `"exact": false` when the counts come from a sample (a server refused the aggregation).
 pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "interval": crate::time::format_duration(result.interval),
+        "exact": result.split_error_bound.is_none() && !result.partial,
         "buckets": result.buckets.iter().map(|b| serde_json::json!({
             "start": crate::time::format_rfc3339(b.start),
             "count": b.count,
             "split": b.split,
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(e) = result.split_error_bound {
+        json["split_error_bound"] = e.into();
+    }
+    json
 }
 
 /// Parses `--split-by`.

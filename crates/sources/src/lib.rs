@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 pub use logsleuth_core::model::{FieldRoles, HitCount};
-use logsleuth_core::model::{HistogramResult, Nanos, Record, TimeRange, TopResult};
+use logsleuth_core::model::{Distinct, HistogramResult, Nanos, Record, TimeRange, TopResult};
 
 /// Which language a query is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -325,6 +325,14 @@ pub trait Source: Send + Sync {
 
     /// The top values of a field over the whole query and range.
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult>;
+
+    /// How many distinct values a field has over the whole query and range, where the
+    /// backend can say (ES `cardinality`, Loki `count(count by (field) …)`); `None` where it
+    /// cannot. Asked on its own, not with every top-N: it costs the server a pass.
+    async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
+        let _ = request;
+        Ok(None)
+    }
 
     /// Events over time over the whole query and range.
     async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult>;

@@ -170,6 +170,7 @@ impl Source for RecordSource {
             partial: false,
             note: None,
             distinct: None,
+            distinct_estimated: false,
         })
     }
 
@@ -202,7 +203,7 @@ impl Source for RecordSource {
             Split::Level => Some("level".into()),
             Split::Field(f) => Some(f.clone()),
         };
-        Ok(HistogramResult { interval, split_by, buckets, partial: false, note: None })
+        Ok(HistogramResult { interval, split_by, buckets, partial: false, note: None, split_error_bound: None })
     }
 
     async fn fields(&self, _range: TimeRange) -> SourceResult<Vec<FieldInfo>> {

@@ -312,6 +312,9 @@ pub enum Effect {
         generation: u64,
         /// The request.
         request: TopRequest,
+        /// Also ask the field's distinct count where the answer lacks it (the sidebar's exact
+        /// values; charts do not need it).
+        distinct: bool,
     },
     /// List the fields.
     Fields {

@@ -200,9 +200,19 @@ impl Runtime {
                 let result = source.histogram(request).await;
                 Action::HistogramDone { pane, generation, result }
             }),
-            Effect::Top { generation, request, .. } => self.spawn(pane, async move {
+            Effect::Top { generation, request, distinct, .. } => self.spawn(pane, async move {
                 let field = request.field.clone();
-                let result = source.top(request).await;
+                let mut result = source.top(request.clone()).await;
+                if distinct
+                    && let Ok(top) = result.as_mut()
+                    && top.distinct.is_none()
+                {
+                    // A distinct count the server cannot give leaves the values as they are.
+                    if let Ok(Some(d)) = source.distinct(request).await {
+                        top.distinct = Some(d.count);
+                        top.distinct_estimated = d.estimated;
+                    }
+                }
                 Action::TopDone { pane, generation, field, result }
             }),
             Effect::ResolveRange { generation, .. } => self.spawn(pane, async move {

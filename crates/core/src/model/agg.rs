@@ -40,6 +40,19 @@ pub struct TopResult {
     /// counts them (a local count; ES `cardinality`, Loki `count(count by …)` when asked).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub distinct: Option<u64>,
+    /// The distinct count is the server's estimate (ES `cardinality` is HyperLogLog++), not a
+    /// count.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub distinct_estimated: bool,
+}
+
+/// How many distinct values a field has over a query and range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Distinct {
+    /// The number of distinct values.
+    pub count: u64,
+    /// True when the backend estimates it rather than counts it.
+    pub estimated: bool,
 }
 
 /// One time bucket of the events-over-time histogram.
@@ -66,4 +79,8 @@ pub struct HistogramResult {
     pub partial: bool,
     /// Why the result is partial, for the user.
     pub note: Option<String>,
+    /// Upper bound of the error on a split series' counts in one bucket (a server's `terms`
+    /// aggregation over several shards that could not be recounted exactly), when not 0.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub split_error_bound: Option<u64>,
 }

@@ -5,7 +5,7 @@ mod record;
 mod roles;
 mod value;
 
-pub use agg::{HistogramBucket, HistogramResult, TopBucket, TopResult};
+pub use agg::{Distinct, HistogramBucket, HistogramResult, TopBucket, TopResult};
 /// The status class rule lives with the other aggregation rules in [`crate::agg`].
 pub use crate::agg::{status_class, status_class_of};
 pub use record::{Record, RecordId};

@@ -105,6 +105,9 @@ pub struct SplitAgg {
     pub field: String,
     /// How many values.
     pub size: usize,
+    /// Values each shard sends (`shard_size`), for an exact recount; the server's default
+    /// when `None`.
+    pub shard_size: Option<usize>,
 }
 
 /// Events over time: `date_histogram` with `fixed_interval` (and `time_zone` when one is set),
@@ -120,7 +123,11 @@ pub fn histogram(query: Json, time_field: &str, interval: Nanos, time_zone: Opti
     let mut over_time = Map::new();
     over_time.insert("date_histogram".into(), Json::Object(date_histogram));
     if let Some(split) = split {
-        over_time.insert("aggs".into(), json!({"split": {"terms": {"field": split.field, "size": split.size}}}));
+        let mut terms = json!({"field": split.field, "size": split.size});
+        if let Some(shard_size) = split.shard_size {
+            terms["shard_size"] = shard_size.max(split.size).into();
+        }
+        over_time.insert("aggs".into(), json!({"split": {"terms": terms}}));
     }
     json!({"size": 0, "track_total_hits": true, "query": query, "aggs": {"over_time": over_time}})
 }
@@ -128,6 +135,16 @@ pub fn histogram(query: Json, time_field: &str, interval: Nanos, time_zone: Opti
 /// The top values of a field: a `terms` aggregation.
 pub fn terms(query: Json, field: &str, size: usize) -> Json {
     json!({"size": 0, "track_total_hits": true, "query": query, "aggs": {"top": {"terms": {"field": field, "size": size.max(1)}}}})
+}
+
+/// Precision asked of `cardinality`: ES's largest. Below it the estimate is close to exact;
+/// above it, HyperLogLog++ errs by a few percent at most.
+pub const CARDINALITY_PRECISION: u64 = 40_000;
+
+/// The distinct values of `field` over `query`: a `cardinality` aggregation (an estimate).
+pub fn cardinality(query: Json, field: &str) -> Json {
+    json!({"size": 0, "track_total_hits": false, "query": query,
+        "aggs": {"distinct": {"cardinality": {"field": field, "precision_threshold": CARDINALITY_PRECISION}}}})
 }
 
 /// [`terms`] with each shard (segment, split) asked for its `shard_size` best values instead

@@ -33,7 +33,7 @@ use client::{EsClient, Reply, RequestError};
 use fields::Schema;
 use paging::{PageCursor, Pit, PitApi};
 
-use logsleuth_core::model::{HistogramBucket, HistogramResult, Nanos, Record, TimeRange, TopBucket, TopResult};
+use logsleuth_core::model::{Distinct, HistogramBucket, HistogramResult, Nanos, Record, TimeRange, TopBucket, TopResult};
 use crate::http::HttpConfig;
 use crate::{
     FieldInfo, FieldRoles, HistogramRequest, SearchPage, SearchRequest, Source, SourceError, SourceInfo, SourceResult,
@@ -523,14 +523,14 @@ impl Inner {
             Split::None => (None, None),
             Split::StatusClass => {
                 let field = role_field(&schema, schema.roles.status.as_deref(), "status")?;
-                (Some(body::SplitAgg { field, size: 100 }), Some("status_class".to_string()))
+                (Some(body::SplitAgg { field, size: 100, shard_size: None }), Some("status_class".to_string()))
             }
             Split::Level => {
                 let field = role_field(&schema, schema.roles.level.as_deref(), "level")?;
-                (Some(body::SplitAgg { field, size: 20 }), Some("level".to_string()))
+                (Some(body::SplitAgg { field, size: 20, shard_size: None }), Some("level".to_string()))
             }
             Split::Field(name) => (
-                Some(body::SplitAgg { field: schema.aggregatable_field(name)?, size: logsleuth_core::agg::SPLIT_SERIES }),
+                Some(body::SplitAgg { field: schema.aggregatable_field(name)?, size: logsleuth_core::agg::SPLIT_SERIES, shard_size: None }),
                 Some(name.clone()),
             ),
         };
@@ -539,7 +539,7 @@ impl Inner {
             _ => self.data_span(&schema, &query, request.range).await?,
         }) else {
             let interval = request.interval.unwrap_or(60 * logsleuth_core::time::NS_PER_SEC);
-            return Ok(HistogramResult { interval, split_by, buckets: Vec::new(), partial: false, note: None });
+            return Ok(HistogramResult { interval, split_by, buckets: Vec::new(), partial: false, note: None, split_error_bound: None });
         };
         let interval = request.interval.filter(|i| *i > 0).unwrap_or_else(|| choose_interval(to - from, request.target_buckets));
         // fixed_interval has millisecond resolution.
@@ -547,22 +547,53 @@ impl Inner {
         // The shared cap, checked before asking (a huge range with a tiny interval would
         // exhaust the server's `search.max_buckets` or our memory).
         logsleuth_core::agg::bucket_count(from.div_euclid(interval) * interval, to, interval)?;
-        let body = body::histogram(query, &schema.time_field, interval, self.time_zone(), split_agg.as_ref());
-        let (answer, notes, partial) = self.aggregate(&body).await?;
-        let parsed = answer
-            .get("aggregations")
-            .and_then(|a| a.get("over_time"))
-            .map(response::parse_date_histogram)
-            .unwrap_or_default();
+        let body = body::histogram(query.clone(), &schema.time_field, interval, self.time_zone(), split_agg.as_ref());
+        let (answer, notes, mut partial) = self.aggregate(&body).await?;
+        let parse = |answer: &Json| {
+            answer.get("aggregations").and_then(|a| a.get("over_time")).map(response::parse_date_histogram).unwrap_or_default()
+        };
         // Each bucket's split is a `terms` aggregation: over several shards its counts may be
-        // short by the bucket's `doc_count_error_upper_bound`; say so with the largest one.
-        let split_error = parsed.iter().filter_map(|b| b.split.as_ref()).map(|t| t.error_bound).max().unwrap_or(0);
+        // short by the bucket's `doc_count_error_upper_bound` (the largest one counts).
+        let split_error_of =
+            |parsed: &[response::TimeBucket]| parsed.iter().filter_map(|b| b.split.as_ref()).map(|t| t.error_bound).max().unwrap_or(0);
+        let mut parsed = parse(&answer);
+        let mut split_error = split_error_of(&parsed);
         let mut notes = notes;
+        // As for `top`: asked again once with a larger `shard_size` (one bound, since every
+        // bucket asks it), kept only when it is better.
+        if split_error > 0
+            && let Some(split) = &split_agg
+        {
+            let exact = body::SplitAgg { shard_size: Some(EXACT_SHARD_SIZES[0]), ..split.clone() };
+            let again = body::histogram(query, &schema.time_field, interval, self.time_zone(), Some(&exact));
+            match self.aggregate(&again).await {
+                Ok((answer, more_notes, again_partial)) => {
+                    let again = parse(&answer);
+                    let again_error = split_error_of(&again);
+                    if again_error <= split_error {
+                        (parsed, split_error) = (again, again_error);
+                        notes.extend(more_notes);
+                        partial |= again_partial;
+                    }
+                }
+                Err(e) => notes.push(format!(
+                    "the exact recount of the split was refused ({})",
+                    logsleuth_core::text::truncate_chars(&e.to_string(), 200)
+                )),
+            }
+        }
         if split_error > 0 {
             notes.push(format!("split counts are approximate (±{split_error} a bucket): the server's terms aggregation over several shards is not exact"));
         }
         let buckets = fill_grid(parsed, from, to, interval, &request.split);
-        Ok(HistogramResult { interval, split_by, buckets, partial, note: join_notes(notes) })
+        Ok(HistogramResult {
+            interval,
+            split_by,
+            buckets,
+            partial,
+            note: join_notes(notes),
+            split_error_bound: (split_error > 0).then_some(split_error),
+        })
     }
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
@@ -629,7 +660,19 @@ impl Inner {
             partial,
             note: join_notes(notes),
             distinct: None,
+            distinct_estimated: false,
         })
+    }
+
+    async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
+        let schema = self.schema().await?.clone();
+        let field = schema.aggregatable_field(&request.field)?;
+        let query = self.filtered(&schema, &request.query, request.range)?;
+        let (answer, _, _) = self.aggregate(&body::cardinality(query, &field)).await?;
+        let value = answer.get("aggregations").and_then(|a| a.get("distinct")).and_then(|d| d.get("value"));
+        // Elasticsearch answers an integer, ES-API servers (Quickwit) a float such as 1028.0.
+        let count = value.and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.round() as u64)));
+        Ok(count.map(|count| Distinct { count, estimated: true }))
     }
 
     async fn field_values(&self, field: String, range: TimeRange, limit: usize) -> SourceResult<Vec<String>> {
@@ -780,6 +823,10 @@ impl Source for EsSource {
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
         self.inner.top(request).await
+    }
+
+    async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
+        self.inner.distinct(request).await
     }
 
     async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {

@@ -378,7 +378,7 @@ impl Source for LocalSource {
         };
         let (Some(from), Some(to)) = (from, to) else {
             let interval = request.interval.unwrap_or(60 * logsleuth_core::time::NS_PER_SEC);
-            return Ok(HistogramResult { interval, split_by, buckets: Vec::new(), partial: false, note: None });
+            return Ok(HistogramResult { interval, split_by, buckets: Vec::new(), partial: false, note: None, split_error_bound: None });
         };
         let to = to.max(from.saturating_add(1));
         let interval = match request.interval {
@@ -397,7 +397,7 @@ impl Source for LocalSource {
             buckets.map(|b| (b, partial_note(&inner, note)))
         })
         .await??;
-        Ok(HistogramResult { interval, split_by, buckets, partial: note.is_some(), note })
+        Ok(HistogramResult { interval, split_by, buckets, partial: note.is_some(), note, split_error_bound: None })
     }
 
     async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {

@@ -492,7 +492,7 @@ pub(super) fn top_result(field: &str, total: u64, counts: HashMap<String, u64>, 
     // Every value was counted: the distinct count comes for free.
     let distinct = Some(counts.len() as u64);
     let (buckets, other) = logsleuth_core::agg::top_n(counts, size);
-    TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None, distinct }
+    TopResult { field: field.to_string(), total, other, buckets, error_bound: None, partial: false, note: None, distinct, distinct_estimated: false }
 }
 
 /// The field a split reads in a file: the status or level role, or the named field.

@@ -206,6 +206,13 @@ pub fn with_label(logql: &str, label: &str) -> String {
     format!("{logql} | {label} != \"\"")
 }
 
+/// `count(sum by (label) (count_over_time(<logql> | label != "" [range])))`: the number of
+/// distinct values of a label over the range, counted by Loki (one series per value; lines
+/// without the label are not a value).
+pub fn distinct_query(logql: &str, label: &str, range: Nanos) -> String {
+    format!("count({})", count_query(&with_label(logql, label), Some(label), range))
+}
+
 /// `topk(N, sum by (label) (count_over_time(<logql> | label != "" [range])))`.
 pub fn topk_query(logql: &str, label: &str, size: usize, range: Nanos) -> String {
     format!("topk({size}, {})", count_query(&with_label(logql, label), Some(label), range))
@@ -217,6 +224,14 @@ mod tests {
 
     fn ctx(selector: &str, parser: Option<LogqlParser>) -> PipelineContext {
         PipelineContext { selector: selector.into(), labels: vec![], parser }
+    }
+
+    #[test]
+    fn distinct_counts_the_series_of_lines_with_the_label() {
+        assert_eq!(
+            distinct_query(r#"{job="nginx"} | pattern `<remote_addr> - <_>`"#, "remote_addr", 3_600 * 1_000_000_000),
+            r#"count(sum by (remote_addr) (count_over_time({job="nginx"} | pattern `<remote_addr> - <_>` | remote_addr != "" [1h])))"#
+        );
     }
 
     #[test]

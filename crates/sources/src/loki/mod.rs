@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio::sync::{OnceCell, mpsc};
 
-use logsleuth_core::model::{HistogramBucket, HistogramResult, Nanos, Record, TimeRange, TopBucket, TopResult, Value};
+use logsleuth_core::model::{Distinct, HistogramBucket, HistogramResult, Nanos, Record, TimeRange, TopBucket, TopResult, Value};
 use crate::http::HttpConfig;
 use crate::{
     FieldInfo, FieldKind, FieldOrigin, FieldRoles, HistogramRequest, HitCount, Query, QueryLanguage, SearchPage,
@@ -397,6 +397,24 @@ impl Inner {
         Ok(histogram_from_series(&series, first, interval, count, &request.split, split.as_ref()))
     }
 
+    async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
+        let range = resolve(request.range);
+        let label = logql::label_name(&request.field)?;
+        let logql = self.log_query(&request.query, range).await?;
+        let query = logql::distinct_query(&logql, &label, range.1 - range.0);
+        let json = match self.client.query_instant(&query, range.1).await {
+            Ok(json) => json,
+            // Too many series for Loki's limits: no count rather than an error on screen.
+            Err(e) if is_refusal(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (kind, result) = decode::result(&json)?;
+        let series = decode::decode_series(kind, result)?;
+        // No series at all: no line carries the field.
+        let count = series.iter().flat_map(|s| s.samples.iter()).map(|(_, v)| *v).sum();
+        Ok(Some(Distinct { count, estimated: false }))
+    }
+
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
         let range = resolve(request.range);
         let label = logql::label_name(&request.field)?;
@@ -436,6 +454,7 @@ impl Inner {
                 partial: false,
                 note: None,
                 distinct: None,
+                distinct_estimated: false,
             })
         })();
         match computed {
@@ -588,7 +607,7 @@ fn histogram_from_series(
         }
     }
     logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
-    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
+    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None, split_error_bound: None }
 }
 
 fn record_value(record: &Record, field: &str, label: &str) -> Option<String> {
@@ -621,7 +640,7 @@ fn histogram_from_records(
         }
     }
     logsleuth_core::agg::fold_other(&mut buckets, logsleuth_core::agg::SPLIT_SERIES);
-    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None }
+    HistogramResult { interval, split_by: split_label.map(|(name, _)| name.clone()), buckets, partial: false, note: None, split_error_bound: None }
 }
 
 fn top_from_records(records: &[Record], field: &str, label: &str, size: usize) -> TopResult {
@@ -641,6 +660,7 @@ fn top_from_records(records: &[Record], field: &str, label: &str, size: usize) -
         partial: false,
         note: None,
         distinct: None,
+        distinct_estimated: false,
     }
 }
 
@@ -678,6 +698,10 @@ impl Source for LokiSource {
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
         self.inner.top(request).await
+    }
+
+    async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
+        self.inner.distinct(request).await
     }
 
     async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {

@@ -358,6 +358,7 @@ mod tests {
                 .collect(),
             partial: false,
             note: None,
+            split_error_bound: None,
         };
         let (interval, buckets) = merged(&h);
         assert_eq!(buckets.len(), 34);
@@ -396,6 +397,7 @@ mod tests {
             partial: false,
             note: None,
             distinct: None,
+            distinct_estimated: false,
         };
         let mut out = String::new();
         render_top(&mut out, &top);

@@ -17,6 +17,7 @@ pub(crate) fn top_effects(app: &mut App, i: usize) -> Vec<Effect> {
             pane: p.id,
             generation: p.generation,
             request: TopRequest { query: query.clone(), range, field: field.clone(), size: TOP_SIZE },
+            distinct: false,
         })
         .collect()
 }

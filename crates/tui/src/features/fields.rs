@@ -34,6 +34,7 @@ pub(crate) fn exact_effect(app: &mut App, i: usize) -> Option<Effect> {
         pane: p.id,
         generation: p.generation,
         request: TopRequest { query, range, field: exact.field.clone(), size: EXACT_SIZE },
+        distinct: true,
     })
 }
 

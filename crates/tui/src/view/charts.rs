@@ -151,6 +151,7 @@ mod tests {
             partial: false,
             note: None,
             distinct: None,
+            distinct_estimated: false,
         };
         let rows = bar_lines(&t, 60);
         assert_eq!(rows.len(), 3);

@@ -126,10 +126,12 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
                     && let Some(Some(Ok(top))) = exact.map(|e| &e.result)
                     && let Some(d) = top.distinct
                 {
-                    let note = format!("{} distinct", thousands(d));
+                    // A server's estimate (ES `cardinality`) says so.
+                    let note = format!("{}{} distinct", if top.distinct_estimated { "≈" } else { "" }, thousands(d));
                     let name_w = unicode_width::UnicodeWidthStr::width(stat.name.as_str()) + 2;
-                    if name_w + note.len() < w {
-                        buf.set_string(inner.x + (w - note.len()) as u16, y, &note, style.patch(theme.muted));
+                    let note_w = unicode_width::UnicodeWidthStr::width(note.as_str());
+                    if name_w + note_w < w {
+                        buf.set_string(inner.x + (w - note_w) as u16, y, &note, style.patch(theme.muted));
                     }
                 }
             }
