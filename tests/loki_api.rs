@@ -152,6 +152,9 @@ impl MiniLoki {
         if r.path == "/loki/api/v1/query" {
             return vector(self.entries.len() as u64);
         }
+        if r.path == "/loki/api/v1/series" {
+            return Reply::Json(200, json!({"status": "success", "data": [{"job": "nginx", "env": "prod"}]}).to_string());
+        }
         let start: i64 = r.param("start").unwrap().parse().unwrap();
         let end: i64 = r.param("end").unwrap().parse().unwrap();
         let limit: usize = r.param("limit").unwrap().parse().unwrap();
@@ -668,4 +671,128 @@ async fn an_instant_holding_more_than_a_page_is_read_part_by_part() {
         .collect();
     assert!(parts.iter().any(|q| q.starts_with(r#"{env="prod"}"#) && q.contains(r#" |~ `^\x{"#)), "{parts:?}");
     assert!(parts.len() < 60, "{} requests", parts.len());
+}
+
+/// 7,500 entries at one nanosecond in three streams (hosts web-1, web-2, web-3 behind one
+/// balancer, each logging the same 2,500 real nginx lines), a stream `{env="prod", host="web-1",
+/// job="nginx", zone="b"}` whose labels extend web-1's with 300 lines of its own, and older
+/// lines. The server answers `series` with the four label sets, and log queries by their
+/// selector's `name="value"` matchers as Loki does (a stream matches when it has every one).
+struct StreamsAtInstant {
+    streams: Vec<(Vec<(&'static str, &'static str)>, Vec<(i64, String)>)>,
+}
+
+impl StreamsAtInstant {
+    const AT: i64 = END - 1_000;
+
+    fn new() -> StreamsAtInstant {
+        use std::io::Read;
+        let path = format!("{}/tests/fixtures/local/nginx_logs.gz", env!("CARGO_MANIFEST_DIR"));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();
+        let mut seen = HashSet::new();
+        let unique: Vec<String> = text.lines().filter(|l| seen.insert(l.to_string())).take(3_100).map(str::to_string).collect();
+        let at = |lines: &[String]| lines.iter().map(|l| (Self::AT, l.clone())).collect::<Vec<_>>();
+        let mut streams: Vec<(Vec<(&str, &str)>, Vec<(i64, String)>)> = ["web-1", "web-2", "web-3"]
+            .into_iter()
+            .map(|host| (vec![("env", "prod"), ("host", host), ("job", "nginx")], at(&unique[..2_500])))
+            .collect();
+        streams[0].1.extend(unique[2_500..2_800].iter().enumerate().map(|(i, l)| (Self::AT - 1_000 * (i as i64 + 1), l.clone())));
+        streams.push((vec![("env", "prod"), ("host", "web-1"), ("job", "nginx"), ("zone", "b")], at(&unique[2_800..3_100])));
+        StreamsAtInstant { streams }
+    }
+
+    fn total(&self) -> usize {
+        self.streams.iter().map(|(_, e)| e.len()).sum()
+    }
+
+    fn answer(&self, r: &Recorded) -> Reply {
+        if r.path == "/loki/api/v1/query" {
+            return vector(self.total() as u64);
+        }
+        let labels = |l: &[(&str, &str)]| serde_json::Value::Object(l.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
+        if r.path == "/loki/api/v1/series" {
+            assert_eq!(r.param("match[]"), Some(r#"{env="prod"}"#));
+            return Reply::Json(200, json!({"status": "success", "data": self.streams.iter().map(|(l, _)| labels(l)).collect::<Vec<_>>()}).to_string());
+        }
+        let start: i64 = r.param("start").unwrap().parse().unwrap();
+        let end: i64 = r.param("end").unwrap().parse().unwrap();
+        let limit: usize = r.param("limit").unwrap().parse().unwrap();
+        let query = r.param("query").unwrap();
+        let selector = &query[1..query.find('}').unwrap()];
+        let matchers: Vec<(String, String)> = selector
+            .split(", ")
+            .flat_map(|m| m.split(','))
+            .filter(|m| !m.is_empty())
+            .map(|m| {
+                let (k, v) = m.split_once('=').unwrap();
+                (k.trim().to_string(), v.trim().trim_matches('"').to_string())
+            })
+            .collect();
+        assert!(!query.contains(" |~ `"), "no stream holds more than a page: no part by text");
+        // The newest `limit` entries of the matching streams (backward), grouped by stream.
+        let mut picked: Vec<(usize, i64, &str)> = Vec::new();
+        for (i, (l, entries)) in self.streams.iter().enumerate() {
+            if matchers.iter().all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v)) {
+                picked.extend(entries.iter().filter(|(ts, _)| *ts >= start && *ts < end).map(|(ts, line)| (i, *ts, line.as_str())));
+            }
+        }
+        picked.sort_by_key(|p| std::cmp::Reverse(p.1));
+        picked.truncate(limit.min(5_000));
+        let mut result = Vec::new();
+        for (i, (l, _)) in self.streams.iter().enumerate() {
+            let values: Vec<serde_json::Value> =
+                picked.iter().filter(|p| p.0 == i).map(|(_, ts, line)| json!([ts.to_string(), line, {}])).collect();
+            if !values.is_empty() {
+                result.push(json!({"stream": labels(l), "values": values}));
+            }
+        }
+        Reply::Json(
+            200,
+            json!({"status": "success", "data": {"resultType": "streams", "encodingFlags": ["categorize-labels"], "result": result, "stats": {}}})
+                .to_string(),
+        )
+    }
+}
+
+/// Issue 14: an instant that overflows a page is split by stream first: every stream's lines
+/// once, each stream asked with its own labels, a stream with more labels left to its own
+/// request (not counted twice).
+#[tokio::test]
+async fn an_instant_over_several_streams_is_read_stream_by_stream() {
+    let crowded = Arc::new(StreamsAtInstant::new());
+    let c = crowded.clone();
+    let server = LokiServer::start(move |r: &Recorded| c.answer(r)).await;
+    let loki = source(&server, r#"{env="prod"}"#, Some(LogqlParser::Nginx));
+    let mut request = search(Query::kql(""), 1_000);
+    let mut got: Vec<(i64, String, String)> = Vec::new();
+    for _ in 0..50 {
+        let page = loki.search(request.clone()).await.unwrap();
+        assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+        got.extend(page.records.into_iter().map(|r| {
+            let host = r.labels.get("host").map(|v| v.as_text()).unwrap_or_default();
+            let zone = r.labels.get("zone").map(|v| v.as_text()).unwrap_or_default();
+            (r.timestamp.unwrap(), format!("{host}/{zone}"), r.message)
+        }));
+        match page.next {
+            Some(next) => request.cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(got.len(), crowded.total(), "every line");
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), got.len(), "none twice");
+    for (host, n) in [("web-1/", 2_800), ("web-2/", 2_500), ("web-3/", 2_500), ("web-1/b", 300)] {
+        assert_eq!(got.iter().filter(|g| g.1 == host).count(), n, "{host}");
+    }
+    let at_instant: Vec<String> = server
+        .requests_to("/loki/api/v1/query_range")
+        .iter()
+        .filter(|r| r.param("start") == Some(StreamsAtInstant::AT.to_string().as_str()))
+        .filter_map(|r| r.param("query").map(str::to_string))
+        .collect();
+    for host in ["web-1", "web-2", "web-3"] {
+        let selector = format!(r#"{{env="prod", host="{host}", job="nginx"}} | pattern"#);
+        assert!(at_instant.iter().any(|q| q.starts_with(&selector)), "{selector} in {at_instant:?}");
+    }
+    assert_eq!(server.requests_to("/loki/api/v1/series").len(), 1);
 }

@@ -298,32 +298,107 @@ impl Inner {
         Ok(SearchPage { records, total, next: page.next.map(|c| c.encode()), warnings })
     }
 
-    /// Every line of a log query at one instant `t`, however many: asked in parts
+    /// Every line of a log query at one instant `t`, however many. An instant that overflows a
+    /// page is read stream by stream first (the streams `series` names for that instant, each
+    /// asked with its own full label set), then each stream that still overflows part by part
     /// ([`paging::Part`]: line filters on the text's first characters, cut where a part fills
-    /// a page) at most [`MAX_INSTANT_REQUESTS`] times. The warning says when lines may be
-    /// missing (identical lines in more streams than a page holds, or the request cap).
+    /// a page), at most [`MAX_INSTANT_REQUESTS`] requests in all. With one stream, or more
+    /// streams than a quarter of the requests allowed, it goes part by part over all of them.
+    /// The warning says when lines may be missing (identical lines in more streams than a page
+    /// holds, or the request cap).
     async fn read_instant(&self, logql: &str, t: Nanos, strip: bool) -> SourceResult<(Vec<decode::Entry>, Option<String>)> {
+        let mut requests = 1;
+        let first = Self::records(self.client.query_range_logs(logql, Some(t), Some(t + 1), MAX_PAGE, true, strip).await?)?;
+        if first.len() < MAX_PAGE {
+            return Ok((first, None));
+        }
+        let streams = match logql::selector_end(logql) {
+            Some(end) => {
+                requests += 1;
+                match self.client.series(Some(logql[..end].trim()), Some(t), Some(t + 1)).await {
+                    Ok(series) => Some((end, series)),
+                    // No stream list (an older server, a proxy): the text parts alone.
+                    Err(_) => None,
+                }
+            }
+            None => None,
+        };
+        let keys: Vec<String> = match &streams {
+            Some((_, series)) => {
+                let mut keys: Vec<String> = series
+                    .iter()
+                    .filter_map(|s| s.as_object())
+                    .map(|map| {
+                        let mut fields = logsleuth_core::model::Fields::new();
+                        for (k, v) in map {
+                            fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                        }
+                        decode::canonical_labels(&fields)
+                    })
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                keys
+            }
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut warning = None;
+        if let Some((end, _)) = streams
+            && (2..=MAX_INSTANT_REQUESTS / 4).contains(&keys.len())
+        {
+            for key in &keys {
+                // The stream's own labels select it (and any stream with more labels, whose
+                // lines are left to their own request).
+                let stream_query = format!("{key}{}", &logql[end..]);
+                let (entries, w) = self.read_parts(&stream_query, t, strip, Some(key), &mut requests, None).await?;
+                out.extend(entries);
+                warning = warning.or(w);
+            }
+        } else {
+            let (entries, w) = self.read_parts(logql, t, strip, None, &mut requests, Some(first)).await?;
+            out = entries;
+            warning = w;
+        }
+        Ok((out, warning))
+    }
+
+    /// The lines of `logql` at `t` (of the stream `stream` only, when given), part by part;
+    /// `first` is the answer already had for the whole of it.
+    async fn read_parts(
+        &self,
+        logql: &str,
+        t: Nanos,
+        strip: bool,
+        stream: Option<&str>,
+        requests: &mut usize,
+        mut first: Option<Vec<decode::Entry>>,
+    ) -> SourceResult<(Vec<decode::Entry>, Option<String>)> {
         let mut out = Vec::new();
         let mut todo = vec![paging::Part::all()];
-        let mut requests = 0;
         let mut warning = None;
+        let ours = |e: &decode::Entry| stream.is_none_or(|s| &*e.stream == s);
         while let Some(part) = todo.pop() {
-            if requests == MAX_INSTANT_REQUESTS {
-                warning = Some(format!(
-                    "more lines share the timestamp {} than {MAX_INSTANT_REQUESTS} requests of {MAX_PAGE} read; some of them were skipped",
-                    logsleuth_core::time::format_rfc3339(t)
-                ));
-                break;
-            }
-            requests += 1;
-            let query = match part.filter() {
-                Some(filter) => format!("{logql} {filter}"),
-                None => logql.to_string(),
+            let entries = match first.take() {
+                Some(entries) => entries,
+                None => {
+                    if *requests >= MAX_INSTANT_REQUESTS {
+                        warning = Some(format!(
+                            "more lines share the timestamp {} than {MAX_INSTANT_REQUESTS} requests of {MAX_PAGE} read; some of them were skipped",
+                            logsleuth_core::time::format_rfc3339(t)
+                        ));
+                        break;
+                    }
+                    *requests += 1;
+                    let query = match part.filter() {
+                        Some(filter) => format!("{logql} {filter}"),
+                        None => logql.to_string(),
+                    };
+                    Self::records(self.client.query_range_logs(&query, Some(t), Some(t + 1), MAX_PAGE, true, strip).await?)?
+                }
             };
-            let answer = self.client.query_range_logs(&query, Some(t), Some(t + 1), MAX_PAGE, true, strip).await?;
-            let entries = Self::records(answer)?;
             if entries.len() < MAX_PAGE {
-                out.extend(entries);
+                out.extend(entries.into_iter().filter(|e| ours(e)));
                 continue;
             }
             match part.split(&entries) {
@@ -333,7 +408,7 @@ impl Inner {
                         "more than {MAX_PAGE} identical lines share the timestamp {}; some of them were skipped",
                         logsleuth_core::time::format_rfc3339(t)
                     ));
-                    out.extend(entries);
+                    out.extend(entries.into_iter().filter(|e| ours(e)));
                 }
             }
         }
