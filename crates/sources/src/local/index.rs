@@ -303,6 +303,10 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// How long stdin may be quiet, before its format is known, for the lines read so far to
+/// decide it (a fast producer fills the sample first; a slow one is shown as it comes).
+const DETECT_LULL: Duration = Duration::from_millis(20);
+
 /// Reads stdin in the background: lines appear as they arrive (a pipe from `kubectl logs -f`
 /// keeps streaming); the format is detected from the first lines.
 pub(super) fn open_stdin(store: Arc<FileStore>, forced: Option<LogFormat>, notify: Arc<Notifier>, budget: Arc<Budget>) -> Result<(), SourceError> {
@@ -378,7 +382,11 @@ pub(super) fn open_reader(
                     store.done_bytes.fetch_add(piece.data.len() as u64, Ordering::Relaxed);
                     batch.extend_from_slice(&piece.data);
                 };
-                match rx.recv_timeout(Duration::from_millis(100)) {
+                // Until the format is known, a short wait: a lull after a complete line is
+                // when a slow producer has said all it has for now, and its lines should be
+                // on screen at the next redraw, not after a fixed wait.
+                let wait = if store.format_known() { Duration::from_millis(100) } else { DETECT_LULL };
+                match rx.recv_timeout(wait) {
                     Ok(piece) => {
                         take(piece, &mut batch, &mut app);
                         while batch.len() < STREAM_SEGMENT {
@@ -396,10 +404,14 @@ pub(super) fn open_reader(
                     Err(RecvTimeoutError::Disconnected) => eof = true,
                 }
                 if !store.format_known() {
+                    let lull = batch.is_empty();
                     early.extend_from_slice(&batch);
                     let lines = memchr::memchr_iter(b'\n', &early).count();
+                    // A lull with whole lines read: detect from them (a slow stream); text
+                    // without a newline yet waits up to half a second for its end.
+                    let quiet = lull && lines > 0;
                     let waited = started.elapsed() > Duration::from_millis(500) && !early.is_empty();
-                    if !(eof || lines >= SAMPLE_LINES || early.len() >= 64 * 1024 || waited) {
+                    if !(eof || lines >= SAMPLE_LINES || early.len() >= 64 * 1024 || quiet || waited) {
                         continue;
                     }
                     let sample = sample_lines(&early, SAMPLE_LINES);

@@ -227,3 +227,31 @@ fn a_growing_window_is_never_taken_for_a_shrunk_file() {
     assert!(lost.is_empty(), "{} lines taken for lost, the first {:?}", lost.len(), lost.first());
     assert_eq!(snap.record(19_999).message, "line 19999");
 }
+
+/// Issue 21: the first line of a slow stream is indexed as soon as the stream goes quiet, not
+/// after a fixed half-second wait for more lines to detect the format from. (Before, no line
+/// could appear before 500 ms had passed since the stream opened.)
+#[test]
+fn a_slow_streams_first_line_is_indexed_at_once() {
+    use std::io::Write;
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let source = LocalSource::from_reader("stdin", reader, LocalOptions::default()).unwrap();
+    let start = std::time::Instant::now();
+    writer.write_all(b"{\"ts\":\"2024-05-01T10:00:00Z\",\"level\":\"info\",\"msg\":\"first\"}\n").unwrap();
+    writer.flush().unwrap();
+    while source.line_count() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "the line never came");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(400), "the first line took {took:?}");
+    // Detected from that one line: JSON, so later lines are parsed as JSON too.
+    writer.write_all(b"{\"ts\":\"2024-05-01T10:00:01Z\",\"level\":\"warn\",\"msg\":\"second\"}\n").unwrap();
+    drop(writer);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(source.wait_indexed());
+    let records = rt.block_on(all(&source));
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].fields.get("msg").map(|v| v.as_text()).as_deref(), Some("second"));
+    assert_eq!(source.formats()[0].1, LogFormat::Json);
+}
