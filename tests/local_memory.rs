@@ -116,6 +116,50 @@ async fn the_budget_lets_the_oldest_lines_go_and_says_so() {
     assert!(top.partial && top.note.as_deref().is_some_and(|n| n.contains("let go")), "reports say so: {:?}", top.note);
 }
 
+/// The screen and the exports of a pane whose lines the budget let go say so: the status
+/// line shows the budget's note, and an NDJSON export's message says the file is not all the
+/// query matched (the format itself has no place for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_and_the_exports_say_what_the_budget_let_go() {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use logsleuth::ui::history::History;
+    use logsleuth::ui::{App, Theme, update};
+    use logsleuth_testing::{buffer_text, press, press_with, render, settle, type_text};
+
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let source = std::sync::Arc::new(LocalSource::from_reader("stdin", reader, LocalOptions::default()).unwrap());
+    source.set_max_memory(1 << 20);
+    let producer = std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::new(&mut writer);
+        for i in 0..100_000 {
+            writeln!(out, "2024-01-01T00:{:02}:{:02}.{:06}Z INFO request {i:07} served in 12ms by worker-7", i / 60000 % 60, i / 1000 % 60, i % 1000).unwrap();
+        }
+    });
+    producer.join().unwrap();
+    source.wait_indexed().await;
+    let note = source.memory_note().expect("lines were let go");
+    let mut app = App::new(source.info(), None, None, Theme::default(), History::default(), logsleuth::time::now_nanos());
+    app.viewport = ratatui::layout::Rect::new(0, 0, 160, 30);
+    let effects = update::start(&mut app);
+    settle(&mut app, &source, effects).await;
+    let screen = buffer_text(&render(&app));
+    let status = screen.lines().filter(|l| l.contains("memory budget 1.0 MiB")).collect::<Vec<_>>();
+    assert!(!status.is_empty() && status[0].contains("let go"), "the status line says so:\n{screen}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.ndjson");
+    press(&mut app, KeyCode::Char('E'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, path.to_str().unwrap());
+    let effects = press(&mut app, KeyCode::Enter);
+    settle(&mut app, &source, effects).await;
+    let message = app.message.clone().unwrap_or_default();
+    assert!(message.starts_with("wrote ") && message.contains(&format!("not all the query matched: {note}")), "{message}");
+    assert!(std::fs::read_to_string(&path).unwrap().lines().count() > 0);
+}
+
 /// The `/proc/PID/fd` entries of `pid` that point into `dir`.
 fn fds_into(pid: u32, dir: &Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };

@@ -86,13 +86,21 @@ pub enum ExportJob {
     /// The Markdown postmortem report.
     Report(Box<Report>),
     /// Records as NDJSON.
-    Ndjson(Vec<Record>),
+    Ndjson {
+        /// The records, as shown (newest first).
+        records: Vec<Record>,
+        /// Why the records may not be all the query matched (the memory budget let lines
+        /// go), said with the message once written: NDJSON and CSV have no place for it.
+        incomplete: Option<String>,
+    },
     /// Records as CSV with these columns (after `@timestamp`).
     Csv {
         /// The records, as shown (newest first).
         records: Vec<Record>,
         /// The pane's columns.
         columns: Vec<String>,
+        /// As for NDJSON.
+        incomplete: Option<String>,
     },
 }
 
@@ -719,9 +727,14 @@ fn export_job(app: &App, format: ExportFormat) -> ExportJob {
     let p = app.pane();
     match format {
         ExportFormat::Report => ExportJob::Report(Box::new(report_data(app))),
-        ExportFormat::Ndjson => ExportJob::Ndjson(p.records.clone()),
-        ExportFormat::Csv => ExportJob::Csv { records: p.records.clone(), columns: p.columns.clone() },
+        ExportFormat::Ndjson => ExportJob::Ndjson { records: p.records.clone(), incomplete: incomplete(p) },
+        ExportFormat::Csv => ExportJob::Csv { records: p.records.clone(), columns: p.columns.clone(), incomplete: incomplete(p) },
     }
+}
+
+/// What the last search said about lines it could not include (the memory budget's note).
+fn incomplete(p: &crate::app::Pane) -> Option<String> {
+    p.warnings.iter().find(|w| w.starts_with("memory budget")).cloned()
 }
 
 /// Produces an export's bytes and what to say once written (`N lines`).
@@ -734,12 +747,23 @@ pub fn export_bytes(job: &ExportJob) -> std::io::Result<(Vec<u8>, String)> {
             out = text.into_bytes();
             format!("the report ({lines} lines)")
         }
-        ExportJob::Ndjson(records) => format!("{} records", crate::export::records::write_ndjson(&mut out, records)?),
-        ExportJob::Csv { records, columns } => {
-            format!("{} records", crate::export::records::write_csv(&mut out, records, columns)?)
+        ExportJob::Ndjson { records, incomplete } => {
+            let n = crate::export::records::write_ndjson(&mut out, records)?;
+            with_incomplete(format!("{n} records"), incomplete)
+        }
+        ExportJob::Csv { records, columns, incomplete } => {
+            let n = crate::export::records::write_csv(&mut out, records, columns)?;
+            with_incomplete(format!("{n} records"), incomplete)
         }
     };
     Ok((out, what))
+}
+
+fn with_incomplete(what: String, incomplete: &Option<String>) -> String {
+    match incomplete {
+        Some(note) => format!("{what} (not all the query matched: {note})"),
+        None => what,
+    }
 }
 
 // ---- copy ----------------------------------------------------------------------------------
