@@ -1,6 +1,6 @@
 //! Indexing text that keeps arriving (a followed file, the stdin spool) the way a file opened
 //! whole is indexed: the lines' text stays in the file, read through a guarded map of a
-//! window of it, and only the compact line index (about 20 bytes a line) is kept in memory.
+//! window of it, and only the compact line index (about 16 bytes a line) is kept in memory.
 //! When no map can be made (no SIGBUS guard on this system, every guard slot taken), the text
 //! is kept in memory as before.
 

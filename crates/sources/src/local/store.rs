@@ -3,7 +3,7 @@
 //! Text lives in immutable segments (a memory map of a large file, or owned buffers for small
 //! files, gzip, stdin and appended data); lines never cross segments. The index keeps, per
 //! line, its start (in a virtual byte space spanning the segments), its length and its
-//! timestamp: 20 bytes a line, in chunks of 64 Ki lines shared by `Arc` so that a query works
+//! timestamp: 16 bytes a line, in chunks of 64 Ki lines shared by `Arc` so that a query works
 //! on a consistent snapshot while the indexer keeps appending. Lines are parsed on demand.
 //!
 //! A mapped file can shrink while open (`copytruncate`, `> file`): the map is guarded (see
@@ -182,12 +182,52 @@ impl Segment {
     }
 }
 
-/// One chunk of the line index (struct of arrays keeps it at 20 bytes a line).
+/// One chunk of the line index (struct of arrays keeps it at 16 bytes a line: a 32-bit start
+/// from the chunk's base, a 32-bit length, a 64-bit timestamp).
 #[derive(Clone, Default)]
 struct Chunk {
-    starts: Vec<u64>,
+    /// The virtual offset `rel` counts from: the chunk's first start.
+    base: u64,
+    /// Starts as offsets from `base`, while every one fits in 32 bits…
+    rel: Vec<u32>,
+    /// …and all of them in full once one does not (a chunk whose lines span windows more
+    /// than 4 GiB apart in the virtual byte space: a window reserves 1 GiB, so only after
+    /// several rotations within 65,536 lines).
+    wide: Vec<u64>,
     lens: Vec<u32>,
     ts: Vec<Nanos>,
+}
+
+impl Chunk {
+    /// The start of line `i`.
+    fn start(&self, i: usize) -> u64 {
+        if self.wide.is_empty() { self.base + u64::from(self.rel[i]) } else { self.wide[i] }
+    }
+
+    fn push_start(&mut self, start: u64) {
+        if self.wide.is_empty() {
+            if self.rel.is_empty() {
+                self.base = start;
+            }
+            if let Some(rel) = start.checked_sub(self.base).and_then(|d| u32::try_from(d).ok()) {
+                self.rel.push(rel);
+                return;
+            }
+            let mut wide = Vec::with_capacity(self.rel.capacity().max(self.rel.len() + 1));
+            wide.extend(self.rel.iter().map(|r| self.base + u64::from(*r)));
+            self.wide = wide;
+            self.rel = Vec::new();
+        }
+        self.wide.push(start);
+    }
+
+    fn pop_start(&mut self) {
+        if self.wide.is_empty() {
+            self.rel.pop();
+        } else {
+            self.wide.pop();
+        }
+    }
 }
 
 /// A line found by the indexer, before it is stored.
@@ -400,12 +440,14 @@ impl FileStore {
         lines
     }
 
-    /// Memory this file's index and text hold: 20 bytes a line of index (24 when the time
+    /// Memory this file's index and text hold: 16 bytes a line of index (20 when the time
     /// order is kept), owned text, the spool's text.
     pub fn memory(&self) -> u64 {
         let st = self.state.read().unwrap_or_else(|e| e.into_inner());
-        let per_line = if st.unsorted { 24 } else { 20 };
-        let index = (st.lines - st.first) as u64 * per_line;
+        let per_line = if st.unsorted { 20 } else { 16 };
+        // Chunks that needed full 64-bit starts hold 4 bytes a line more.
+        let wide: u64 = st.chunks.iter().map(|c| c.wide.len() as u64 * 4).sum();
+        let index = (st.lines - st.first) as u64 * per_line + wide;
         index + st.segments.iter().map(|s| s.memory() as u64).sum::<u64>()
     }
 
@@ -415,7 +457,7 @@ impl FileStore {
             return;
         }
         let c = &st.chunks[st.first / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
-        let keep_start = c.starts[st.first % CHUNK_LINES];
+        let keep_start = c.start(st.first % CHUNK_LINES);
         for s in &st.segments {
             if s.base < keep_start {
                 s.release_before((keep_start - s.base) as usize);
@@ -436,7 +478,7 @@ impl FileStore {
         let entry = |st: &FileState, line: usize| {
             let c = &st.chunks[line / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
             let i = line % CHUNK_LINES;
-            (c.starts[i], c.lens[i])
+            (c.start(i), c.lens[i])
         };
         let (from_start, _) = entry(&st, st.first);
         let new_first = st.first + n;
@@ -520,14 +562,18 @@ impl FileStore {
                 let chunk = Arc::make_mut(last);
                 if chunk.ts.capacity() < CHUNK_LINES {
                     // The whole chunk at once: a copy (capacity = length) grown by doubling
-                    // would end up to twice the 20 bytes a line (a followed file's chunks are
+                    // would end up to twice the 16 bytes a line (a followed file's chunks are
                     // copied often, a tail holding the last one).
                     let room = CHUNK_LINES - chunk.ts.len();
-                    chunk.starts.reserve_exact(room);
+                    if chunk.wide.is_empty() {
+                        chunk.rel.reserve_exact(room);
+                    } else {
+                        chunk.wide.reserve_exact(room);
+                    }
                     chunk.lens.reserve_exact(room);
                     chunk.ts.reserve_exact(room);
                 }
-                chunk.starts.push(segment.base + l.offset as u64);
+                chunk.push_start(segment.base + l.offset as u64);
                 chunk.lens.push(u32::try_from(l.len).unwrap_or(u32::MAX));
                 chunk.ts.push(ts);
             }
@@ -543,7 +589,7 @@ impl FileStore {
         }
         if let Some(last) = st.chunks.last_mut() {
             let chunk = Arc::make_mut(last);
-            chunk.starts.pop();
+            chunk.pop_start();
             chunk.lens.pop();
             chunk.ts.pop();
             if chunk.ts.is_empty() {
@@ -671,7 +717,7 @@ impl FileSnap {
         let abs = self.first + line;
         let c = &self.chunks[abs / CHUNK_LINES - self.chunk0 / CHUNK_LINES];
         let i = abs % CHUNK_LINES;
-        (c.starts[i], c.lens[i], c.ts[i])
+        (c.start(i), c.lens[i], c.ts[i])
     }
 
     /// The index timestamp of a line (its own, or inherited; [`NO_TS`] if none yet).
@@ -824,4 +870,32 @@ pub(super) fn unparsed_message(name: &str, n: u64, format: LogFormat) -> Option<
 /// Reads the state-independent atomics for progress.
 pub(super) fn progress_of(store: &FileStore) -> (u64, u64) {
     (store.done_bytes.load(Ordering::Relaxed), store.total_bytes.load(Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::Chunk;
+
+    #[test]
+    fn starts_stay_exact_when_a_chunk_spans_more_than_four_gib() {
+        let mut c = Chunk::default();
+        let starts = [10u64 << 30, (10 << 30) + 77, (10 << 30) + u64::from(u32::MAX), (16 << 30) + 5, (16 << 30) + 9];
+        for (i, s) in starts.iter().enumerate() {
+            c.push_start(*s);
+            assert_eq!(c.wide.is_empty(), i < 3, "32-bit starts while they fit");
+            for (j, want) in starts[..=i].iter().enumerate() {
+                assert_eq!(c.start(j), *want);
+            }
+        }
+        c.pop_start();
+        assert_eq!(c.start(3), (16 << 30) + 5);
+        let mut small = Chunk::default();
+        for s in [4096u64, 5000, 7000] {
+            small.push_start(s);
+        }
+        small.pop_start();
+        small.push_start(9000);
+        assert_eq!((small.start(0), small.start(1), small.start(2)), (4096, 5000, 9000));
+        assert!(small.wide.is_empty());
+    }
 }
