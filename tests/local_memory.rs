@@ -230,6 +230,7 @@ fn stdin_from_a_slow_producer_is_live_on_screen_with_its_json_columns() {
     let app = Pty::spawn(cmd, 30, 120);
     let screen = app.wait_screen("tick 0", Duration::from_secs(5));
     let first = started.elapsed();
+    // Live from the first page on (the producer says nothing for 100 ms after it).
     assert!(screen.contains("LIVE"), "live by default:\n{screen}");
     // Later lines keep coming without a key.
     let screen = app.wait_screen("tick 20", Duration::from_secs(5));

@@ -285,6 +285,15 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 }
                 Err(e) => p.error = Some(e.to_string()),
             }
+            // Input still being read when the first page came (stdin that has not ended):
+            // follow it now, not at the next progress report, which a quiet producer may
+            // not send for minutes.
+            let live_stream = p.progress.is_some_and(|pr| pr.total == 0);
+            if !append && live_stream && !p.live_checked && p.tail.is_none() {
+                p.live_checked = true;
+                let i = app.pane_index(pane).unwrap_or(0);
+                return toggle_tail(app, i);
+            }
             vec![]
         }
         Action::HistogramDone { pane, generation, result } => {

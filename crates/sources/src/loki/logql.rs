@@ -230,7 +230,7 @@ mod tests {
     fn distinct_counts_the_series_of_lines_with_the_label() {
         assert_eq!(
             distinct_query(r#"{job="nginx"} | pattern `<remote_addr> - <_>`"#, "remote_addr", 3_600 * 1_000_000_000),
-            r#"count(sum by (remote_addr) (count_over_time({job="nginx"} | pattern `<remote_addr> - <_>` | remote_addr != "" [1h])))"#
+            r#"count(sum by (remote_addr) (count_over_time({job="nginx"} | pattern `<remote_addr> - <_>` | remote_addr != "" [3600s])))"#
         );
     }
 
