@@ -137,3 +137,16 @@ async fn loki_ruler_export_uses_the_sources_logql() {
     let (code, _, err) = run(["watch", "access.log", "--rule", RULE, "--export-loki-rules"].map(String::from).to_vec()).await;
     assert_eq!(code, 2, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_says_when_a_rule_could_not_be_evaluated() {
+    // Nothing listens on 127.0.0.1:9: not "nothing fires" (0) but a source error (1).
+    let (code, out, err) =
+        run(["watch", "--loki", "http://127.0.0.1:9", "--selector", r#"{job="nginx"}"#, "--parser", "nginx", "--rule", RULE, "--once"]
+            .map(String::from)
+            .to_vec())
+        .await;
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("watch errors: cannot reach http://127.0.0.1:9"), "{err}");
+    assert!(err.contains("a rule could not be evaluated"), "{err}");
+}
