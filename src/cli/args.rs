@@ -58,6 +58,8 @@ pub enum Command {
     /// Configuration file tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Evaluate alert rules every --every; print state changes, send them to Alertmanager.
+    Watch(super::watch_cmd::WatchArgs),
 }
 
 /// `logsleuth config …`

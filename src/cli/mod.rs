@@ -5,6 +5,7 @@ pub mod commands;
 pub mod kql_cmd;
 pub mod source;
 pub mod tui;
+pub mod watch_cmd;
 
 use std::io::Write;
 
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Histogram(args)) => commands::histogram(args),
         Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
+        Some(Command::Watch(args)) => watch_cmd::run(args),
     };
     match result {
         Ok(()) => 0,
@@ -71,6 +73,7 @@ fn set_memory_budget(cli: &Cli) {
         Some(Command::Top(a)) => a.source.config.as_deref(),
         Some(Command::Histogram(a)) => a.source.config.as_deref(),
         Some(Command::Tail(a)) => a.source.config.as_deref(),
+        Some(Command::Watch(a)) => a.source.config.as_deref(),
         _ => cli.source.config.as_deref(),
     };
     let from_config = || {

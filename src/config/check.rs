@@ -395,6 +395,15 @@ impl Validator<'_> {
                 self.error(&[&label, "source"], format!("no source named '{src}'; {}", known_names(config)));
             }
         }
+        self.watches(config);
+    }
+
+    fn watches(&mut self, config: &Config) {
+        for (i, key, message) in super::watches::problems(&config.watches, &|s| config.sources.contains_key(s)) {
+            let label = format!("watches[{i}]");
+            let message = if key == "source" { format!("{message}; {}", known_names(config)) } else { message };
+            self.error(&[&label, key], message);
+        }
     }
 
     fn duration(&mut self, path: &[&str], text: &str) {

@@ -14,6 +14,7 @@ pub mod check;
 pub mod command;
 pub mod open;
 pub mod secrets;
+pub mod watches;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,9 @@ pub struct Config {
     /// Saved searches, `[[saved_searches]]`.
     #[serde(default)]
     pub saved_searches: Vec<SavedSearch>,
+    /// Alert rules, `[[watches]]` (docs/watches.md).
+    #[serde(default)]
+    pub watches: Vec<watches::WatchConfig>,
 }
 
 /// The kind of a named source.
