@@ -8,6 +8,7 @@ pub mod local;
 pub mod loki;
 mod seed;
 pub mod spec;
+pub mod thread;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
