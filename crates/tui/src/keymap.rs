@@ -376,9 +376,9 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(MAIN, "open_search", &["o"], "open a saved search (type to filter)", to!(Action::Investigate(Inv::OpenSavedSearches)))
         .rebindable(),
-    on(MAIN, "thread", &["T"], "the thread: the followed value's lines of all panes on one clock (F in the detail view follows)", to!(Action::Thread(Th::Open)))
+    on(MAIN, "thread", &["T"], "the thread: the followed value's lines of all panes on one clock", to!(Action::Thread(Th::Open)))
         .rebindable(),
-    on(&[Main, Thread], "unfollow", &["U"], "stop following: every pane drops the follow's condition, the rest of its query stays", to!(Action::Thread(Th::Unfollow)))
+    on(&[Main, Thread], "unfollow", &["U"], "stop following: each pane drops the condition, keeps the rest", to!(Action::Thread(Th::Unfollow)))
         .rebindable(),
     // ── Panes and tabs: `Ctrl-w`, then a key (vim's window commands, tmux's split / zoom)
     on(MAIN_FIELDS, "panes", &["ctrl-w"], "Panes and tabs", to!(Action::PanePrefix))
@@ -450,7 +450,7 @@ pub const ACTIONS: &[NamedAction] = &[
     on(&[Detail], "context", &["x"], "context: the records just before and after it (Esc back)", to!(Action::ShowContext)),
     on(&[Detail], "copy", &["y"], "copy the field's value (the JSON, the context line)", to!(Action::Investigate(Inv::Copy))),
     on(&[Detail], "close", &["esc", "q"], "close", to!(Action::Escape)),
-    on(&[Detail], "follow", &["F"], "follow the value in all panes of the tab (on their field of the same meaning, else as text)", to!(Action::Thread(Th::Follow { all_tabs: false }))),
+    on(&[Detail], "follow", &["F"], "follow the value in all panes of the tab (their field for it, else as text)", to!(Action::Thread(Th::Follow { all_tabs: false }))),
     on(&[Detail], "follow_all_tabs", &["A"], "follow the value in all panes of every tab", to!(Action::Thread(Th::Follow { all_tabs: true }))),
     // ── Top-N charts
     on(&[Charts], "next_chart", &["tab"], "next / previous chart", to!(Action::FocusNext)).also(&["l", "right"]),
@@ -509,7 +509,7 @@ pub const ACTIONS: &[NamedAction] = &[
     // ── Thread view
     on(&[Thread], "down", &["j", "down"], "move between the thread's lines", to!(Action::Thread(Th::Move(1)))),
     on(&[Thread], "up", &["k", "up"], "move up", to!(Action::Thread(Th::Move(-1)))).and(),
-    on(&[Thread], "widen", &["w"], "widen every followed pane's range to ±5 minutes around the line the follow started from", to!(Action::Thread(Th::Widen))),
+    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the starting line", to!(Action::Thread(Th::Widen))),
     on(&[Thread], "mark", &["m"], "mark the thread: the report gets its request path", to!(Action::Thread(Th::Mark))),
     on(&[Thread], "close", &["esc", "q"], "close", to!(Action::Escape)).hint(0, "close"),
     // ── The help itself (j k and the pages scroll it)
