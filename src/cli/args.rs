@@ -60,6 +60,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Evaluate alert rules every --every; print state changes, send them to Alertmanager.
     Watch(super::watch_cmd::WatchArgs),
+    /// Follow one request across sources: the lines holding a value, from every source,
+    /// merged on one clock.
+    Thread(ThreadArgs),
 }
 
 /// `logsleuth config …`
@@ -424,6 +427,66 @@ pub struct TailArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TailOutput::Ndjson)]
     pub output: TailOutput,
+}
+
+/// Output formats for `thread`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ThreadOutput {
+    /// One JSON object per line: the record, with `thread.source`, `thread.gap_ms`,
+    /// `thread.error`, `thread.first_error`.
+    #[default]
+    Ndjson,
+    /// Aligned columns: time, gap, source, a `!` on error lines, the line.
+    Table,
+}
+
+/// `logsleuth thread`. Every source flag is repeatable and each one is its own source: each
+/// FILE, each `--source NAME`, each `--loki URL` (with the `--selector` of the same rank:
+/// the first selector goes with the first `--loki`), each `--es URL` (with the `--index` of
+/// the same rank).
+#[derive(Debug, Args, Clone)]
+pub struct ThreadArgs {
+    /// The value to follow (an order id, trace id, user id, client address).
+    #[arg(long, value_name = "V")]
+    pub value: String,
+    /// The field the value comes from. Sources with a field of the same meaning (same name,
+    /// an alias of `[thread.aliases]` in the config file, or the same role) are filtered on
+    /// it; the others on the value as free text. Without it: free text everywhere.
+    #[arg(long, value_name = "F")]
+    pub field: Option<String>,
+    /// Log files; each is one source.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Force the log format of the files instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<LogFormatArg>,
+    /// A named source of the config file (repeatable).
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+    /// A Loki base URL (repeatable).
+    #[arg(long = "loki", value_name = "URL")]
+    pub loki: Vec<String>,
+    /// Stream selector of the `--loki` of the same rank (repeatable).
+    #[arg(long = "selector", value_name = "SEL")]
+    pub selectors: Vec<String>,
+    /// An Elasticsearch base URL (repeatable).
+    #[arg(long = "es", value_name = "URL")]
+    pub es: Vec<String>,
+    /// Index pattern of the `--es` of the same rank (repeatable).
+    #[arg(long = "index", value_name = "PATTERN")]
+    pub indexes: Vec<String>,
+    /// Authentication and TLS, for every server source given by URL.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// The time range (the same for every source).
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// At most this many lines from each source.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ThreadOutput::Ndjson)]
+    pub output: ThreadOutput,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod args;
 pub mod commands;
 pub mod kql_cmd;
 pub mod source;
+pub mod thread_cmd;
 pub mod tui;
 pub mod watch_cmd;
 
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
         Some(Command::Watch(args)) => watch_cmd::run(args),
+        Some(Command::Thread(args)) => thread_cmd::run(args, cli.source.config.as_deref()),
     };
     match result {
         Ok(()) => 0,

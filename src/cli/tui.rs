@@ -48,6 +48,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         named_sources: defaults.sources,
         keys: defaults.keys,
         saved_searches: defaults.saved_searches,
+        thread_aliases: defaults.thread_aliases,
     };
     if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
         return run_ui(start, options);
@@ -78,6 +79,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
         named_sources: defaults.sources,
         keys: defaults.keys,
         saved_searches: defaults.saved_searches,
+        thread_aliases: defaults.thread_aliases,
         ..Default::default()
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {

@@ -51,6 +51,20 @@ pub struct Config {
     /// Alert rules, `[[watches]]` (docs/watches.md).
     #[serde(default)]
     pub watches: Vec<watches::WatchConfig>,
+    /// Following a request across sources, `[thread]` (`logsleuth thread`, "follow in all
+    /// panes").
+    #[serde(default)]
+    pub thread: ThreadConfig,
+}
+
+/// `[thread]`: how a followed value finds its field in other services.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadConfig {
+    /// `[thread.aliases]`: field name → the names other services give it
+    /// (`order_id = ["orderId", "order.id", "ctx.order"]`).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 /// The kind of a named source.

@@ -114,6 +114,8 @@ pub struct UiDefaults {
     pub keys: std::collections::BTreeMap<String, String>,
     /// Saved searches, `[[saved_searches]]`.
     pub saved_searches: Vec<super::SavedSearch>,
+    /// Field aliases for following a value, `[thread.aliases]`.
+    pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -129,6 +131,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         sources,
         keys: loaded.config.keys,
         saved_searches: loaded.config.saved_searches,
+        thread_aliases: loaded.config.thread.aliases,
     })
 }
 

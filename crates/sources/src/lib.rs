@@ -9,6 +9,7 @@ pub mod loki;
 mod seed;
 pub mod spec;
 pub mod watch;
+pub mod thread;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

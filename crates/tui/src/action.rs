@@ -278,6 +278,8 @@ pub enum Action {
     },
     /// Marks, export, copy, saved searches ([`crate::investigate`]).
     Investigate(crate::investigate::InvestigateAction),
+    /// Following a value in all panes, the thread view ([`crate::features::thread`]).
+    Thread(crate::features::thread::ThreadAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers

@@ -83,6 +83,8 @@ pub enum Mode {
     Export,
     /// The saved-search picker.
     SavedSearches,
+    /// The thread view: the followed value's lines of every pane on one clock.
+    Thread,
 }
 
 /// The focused element of a pane in normal mode.
@@ -681,6 +683,8 @@ pub struct App {
     pub keymap: super::keymap::Keymap,
     /// The rest of the incident workflow's state (popups, saved searches, clipboard).
     pub investigate: super::investigate::InvestigateState,
+    /// The value followed in all panes and the thread view ([`crate::features::thread`]).
+    pub thread: crate::features::thread::ThreadState,
 }
 
 impl App {
@@ -724,6 +728,7 @@ impl App {
             prompt: None,
             keymap: super::keymap::Keymap::default(),
             investigate: super::investigate::InvestigateState::default(),
+            thread: crate::features::thread::ThreadState::default(),
         }
     }
 

@@ -720,7 +720,7 @@ pub fn report_data(app: &App) -> Report {
             count: m.count,
         })
         .collect();
-    Report { generated: app.now, panes, marks }
+    Report { generated: app.now, panes, marks, request_paths: crate::features::thread::request_paths(app) }
 }
 
 fn export_job(app: &App, format: ExportFormat) -> ExportJob {

@@ -25,6 +25,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::action::{Action, Edge};
 use crate::app::{App, Element, Mode, Placement};
 use crate::bindings::KeyBinding;
+use crate::features::thread::ThreadAction as Th;
 use crate::investigate::InvestigateAction as Inv;
 use crate::tiles::{Direction, RESIZE_STEP, Toward};
 
@@ -60,6 +61,8 @@ pub enum Screen {
     SourcePicker,
     /// The help overlay itself.
     Help,
+    /// The thread view (a value followed in all panes).
+    Thread,
 }
 
 use Screen::*;
@@ -81,6 +84,7 @@ impl Screen {
         TimePicker,
         SourcePicker,
         Help,
+        Thread,
     ];
 
     /// The help section's title (the `Ctrl-w` section's comes from its prefix entry).
@@ -100,6 +104,7 @@ impl Screen {
             TimePicker => "Time picker",
             SourcePicker => "Source picker (new pane or tab)",
             Help => "This help",
+            Thread => "Thread view (a value followed in all panes)",
         }
     }
 
@@ -121,6 +126,7 @@ impl Screen {
             Mode::Marks => Marks,
             Mode::Export => Export,
             Mode::SavedSearches => SavedSearches,
+            Mode::Thread => Thread,
         }
     }
 
@@ -141,6 +147,7 @@ impl Screen {
             TimePicker => Mode::TimePicker,
             SourcePicker => Mode::SourcePicker,
             Help => Mode::Help,
+            Thread => Mode::Thread,
         })
     }
 }
@@ -369,6 +376,10 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(MAIN, "open_search", &["o"], "open a saved search (type to filter)", to!(Action::Investigate(Inv::OpenSavedSearches)))
         .rebindable(),
+    on(MAIN, "thread", &["T"], "the thread: the followed value's lines of all panes on one clock", to!(Action::Thread(Th::Open)))
+        .rebindable(),
+    on(&[Main, Thread], "unfollow", &["U"], "stop following: each pane drops the condition, keeps the rest", to!(Action::Thread(Th::Unfollow)))
+        .rebindable(),
     // ── Panes and tabs: `Ctrl-w`, then a key (vim's window commands, tmux's split / zoom)
     on(MAIN_FIELDS, "panes", &["ctrl-w"], "Panes and tabs", to!(Action::PanePrefix))
         .shown_in(Panes)
@@ -439,6 +450,8 @@ pub const ACTIONS: &[NamedAction] = &[
     on(&[Detail], "context", &["x"], "context: the records just before and after it (Esc back)", to!(Action::ShowContext)),
     on(&[Detail], "copy", &["y"], "copy the field's value (the JSON, the context line)", to!(Action::Investigate(Inv::Copy))),
     on(&[Detail], "close", &["esc", "q"], "close", to!(Action::Escape)),
+    on(&[Detail], "follow", &["F"], "follow the value in all panes of the tab (their field for it, else as text)", to!(Action::Thread(Th::Follow { all_tabs: false }))),
+    on(&[Detail], "follow_all_tabs", &["A"], "follow the value in all panes of every tab", to!(Action::Thread(Th::Follow { all_tabs: true }))),
     // ── Top-N charts
     on(&[Charts], "next_chart", &["tab"], "next / previous chart", to!(Action::FocusNext)).also(&["l", "right"]),
     on(&[Charts], "previous_chart", &["backtab"], "previous chart", to!(Action::FocusPrev)).also(&["h", "left"]).or(),
@@ -493,6 +506,12 @@ pub const ACTIONS: &[NamedAction] = &[
     on(&[SourcePicker], "up", &["up", "ctrl-p"], "choose", to!(Action::Move(-1))),
     on(&[SourcePicker], "down", &["down", "ctrl-n"], "choose the next one", to!(Action::Move(1))).also(&["tab"]).and(),
     on(&[SourcePicker], "cancel", &["esc"], "cancel", to!(Action::Escape)).hint(0, "cancel"),
+    // ── Thread view
+    on(&[Thread], "down", &["j", "down"], "move between the thread's lines", to!(Action::Thread(Th::Move(1)))),
+    on(&[Thread], "up", &["k", "up"], "move up", to!(Action::Thread(Th::Move(-1)))).and(),
+    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the starting line", to!(Action::Thread(Th::Widen))),
+    on(&[Thread], "mark", &["m"], "mark the thread: the report gets its request path", to!(Action::Thread(Th::Mark))),
+    on(&[Thread], "close", &["esc", "q"], "close", to!(Action::Escape)).hint(0, "close"),
     // ── The help itself (j k and the pages scroll it)
     on(&[Help], "close", &["esc"], "close", to!(Action::Escape)).hint(0, "close"),
     on(&[Help], "close_help", &["q", "enter"], "close", to!(Action::ToggleHelp)).or(),

@@ -76,6 +76,8 @@ pub struct UiOptions {
     pub workspace: Option<String>,
     /// Names of configured sources, offered when opening a pane.
     pub named_sources: Vec<String>,
+    /// Field aliases for "follow in all panes" (the configuration's `[thread.aliases]`).
+    pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A pane to show at start.
@@ -157,6 +159,7 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.show_tab(start.tab.min(app.tabs.len() - 1));
     app.workspace = options.workspace.clone();
     app.named_sources = options.named_sources.clone();
+    app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
     app
 }
 

@@ -396,6 +396,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Investigate(a) => super::investigate::update(app, a),
+        Action::Thread(a) => crate::features::thread::update(app, a),
     }
 }
 
@@ -547,6 +548,7 @@ pub(crate) fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
+        Mode::Thread => app.mode = Mode::Normal,
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {

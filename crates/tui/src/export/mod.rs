@@ -5,6 +5,7 @@
 pub mod markdown;
 pub mod records;
 pub mod report;
+pub mod request_path;
 
 use std::io::Write;
 use std::path::Path;

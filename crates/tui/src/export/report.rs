@@ -26,6 +26,8 @@ pub struct Report {
     pub panes: Vec<PaneReport>,
     /// Marks, any order (the report sorts them by time).
     pub marks: Vec<MarkReport>,
+    /// Marked threads: the "Request path" section ([`super::request_path`]).
+    pub request_paths: Vec<super::request_path::RequestPath>,
 }
 
 /// One pane of the investigation.
@@ -148,6 +150,7 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
     render_marks(&mut out, &report.marks);
+    super::request_path::render(&mut out, &report.request_paths);
     out
 }
 
@@ -382,7 +385,7 @@ mod tests {
             histogram: None,
             charts: vec![],
         };
-        let text = render(&Report { generated: 0, panes: vec![pane], marks: vec![] });
+        let text = render(&Report { generated: 0, panes: vec![pane], marks: vec![], request_paths: vec![] });
         assert!(!text.contains("hunter2") && !text.contains("admin"), "{text}");
     }
 
@@ -423,6 +426,7 @@ mod tests {
             generated: 0,
             panes: vec![],
             marks: vec![mark("2015-05-17T09:00:00Z", "second"), mark("2015-05-17T08:00:00Z", "first")],
+            request_paths: vec![],
         });
         let first = text.find("first").unwrap();
         let second = text.find("second").unwrap();

@@ -10,4 +10,5 @@ pub mod histogram;
 pub mod query;
 pub mod table;
 pub mod tail;
+pub mod thread;
 pub mod time_picker;

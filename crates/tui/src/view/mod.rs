@@ -17,6 +17,7 @@ pub mod source_picker;
 pub mod status;
 pub mod table;
 pub mod tabs;
+pub mod thread;
 
 use std::borrow::Cow;
 
@@ -69,6 +70,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Mode::Marks => marks::render(frame, app),
         Mode::Export => prompt::render_export(frame, app),
         Mode::SavedSearches => saved::render(frame, app),
+        Mode::Thread => thread::render(frame, app),
         _ => {}
     }
 }
