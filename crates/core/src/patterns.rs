@@ -7,19 +7,22 @@
 //! pattern ingester and can be used in Loki's pattern line filter (`|>`) as it is.
 //!
 //! # Tokens and masking
-//! A line is split on whitespace; a double-quoted string (`"GET /a HTTP/1.1"`) is one token with
-//! inner words. Before clustering, a token (without its surrounding brackets, quotes and
-//! punctuation) that is a number, an IPv4 / IPv6 address (with or without a port), a UUID, a hex
-//! id (8+ hex digits with a digit, or `0x…`) or a timestamp-like run (digits with `:` `/` `-`
-//! separators) becomes `<_>`; in other tokens, runs of 3+ digits become `<_>` (`blk_<_>`), and
-//! the value of `key=value` is masked the same way.
+//! A line is split on whitespace (at most 128 tokens of its first 4 KiB). Before clustering, a
+//! token (without its surrounding brackets, quotes and punctuation) that is a number (with a
+//! unit: `12ms`), an IPv4 / IPv6 address (with or without a port), a UUID, a hex id (8+ hex
+//! digits with a digit, or `0x…`), a timestamp-like run (digits with `:` `/` `-` separators)
+//! or a month / weekday name becomes `<_>`, its brackets and quotes kept (`"<_>"`, `[<_>`); in
+//! other tokens, runs of 3+ digits become `<_>` (`blk_<_>`), and the value of `key=value` is
+//! masked the same way. Quoted strings are words like any other, so a quoted request keeps
+//! its method and protocol (`"GET /<_> HTTP/1.1"`) and a quoted value that varies becomes
+//! `"<_>"` where lines differ.
 //!
 //! # Clustering
 //! Lines are grouped by token count and their first token (the fixed-depth tree; a first token
-//! with a wildcard or a digit shares the `<_>` branch); within a group a line joins the template with
-//! the highest share of equal tokens if it is at least [`SIMILARITY`], and positions that differ
-//! become `<_>`. Two quoted tokens with the same number of words differ word by word
-//! (`"GET <_> HTTP/1.1"`), otherwise as a whole (`"<_>"`).
+//! with a wildcard or a digit shares the `<_>` branch); within a group a line joins the template
+//! with the highest share of equal tokens (wildcards not counted, as in Drain) if it is at least
+//! [`SIMILARITY`], and positions that differ become `<_>`, keeping the punctuation both tokens
+//! start and end with (`/x` and `/y` make `/<_>`).
 
 use std::collections::HashMap;
 
@@ -181,15 +184,25 @@ fn is_timestamp(s: &[u8]) -> bool {
         && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'-' | b'.' | b'+' | b','))
 }
 
+/// Month and weekday names: parts of timestamps (`Jun 14 15:16:01`, `[Sun Dec 04 …]`).
+fn is_date_word(core: &[u8]) -> bool {
+    const WORDS: [&[u8]; 19] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec", b"Mon", b"Tue",
+        b"Wed", b"Thu", b"Fri", b"Sat", b"Sun",
+    ];
+    core.len() == 3 && WORDS.contains(&core)
+}
+
 /// True when a token's core (without brackets and punctuation) is a variable value.
 fn is_variable(core: &[u8]) -> bool {
-    !core.is_empty()
+    is_date_word(core)
+        || !core.is_empty()
         && core.iter().any(|b| b.is_ascii_digit())
         && (is_number(core) || is_ipv4(core) || is_uuid(core) || is_hex_id(core) || is_timestamp(core) || is_ipv6(core))
 }
 
-const OPEN: &[u8] = b"[({<'";
-const CLOSE: &[u8] = b"])}>',;.";
+const OPEN: &[u8] = b"[({<'\"";
+const CLOSE: &[u8] = b"])}>',;.\"";
 
 /// Appends the masked form of one plain (unquoted) word to `out`.
 fn mask_word(word: &str, out: &mut String) {
@@ -263,38 +276,10 @@ impl Tokens {
             }
             line = &line[..cut];
         }
-        let mut rest = line.trim_start();
-        while !rest.is_empty() && self.spans.len() < MAX_TOKENS {
+        for word in line.split_ascii_whitespace().take(MAX_TOKENS) {
             let start = self.text.len();
-            let consumed = if let Some(inner) = rest.strip_prefix('"') {
-                // A quoted string: up to the closing quote (escapes skipped), words masked.
-                let bytes = inner.as_bytes();
-                let mut j = 0;
-                while j < bytes.len() && bytes[j] != b'"' {
-                    j += if bytes[j] == b'\\' { 2 } else { 1 };
-                }
-                let j = j.min(bytes.len());
-                let content = &inner[..j];
-                self.text.push('"');
-                for (k, w) in content.split_ascii_whitespace().enumerate() {
-                    if k > 0 {
-                        self.text.push(' ');
-                    }
-                    mask_word(w, &mut self.text);
-                }
-                // Whatever is glued after the closing quote stays with the token.
-                let after = (j + 1).min(inner.len());
-                let tail_end = inner[after..].find(char::is_whitespace).map_or(inner.len(), |e| after + e);
-                self.text.push('"');
-                self.text.push_str(&inner[after..tail_end]);
-                1 + tail_end
-            } else {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                mask_word(&rest[..end], &mut self.text);
-                end
-            };
+            mask_word(word, &mut self.text);
             self.spans.push((start as u32, self.text.len() as u32));
-            rest = rest[consumed.min(rest.len())..].trim_start();
         }
     }
 }
@@ -302,46 +287,24 @@ impl Tokens {
 // ---------------------------------------------------------------------------------------------
 // Token comparison
 
-fn quoted_words(t: &str) -> Option<&str> {
-    t.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-}
-
 /// How much a template token and a token agree: 1 equal, 0 different; a wildcard in the
-/// template counts 0 (Drain: parameters are not similarity). Quoted tokens with the same words
-/// count their share of equal words.
+/// template counts 0 (Drain: parameters are not similarity).
 fn token_similarity(template: &str, token: &str) -> f64 {
-    if template == WILDCARD {
-        return 0.0;
-    }
-    if template == token {
-        return 1.0;
-    }
-    if let (Some(a), Some(b)) = (quoted_words(template), quoted_words(token)) {
-        let (na, nb) = (a.split(' ').count(), b.split(' ').count());
-        if na == nb && na > 1 {
-            let same = a.split(' ').zip(b.split(' ')).filter(|(x, y)| x == y && *x != WILDCARD).count();
-            return same as f64 / na as f64;
-        }
-    }
-    0.0
+    if template != WILDCARD && template == token { 1.0 } else { 0.0 }
 }
 
-/// The template token that covers both (the template itself when it already does).
+/// The template token that covers both (`None`: the template already does). Punctuation both
+/// start or end with stays around the wildcard (`"GET` and `"HEAD` make `"<_>`).
 fn generalize(template: &str, token: &str) -> Option<String> {
     if template == WILDCARD || template == token {
         return None;
     }
-    if let (Some(a), Some(b)) = (quoted_words(template), quoted_words(token)) {
-        let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
-        if wa.len() == wb.len() && wa.len() > 1 {
-            let words: Vec<&str> = wa.iter().zip(&wb).map(|(x, y)| if x == y { *x } else { WILDCARD }).collect();
-            if words.iter().any(|w| *w != WILDCARD) {
-                return Some(format!("\"{}\"", words.join(" ")));
-            }
-        }
-        return Some(format!("\"{WILDCARD}\""));
-    }
-    Some(WILDCARD.to_string())
+    let punct = |c: &u8| !c.is_ascii_alphanumeric() && *c != b'<' && *c != b'>' && *c != b'_';
+    let (a, b) = (template.as_bytes(), token.as_bytes());
+    let lead = a.iter().zip(b).take_while(|(x, y)| x == y && punct(x)).count();
+    let trail = a[lead..].iter().rev().zip(b[lead..].iter().rev()).take_while(|(x, y)| x == y && punct(x)).count();
+    let out = format!("{}{WILDCARD}{}", &template[..lead], &template[template.len() - trail..]);
+    (out != template).then_some(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -575,8 +538,8 @@ mod tests {
             "HTTP/1.1"
         ]);
         assert_eq!(masked("2015-05-17T08:05:32.123Z level=info"), vec!["<_>", "level=info"]);
-        assert_eq!(masked(r#"x "GET /a/123 HTTP/1.1" 200"#), vec!["x", r#""GET /a/<_> HTTP/1.1""#, "<_>"]);
-        assert_eq!(masked(r#"say "unterminated 42"#), vec!["say", r#""unterminated <_>""#]);
+        assert_eq!(masked(r#"x "GET /a/123 HTTP/1.1" 200"#), vec!["x", "\"GET", "/a/<_>", "HTTP/1.1\"", "<_>"]);
+        assert_eq!(masked(r#"say "42" [Sun Dec 04"#), vec!["say", "\"<_>\"", "[<_>", "<_>", "<_>"]);
         assert!(masked("").is_empty());
     }
 
@@ -596,11 +559,11 @@ mod tests {
     }
 
     #[test]
-    fn quoted_strings_generalize_word_by_word_or_whole() {
-        let lines = [r#"a "GET /x HTTP/1.1" "curl/7""#, r#"a "GET /y HTTP/1.1" "Mozilla/5.0 (X11; Linux)""#];
+    fn quoted_words_generalize_keeping_their_quotes() {
+        let lines = [r#"a "GET /x HTTP/1.1" "curl/7""#, r#"a "GET /y HTTP/1.1" "Mozilla/5.0""#, r#"a "HEAD /z HTTP/1.1" "-""#];
         let p = mine(lines.iter().map(|l| (*l, None)), NO_GRID);
         assert_eq!(p.len(), 1);
-        assert_eq!(p[0].pattern, r#"a "GET <_> HTTP/1.1" "<_>""#);
+        assert_eq!(p[0].pattern, r#"a "<_> /<_> HTTP/1.1" "<_>""#);
     }
 
     #[test]
