@@ -58,6 +58,10 @@ pub enum Command {
     /// Configuration file tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the log patterns (templates) of the matching lines, largest first.
+    Patterns(super::patterns_cmd::PatternsArgs),
+    /// Compare a window with a baseline: the values and patterns that changed most.
+    Compare(super::compare_cmd::CompareArgs),
 }
 
 /// `logsleuth config …`

@@ -10,7 +10,9 @@
 //! series (MAD 0) from calling every small wobble a spike.
 //!
 //! - a bucket is a **spike** when its count is more than [`SPIKE_SCORE`] spreads above the
-//!   median, at least [`SPIKE_RATIO`] times the median, and at least [`MIN_SPIKE_COUNT`];
+//!   median, at least [`SPIKE_RATIO`] times the median and times the median of the non-empty
+//!   buckets (a log written in bursts, once an hour, has a median of 0 between them), and at
+//!   least [`MIN_SPIKE_COUNT`];
 //! - a bucket is a **drop** (an app that stopped logging) when the robust level is at least
 //!   [`MIN_DROP_LEVEL`], its count is more than [`DROP_SCORE`] spreads below the median and at
 //!   most [`DROP_RATIO`] of it.
@@ -85,11 +87,20 @@ pub fn flag_buckets(counts: &[u64], partial_last: bool) -> Vec<BucketFlag> {
         return flags;
     }
     let level = robust_level(counts);
+    // The typical non-empty bucket: a series that logs in bursts (once an hour, say) has a
+    // median of 0, and its every burst is not a spike.
+    // (The lower median, so that one burst among few busy buckets does not lift it.)
+    let mut busy: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
+    busy.sort_unstable();
+    let busy_median = busy.get(busy.len().saturating_sub(1) / 2).copied().unwrap_or(0) as f64;
     let last = counts.len() - 1;
     for (i, &c) in counts.iter().enumerate() {
         let x = c as f64;
         let score = (x - level.median) / level.spread;
-        flags[i].spike = score > SPIKE_SCORE && x >= SPIKE_RATIO * level.median && c >= MIN_SPIKE_COUNT;
+        flags[i].spike = score > SPIKE_SCORE
+            && x >= SPIKE_RATIO * level.median
+            && x >= SPIKE_RATIO * busy_median
+            && c >= MIN_SPIKE_COUNT;
         flags[i].drop = level.median >= MIN_DROP_LEVEL
             && -score > DROP_SCORE
             && x <= DROP_RATIO * level.median
@@ -160,6 +171,15 @@ mod tests {
             (0..48).map(|i| (100.0 + 60.0 * ((i as f64) * std::f64::consts::PI / 12.0).sin()) as u64).collect();
         assert!(spikes(&counts).is_empty(), "{counts:?}");
         assert!(drops(&counts, false).is_empty());
+    }
+
+    #[test]
+    fn a_log_written_in_bursts_has_no_spikes_but_a_bigger_burst_is_one() {
+        // Once an hour in 10-minute buckets: five empty buckets, then about 120.
+        let mut counts: Vec<u64> = (0..144).map(|i| if i % 6 == 0 { 110 + (i % 17) as u64 } else { 0 }).collect();
+        assert!(spikes(&counts).is_empty());
+        counts[72] = 415;
+        assert_eq!(spikes(&counts), vec![72]);
     }
 
     #[test]

@@ -153,8 +153,15 @@ fn is_ipv4(s: &[u8]) -> bool {
     {
         return false;
     }
-    let parts: Vec<&[u8]> = ip.split(|&b| b == b'.').collect();
-    parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.iter().all(u8::is_ascii_digit))
+    // Four dot-separated groups of 1–3 digits (counted, not collected: this runs per token).
+    let mut groups = 0;
+    for p in ip.split(|&b| b == b'.') {
+        groups += 1;
+        if groups > 4 || p.is_empty() || p.len() > 3 || !p.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    groups == 4
 }
 
 fn is_ipv6(s: &[u8]) -> bool {

@@ -278,6 +278,8 @@ pub enum Action {
     },
     /// Marks, export, copy, saved searches ([`crate::investigate`]).
     Investigate(crate::investigate::InvestigateAction),
+    /// Move the histogram cursor to the next (`true`) or previous spike / drop bucket.
+    JumpSpike(bool),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers

@@ -387,6 +387,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Investigate(a) => super::investigate::update(app, a),
+        Action::JumpSpike(forward) => super::features::histogram::jump_spike(app, forward),
     }
 }
 
