@@ -86,14 +86,15 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
         let spikes = flags.iter().filter(|f| f.spike).count();
         let drops = flags.iter().filter(|f| f.drop).count();
         if spikes + drops > 0 {
-            let mut text = Vec::new();
+            // Compact (the legend shares the line); `]` / `[` are in the help.
+            let mut text = String::from("· ");
             if spikes > 0 {
-                text.push(format!("{spikes} ▲ spike{}", if spikes == 1 { "" } else { "s" }));
+                text.push_str(&format!("▲{spikes} "));
             }
             if drops > 0 {
-                text.push(format!("{drops} ▼ drop{}", if drops == 1 { "" } else { "s" }));
+                text.push_str(&format!("▼{drops} "));
             }
-            title.push(Span::styled(format!("· {} (] [) ", text.join(", ")), theme.warning));
+            title.push(Span::styled(text, theme.warning));
         }
     }
     if pane.loading.histogram {
