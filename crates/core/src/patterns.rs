@@ -471,7 +471,7 @@ impl Miner {
                 count: 0,
                 example: c.example.clone(),
                 samples: (0..grid.buckets)
-                    .map(|i| ((grid.start + i as Nanos * grid.interval).div_euclid(1_000_000_000) as i64, 0))
+                    .map(|i| ((grid.start + i as Nanos * grid.interval).div_euclid(1_000_000_000), 0))
                     .collect(),
             });
             p.count += c.count;

@@ -123,7 +123,7 @@ impl Inner {
 /// Loki's samples (unix seconds) on the grid's buckets.
 fn on_grid(samples: &[(i64, u64)], start: Nanos, interval: Nanos, buckets: usize) -> Vec<(i64, u64)> {
     let mut out: Vec<(i64, u64)> =
-        (0..buckets).map(|i| ((start + i as Nanos * interval).div_euclid(1_000_000_000) as i64, 0)).collect();
+        (0..buckets).map(|i| ((start + i as Nanos * interval).div_euclid(1_000_000_000), 0)).collect();
     for &(t, n) in samples {
         let ns = t as i128 * 1_000_000_000;
         if ns < start as i128 || interval <= 0 {
