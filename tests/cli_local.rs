@@ -148,7 +148,7 @@ fn histogram_json_contract() {
     assert_eq!(b[0]["start"], "2015-05-17T00:00:00Z");
     assert_eq!(b[18]["start"], "2015-06-04T00:00:00Z");
     assert_eq!(b.iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>(), 51462);
-    assert_eq!(b[0].as_object().unwrap().keys().collect::<Vec<_>>(), ["start", "count", "split"]);
+    assert_eq!(b[0].as_object().unwrap().keys().collect::<Vec<_>>(), ["start", "count", "split", "spike", "drop"]);
     let split = b[0]["split"].as_object().unwrap();
     assert_eq!(split.keys().collect::<Vec<_>>(), ["2xx", "3xx", "4xx"]);
     assert_eq!(split.values().map(|x| x.as_u64().unwrap()).sum::<u64>(), b[0]["count"].as_u64().unwrap());

@@ -63,6 +63,10 @@ pub enum Command {
     /// Follow one request across sources: the lines holding a value, from every source,
     /// merged on one clock.
     Thread(ThreadArgs),
+    /// Print the log patterns (templates) of the matching lines, largest first.
+    Patterns(super::patterns_cmd::PatternsArgs),
+    /// Compare a window with a baseline: the values and patterns that changed most.
+    Compare(super::compare_cmd::CompareArgs),
 }
 
 /// `logsleuth config …`

@@ -19,7 +19,7 @@ const CLI_TARGET_BUCKETS: usize = 60;
 /// Largest page asked of a source at once.
 const PAGE: usize = 1000;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,7 +27,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 /// Waits until a local source has indexed everything (exact answers need the whole file).
-async fn wait_ready(source: &Arc<dyn Source>) {
+pub(super) async fn wait_ready(source: &Arc<dyn Source>) {
     if source.info().is_remote {
         return;
     }
@@ -48,22 +48,22 @@ async fn wait_ready(source: &Arc<dyn Source>) {
 }
 
 /// Stdout, with a broken pipe (`| head`) treated as a normal end.
-struct Out {
+pub(super) struct Out {
     inner: std::io::BufWriter<std::io::Stdout>,
     terminal: bool,
 }
 
 impl Out {
-    fn new() -> Out {
+    pub(super) fn new() -> Out {
         Out { inner: std::io::BufWriter::new(std::io::stdout()), terminal: std::io::stdout().is_terminal() }
     }
 
-    fn line(&mut self, text: &str) -> Result<(), CliError> {
+    pub(super) fn line(&mut self, text: &str) -> Result<(), CliError> {
         writeln!(self.inner, "{text}").map_err(write_error)
     }
 
     /// Text that came from the logs: escaped when it goes to a terminal.
-    fn raw(&mut self, text: &str) -> Result<(), CliError> {
+    pub(super) fn raw(&mut self, text: &str) -> Result<(), CliError> {
         if self.terminal {
             let safe = crate::text::sanitize(text).into_owned();
             self.line(&safe)
@@ -72,7 +72,7 @@ impl Out {
         }
     }
 
-    fn flush(&mut self) -> Result<(), CliError> {
+    pub(super) fn flush(&mut self) -> Result<(), CliError> {
         self.inner.flush().map_err(write_error)
     }
 }
@@ -271,24 +271,35 @@ pub fn top_json(result: &TopResult) -> serde_json::Value {
 }
 
 /// The `histogram --output json` contract:
-/// `{"interval":"1h","exact":true,"buckets":[{"start":RFC3339,"count":C,"split":{V:C}}]}`, with
-/// `"exact": false, "split_error_bound": N` when a split series' counts may be short by up to N
-/// in a bucket (a server's `terms` over several shards that could not be recounted), and
+/// `{"interval":"1h","exact":true,"buckets":[{"start":RFC3339,"count":C,"split":{V:C},"spike":B,"drop":B}]}`,
+/// with `"exact": false, "split_error_bound": N` when a split series' counts may be short by up
+/// to N in a bucket (a server's `terms` over several shards that could not be recounted), and
 /// `"exact": false` when the counts come from a sample (a server refused the aggregation).
+/// `spike` / `drop` are the rule of `logsleuth_core::changes::flag_buckets` over the counts.
 pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
+    let flags = histogram_flags(result);
     let mut json = serde_json::json!({
         "interval": crate::time::format_duration(result.interval),
         "exact": result.split_error_bound.is_none() && !result.partial,
-        "buckets": result.buckets.iter().map(|b| serde_json::json!({
+        "buckets": result.buckets.iter().zip(&flags).map(|(b, f)| serde_json::json!({
             "start": crate::time::format_rfc3339(b.start),
             "count": b.count,
             "split": b.split,
+            "spike": f.spike,
+            "drop": f.drop,
         })).collect::<Vec<_>>(),
     });
     if let Some(e) = result.split_error_bound {
         json["split_error_bound"] = e.into();
     }
     json
+}
+
+/// Spike / drop flags of a histogram's buckets. The last bucket is partial when the range ends
+/// inside it (the grid ends at the bucket's end; a range "to now" usually does).
+fn histogram_flags(result: &HistogramResult) -> Vec<logsleuth_core::changes::BucketFlag> {
+    let counts: Vec<u64> = result.buckets.iter().map(|b| b.count).collect();
+    logsleuth_core::changes::flag_buckets(&counts, true)
 }
 
 /// Parses `--split-by`.
@@ -333,10 +344,17 @@ pub fn histogram(args: HistogramArgs) -> Result<(), CliError> {
                 header.push_str(&format!("  {:>8}", crate::text::sanitize(k)));
             }
             out.line(&header)?;
-            for b in &result.buckets {
+            let flags = histogram_flags(&result);
+            for (b, f) in result.buckets.iter().zip(&flags) {
                 let mut row = format!("{:<24}  {:>8}", crate::time::format_rfc3339(b.start), b.count);
                 for k in &keys {
                     row.push_str(&format!("  {:>8}", b.split.get(*k).copied().unwrap_or(0)));
+                }
+                // Flags go last so the columns of scripts reading the table stay where they were.
+                if f.spike {
+                    row.push_str("  spike");
+                } else if f.drop {
+                    row.push_str("  drop");
                 }
                 out.line(&row)?;
             }

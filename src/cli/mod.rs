@@ -2,7 +2,9 @@
 
 pub mod args;
 pub mod commands;
+pub mod compare_cmd;
 pub mod kql_cmd;
+pub mod patterns_cmd;
 pub mod source;
 pub mod thread_cmd;
 pub mod tui;
@@ -52,6 +54,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Top(args)) => commands::top(args),
         Some(Command::Histogram(args)) => commands::histogram(args),
         Some(Command::Tail(args)) => commands::tail(args),
+        Some(Command::Patterns(args)) => patterns_cmd::run(args),
+        Some(Command::Compare(args)) => compare_cmd::run(args),
         Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Thread(args)) => thread_cmd::run(args, cli.source.config.as_deref()),
@@ -76,6 +80,8 @@ fn set_memory_budget(cli: &Cli) {
         Some(Command::Histogram(a)) => a.source.config.as_deref(),
         Some(Command::Tail(a)) => a.source.config.as_deref(),
         Some(Command::Watch(a)) => a.source.config.as_deref(),
+        Some(Command::Patterns(a)) => a.source.config.as_deref(),
+        Some(Command::Compare(a)) => a.source.config.as_deref(),
         _ => cli.source.config.as_deref(),
     };
     let from_config = || {

@@ -6,6 +6,7 @@ pub mod elasticsearch;
 pub mod http;
 pub mod local;
 pub mod loki;
+pub mod patterns;
 mod seed;
 pub mod spec;
 pub mod watch;
@@ -354,6 +355,14 @@ pub trait Source: Send + Sync {
 
     /// Starts a live tail; the task behind it ends when the receiver is dropped.
     fn tail(&self, request: TailRequest) -> SourceResult<mpsc::Receiver<TailEvent>>;
+
+    /// The log patterns (templates) of the matching lines of a range, largest first. The
+    /// default mines an evenly spread sample with Drain and marks the counts estimated
+    /// ([`patterns::sample_patterns`]); local files mine every line, Loki asks its pattern
+    /// ingester.
+    async fn patterns(&self, request: patterns::PatternsRequest) -> SourceResult<logsleuth_core::patterns::PatternsResult> {
+        patterns::sample_patterns(self, request).await
+    }
 }
 
 /// Picks a histogram bucket width that gives about `target` buckets over `span` ns, from the

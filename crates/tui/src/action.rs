@@ -280,6 +280,8 @@ pub enum Action {
     Investigate(crate::investigate::InvestigateAction),
     /// Following a value in all panes, the thread view ([`crate::features::thread`]).
     Thread(crate::features::thread::ThreadAction),
+    /// Move the histogram cursor to the next (`true`) or previous spike / drop bucket.
+    JumpSpike(bool),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers

@@ -362,6 +362,9 @@ pub const ACTIONS: &[NamedAction] = &[
     on(MAIN, "zoom", &["z"], "zoom into the selected histogram span", to!(Action::ZoomIn)).rebindable(),
     on(MAIN, "zoom_out", &["u", "backspace"], "step back out of the last zoom", to!(Action::ZoomOut)).rebindable(),
     on(MAIN, "split", &["s"], "histogram split: status class, level, none", to!(Action::CycleSplit)).rebindable(),
+    on(MAIN, "next_spike", &["]"], "histogram cursor to the next spike or drop bucket", to!(Action::JumpSpike(true))).rebindable(),
+    on(MAIN, "previous_spike", &["["], "histogram cursor to the previous spike or drop bucket", to!(Action::JumpSpike(false)))
+        .rebindable(),
     on(MAIN, "tail", &["t"], "live tail on / off", to!(Action::ToggleTail)).rebindable(),
     on(MAIN, "pause", &["space"], "pause / resume the tail (new lines wait, counted)", to!(Action::TogglePause)).rebindable(),
     note(MAIN, "mouse", "wheel scrolls; click selects, click again opens; drag on the histogram zooms"),

@@ -397,6 +397,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Investigate(a) => super::investigate::update(app, a),
         Action::Thread(a) => crate::features::thread::update(app, a),
+        Action::JumpSpike(forward) => super::features::histogram::jump_spike(app, forward),
     }
 }
 

@@ -11,6 +11,7 @@ mod budget;
 mod demo;
 mod follow;
 mod index;
+mod patterns;
 mod query;
 mod scan;
 mod store;
@@ -398,6 +399,27 @@ impl Source for LocalSource {
         })
         .await??;
         Ok(HistogramResult { interval, split_by, buckets, partial: note.is_some(), note, split_error_bound: None })
+    }
+
+    async fn patterns(&self, request: crate::patterns::PatternsRequest) -> SourceResult<logsleuth_core::patterns::PatternsResult> {
+        use logsleuth_core::patterns::{PatternMethod, PatternsResult};
+        let filter = Filter::compile(&request.query)?;
+        let span = self.time_span().await;
+        let Some((_, _, grid)) = patterns::grid(&request.range, span, request.target_buckets) else {
+            return Ok(PatternsResult { total: 0, exact: true, method: PatternMethod::Drain, patterns: Vec::new(), note: None });
+        };
+        let inner = self.inner.clone();
+        let note = self.indexing_note();
+        let range = request.range;
+        blocking(move || {
+            let snaps = snapshots(&inner, false);
+            let (total, patterns) = patterns::mine(&snaps, &filter, &range, grid);
+            let note = partial_note(&inner, note);
+            let mut result = PatternsResult { total, exact: note.is_none(), method: PatternMethod::Drain, patterns, note };
+            result.rank(request.size);
+            result
+        })
+        .await
     }
 
     async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {

@@ -99,7 +99,7 @@ pub(super) struct Line<'a, 't> {
     pub index_ts: &'t dyn Fn() -> Nanos,
 }
 
-fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> Nanos) -> Line<'a, 't> {
+pub(super) fn snap_line<'a, 't>(snap: &'a FileSnap, line: usize, index_ts: &'t dyn Fn() -> Nanos) -> Line<'a, 't> {
     Line {
         bytes: snap.bytes(line),
         text: None,

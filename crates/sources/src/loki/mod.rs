@@ -15,6 +15,7 @@ pub mod decode;
 pub mod detect;
 pub mod logql;
 pub mod paging;
+pub mod patterns;
 pub mod tail;
 
 use std::collections::{BTreeMap, HashMap};
@@ -793,6 +794,13 @@ impl Source for LokiSource {
 
     async fn context(&self, record: Record, before: usize, after: usize) -> SourceResult<Vec<Record>> {
         self.inner.context(record, before, after).await
+    }
+
+    async fn patterns(&self, request: crate::patterns::PatternsRequest) -> SourceResult<logsleuth_core::patterns::PatternsResult> {
+        match self.inner.loki_patterns(&request).await? {
+            Some(result) => Ok(result),
+            None => crate::patterns::sample_patterns(self, request).await,
+        }
     }
 
     fn tail(&self, request: TailRequest) -> SourceResult<mpsc::Receiver<TailEvent>> {

@@ -65,3 +65,37 @@ pub(crate) fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
     effects.extend(crate::panes::propagate_range(app, i));
     effects
 }
+
+/// The spike / drop flags of the pane's histogram, by the one rule
+/// ([`logsleuth_core::changes::flag_buckets`]; the last bucket may be partial).
+pub fn spike_flags(h: &logsleuth_core::model::HistogramResult) -> Vec<logsleuth_core::changes::BucketFlag> {
+    let counts: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
+    logsleuth_core::changes::flag_buckets(&counts, true)
+}
+
+/// `]` / `[`: the histogram cursor to the next / previous spike or drop bucket; the histogram
+/// takes the focus so the cursor shows (and `v`, `z`, `m` work on it).
+pub(crate) fn jump_spike(app: &mut App, forward: bool) -> Vec<Effect> {
+    let p = app.pane_mut();
+    let Some(h) = p.histogram.as_ref() else {
+        app.message = Some("no histogram yet".into());
+        return vec![];
+    };
+    let flags: Vec<bool> = spike_flags(h).iter().map(|f| f.spike || f.drop).collect();
+    let from = (p.element == Element::Histogram).then_some(p.hist_cursor);
+    match logsleuth_core::changes::next_flagged(&flags, from, forward) {
+        Some(i) => {
+            let b = &h.buckets[i];
+            let kind = if spike_flags(h)[i].spike { "spike" } else { "drop" };
+            let text = format!("{kind} at {}: {} events", format_time(b.start), b.count);
+            p.hist_cursor = i;
+            p.element = Element::Histogram;
+            app.message = Some(text);
+        }
+        None => {
+            let any = flags.iter().any(|f| *f);
+            app.message = Some(if any { "no more spikes this way" } else { "no spikes or drops in this range" }.into());
+        }
+    }
+    vec![]
+}

@@ -82,6 +82,20 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
         if h.partial {
             title.push(Span::styled("partial ", theme.warning));
         }
+        let flags = crate::features::histogram::spike_flags(h);
+        let spikes = flags.iter().filter(|f| f.spike).count();
+        let drops = flags.iter().filter(|f| f.drop).count();
+        if spikes + drops > 0 {
+            // Compact (the legend shares the line); `]` / `[` are in the help.
+            let mut text = String::from("· ");
+            if spikes > 0 {
+                text.push_str(&format!("▲{spikes} "));
+            }
+            if drops > 0 {
+                text.push_str(&format!("▼{drops} "));
+            }
+            title.push(Span::styled(text, theme.warning));
+        }
     }
     if pane.loading.histogram {
         title.push(Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), theme.accent));
@@ -152,6 +166,20 @@ pub fn render(frame: &mut Frame, app: &App, index: usize, area: Rect) {
             let style = theme.series_style(&cols.series[i], i);
             if let Some(cell) = buf.cell_mut((x, plot.y + plot.height - 1)) {
                 cell.set_symbol("▁").set_fg(style.fg.unwrap_or(ratatui::style::Color::Reset));
+            }
+        }
+    }
+    // Spikes (▲) and drops (▼) by the one rule, on the top row of their columns.
+    let flags = crate::features::histogram::spike_flags(h);
+    if flags.iter().any(|f| f.spike || f.drop) {
+        for col in 0..plot.width as usize {
+            let range = layout::bucket_range(plot.width as usize, n, col);
+            let (spike, drop) = flags[range.start.min(n)..range.end.min(n)]
+                .iter()
+                .fold((false, false), |(s, d), f| (s || f.spike, d || f.drop));
+            let mark = if spike { "▲" } else if drop { "▼" } else { continue };
+            if let Some(cell) = buf.cell_mut((plot.x + col as u16, plot.y)) {
+                cell.set_symbol(mark).set_style(theme.warning);
             }
         }
     }
