@@ -110,14 +110,8 @@ impl LokiSource {
         let series = self.inner.client.series(Some(self.inner.selector()), Some(from), Some(to)).await?;
         let mut streams: Vec<(String, logsleuth_core::model::Fields)> = series
             .iter()
-            .filter_map(|s| s.as_object())
-            .map(|map| {
-                let mut fields = logsleuth_core::model::Fields::new();
-                for (k, v) in map {
-                    fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
-                }
-                (decode::canonical_labels(&fields), fields)
-            })
+            .filter_map(series_labels)
+            .map(|fields| (decode::canonical_labels(&fields), fields))
             .collect();
         streams.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(streams.into_iter().map(|(_, f)| f).collect())
@@ -127,6 +121,16 @@ impl LokiSource {
     pub async fn log_query(&self, query: &Query, range: TimeRange) -> SourceResult<String> {
         self.inner.log_query(query, resolve(range)).await
     }
+}
+
+/// One label set of a `series` answer as fields (values as text).
+fn series_labels(series: &serde_json::Value) -> Option<logsleuth_core::model::Fields> {
+    let map = series.as_object()?;
+    let mut fields = logsleuth_core::model::Fields::new();
+    for (k, v) in map {
+        fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+    }
+    Some(fields)
 }
 
 /// A range with both ends: `to` defaults to now, `from` to an hour before `to`.
@@ -326,17 +330,7 @@ impl Inner {
         };
         let keys: Vec<String> = match &streams {
             Some((_, series)) => {
-                let mut keys: Vec<String> = series
-                    .iter()
-                    .filter_map(|s| s.as_object())
-                    .map(|map| {
-                        let mut fields = logsleuth_core::model::Fields::new();
-                        for (k, v) in map {
-                            fields.push(k.clone(), Value::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
-                        }
-                        decode::canonical_labels(&fields)
-                    })
-                    .collect();
+                let mut keys: Vec<String> = series.iter().filter_map(series_labels).map(|f| decode::canonical_labels(&f)).collect();
                 keys.sort();
                 keys.dedup();
                 keys
