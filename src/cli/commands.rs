@@ -113,27 +113,39 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
     let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
     let records = runtime()?.block_on(async {
         wait_ready(&source).await;
-        let mut records: Vec<Record> = Vec::new();
-        let mut cursor = None;
-        while records.len() < args.limit {
-            let limit = (args.limit - records.len()).min(PAGE);
-            let page = source.search(SearchRequest { query: query.clone(), range, limit, cursor }).await?;
-            for w in &page.warnings {
-                eprintln!("logsleuth: {}", crate::text::sanitize(w));
-            }
-            records.extend(page.records);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        // A page may hold more than asked (every line of a crowded instant on Loki).
-        records.truncate(args.limit);
-        Ok::<_, CliError>(records)
+        fetch_records(source.as_ref(), &query, range, args.limit, |w| eprintln!("logsleuth: {}", crate::text::sanitize(w))).await
     })?;
     // Asked again now: server sources learn their columns (field roles) from the first
     // request, after `info` above was taken.
     print_records(args.output, &records, &source.info().default_columns)
+}
+
+/// Up to `limit` matching records, newest first, page after page (pages of at most [`PAGE`]);
+/// each page's warnings go to `warn`. Shared by `query` and `thread`.
+pub async fn fetch_records(
+    source: &dyn Source,
+    query: &crate::sources::Query,
+    range: crate::model::TimeRange,
+    limit: usize,
+    mut warn: impl FnMut(&str),
+) -> Result<Vec<Record>, CliError> {
+    let mut records: Vec<Record> = Vec::new();
+    let mut cursor = None;
+    while records.len() < limit {
+        let page_limit = (limit - records.len()).min(PAGE);
+        let page = source.search(SearchRequest { query: query.clone(), range, limit: page_limit, cursor }).await?;
+        for w in &page.warnings {
+            warn(w);
+        }
+        records.extend(page.records);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // A page may hold more than asked (every line of a crowded instant on Loki).
+    records.truncate(limit);
+    Ok(records)
 }
 
 fn print_records(output: QueryOutput, records: &[Record], columns: &[String]) -> Result<(), CliError> {

@@ -6,17 +6,13 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::CliError;
 use super::args::{SourceArgs, ThreadArgs, ThreadOutput};
 use super::source::{open_spec, resolve_range, spec_from_args};
-use crate::model::Record;
 use crate::sources::thread::{Condition, FieldAliases, Follow, Strand, ThreadLine, condition, format_gap, merge};
-use crate::sources::{Query, SearchRequest, Source};
+use crate::sources::{Query, Source};
 
-/// Largest page asked of a source at once.
-const PAGE: usize = 1000;
 
 /// One source of the command line, with the tag its lines carry.
 struct Named {
@@ -63,16 +59,6 @@ fn aliases(config: Option<&Path>) -> Result<FieldAliases, CliError> {
     Ok(loaded.map(|l| FieldAliases::new(&l.config.thread.aliases)).unwrap_or_default())
 }
 
-/// Waits until a local source has indexed everything (its fields and lines are then whole).
-async fn wait_ready(source: &Arc<dyn Source>) {
-    if source.info().is_remote {
-        return;
-    }
-    while source.progress().is_some() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// The condition of one source, from its fields and roles.
 async fn condition_for(source: &Arc<dyn Source>, follow: &Follow, aliases: &FieldAliases, range: crate::model::TimeRange) -> Condition {
     let known: Vec<String> = if follow.field.is_some() {
@@ -111,27 +97,17 @@ pub fn run(args: ThreadArgs, config: Option<&Path>) -> Result<(), CliError> {
     let strands = runtime.block_on(async {
         let mut strands = Vec::new();
         for (tag, source) in &opened {
-            wait_ready(source).await;
+            // Whole fields and lines (a local source indexes in the background).
+            super::commands::wait_ready(source).await;
             let range = resolve_range(&args.time, source.info().is_remote, now)?;
             let cond = condition_for(source, &follow, &aliases, range).await;
             // Said on stderr so a person sees how each source was asked.
             eprintln!("logsleuth: {}: {}", crate::text::sanitize(tag), crate::text::sanitize(cond.kql()));
             let query = Query::kql(cond.kql());
-            let mut records: Vec<Record> = Vec::new();
-            let mut cursor = None;
-            while records.len() < args.limit {
-                let limit = (args.limit - records.len()).min(PAGE);
-                let page = source.search(SearchRequest { query: query.clone(), range, limit, cursor }).await?;
-                for w in &page.warnings {
-                    eprintln!("logsleuth: {}: {}", crate::text::sanitize(tag), crate::text::sanitize(w));
-                }
-                records.extend(page.records);
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
-            records.truncate(args.limit);
+            let records = super::commands::fetch_records(source.as_ref(), &query, range, args.limit, |w| {
+                eprintln!("logsleuth: {}: {}", crate::text::sanitize(tag), crate::text::sanitize(w))
+            })
+            .await?;
             strands.push(Strand { tag: tag.clone(), roles: source.info().roles, records });
         }
         Ok::<_, CliError>(strands)
