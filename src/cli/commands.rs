@@ -220,12 +220,8 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
                 wait_ready(&source).await;
                 let request = TopRequest { query, range, field: args.field.clone(), size: args.size };
                 let mut top = source.top(request.clone()).await?;
-                if args.distinct
-                    && top.distinct.is_none()
-                    && let Some(d) = source.distinct(request).await?
-                {
-                    top.distinct = Some(d.count);
-                    top.distinct_estimated = d.estimated;
+                if args.distinct {
+                    crate::sources::add_distinct(source.as_ref(), request, &mut top).await?;
                 }
                 Ok::<_, crate::sources::SourceError>(top)
             })?

@@ -302,6 +302,18 @@ impl From<logsleuth_kql::KqlError> for SourceError {
     }
 }
 
+/// Completes a top-N answer with the field's distinct count, asked of the source, where the
+/// answer does not have one (local files count it with the values; servers are asked apart).
+pub async fn add_distinct(source: &dyn Source, request: TopRequest, top: &mut TopResult) -> SourceResult<()> {
+    if top.distinct.is_none()
+        && let Some(d) = source.distinct(request).await?
+    {
+        top.distinct = Some(d.count);
+        top.distinct_estimated = d.estimated;
+    }
+    Ok(())
+}
+
 /// Result alias for source operations.
 pub type SourceResult<T> = Result<T, SourceError>;
 

@@ -734,7 +734,7 @@ fn export_job(app: &App, format: ExportFormat) -> ExportJob {
 
 /// What the last search said about lines it could not include (the memory budget's note).
 fn incomplete(p: &crate::app::Pane) -> Option<String> {
-    p.warnings.iter().find(|w| w.starts_with("memory budget")).cloned()
+    p.warnings.iter().find(|w| w.starts_with(logsleuth_sources::local::BUDGET_NOTE_PREFIX)).cloned()
 }
 
 /// Produces an export's bytes and what to say once written (`N lines`).

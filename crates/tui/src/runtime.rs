@@ -203,15 +203,9 @@ impl Runtime {
             Effect::Top { generation, request, distinct, .. } => self.spawn(pane, async move {
                 let field = request.field.clone();
                 let mut result = source.top(request.clone()).await;
-                if distinct
-                    && let Ok(top) = result.as_mut()
-                    && top.distinct.is_none()
-                {
+                if distinct && let Ok(top) = result.as_mut() {
                     // A distinct count the server cannot give leaves the values as they are.
-                    if let Ok(Some(d)) = source.distinct(request).await {
-                        top.distinct = Some(d.count);
-                        top.distinct_estimated = d.estimated;
-                    }
+                    let _ = logsleuth_sources::add_distinct(source.as_ref(), request, top).await;
                 }
                 Action::TopDone { pane, generation, field, result }
             }),

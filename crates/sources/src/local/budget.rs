@@ -73,6 +73,10 @@ pub(super) struct Budget {
     files: OnceLock<Vec<Weak<FileStore>>>,
 }
 
+/// How the note of lines let go by the memory budget begins, so a reader of a page's warnings
+/// (an export saying it is incomplete) can tell it from the others.
+pub const BUDGET_NOTE_PREFIX: &str = "memory budget";
+
 impl Budget {
     pub fn new(limit: u64) -> Arc<Budget> {
         Arc::new(Budget { limit: AtomicU64::new(limit.max(1)), files: OnceLock::new() })
@@ -128,7 +132,8 @@ impl Budget {
         any
     }
 
-    /// What was let go, for the status line, reports and warnings.
+    /// What was let go, for the status line, reports and warnings; it starts with
+    /// [`BUDGET_NOTE_PREFIX`].
     pub fn note(&self) -> Option<String> {
         let files = self.files();
         let gone: Vec<(u64, u64, Option<Nanos>)> = files.iter().filter_map(|f| f.evicted()).collect();
@@ -140,7 +145,7 @@ impl Budget {
         let since = gone.iter().filter_map(|g| g.2).max();
         let since = since.map_or_else(String::new, |t| format!("; complete since {}", logsleuth_core::time::format_rfc3339(t)));
         Some(format!(
-            "memory budget {}: {} oldest lines ({}) let go{since}",
+            "{BUDGET_NOTE_PREFIX} {}: {} oldest lines ({}) let go{since}",
             size_text(self.limit()),
             lines,
             size_text(bytes)
