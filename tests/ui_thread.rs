@@ -29,15 +29,10 @@ fn now() -> Nanos {
     logsleuth::time::parse_absolute("2015-05-17T16:10:00Z", None).unwrap()
 }
 
-/// The checkout API's log: the followed client's checkout and its failure, and another client.
+/// The checkout API's log (the screenshots' too): the followed client's checkout and its
+/// failure, and another client.
 fn checkout_api() -> Arc<MemorySource> {
-    let lines = [
-        r#"{"time":"2015-05-17T16:05:09.500Z","level":"info","service":"checkout-api","msg":"POST /api/checkout accepted","client_ip":"212.67.220.58","order":7311,"status":202}"#,
-        r#"{"time":"2015-05-17T16:05:10.000Z","level":"info","service":"checkout-api","msg":"POST /api/checkout accepted","client_ip":"94.23.21.169","order":7312,"status":202}"#,
-        r#"{"time":"2015-05-17T16:05:14.200Z","level":"error","service":"checkout-api","msg":"payment gateway timeout after 4.7s","client_ip":"212.67.220.58","order":7311,"status":504}"#,
-    ];
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    Arc::new(MemorySource::from_log("checkout-api.json", &text))
+    Arc::new(logsleuth_testing::checkout_api())
 }
 
 struct TestOpener(Arc<MemorySource>);

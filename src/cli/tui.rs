@@ -49,6 +49,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         keys: defaults.keys,
         saved_searches: defaults.saved_searches,
         thread_aliases: defaults.thread_aliases,
+        thread_widen_minutes: defaults.thread_widen_minutes,
     };
     if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
         return run_ui(start, options);
@@ -80,6 +81,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
         keys: defaults.keys,
         saved_searches: defaults.saved_searches,
         thread_aliases: defaults.thread_aliases,
+        thread_widen_minutes: defaults.thread_widen_minutes,
         ..Default::default()
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {

@@ -65,6 +65,10 @@ pub struct ThreadConfig {
     /// (`order_id = ["orderId", "order.id", "ctx.order"]`).
     #[serde(default)]
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// `widen_minutes`: how far the thread view's widen key first reaches each side of the
+    /// followed line (default 5; pressed again: three, then twelve times that).
+    #[serde(default)]
+    pub widen_minutes: Option<u32>,
 }
 
 /// The kind of a named source.

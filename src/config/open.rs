@@ -116,6 +116,8 @@ pub struct UiDefaults {
     pub saved_searches: Vec<super::SavedSearch>,
     /// Field aliases for following a value, `[thread.aliases]`.
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// The thread view's first widening, minutes each side (`[thread] widen_minutes`).
+    pub thread_widen_minutes: Option<u32>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -132,6 +134,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         keys: loaded.config.keys,
         saved_searches: loaded.config.saved_searches,
         thread_aliases: loaded.config.thread.aliases,
+        thread_widen_minutes: loaded.config.thread.widen_minutes,
     })
 }
 

@@ -118,6 +118,42 @@ fn role_names(field: &str, roles: &FieldRoles) -> Vec<String> {
     out
 }
 
+/// Names that identify one request across services, in the order a row's field is chosen
+/// when "follow" is asked on a table row rather than on a field: trace and span ids first
+/// (OpenTelemetry, ECS, W3C), then request and correlation ids, then business ids.
+pub const REQUEST_ID_NAMES: &[&str] = &[
+    "trace_id",
+    "traceId",
+    "trace.id",
+    "traceID",
+    "request_id",
+    "requestId",
+    "req_id",
+    "x_request_id",
+    "http.request.id",
+    "correlation_id",
+    "correlationId",
+    "order_id",
+    "orderId",
+    "session_id",
+    "user_id",
+    "userId",
+];
+
+/// The field of a table row to follow when no field was chosen: a name of the configured
+/// alias groups (the ids the team declared), then [`REQUEST_ID_NAMES`], then the client address
+/// (by the source's role or the shared role names). `None` when the row has none of them with
+/// a non-empty value: the user then picks a field in the detail view.
+pub fn request_field(record: &Record, aliases: &FieldAliases, roles: &FieldRoles) -> Option<(String, String)> {
+    let value_of = |name: &str| {
+        let v = record.get(name)?.as_text();
+        (!v.is_empty()).then_some(v)
+    };
+    let declared = aliases.groups.iter().flatten().map(String::as_str);
+    let client = roles.client_ip.iter().map(String::as_str).chain(ROLE_NAMES.client_ip.iter().copied());
+    declared.chain(REQUEST_ID_NAMES.iter().copied()).chain(client).find_map(|name| Some((name.to_string(), value_of(name)?)))
+}
+
 /// The condition for one source. `known` are the source's field names (`Source::fields`),
 /// `roles` its field roles (`SourceInfo::roles`).
 pub fn condition(follow: &Follow, aliases: &FieldAliases, known: &[String], roles: &FieldRoles) -> Condition {
@@ -405,5 +441,24 @@ mod tests {
         assert_eq!(format_gap(185 * S), "+3m05s");
         assert_eq!(format_gap(7800 * S), "+2h10m");
         assert_eq!(format_gap(-2 * S), "-2.000s");
+    }
+
+    #[test]
+    fn request_field_prefers_declared_ids_then_known_ids_then_the_client() {
+        let mut fields = Fields::default();
+        fields.push("orderId", Value::Str("ord-1".into()));
+        fields.push("trace_id", Value::Str("abc".into()));
+        fields.push("remote_addr", Value::Str("10.0.0.1".into()));
+        let record = Record { fields, ..Record::default() };
+        let roles = FieldRoles::default();
+        // The alias group the team declared wins over a generic trace id.
+        assert_eq!(request_field(&record, &aliases(), &roles), Some(("orderId".into(), "ord-1".into())));
+        assert_eq!(request_field(&record, &FieldAliases::default(), &roles), Some(("trace_id".into(), "abc".into())));
+        let mut fields = Fields::default();
+        fields.push("remote_addr", Value::Str("10.0.0.1".into()));
+        fields.push("trace_id", Value::Str(String::new()));
+        let record = Record { fields, ..Record::default() };
+        assert_eq!(request_field(&record, &FieldAliases::default(), &roles), Some(("remote_addr".into(), "10.0.0.1".into())));
+        assert_eq!(request_field(&Record::plain("GET / 200"), &FieldAliases::default(), &roles), None);
     }
 }

@@ -88,7 +88,45 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
     logsleuth_tui::update(&mut app, logsleuth_tui::Action::Tail { pane: 0, generation, event: TailEvent::Records((4..16).map(live).collect()) });
     out.push(Scene { name: "tail-paused", app, palette: DARK });
     out.extend(pane_scenes(text, now).await);
+    out.push(thread_scene(text).await);
     out
+}
+
+/// The checkout API's JSON lines around one client of the nginx sample (`client_ip`): its
+/// checkout, another client's, and the followed client's gateway timeout.
+pub fn checkout_api() -> MemorySource {
+    let lines = [
+        r#"{"time":"2015-05-17T16:05:09.500Z","level":"info","service":"checkout-api","msg":"POST /api/checkout accepted","client_ip":"212.67.220.58","order":7311,"status":202}"#,
+        r#"{"time":"2015-05-17T16:05:10.000Z","level":"info","service":"checkout-api","msg":"POST /api/checkout accepted","client_ip":"94.23.21.169","order":7312,"status":202}"#,
+        r#"{"time":"2015-05-17T16:05:14.200Z","level":"error","service":"checkout-api","msg":"payment gateway timeout after 4.7s","client_ip":"212.67.220.58","order":7311,"status":504}"#,
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    MemorySource::from_log("checkout-api.json", &text)
+}
+
+/// The thread view: `F` on the API's failing line (its client, by role `remote_addr` in nginx),
+/// then `T`: both services' lines of that client on one clock, the 504 marked first error.
+async fn thread_scene(text: &str) -> Scene {
+    use crossterm::event::{KeyCode::*, KeyModifiers};
+    let nginx: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));
+    let opener: Arc<dyn logsleuth_tui::runtime::SourceOpener> = Arc::new(CheckoutOpener(Arc::new(checkout_api())));
+    let now = logsleuth_core::time::parse_absolute("2015-05-17T16:10:00Z", None).unwrap_or(0);
+    let mut app = logsleuth_tui::App::new(nginx.info(), None, None, logsleuth_tui::Theme::default(), logsleuth_tui::history::History::default(), now);
+    app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+    app.named_sources = vec!["checkout-api".into()];
+    let mut sources: std::collections::HashMap<logsleuth_tui::action::PaneId, Arc<dyn Source>> = std::collections::HashMap::from([(0, nginx)]);
+    let e = logsleuth_tui::update::start(&mut app);
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    press_with(&mut app, Char('w'), KeyModifiers::CONTROL);
+    press(&mut app, Char('s'));
+    type_text(&mut app, "checkout-api");
+    let e = press(&mut app, Enter);
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    // The newest API line (the 504): F on a bare row follows its client.
+    let e = press(&mut app, Char('F'));
+    settle_panes(&mut app, &mut sources, Some(opener.clone()), e).await;
+    press(&mut app, Char('T'));
+    Scene { name: "thread", app, palette: logsleuth_tui::svg::DARK }
 }
 
 /// An application's error log (JSON lines) during the nginx sample's hours, read by the

@@ -379,6 +379,8 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(MAIN, "open_search", &["o"], "open a saved search (type to filter)", to!(Action::Investigate(Inv::OpenSavedSearches)))
         .rebindable(),
+    on(MAIN, "follow_row", &["F"], "follow the line's request (its id field, else its client) in all panes of the tab", to!(Action::Thread(Th::Follow { all_tabs: false })))
+        .rebindable(),
     on(MAIN, "thread", &["T"], "the thread: the followed value's lines of all panes on one clock", to!(Action::Thread(Th::Open)))
         .rebindable(),
     on(&[Main, Thread], "unfollow", &["U"], "stop following: each pane drops the condition, keeps the rest", to!(Action::Thread(Th::Unfollow)))
@@ -512,7 +514,7 @@ pub const ACTIONS: &[NamedAction] = &[
     // ── Thread view
     on(&[Thread], "down", &["j", "down"], "move between the thread's lines", to!(Action::Thread(Th::Move(1)))),
     on(&[Thread], "up", &["k", "up"], "move up", to!(Action::Thread(Th::Move(-1)))).and(),
-    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the starting line", to!(Action::Thread(Th::Widen))),
+    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the starting line (again: ±15, ±60 min)", to!(Action::Thread(Th::Widen))),
     on(&[Thread], "mark", &["m"], "mark the thread: the report gets its request path", to!(Action::Thread(Th::Mark))),
     on(&[Thread], "close", &["esc", "q"], "close", to!(Action::Escape)).hint(0, "close"),
     // ── The help itself (j k and the pages scroll it)

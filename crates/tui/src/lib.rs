@@ -78,6 +78,8 @@ pub struct UiOptions {
     pub named_sources: Vec<String>,
     /// Field aliases for "follow in all panes" (the configuration's `[thread.aliases]`).
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Minutes each side the thread view's widen key first reaches (`None`: 5).
+    pub thread_widen_minutes: Option<u32>,
 }
 
 /// A pane to show at start.
@@ -160,6 +162,7 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.workspace = options.workspace.clone();
     app.named_sources = options.named_sources.clone();
     app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
+    app.thread.widen_minutes = options.thread_widen_minutes.map_or(0, i64::from);
     app
 }
 

@@ -294,7 +294,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 let i = app.pane_index(pane).unwrap_or(0);
                 return toggle_tail(app, i);
             }
-            vec![]
+            crate::features::thread::more_pages(app, pane)
         }
         Action::HistogramDone { pane, generation, result } => {
             let Some(p) = app.pane_index(pane).map(|i| &mut app.panes[i]) else { return vec![] };

@@ -5,7 +5,7 @@
 //! (the same rule as `logsleuth thread`): the pane's field of the same meaning, else a phrase.
 
 use logsleuth_core::model::{Nanos, TimeRange};
-use logsleuth_sources::thread::{FieldAliases, Follow, Strand, ThreadLine, add_condition, condition, merge, remove_condition};
+use logsleuth_sources::thread::{FieldAliases, Follow, Strand, ThreadLine, add_condition, condition, merge, remove_condition, request_field};
 use logsleuth_sources::{Query, QueryLanguage};
 
 use crate::action::Effect;
@@ -18,6 +18,11 @@ pub const WIDEN_MINUTES: i64 = 5;
 
 /// Most lines the thread view merges (the panes' loaded lines are bounded already).
 const MAX_THREAD_LINES: usize = 5_000;
+
+/// Most lines a followed pane loads on its own for the thread: its first page is the table's,
+/// further pages come without scrolling so that the thread holds the request's lines, not
+/// the first screenful of them.
+pub const THREAD_PANE_LINES: usize = 2_000;
 
 /// The follow in effect and the thread view's state.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +37,17 @@ pub struct ThreadState {
     pub widen_minutes: i64,
     /// Threads marked for the report, in the order marked.
     pub marked: Vec<MarkedThread>,
+    /// How many times the widen key was pressed since the follow began (each press reaches
+    /// further: [`widen_reach`]).
+    pub widened: usize,
+}
+
+/// Minutes each side for the `n`-th press of the widen key (0-based): the base (the config's
+/// `[thread] widen_minutes`, else [`WIDEN_MINUTES`]), then three and twelve times it, so a
+/// request whose hops are further apart than expected is found in two more presses.
+pub fn widen_reach(base: i64, press: usize) -> i64 {
+    let base = if base > 0 { base } else { WIDEN_MINUTES };
+    base * [1, 3, 12][press.min(2)]
 }
 
 /// A value followed in some panes.
@@ -72,12 +88,29 @@ fn known_fields(app: &App, i: usize) -> Vec<String> {
 /// every pane gets the condition for the value, keeping the rest of its query. Following
 /// again replaces the previous follow.
 pub(crate) fn follow(app: &mut App, all_tabs: bool) -> Vec<Effect> {
-    let Some(field) = super::query::current_field(app) else { return vec![] };
-    let Some(value) = super::query::current_value(app) else { return vec![] };
+    let chosen = super::query::current_field(app).zip(super::query::current_value(app));
+    let (field, value, anchor) = match chosen {
+        Some((field, value)) => {
+            let anchor = app.detail.as_ref().and_then(|d| app.pane().records.get(d.index)).and_then(|r| r.timestamp);
+            (field, value, anchor)
+        }
+        // On a bare table row: the row's request identity (a declared or known id field, else
+        // its client address), since no field was pointed at.
+        None if app.mode == Mode::Normal => {
+            let Some(record) = app.pane().selected_record() else { return vec![] };
+            match request_field(record, &app.thread.aliases, &app.pane().info.roles) {
+                Some((field, value)) => (field, value, record.timestamp),
+                None => {
+                    app.message = Some("no id or client field on this line: Enter opens it, F on a field follows that".into());
+                    return vec![];
+                }
+            }
+        }
+        None => return vec![],
+    };
     if value.is_empty() {
         return vec![];
     }
-    let anchor = app.detail.as_ref().and_then(|d| app.pane().records.get(d.index)).and_then(|r| r.timestamp);
     // "message" is the whole line: following it means its text.
     let field = (field != "message").then_some(field);
     let mut effects = unfollow_panes(app);
@@ -101,6 +134,7 @@ pub(crate) fn follow(app: &mut App, all_tabs: bool) -> Vec<Effect> {
     app.detail = None;
     app.mode = Mode::Normal;
     app.thread.cursor = 0;
+    app.thread.widened = 0;
     let note = if skipped > 0 { format!(" ({skipped} native-query panes left as they are)") } else { String::new() };
     app.message = Some(format!("following {} in {} panes{note}: T the thread, U stops", follow.value, panes.len()));
     app.thread.active = Some(Followed { follow, panes, anchor });
@@ -172,6 +206,49 @@ pub fn lines(app: &App) -> Vec<ThreadLine> {
     merge(strands, MAX_THREAD_LINES)
 }
 
+/// After a page of a followed pane came: the next page, until the pane holds all its matching
+/// lines or [`THREAD_PANE_LINES`] (the pane's own record limit also applies).
+pub(crate) fn more_pages(app: &mut App, pane: PaneId) -> Vec<Effect> {
+    let followed = app.thread.active.as_ref().is_some_and(|a| a.panes.iter().any(|(id, _)| *id == pane));
+    let Some(i) = app.pane_index(pane).filter(|_| followed) else { return vec![] };
+    let p = &mut app.panes[i];
+    if p.loading.page || p.loading.search || p.records.len() >= THREAD_PANE_LINES.min(p.limits.records) {
+        return vec![];
+    }
+    let Some(cursor) = p.next.clone() else { return vec![] };
+    p.loading.page = true;
+    vec![Effect::Search {
+        pane: p.id,
+        generation: p.generation,
+        append: true,
+        request: logsleuth_sources::SearchRequest {
+            query: p.applied.clone(),
+            range: p.resolved,
+            limit: crate::app::PAGE_SIZE,
+            cursor: Some(cursor),
+        },
+    }]
+}
+
+/// Followed panes whose matching lines are not all loaded: the pane's tag, lines loaded, and
+/// the hits the source reported (the thread view says so rather than look complete).
+pub fn partial_panes(app: &App) -> Vec<(String, usize, logsleuth_core::model::HitCount)> {
+    let Some(active) = &app.thread.active else { return vec![] };
+    active
+        .panes
+        .iter()
+        .filter_map(|(id, _)| app.pane_index(*id))
+        .filter_map(|i| {
+            let p = &app.panes[i];
+            let total = p.total?;
+            let known = match total {
+                logsleuth_core::model::HitCount::Exact(n) | logsleuth_core::model::HitCount::AtLeast(n) => n,
+            };
+            (p.next.is_some() && (p.records.len() as u64) < known).then(|| (pane_tag(app, i), p.records.len(), total))
+        })
+        .collect()
+}
+
 /// Moves the thread view's cursor.
 pub(crate) fn move_cursor(app: &mut App, delta: isize) -> Vec<Effect> {
     let n = lines(app).len();
@@ -188,7 +265,8 @@ pub(crate) fn widen(app: &mut App) -> Vec<Effect> {
         app.message = Some("the line has no time to widen around".into());
         return vec![];
     };
-    let minutes = if app.thread.widen_minutes > 0 { app.thread.widen_minutes } else { WIDEN_MINUTES };
+    let minutes = widen_reach(app.thread.widen_minutes, app.thread.widened);
+    app.thread.widened += 1;
     let reach = minutes * 60 * logsleuth_core::time::NS_PER_SEC;
     let range = TimeRange::between(centre.saturating_sub(reach), centre.saturating_add(reach));
     let mut effects = Vec::new();
@@ -197,7 +275,9 @@ pub(crate) fn widen(app: &mut App) -> Vec<Effect> {
         app.panes[i].range = RangeSpec::Absolute(range);
         effects.extend(run_query(app, i, false));
     }
-    app.message = Some(format!("thread range: ±{minutes} min around {}", logsleuth_core::time::format_rfc3339(centre)));
+    let further = widen_reach(app.thread.widen_minutes, app.thread.widened);
+    let again = if further > minutes { format!(" (w again: ±{further} min)") } else { String::new() };
+    app.message = Some(format!("thread range: ±{minutes} min around {}{again}", logsleuth_core::time::format_rfc3339(centre)));
     effects
 }
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::{fit_width, key_hints, layout, popup, safe};
 use crate::app::App;
-use crate::features::thread::lines;
+use crate::features::thread::{lines, partial_panes, widen_reach};
 use logsleuth_sources::thread::format_gap;
 
 /// Draws the thread view over the panes.
@@ -45,8 +45,15 @@ pub fn render(frame: &mut Frame, app: &App) {
         };
         out.push(Line::from(vec![Span::styled(head, style), Span::styled(format!("{text:<rest$}"), style)]));
     }
+    for (tag, loaded, total) in partial_panes(app) {
+        // Said, not hidden: a thread missing lines of a pane must not read as complete.
+        let note = format!(" {} of {total} lines of {} loaded (the pane's limit)", loaded, safe(&tag, 40));
+        out.push(Line::from(Span::styled(note, theme.warning)));
+    }
     out.push(Line::raw(""));
-    out.push(key_hints(theme, &[("j/k", "move"), ("w", "±5 min around the line"), ("m", "mark"), ("U", "stop following"), ("Esc", "close")]));
+    let reach = widen_reach(app.thread.widen_minutes, app.thread.widened);
+    let widen = format!("±{reach} min around the line");
+    out.push(key_hints(theme, &[("j/k", "move"), ("w", &widen), ("m", "mark"), ("U", "stop following"), ("Esc", "close")]));
     let title = match app.thread.active.as_ref() {
         Some(a) => {
             let what = match &a.follow.field {
