@@ -234,6 +234,16 @@ pub struct UiArgs {
     /// the oldest lines are dropped and the status line counts them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_lines: Option<u64>,
+
+    /// A watch on the first pane, `NAME: KQL > N per DUR` (repeatable; docs/watches.md): the
+    /// watches panel (`!`) shows it, a firing rings and marks the pane. Besides the
+    /// configuration's `[[watches]]` on the sources shown.
+    #[arg(long = "watch", value_name = "RULE")]
+    pub watch: Vec<String>,
+
+    /// How often the TUI's watches are evaluated.
+    #[arg(long, value_name = "DUR", default_value = "15s")]
+    pub watch_every: String,
 }
 
 /// `logsleuth demo`

@@ -116,6 +116,8 @@ pub struct UiDefaults {
     pub saved_searches: Vec<super::SavedSearch>,
     /// Field aliases for following a value, `[thread.aliases]`.
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Alert rules, `[[watches]]` (the TUI runs those on the sources it shows).
+    pub watches: Vec<super::watches::WatchConfig>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -132,6 +134,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         keys: loaded.config.keys,
         saved_searches: loaded.config.saved_searches,
         thread_aliases: loaded.config.thread.aliases,
+        watches: loaded.config.watches,
     })
 }
 

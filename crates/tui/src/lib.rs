@@ -20,6 +20,7 @@ pub mod history;
 pub mod investigate;
 pub mod keymap;
 pub mod layout;
+pub mod notify;
 pub mod keys;
 pub mod panes;
 pub mod runtime;
@@ -78,6 +79,19 @@ pub struct UiOptions {
     pub named_sources: Vec<String>,
     /// Field aliases for "follow in all panes" (the configuration's `[thread.aliases]`).
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
+    /// Watches to evaluate from the start (the configuration's `[[watches]]`, `--watch`).
+    pub watches: Vec<StartWatch>,
+    /// How often watches are evaluated; `None` for 15 s.
+    pub watch_every: Option<logsleuth_core::model::Nanos>,
+}
+
+/// A watch given at start, on the pane of that index in the start layout.
+#[derive(Debug, Clone)]
+pub struct StartWatch {
+    /// The rule and its labels.
+    pub watch: logsleuth_sources::watch::Watch,
+    /// The index of its pane in [`StartLayout::panes`] (the first when out of range).
+    pub pane: usize,
 }
 
 /// A pane to show at start.
@@ -160,6 +174,13 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.workspace = options.workspace.clone();
     app.named_sources = options.named_sources.clone();
     app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
+    if let Some(every) = options.watch_every.filter(|e| *e > 0) {
+        app.watches.every = every;
+    }
+    for w in &options.watches {
+        let pane = app.panes.get(w.pane).map_or(app.panes[0].id, |p| p.id);
+        app.watches.add(w.watch.clone(), pane);
+    }
     app
 }
 
@@ -226,6 +247,7 @@ fn investigate_setup(app: &mut App, options: &UiOptions, history_path: Option<&s
         }
     }
     app.investigate.clipboard = clipboard::ClipboardOptions::from_env();
+    app.watches.multiplexer = app.investigate.clipboard.multiplexer;
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {

@@ -37,6 +37,9 @@ pub struct Runtime {
     /// Work started and not yet answered (tails, which never end by themselves, are not
     /// counted): zero once every answer is on the channel. See [`Runtime::is_idle`].
     in_flight: Arc<AtomicUsize>,
+    /// Followers kept running for watches on local sources (their counts come from the
+    /// index, which grows only while a tail is open), by pane.
+    watch_followers: HashMap<PaneId, AbortHandle>,
 }
 
 /// One unit of work in flight; counted until dropped (answered, or aborted).
@@ -62,6 +65,7 @@ impl Runtime {
             history_path,
             terminal: Box::new(std::io::stdout()),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            watch_followers: HashMap::new(),
         }
     }
 
@@ -164,6 +168,12 @@ impl Runtime {
                         }
                         drop(work);
                     });
+                }
+                return;
+            }
+            Effect::Watch(_) => {
+                if let Effect::Watch(e) = effect {
+                    self.run_watch(e);
                 }
                 return;
             }
@@ -282,7 +292,7 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::Watch(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
         }
     }
 
@@ -327,6 +337,45 @@ impl Runtime {
         }
         for (_, h) in self.tails.drain() {
             h.abort();
+        }
+        for (_, h) in self.watch_followers.drain() {
+            h.abort();
+        }
+    }
+
+    /// A watch's work: measuring its rule on the pane's source (never blocking the loop, a
+    /// failure or a time-out answered as the watch's error), or the alert on the terminal.
+    fn run_watch(&mut self, effect: crate::features::watches::WatchEffect) {
+        use crate::features::watches::{MEASURE_TIMEOUT, WatchEffect, measured_action};
+        use std::io::Write as _;
+        match effect {
+            WatchEffect::Measure { id, pane, rule, now } => {
+                let Some(source) = self.source(pane) else {
+                    let _ = self.tx.send(measured_action(id, now, Err("its pane is closed".into())));
+                    return;
+                };
+                if !source.info().is_remote && !self.watch_followers.get(&pane).is_some_and(|h| !h.is_finished()) {
+                    // Lines appended to the files are counted once the follower indexed them.
+                    let request = logsleuth_sources::TailRequest { query: logsleuth_sources::Query::kql(""), since: None };
+                    if let Ok(mut rx) = source.tail(request) {
+                        let handle = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+                        self.watch_followers.insert(pane, handle.abort_handle());
+                    }
+                }
+                let (tx, work) = (self.tx.clone(), self.start_work());
+                tokio::spawn(async move {
+                    let result = match tokio::time::timeout(MEASURE_TIMEOUT, logsleuth_sources::watch::measure(source.as_ref(), &rule, now)).await {
+                        Ok(r) => r.map_err(|e| logsleuth_core::text::sanitize(&e.to_string()).into_owned()),
+                        Err(_) => Err(format!("no answer within {} s", MEASURE_TIMEOUT.as_secs())),
+                    };
+                    let _ = tx.send(measured_action(id, now, result));
+                    drop(work);
+                });
+            }
+            WatchEffect::Alert { sequence } => {
+                // A terminal that cannot be written to loses the bell, not the watch.
+                let _ = self.terminal.write_all(sequence.as_bytes()).and_then(|_| self.terminal.flush());
+            }
         }
     }
 }
