@@ -358,8 +358,8 @@ mod tests {
         app.prompt.as_mut().unwrap().editor.set("errors: status >= 500 > 3 per soon".to_string());
         assert!(crate::update(&mut app, Action::Submit).is_empty());
         let err = app.prompt.as_ref().unwrap().error.clone().unwrap();
-        assert!(err.starts_with("watch rule error at column 32: not a duration"), "{err}");
-        assert!(err.ends_with(&format!("{}^", "-".repeat(31))), "{err}");
+        assert!(err.starts_with("watch rule error at column 31: not a duration"), "{err}");
+        assert!(err.ends_with(&format!("{}^", "-".repeat(30))), "{err}");
         app.prompt.as_mut().unwrap().editor.set("errors: status >= 500 > 3 per 1m".to_string());
         let effects = crate::update(&mut app, Action::Submit);
         assert_eq!(app.mode, Mode::Normal);

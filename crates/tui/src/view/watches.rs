@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_the_threshold_and_leaves_gaps() {
-        assert_eq!(sparkline(&[Some(0.0), Some(5.0), Some(10.0), None], 10.0, 6), "▁▅█    ");
+        assert_eq!(sparkline(&[Some(0.0), Some(5.0), Some(10.0), None], 10.0, 6), "▁▅█   ");
         // Low values stay low against a high threshold.
         assert_eq!(sparkline(&[Some(1.0), Some(1.0)], 100.0, 2), "▁▁");
         let long: Vec<Option<f64>> = (0..60).map(|i| Some(i as f64)).collect();
