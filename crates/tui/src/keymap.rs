@@ -390,7 +390,7 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(&[Main, Thread], "unfollow", &["U"], "stop following: each pane drops the condition, keeps the rest", to!(Action::Thread(Th::Unfollow)))
         .rebindable(),
-    on(MAIN, "watch_this", &["W"], "watch this: an alert rule from the query (edit its threshold), evaluated every 15 s", to!(Action::Watch(Wa::WatchThis)))
+    on(MAIN, "watch_this", &["W"], "watch this: an alert rule made from the query (edit it, Enter)", to!(Action::Watch(Wa::WatchThis)))
         .rebindable(),
     on(MAIN, "watches", &["!"], "the watches panel: state, value, sparkline, since when", to!(Action::Watch(Wa::TogglePanel)))
         .rebindable(),
