@@ -173,3 +173,21 @@ async fn the_runtime_fires_a_rule_on_a_file_being_appended_to() {
     let panel = buffer_text(&render(&app));
     assert!(panel.contains("firing") && panel.contains("5 > 3 per 1m") && panel.contains("errors: status >= 500 > 3 per 1m"), "{panel}");
 }
+
+#[test]
+fn a_bad_watch_flag_is_a_usage_error_at_its_mistake_before_the_terminal_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, access_line(200)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"))
+        .arg(&path)
+        .args(["--watch", "errors: status >= 500 > 3 per soon"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-logsleuth-test")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--watch: watch rule error at column 31: not a duration"), "{err}");
+    assert!(err.contains(&format!("{}^", "-".repeat(30))), "{err}");
+}
