@@ -97,6 +97,26 @@ async fn watch_this_makes_a_rule_of_the_query_and_shows_a_bad_one_at_its_mistake
     assert_eq!(effects.len(), 1, "evaluated at once: {effects:?}");
 }
 
+/// A webhook receiver of the test's own: records each POST body.
+async fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
 /// A terminal that keeps what was written to it.
 #[derive(Clone, Default)]
 struct Terminal(Arc<Mutex<Vec<u8>>>);
@@ -146,6 +166,10 @@ async fn the_runtime_fires_a_rule_on_a_file_being_appended_to() {
     app.watches.every = 200_000_000;
     let rule = logsleuth::sources::watch::parse_rule("errors: status >= 500 > 3 per 1m").unwrap();
     app.watches.add(logsleuth::sources::watch::Watch::new(rule), 0);
+    // A webhook of the test's own, and an Alertmanager nobody listens for (port 9, discard).
+    let (hook, got) = receiver().await;
+    app.watches.webhook = vec![hook];
+    app.watches.alertmanager = vec!["http://127.0.0.1:9".into()];
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let terminal = Terminal::default();
     let mut runtime = Runtime::new(vec![source.clone()], tx, None).with_terminal_output(Box::new(terminal.clone()));
@@ -160,6 +184,14 @@ async fn the_runtime_fires_a_rule_on_a_file_being_appended_to() {
     f.write_all((0..5).map(|_| access_line(503)).collect::<String>().as_bytes()).unwrap();
     drop(f);
     drive(&mut app, &mut runtime, &mut rx, |a| a.watches.firing() == 1).await;
+    // The unreachable Alertmanager is reported in the panel; the watch and the UI go on.
+    drive(&mut app, &mut runtime, &mut rx, |a| a.watches.delivery_note.as_deref().is_some_and(|n| n.contains("127.0.0.1:9"))).await;
+    let note = app.watches.delivery_note.clone().unwrap();
+    assert!(note.contains("cannot reach"), "{note}");
+    assert_eq!(app.watches.firing(), 1);
+    let body = got.lock().unwrap().first().cloned().expect("the webhook got the firing");
+    assert_eq!((body["rule"].as_str(), body["state"].as_str(), body["value"].as_i64()), (Some("errors"), Some("firing"), Some(5)));
+    assert_eq!(body["kql"], "status >= 500");
     runtime.shutdown();
     let mark = app.marks.iter().find(|m| m.note.starts_with("watch: ")).expect("a mark at the firing");
     assert_eq!(mark.note, "watch: errors firing (5 > 3 per 1m)");
@@ -172,6 +204,7 @@ async fn the_runtime_fires_a_rule_on_a_file_being_appended_to() {
     press(&mut app, KeyCode::Char('!'));
     let panel = buffer_text(&render(&app));
     assert!(panel.contains("firing") && panel.contains("5 > 3 per 1m") && panel.contains("errors: status >= 500 > 3 per 1m"), "{panel}");
+    assert!(panel.contains("alerts (2 receivers): alertmanager http://127.0.0.1:9: cannot reach"), "{panel}");
 }
 
 #[test]

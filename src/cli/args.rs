@@ -244,6 +244,14 @@ pub struct UiArgs {
     /// How often the TUI's watches are evaluated.
     #[arg(long, value_name = "DUR", default_value = "15s")]
     pub watch_every: String,
+
+    /// Prometheus Alertmanager base URL the TUI's watches alert (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Vec<String>,
+
+    /// URL that gets each state change of the TUI's watches as a JSON POST (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
 }
 
 /// `logsleuth demo`

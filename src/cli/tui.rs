@@ -51,10 +51,13 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         thread_aliases: defaults.thread_aliases,
         watches: Vec::new(),
         watch_every: None,
+        alertmanager: Vec::new(),
+        webhook: Vec::new(),
     };
     let config_watches = defaults.watches;
     if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
         (options.watches, options.watch_every) = start_watches(ui, &config_watches, &start)?;
+        (options.alertmanager, options.webhook) = (ui.alertmanager.clone(), ui.webhook.clone());
         return run_ui(start, options);
     }
     let src = super::source::open_source(source)?;
@@ -69,6 +72,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
     let mut start = StartLayout::single(src, super::source::origin_spec(source));
     start.opener = Some(opener);
     (options.watches, options.watch_every) = start_watches(ui, &config_watches, &start)?;
+    (options.alertmanager, options.webhook) = (ui.alertmanager.clone(), ui.webhook.clone());
     run_ui(start, options)
 }
 
@@ -89,12 +93,14 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {
         (options.watches, options.watch_every) = start_watches(&args.ui, &[], &start)?;
+        (options.alertmanager, options.webhook) = (args.ui.alertmanager.clone(), args.ui.webhook.clone());
         return run_ui(start, options);
     }
     let src = Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
     let mut start = StartLayout::single(src, Some(SourceSpec::Demo));
     start.opener = Some(opener);
     (options.watches, options.watch_every) = start_watches(&args.ui, &[], &start)?;
+    (options.alertmanager, options.webhook) = (args.ui.alertmanager.clone(), args.ui.webhook.clone());
     run_ui(start, options)
 }
 
@@ -124,6 +130,13 @@ pub fn start_watches(
         let Some(pane) = pane else { continue };
         let watch = w.watch().map_err(|e| CliError::usage(format!("[[watches]] {}: {e}", w.name)))?;
         out.push(StartWatch { watch, pane });
+    }
+    // Checked now, so a bad URL is a usage error rather than a note in the panel.
+    for url in &ui.alertmanager {
+        crate::sources::watch::notify::Sink::alertmanager(url).map_err(|e| CliError::usage(format!("--alertmanager: {e}")))?;
+    }
+    for url in &ui.webhook {
+        crate::sources::watch::notify::Sink::webhook(url).map_err(|e| CliError::usage(format!("--webhook: {e}")))?;
     }
     let mut seen = std::collections::BTreeSet::new();
     if let Some(dup) = out.iter().find(|w| !seen.insert(w.watch.rule.name.clone())) {

@@ -83,6 +83,10 @@ pub struct UiOptions {
     pub watches: Vec<StartWatch>,
     /// How often watches are evaluated; `None` for 15 s.
     pub watch_every: Option<logsleuth_core::model::Nanos>,
+    /// Alertmanager base URLs the watches' alerts go to.
+    pub alertmanager: Vec<String>,
+    /// Webhook URLs that get the watches' state changes.
+    pub webhook: Vec<String>,
 }
 
 /// A watch given at start, on the pane of that index in the start layout.
@@ -174,6 +178,8 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.workspace = options.workspace.clone();
     app.named_sources = options.named_sources.clone();
     app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
+    app.watches.alertmanager = options.alertmanager.clone();
+    app.watches.webhook = options.webhook.clone();
     if let Some(every) = options.watch_every.filter(|e| *e > 0) {
         app.watches.every = every;
     }

@@ -40,6 +40,8 @@ pub struct Runtime {
     /// Followers kept running for watches on local sources (their counts come from the
     /// index, which grows only while a tail is open), by pane.
     watch_followers: HashMap<PaneId, AbortHandle>,
+    /// The Alertmanager / webhook senders of the watches, started by the first delivery.
+    watch_notifier: Option<logsleuth_sources::watch::notify::Notifier>,
 }
 
 /// One unit of work in flight; counted until dropped (answered, or aborted).
@@ -66,6 +68,7 @@ impl Runtime {
             terminal: Box::new(std::io::stdout()),
             in_flight: Arc::new(AtomicUsize::new(0)),
             watch_followers: HashMap::new(),
+            watch_notifier: None,
         }
     }
 
@@ -371,6 +374,32 @@ impl Runtime {
                     let _ = tx.send(measured_action(id, now, result));
                     drop(work);
                 });
+            }
+            WatchEffect::Deliver { round, alertmanager, webhook, every } => {
+                use logsleuth_sources::watch::notify::{Notifier, Sink};
+                if self.watch_notifier.is_none() {
+                    let mut sinks = Vec::new();
+                    let tx = self.tx.clone();
+                    let urls = alertmanager.iter().map(|u| (u, true)).chain(webhook.iter().map(|u| (u, false)));
+                    for (url, am) in urls {
+                        match if am { Sink::alertmanager(url) } else { Sink::webhook(url) } {
+                            Ok(s) => sinks.push(s),
+                            Err(e) => {
+                                let _ = tx.send(Action::Watch(crate::features::watches::WatchAction::DeliveryReport(format!("{url}: {e}"))));
+                            }
+                        }
+                    }
+                    let every = std::time::Duration::from_nanos(every.max(1) as u64);
+                    // Failures and recoveries go to the panel, never stop the watch or the UI.
+                    let report = move |line: String| {
+                        let line = logsleuth_core::text::sanitize(&line).into_owned();
+                        let _ = tx.send(Action::Watch(crate::features::watches::WatchAction::DeliveryReport(line)));
+                    };
+                    self.watch_notifier = Some(Notifier::spawn(sinks, every, report));
+                }
+                if let Some(n) = &self.watch_notifier {
+                    n.send(round);
+                }
             }
             WatchEffect::Alert { sequence } => {
                 // A terminal that cannot be written to loses the bell, not the watch.

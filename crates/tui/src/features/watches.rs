@@ -67,11 +67,27 @@ pub struct WatchesState {
     pub multiplexer: Multiplexer,
     /// Ring the bell and notify on firing (off in tests that write no terminal).
     pub alerts: bool,
+    /// Alertmanager base URLs the alerts also go to (`--alertmanager`).
+    pub alertmanager: Vec<String>,
+    /// Webhook URLs that get each state change (`--webhook`).
+    pub webhook: Vec<String>,
+    /// The delivery's last failure or recovery, shown in the panel.
+    pub delivery_note: Option<String>,
 }
 
 impl Default for WatchesState {
     fn default() -> Self {
-        WatchesState { entries: Vec::new(), every: DEFAULT_EVERY, cursor: 0, next_id: 0, multiplexer: Multiplexer::None, alerts: true }
+        WatchesState {
+            entries: Vec::new(),
+            every: DEFAULT_EVERY,
+            cursor: 0,
+            next_id: 0,
+            multiplexer: Multiplexer::None,
+            alerts: true,
+            alertmanager: Vec::new(),
+            webhook: Vec::new(),
+            delivery_note: None,
+        }
     }
 }
 
@@ -119,6 +135,8 @@ pub enum WatchAction {
         /// The value (`None`: a ratio of no lines), or why it could not be measured.
         result: Result<Option<f64>, String>,
     },
+    /// A delivery to Alertmanager or a webhook failed or recovered (one line).
+    DeliveryReport(String),
 }
 
 /// Work for the runtime (wrapped in [`Effect::Watch`]).
@@ -140,6 +158,18 @@ pub enum WatchEffect {
     Alert {
         /// The bytes.
         sequence: String,
+    },
+    /// Hand an evaluation's alerts to the Alertmanager / webhook senders (`watch::notify`,
+    /// started by the runtime on the first round; retried with backoff there, never blocking).
+    Deliver {
+        /// The alerts firing or resolved now, and the state changes.
+        round: logsleuth_sources::watch::notify::Round,
+        /// Alertmanager base URLs.
+        alertmanager: Vec<String>,
+        /// Webhook URLs.
+        webhook: Vec<String>,
+        /// The evaluation interval (how long a firing alert is valid, when it is re-sent).
+        every: Nanos,
     },
 }
 
@@ -168,6 +198,11 @@ pub(crate) fn update(app: &mut App, action: WatchAction) -> Vec<Effect> {
             vec![]
         }
         WatchAction::Measured { id, at, result } => measured(app, id, at, result),
+        WatchAction::DeliveryReport(line) => {
+            app.message = Some(line.clone());
+            app.watches.delivery_note = Some(line);
+            vec![]
+        }
     }
 }
 
@@ -288,8 +323,10 @@ fn measured(app: &mut App, id: u64, at: Nanos, result: Result<Option<f64>, Strin
             return vec![];
         }
     };
-    let Some(event) = e.tracker.observe(&e.watch.rule, value, at, &source) else { return vec![] };
-    let rule = e.watch.rule.clone();
+    let event = e.tracker.observe(&e.watch.rule, value, at, &source);
+    let mut effects: Vec<Effect> = delivery(&app.watches, i, event.as_ref(), &source).into_iter().collect();
+    let Some(event) = event else { return effects };
+    let rule = app.watches.entries[i].watch.rule.clone();
     let note = event_note(&rule, &event);
     app.marks.insert(
         app.marks.partition_point(|m| (m.time, m.end) <= (at, None)),
@@ -306,9 +343,49 @@ fn measured(app: &mut App, id: u64, at: Nanos, result: Result<Option<f64>, Strin
             format_duration(rule.window)
         );
         let sequence = crate::notify::alert_sequence(&title, &body, app.watches.multiplexer);
-        return vec![Effect::Watch(WatchEffect::Alert { sequence })];
+        effects.push(Effect::Watch(WatchEffect::Alert { sequence }));
     }
-    vec![]
+    effects
+}
+
+/// The round for Alertmanager and webhooks after an evaluation of entry `i`, as
+/// `logsleuth watch` sends it: the alert while it fires (re-sent, so it stays active), the
+/// resolved alert with its `endsAt`, and the state change for webhooks.
+fn delivery(w: &WatchesState, i: usize, event: Option<&Event>, source: &str) -> Option<Effect> {
+    use logsleuth_sources::watch::notify::{AlertState, Round};
+    if w.alertmanager.is_empty() && w.webhook.is_empty() {
+        return None;
+    }
+    let e = &w.entries[i];
+    let command = logsleuth_sources::watch::show_command(&e.watch.rule, &logsleuth_sources::watch::shell_quote(source));
+    let mut round = Round { alerts: Vec::new(), events: Vec::new() };
+    if let Some(event) = event {
+        let alert = AlertState::from_event(&e.watch, event, &command);
+        if event.state == State::Resolved {
+            round.alerts.push(alert.clone());
+        }
+        round.events.push((event.clone(), alert));
+    }
+    if e.tracker.state == State::Firing {
+        round.alerts.push(AlertState {
+            watch: e.watch.clone(),
+            firing: true,
+            value: e.tracker.value,
+            starts_at: e.tracker.fired_at(),
+            ends_at: None,
+            source: source.to_string(),
+            command,
+        });
+    }
+    if round.alerts.is_empty() && round.events.is_empty() {
+        return None;
+    }
+    Some(Effect::Watch(WatchEffect::Deliver {
+        round,
+        alertmanager: w.alertmanager.clone(),
+        webhook: w.webhook.clone(),
+        every: w.every,
+    }))
 }
 
 /// The action the runtime sends back for a measurement.
@@ -418,6 +495,34 @@ mod tests {
         assert_eq!(app.watches.entries[0].error.as_deref(), Some("connection refused"));
         assert_eq!(app.watches.firing(), 1, "a failed count changes nothing");
         assert_eq!(app.marks.len(), 1);
+    }
+
+    #[test]
+    fn with_an_alertmanager_each_evaluation_while_firing_and_the_resolution_are_delivered() {
+        let mut app = app();
+        app.watches.alerts = false;
+        app.watches.alertmanager = vec!["http://127.0.0.1:9093".into()];
+        let id = app.watches.add(Watch::new(parse_rule("errors: status >= 500 > 3 per 1m").unwrap()), 0);
+        assert!(answer(&mut app, id, S, 1.0).is_empty(), "nothing to send while ok");
+        let rounds = |effects: Vec<Effect>| -> Vec<(Vec<bool>, usize)> {
+            effects
+                .into_iter()
+                .filter_map(|e| match e {
+                    Effect::Watch(WatchEffect::Deliver { round, .. }) => {
+                        Some((round.alerts.iter().map(|a| a.firing).collect(), round.events.len()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(rounds(answer(&mut app, id, 2 * S, 5.0)), vec![(vec![true], 1)], "fired: the alert and the event");
+        assert_eq!(rounds(answer(&mut app, id, 3 * S, 6.0)), vec![(vec![true], 0)], "re-sent while firing");
+        let effects = answer(&mut app, id, 4 * S, 0.0);
+        let Some(Effect::Watch(WatchEffect::Deliver { round, .. })) = effects.first() else { panic!("{effects:?}") };
+        assert_eq!((round.alerts[0].firing, round.alerts[0].ends_at, round.alerts[0].starts_at), (false, Some(4 * S), 2 * S));
+        assert_eq!(round.alerts[0].command, "logsleuth query access.log --kql 'status >= 500' --since 1m");
+        crate::update(&mut app, Action::Watch(WatchAction::DeliveryReport("alertmanager: connection refused".into())));
+        assert_eq!(app.watches.delivery_note.as_deref(), Some("alertmanager: connection refused"));
     }
 
     #[test]

@@ -118,10 +118,17 @@ pub fn render(frame: &mut Frame, app: &App) {
         lines.push(Line::from(Span::styled(format!("   {}", fit_width(&detail, inner_w.saturating_sub(3))), style)));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        format!(" every {} · firing: bell, notification and a mark on the pane", format_duration(w.every)),
-        theme.muted,
-    )));
+    let footer = format!(" every {} · firing: bell, notification and a mark on the pane", format_duration(w.every));
+    lines.push(Line::from(Span::styled(fit_width(&footer, inner_w).into_owned(), theme.muted)));
+    // Alertmanager / webhook delivery: its last failure or recovery, on a line of its own.
+    let receivers = w.alertmanager.len() + w.webhook.len();
+    if receivers > 0 {
+        let (text, style) = match &w.delivery_note {
+            Some(note) => (format!(" alerts ({receivers} receivers): {}", safe(note, 300)), theme.warning),
+            None => (format!(" alerts go to {receivers} receivers (Alertmanager, webhooks)"), theme.muted),
+        };
+        lines.push(Line::from(Span::styled(fit_width(&text, inner_w).into_owned(), style)));
+    }
     lines.push(key_hints(theme, &[("W", "new from the query"), ("j k", "select"), ("d", "delete"), ("Esc", "close")]));
     let title = match w.firing() {
         0 => format!(" Watches ({}) ", w.entries.len()),
