@@ -151,6 +151,9 @@ impl Runtime {
             }
             Effect::CloseSource { pane } => {
                 self.set_source(*pane, None);
+                if let Some(h) = self.watch_followers.remove(pane) {
+                    h.abort();
+                }
                 return;
             }
             Effect::SaveWorkspace { name, file } => {
