@@ -234,6 +234,24 @@ pub struct UiArgs {
     /// the oldest lines are dropped and the status line counts them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_lines: Option<u64>,
+
+    /// A watch on the first pane, `NAME: KQL > N per DUR` (repeatable; docs/watches.md): the
+    /// watches panel (`!`) shows it, a firing rings and marks the pane. Besides the
+    /// configuration's `[[watches]]` on the sources shown.
+    #[arg(long = "watch", value_name = "RULE")]
+    pub watch: Vec<String>,
+
+    /// How often the TUI's watches are evaluated.
+    #[arg(long, value_name = "DUR", default_value = "15s")]
+    pub watch_every: String,
+
+    /// Prometheus Alertmanager base URL the TUI's watches alert (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Vec<String>,
+
+    /// URL that gets each state change of the TUI's watches as a JSON POST (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
 }
 
 /// `logsleuth demo`

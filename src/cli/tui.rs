@@ -13,7 +13,7 @@ use crate::model::{Nanos, TimeRange};
 use crate::sources::Source;
 use crate::ui::app::RangeSpec;
 use crate::ui::runtime::SourceOpener;
-use crate::ui::{StartLayout, StartPane, UiOptions};
+use crate::ui::{StartLayout, StartPane, StartWatch, UiOptions};
 
 /// Opens pane sources like the command line does: files, `--loki`, `--es`, a configured
 /// `--source NAME` (with the same `--config`), or the demo.
@@ -50,8 +50,15 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         saved_searches: defaults.saved_searches,
         thread_aliases: defaults.thread_aliases,
         thread_widen_minutes: defaults.thread_widen_minutes,
+        watches: Vec::new(),
+        watch_every: None,
+        alertmanager: Vec::new(),
+        webhook: Vec::new(),
     };
+    let config_watches = defaults.watches;
     if let Some(start) = saved_workspace(ui, has_source_flags(source), &opener, now)? {
+        (options.watches, options.watch_every) = start_watches(ui, &config_watches, &start)?;
+        (options.alertmanager, options.webhook) = (ui.alertmanager.clone(), ui.webhook.clone());
         return run_ui(start, options);
     }
     let src = super::source::open_source(source)?;
@@ -65,6 +72,8 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
     };
     let mut start = StartLayout::single(src, super::source::origin_spec(source));
     start.opener = Some(opener);
+    (options.watches, options.watch_every) = start_watches(ui, &config_watches, &start)?;
+    (options.alertmanager, options.webhook) = (ui.alertmanager.clone(), ui.webhook.clone());
     run_ui(start, options)
 }
 
@@ -73,7 +82,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
     let opener = Arc::new(CliOpener { config: None });
     // The demo takes the configuration's sources, keys and saved searches, not its theme.
     let defaults = crate::config::open::ui_defaults(None).unwrap_or_default();
-    let options = UiOptions {
+    let mut options = UiOptions {
         theme: args.ui.theme.clone(),
         max_lines: args.ui.max_lines.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         workspace: args.ui.workspace.clone(),
@@ -85,12 +94,57 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
         ..Default::default()
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {
+        (options.watches, options.watch_every) = start_watches(&args.ui, &[], &start)?;
+        (options.alertmanager, options.webhook) = (args.ui.alertmanager.clone(), args.ui.webhook.clone());
         return run_ui(start, options);
     }
     let src = Arc::new(crate::sources::local::LocalSource::demo(!args.no_generator));
     let mut start = StartLayout::single(src, Some(SourceSpec::Demo));
     start.opener = Some(opener);
+    (options.watches, options.watch_every) = start_watches(&args.ui, &[], &start)?;
+    (options.alertmanager, options.webhook) = (args.ui.alertmanager.clone(), args.ui.webhook.clone());
     run_ui(start, options)
+}
+
+/// The TUI's watches: `--watch` rules on the first pane, and the configuration's `[[watches]]`
+/// on the pane showing their source (those without a `source`: the first pane; those whose
+/// source no pane shows are left to `logsleuth watch`). Bad rules are usage errors with the
+/// caret under the mistake, before the terminal is taken over.
+pub fn start_watches(
+    ui: &UiArgs,
+    config: &[crate::config::watches::WatchConfig],
+    start: &StartLayout,
+) -> Result<(Vec<StartWatch>, Option<Nanos>), CliError> {
+    let every = crate::time::parse_duration(&ui.watch_every).map_err(|e| CliError::usage(format!("--watch-every: {e}")))?;
+    if every <= 0 {
+        return Err(CliError::usage("--watch-every must be longer than 0"));
+    }
+    let mut out: Vec<StartWatch> = Vec::new();
+    for text in &ui.watch {
+        let rule = crate::sources::watch::parse_rule(text).map_err(|e| CliError::usage(format!("--watch: {}", e.message)))?;
+        out.push(StartWatch { watch: crate::sources::watch::Watch::new(rule), pane: 0 });
+    }
+    for w in config {
+        let pane = match &w.source {
+            None => Some(0),
+            Some(name) => start.panes.iter().position(|p| p.origin.as_ref().and_then(|o| o.name()) == Some(name.as_str())),
+        };
+        let Some(pane) = pane else { continue };
+        let watch = w.watch().map_err(|e| CliError::usage(format!("[[watches]] {}: {e}", w.name)))?;
+        out.push(StartWatch { watch, pane });
+    }
+    // Checked now, so a bad URL is a usage error rather than a note in the panel.
+    for url in &ui.alertmanager {
+        crate::sources::watch::notify::Sink::alertmanager(url).map_err(|e| CliError::usage(format!("--alertmanager: {e}")))?;
+    }
+    for url in &ui.webhook {
+        crate::sources::watch::notify::Sink::webhook(url).map_err(|e| CliError::usage(format!("--webhook: {e}")))?;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = out.iter().find(|w| !seen.insert(w.watch.rule.name.clone())) {
+        return Err(CliError::usage(format!("two watches are named {}", dup.watch.rule.name)));
+    }
+    Ok((out, Some(every)))
 }
 
 /// The layout of `--workspace NAME` when its file exists. A name without a file starts a

@@ -118,6 +118,8 @@ pub struct UiDefaults {
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// The thread view's first widening, minutes each side (`[thread] widen_minutes`).
     pub thread_widen_minutes: Option<u32>,
+    /// Alert rules, `[[watches]]` (the TUI runs those on the sources it shows).
+    pub watches: Vec<super::watches::WatchConfig>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -135,6 +137,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         saved_searches: loaded.config.saved_searches,
         thread_aliases: loaded.config.thread.aliases,
         thread_widen_minutes: loaded.config.thread.widen_minutes,
+        watches: loaded.config.watches,
     })
 }
 

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::sources::watch::{Watch, parse_condition};
 
 /// One `[[watches]]` table.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WatchConfig {
     /// The rule's name (Alertmanager's `alertname`).

@@ -89,7 +89,43 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
     out.push(Scene { name: "tail-paused", app, palette: DARK });
     out.extend(pane_scenes(text, now).await);
     out.push(thread_scene(text).await);
+    let mut watches = watches_app(text).await;
+    press(&mut watches, Char('!'));
+    out.push(Scene { name: "watches-panel", app: watches, palette: DARK });
     out
+}
+
+/// The rules of the watches screenshot and tests, on the nginx sample (it has no 5xx: the
+/// `errors` rule stays ok; most of its lines are 404s).
+pub const WATCH_RULES: [&str; 4] = [
+    "errors: status >= 500 > 3 per 1h",
+    "not_found: status:404 > 50 per 1h",
+    "not_found_ratio: status:404 > 75% of * per 1h",
+    "forbidden: status:403 >= 1 per 1h for 2h",
+];
+
+/// The app over the nginx sample with [`WATCH_RULES`] evaluated once an hour through its
+/// eight hours by the product's runtime (ticks, measurements, marks), "now" just after its
+/// newest line.
+pub async fn watches_app(text: &str) -> logsleuth_tui::App {
+    const HOUR: Nanos = 3600 * 1_000_000_000;
+    let source = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));
+    let now = source.newest().await.unwrap_or(0) + 1_000_000_000;
+    let theme = logsleuth_tui::Theme::load(Some("dark"), None, false).unwrap_or_default();
+    let mut app = logsleuth_tui::App::new(source.info(), None, None, theme, logsleuth_tui::history::History::default(), now);
+    app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+    let e = logsleuth_tui::update::start(&mut app);
+    settle(&mut app, &source, e).await;
+    app.watches.every = HOUR;
+    for rule in WATCH_RULES {
+        let rule = logsleuth_sources::watch::parse_rule(rule).expect("the scene's rules parse");
+        app.watches.add(logsleuth_sources::watch::Watch::new(rule), 0);
+    }
+    for k in (0..8).rev() {
+        let e = logsleuth_tui::update(&mut app, logsleuth_tui::Action::Tick(now - k * HOUR));
+        settle(&mut app, &source, e).await;
+    }
+    app
 }
 
 /// The checkout API's JSON lines around one client of the nginx sample (`client_ip`): its

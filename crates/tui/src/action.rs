@@ -56,6 +56,7 @@ impl Action {
                 | Action::HistorySaveFailed(_)
                 | Action::PaneOpened { .. }
                 | Action::WorkspaceSaved(_)
+                | Action::Watch(crate::features::watches::WatchAction::Measured { .. })
         )
     }
 }
@@ -282,6 +283,8 @@ pub enum Action {
     Thread(crate::features::thread::ThreadAction),
     /// Move the histogram cursor to the next (`true`) or previous spike / drop bucket.
     JumpSpike(bool),
+    /// Watches: "watch this", the panel, measurements ([`crate::features::watches`]).
+    Watch(crate::features::watches::WatchAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers
@@ -395,6 +398,8 @@ pub enum Effect {
     },
     /// Exports, saved searches, the clipboard ([`crate::investigate`]).
     Investigate(crate::investigate::InvestigateEffect),
+    /// Measuring a watch, the alert on the terminal ([`crate::features::watches`]).
+    Watch(crate::features::watches::WatchEffect),
 }
 
 /// What source a new pane opens.

@@ -85,6 +85,8 @@ pub enum Mode {
     SavedSearches,
     /// The thread view: the followed value's lines of every pane on one clock.
     Thread,
+    /// The watches panel ([`crate::features::watches`]).
+    Watches,
 }
 
 /// The focused element of a pane in normal mode.
@@ -685,6 +687,8 @@ pub struct App {
     pub investigate: super::investigate::InvestigateState,
     /// The value followed in all panes and the thread view ([`crate::features::thread`]).
     pub thread: crate::features::thread::ThreadState,
+    /// The session's watches ([`crate::features::watches`]).
+    pub watches: crate::features::watches::WatchesState,
 }
 
 impl App {
@@ -729,6 +733,7 @@ impl App {
             keymap: super::keymap::Keymap::default(),
             investigate: super::investigate::InvestigateState::default(),
             thread: crate::features::thread::ThreadState::default(),
+            watches: crate::features::watches::WatchesState::default(),
         }
     }
 

@@ -73,17 +73,33 @@ const SCREEN_CHUNK: usize = 76;
 /// The escape sequence that puts `text` on the clipboard.
 pub fn osc52(text: &str, multiplexer: Multiplexer) -> String {
     let payload = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    passthrough(&format!("\x1b]52;c;{payload}\x07"), multiplexer)
+}
+
+/// Wraps a terminal sequence so the multiplexer hands it on to the terminal (OSC 52, the
+/// watches' OSC 9 / OSC 777 notifications): as it is outside one, a DCS `tmux;` passthrough
+/// with every ESC doubled inside tmux, short DCS chunks inside GNU screen.
+pub fn passthrough(inner: &str, multiplexer: Multiplexer) -> String {
     match multiplexer {
-        Multiplexer::None => format!("\x1b]52;c;{payload}\x07"),
+        Multiplexer::None => inner.to_string(),
         // Inside the passthrough every ESC of the inner sequence is doubled.
-        Multiplexer::Tmux => format!("\x1bPtmux;\x1b\x1b]52;c;{payload}\x07\x1b\\"),
+        Multiplexer::Tmux => format!("\x1bPtmux;{}\x1b\\", inner.replace('\x1b', "\x1b\x1b")),
         Multiplexer::Screen => {
-            let inner = format!("\x1b]52;c;{payload}\x07");
             let mut out = String::with_capacity(inner.len() + inner.len() / SCREEN_CHUNK * 4 + 8);
-            // Base64 and the introducer are ASCII, so byte chunks are char boundaries.
-            for chunk in inner.as_bytes().chunks(SCREEN_CHUNK) {
+            let mut chunk = String::new();
+            // Chunks end on character boundaries (a notification's text may be UTF-8).
+            for c in inner.chars() {
+                if chunk.len() + c.len_utf8() > SCREEN_CHUNK {
+                    out.push_str("\x1bP");
+                    out.push_str(&chunk);
+                    out.push_str("\x1b\\");
+                    chunk.clear();
+                }
+                chunk.push(c);
+            }
+            if !chunk.is_empty() {
                 out.push_str("\x1bP");
-                out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+                out.push_str(&chunk);
                 out.push_str("\x1b\\");
             }
             out

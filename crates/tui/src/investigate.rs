@@ -173,6 +173,8 @@ pub enum PromptKind {
     SaveSearchName,
     /// A file for text that could not go to the clipboard.
     CopyToFile(String),
+    /// A watch rule ("watch this", [`crate::features::watches`]).
+    WatchRule,
 }
 
 /// The text prompt popup.
@@ -436,6 +438,7 @@ pub fn submit_prompt(app: &mut App) -> Vec<Effect> {
             close_prompt(app);
             save_search(app, text)
         }
+        PromptKind::WatchRule => crate::features::watches::submit_rule(app, &text),
         PromptKind::CopyToFile(content) => {
             if text.is_empty() {
                 return refuse(app, "give a file name");

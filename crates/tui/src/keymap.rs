@@ -26,6 +26,7 @@ use crate::action::{Action, Edge};
 use crate::app::{App, Element, Mode, Placement};
 use crate::bindings::KeyBinding;
 use crate::features::thread::ThreadAction as Th;
+use crate::features::watches::WatchAction as Wa;
 use crate::investigate::InvestigateAction as Inv;
 use crate::tiles::{Direction, RESIZE_STEP, Toward};
 
@@ -63,6 +64,8 @@ pub enum Screen {
     Help,
     /// The thread view (a value followed in all panes).
     Thread,
+    /// The watches panel.
+    Watches,
 }
 
 use Screen::*;
@@ -85,6 +88,7 @@ impl Screen {
         SourcePicker,
         Help,
         Thread,
+        Watches,
     ];
 
     /// The help section's title (the `Ctrl-w` section's comes from its prefix entry).
@@ -105,6 +109,7 @@ impl Screen {
             SourcePicker => "Source picker (new pane or tab)",
             Help => "This help",
             Thread => "Thread view (a value followed in all panes)",
+            Watches => "Watches panel",
         }
     }
 
@@ -127,6 +132,7 @@ impl Screen {
             Mode::Export => Export,
             Mode::SavedSearches => SavedSearches,
             Mode::Thread => Thread,
+            Mode::Watches => Watches,
         }
     }
 
@@ -148,6 +154,7 @@ impl Screen {
             SourcePicker => Mode::SourcePicker,
             Help => Mode::Help,
             Thread => Mode::Thread,
+            Watches => Mode::Watches,
         })
     }
 }
@@ -379,11 +386,15 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(MAIN, "open_search", &["o"], "open a saved search (type to filter)", to!(Action::Investigate(Inv::OpenSavedSearches)))
         .rebindable(),
-    on(MAIN, "follow_row", &["F"], "follow the line's request (its id field, else its client) in all panes of the tab", to!(Action::Thread(Th::Follow { all_tabs: false })))
+    on(MAIN, "follow_row", &["F"], "follow the line's request id (else its client) in every pane of the tab", to!(Action::Thread(Th::Follow { all_tabs: false })))
         .rebindable(),
     on(MAIN, "thread", &["T"], "the thread: the followed value's lines of all panes on one clock", to!(Action::Thread(Th::Open)))
         .rebindable(),
     on(&[Main, Thread], "unfollow", &["U"], "stop following: each pane drops the condition, keeps the rest", to!(Action::Thread(Th::Unfollow)))
+        .rebindable(),
+    on(MAIN, "watch_this", &["W"], "watch this: an alert rule made from the query (edit it, Enter)", to!(Action::Watch(Wa::WatchThis)))
+        .rebindable(),
+    on(MAIN, "watches", &["!"], "the watches panel: state, value, sparkline, since when", to!(Action::Watch(Wa::TogglePanel)))
         .rebindable(),
     // ── Panes and tabs: `Ctrl-w`, then a key (vim's window commands, tmux's split / zoom)
     on(MAIN_FIELDS, "panes", &["ctrl-w"], "Panes and tabs", to!(Action::PanePrefix))
@@ -514,9 +525,15 @@ pub const ACTIONS: &[NamedAction] = &[
     // ── Thread view
     on(&[Thread], "down", &["j", "down"], "move between the thread's lines", to!(Action::Thread(Th::Move(1)))),
     on(&[Thread], "up", &["k", "up"], "move up", to!(Action::Thread(Th::Move(-1)))).and(),
-    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the starting line (again: ±15, ±60 min)", to!(Action::Thread(Th::Widen))),
+    on(&[Thread], "widen", &["w"], "widen the followed panes to ±5 min around the line (again: ±15, ±60)", to!(Action::Thread(Th::Widen))),
     on(&[Thread], "mark", &["m"], "mark the thread: the report gets its request path", to!(Action::Thread(Th::Mark))),
     on(&[Thread], "close", &["esc", "q"], "close", to!(Action::Escape)).hint(0, "close"),
+    // ── Watches panel
+    on(&[Watches], "down", &["j", "down"], "select a watch", to!(Action::Watch(Wa::Move(1)))),
+    on(&[Watches], "up", &["k", "up"], "select the watch above", to!(Action::Watch(Wa::Move(-1)))).and(),
+    on(&[Watches], "watch_this", &["W"], "a new watch from the focused pane's query", to!(Action::Watch(Wa::WatchThis))),
+    on(&[Watches], "delete", &["d"], "delete the selected watch", to!(Action::Watch(Wa::Delete))).also(&["delete"]),
+    on(&[Watches], "close", &["esc", "q", "!"], "close", to!(Action::Escape)).hint(0, "close"),
     // ── The help itself (j k and the pages scroll it)
     on(&[Help], "close", &["esc"], "close", to!(Action::Escape)).hint(0, "close"),
     on(&[Help], "close_help", &["q", "enter"], "close", to!(Action::ToggleHelp)).or(),

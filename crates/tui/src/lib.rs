@@ -20,6 +20,7 @@ pub mod history;
 pub mod investigate;
 pub mod keymap;
 pub mod layout;
+pub mod notify;
 pub mod keys;
 pub mod panes;
 pub mod runtime;
@@ -80,6 +81,23 @@ pub struct UiOptions {
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// Minutes each side the thread view's widen key first reaches (`None`: 5).
     pub thread_widen_minutes: Option<u32>,
+    /// Watches to evaluate from the start (the configuration's `[[watches]]`, `--watch`).
+    pub watches: Vec<StartWatch>,
+    /// How often watches are evaluated; `None` for 15 s.
+    pub watch_every: Option<logsleuth_core::model::Nanos>,
+    /// Alertmanager base URLs the watches' alerts go to.
+    pub alertmanager: Vec<String>,
+    /// Webhook URLs that get the watches' state changes.
+    pub webhook: Vec<String>,
+}
+
+/// A watch given at start, on the pane of that index in the start layout.
+#[derive(Debug, Clone)]
+pub struct StartWatch {
+    /// The rule and its labels.
+    pub watch: logsleuth_sources::watch::Watch,
+    /// The index of its pane in [`StartLayout::panes`] (the first when out of range).
+    pub pane: usize,
 }
 
 /// A pane to show at start.
@@ -163,6 +181,15 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.named_sources = options.named_sources.clone();
     app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
     app.thread.widen_minutes = options.thread_widen_minutes.map_or(0, i64::from);
+    app.watches.alertmanager = options.alertmanager.clone();
+    app.watches.webhook = options.webhook.clone();
+    if let Some(every) = options.watch_every.filter(|e| *e > 0) {
+        app.watches.every = every;
+    }
+    for w in &options.watches {
+        let pane = app.panes.get(w.pane).map_or(app.panes[0].id, |p| p.id);
+        app.watches.add(w.watch.clone(), pane);
+    }
     app
 }
 
@@ -229,6 +256,7 @@ fn investigate_setup(app: &mut App, options: &UiOptions, history_path: Option<&s
         }
     }
     app.investigate.clipboard = clipboard::ClipboardOptions::from_env();
+    app.watches.multiplexer = app.investigate.clipboard.multiplexer;
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {

@@ -37,6 +37,11 @@ pub struct Runtime {
     /// Work started and not yet answered (tails, which never end by themselves, are not
     /// counted): zero once every answer is on the channel. See [`Runtime::is_idle`].
     in_flight: Arc<AtomicUsize>,
+    /// Followers kept running for watches on local sources (their counts come from the
+    /// index, which grows only while a tail is open), by pane.
+    watch_followers: HashMap<PaneId, AbortHandle>,
+    /// The Alertmanager / webhook senders of the watches, started by the first delivery.
+    watch_notifier: Option<logsleuth_sources::watch::notify::Notifier>,
 }
 
 /// One unit of work in flight; counted until dropped (answered, or aborted).
@@ -62,6 +67,8 @@ impl Runtime {
             history_path,
             terminal: Box::new(std::io::stdout()),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            watch_followers: HashMap::new(),
+            watch_notifier: None,
         }
     }
 
@@ -144,6 +151,9 @@ impl Runtime {
             }
             Effect::CloseSource { pane } => {
                 self.set_source(*pane, None);
+                if let Some(h) = self.watch_followers.remove(pane) {
+                    h.abort();
+                }
                 return;
             }
             Effect::SaveWorkspace { name, file } => {
@@ -164,6 +174,12 @@ impl Runtime {
                         }
                         drop(work);
                     });
+                }
+                return;
+            }
+            Effect::Watch(_) => {
+                if let Effect::Watch(e) = effect {
+                    self.run_watch(e);
                 }
                 return;
             }
@@ -282,7 +298,7 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::Watch(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
         }
     }
 
@@ -327,6 +343,71 @@ impl Runtime {
         }
         for (_, h) in self.tails.drain() {
             h.abort();
+        }
+        for (_, h) in self.watch_followers.drain() {
+            h.abort();
+        }
+    }
+
+    /// A watch's work: measuring its rule on the pane's source (never blocking the loop, a
+    /// failure or a time-out answered as the watch's error), or the alert on the terminal.
+    fn run_watch(&mut self, effect: crate::features::watches::WatchEffect) {
+        use crate::features::watches::{MEASURE_TIMEOUT, WatchEffect, measured_action};
+        use std::io::Write as _;
+        match effect {
+            WatchEffect::Measure { id, pane, rule, now } => {
+                let Some(source) = self.source(pane) else {
+                    let _ = self.tx.send(measured_action(id, now, Err("its pane is closed".into())));
+                    return;
+                };
+                if !source.info().is_remote && !self.watch_followers.get(&pane).is_some_and(|h| !h.is_finished()) {
+                    // Lines appended to the files are counted once the follower indexed them.
+                    let request = logsleuth_sources::TailRequest { query: logsleuth_sources::Query::kql(""), since: None };
+                    if let Ok(mut rx) = source.tail(request) {
+                        let handle = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+                        self.watch_followers.insert(pane, handle.abort_handle());
+                    }
+                }
+                let (tx, work) = (self.tx.clone(), self.start_work());
+                tokio::spawn(async move {
+                    let result = match tokio::time::timeout(MEASURE_TIMEOUT, logsleuth_sources::watch::measure(source.as_ref(), &rule, now)).await {
+                        Ok(r) => r.map_err(|e| logsleuth_core::text::sanitize(&e.to_string()).into_owned()),
+                        Err(_) => Err(format!("no answer within {} s", MEASURE_TIMEOUT.as_secs())),
+                    };
+                    let _ = tx.send(measured_action(id, now, result));
+                    drop(work);
+                });
+            }
+            WatchEffect::Deliver { round, alertmanager, webhook, every } => {
+                use logsleuth_sources::watch::notify::{Notifier, Sink};
+                if self.watch_notifier.is_none() {
+                    let mut sinks = Vec::new();
+                    let tx = self.tx.clone();
+                    let urls = alertmanager.iter().map(|u| (u, true)).chain(webhook.iter().map(|u| (u, false)));
+                    for (url, am) in urls {
+                        match if am { Sink::alertmanager(url) } else { Sink::webhook(url) } {
+                            Ok(s) => sinks.push(s),
+                            Err(e) => {
+                                let _ = tx.send(Action::Watch(crate::features::watches::WatchAction::DeliveryReport(format!("{url}: {e}"))));
+                            }
+                        }
+                    }
+                    let every = std::time::Duration::from_nanos(every.max(1) as u64);
+                    // Failures and recoveries go to the panel, never stop the watch or the UI.
+                    let report = move |line: String| {
+                        let line = logsleuth_core::text::sanitize(&line).into_owned();
+                        let _ = tx.send(Action::Watch(crate::features::watches::WatchAction::DeliveryReport(line)));
+                    };
+                    self.watch_notifier = Some(Notifier::spawn(sinks, every, report));
+                }
+                if let Some(n) = &self.watch_notifier {
+                    n.send(round);
+                }
+            }
+            WatchEffect::Alert { sequence } => {
+                // A terminal that cannot be written to loses the bell, not the watch.
+                let _ = self.terminal.write_all(sequence.as_bytes()).and_then(|_| self.terminal.flush());
+            }
         }
     }
 }

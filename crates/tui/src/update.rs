@@ -75,7 +75,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
             if busy || tail_changed {
                 app.dirty = true;
             }
-            vec![]
+            crate::features::watches::due(app, now)
         }
         Action::Progress(p) => {
             let id = app.pane().id;
@@ -397,6 +397,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Investigate(a) => super::investigate::update(app, a),
         Action::Thread(a) => crate::features::thread::update(app, a),
+        Action::Watch(a) => crate::features::watches::update(app, a),
         Action::JumpSpike(forward) => super::features::histogram::jump_spike(app, forward),
     }
 }
@@ -549,7 +550,7 @@ pub(crate) fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
-        Mode::Thread => app.mode = Mode::Normal,
+        Mode::Thread | Mode::Watches => app.mode = Mode::Normal,
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {

@@ -12,3 +12,4 @@ pub mod table;
 pub mod tail;
 pub mod thread;
 pub mod time_picker;
+pub mod watches;

@@ -152,7 +152,7 @@ pub(crate) fn submit(app: &mut App) -> Vec<Effect> {
         Mode::TimePicker => apply_picker(app),
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => vec![],
-        Mode::Thread => vec![],
+        Mode::Thread | Mode::Watches => vec![],
         Mode::Help => {
             app.mode = app.previous_mode;
             vec![]

@@ -18,6 +18,7 @@ pub mod status;
 pub mod table;
 pub mod tabs;
 pub mod thread;
+pub mod watches;
 
 use std::borrow::Cow;
 
@@ -71,6 +72,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Mode::Export => prompt::render_export(frame, app),
         Mode::SavedSearches => saved::render(frame, app),
         Mode::Thread => thread::render(frame, app),
+        Mode::Watches => watches::render(frame, app),
         _ => {}
     }
 }

@@ -39,7 +39,12 @@ pub fn render(frame: &mut Frame, app: &App) {
     lines.push(field);
     lines.push(Line::raw(""));
     match &p.error {
-        Some(e) => lines.push(Line::from(Span::styled(format!(" {}", safe(e, 100)), theme.error))),
+        // A rule's error is three lines: the message, the rule, a caret under the mistake.
+        Some(e) => {
+            for l in e.lines().take(3) {
+                lines.push(Line::from(Span::styled(format!(" {}", fit_width(&safe(l, 400), inner_w)), theme.error)));
+            }
+        }
         None => lines.push(key_hints(theme, &[("Enter", "ok"), ("Esc", "cancel")])),
     }
     popup(frame, theme, layout::overlay_area(app), WIDTH, format!(" {} ", safe(&p.title, 60)), lines);

@@ -34,6 +34,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         format_range_short(&pane.resolved)
     };
     spans.push(Span::styled(range, theme.text));
+    // Watches fire for the whole session: every pane's status line counts them.
+    let firing = app.watches.firing();
+    if firing > 0 {
+        spans.push(sep());
+        spans.push(Span::styled(format!("⚠ {firing} firing"), theme.error));
+    }
     if pane.loading.any() {
         spans.push(sep());
         let what = if pane.loading.search {
