@@ -14,39 +14,15 @@ mod support;
 use std::process::Output;
 
 use serde_json::{Value as Json, json};
-use support::es_server::{EsServer, Recorded as EsRecorded, Reply as EsReply, fixture as es_fixture, quickwit_info};
-use support::loki_server::{LokiServer, Recorded, Reply, fixture, json_fixture};
+use support::es_server::{EsServer, Recorded as EsRecorded, Reply as EsReply, quickwit_info};
+use support::loki_server::{LokiServer, Recorded, Reply, json_fixture};
+use support::thread::{FROM, FRONTEND, ORDER, TO, edge_answer, shop_api_answer};
 
-const FROM: &str = "2026-11-22T02:03:53.558632019Z";
-const TO: &str = "2026-11-22T08:05:16.161919916Z";
-const ORDER: &str = "ord-830664";
 
-/// The shop frontend's log: two lines of the followed order around one of another order.
-const FRONTEND: &str = concat!(
-    r#"{"time":"2026-11-22T06:49:23.871Z","level":"info","service":"shop-frontend","msg":"checkout submitted","orderId":"ord-830664","userId":1960}"#,
-    "\n",
-    r#"{"time":"2026-11-22T06:49:31.220Z","level":"info","service":"shop-frontend","msg":"checkout submitted","orderId":"ord-655031","userId":77}"#,
-    "\n",
-    r#"{"time":"2026-11-22T06:49:40.612Z","level":"warn","service":"shop-frontend","msg":"payment failed, order left pending","orderId":"ord-830664","userId":1960}"#,
-    "\n",
-);
-
-/// The captured shop-api answer (`| json | level="error" and duration_ms > 5000`, categorized
-/// labels) with only the followed order's entry kept: what Loki answers the thread's query.
-fn shop_api_answer() -> String {
-    let mut answer: Json = serde_json::from_str(&fixture("query_range_json_label_filter_categorized.json")).unwrap();
-    let result = answer["data"]["result"].as_array_mut().unwrap();
-    for stream in result.iter_mut() {
-        stream["values"].as_array_mut().unwrap().retain(|v| v[1].as_str().unwrap().contains(ORDER));
-    }
-    result.retain(|s| !s["values"].as_array().unwrap().is_empty());
-    assert_eq!(result.len(), 1, "the fixture holds the order's line once");
-    answer.to_string()
-}
 
 fn loki_replay(r: &Recorded) -> Reply {
     match r.path.as_str() {
-        "/loki/api/v1/query_range" => Reply::Json(200, shop_api_answer()),
+        "/loki/api/v1/query_range" => Reply::Json(200, shop_api_answer(true)),
         "/loki/api/v1/detected_fields" => json_fixture("detected_fields.json"),
         "/loki/api/v1/labels" => json_fixture("labels.json"),
         "/loki/api/v1/query" => Reply::Json(
@@ -57,29 +33,12 @@ fn loki_replay(r: &Recorded) -> Reply {
     }
 }
 
-/// A real Quickwit hit (nginx-access, `search_sort_desc_page1.json`, second hit) as the edge
-/// line of the order: its request carries the order id and it is re-stamped to the order's
-/// second (see tests/fixtures/README.md).
-fn edge_answer() -> Json {
-    let mut answer = es_fixture("quickwit/search_sort_desc_page1.json");
-    let mut hit = answer["hits"]["hits"][1].take();
-    let source = &mut hit["_source"];
-    for key in ["message", "path", "request"] {
-        let text = source[key].as_str().unwrap().replace("/downloads/product_1", "/downloads/product_1?order=ord-830664");
-        source[key] = text.into();
-    }
-    source["@timestamp"] = "2026-11-22T06:49:23.902Z".into();
-    hit["sort"] = json!([1795330163902_i64]);
-    answer["hits"]["hits"] = json!([hit]);
-    answer["hits"]["total"] = json!({"value": 1, "relation": "eq"});
-    answer
-}
 
 async fn es_server() -> EsServer {
     EsServer::start(|r: &EsRecorded| match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/") => quickwit_info(),
         ("GET", "/nginx-access/_field_caps?fields=*") => EsReply::fixture(200, "quickwit/field_caps.json"),
-        ("POST", "/nginx-access/_search") => EsReply::json(edge_answer()),
+        ("POST", "/nginx-access/_search") => EsReply::json(edge_answer(true)),
         _ => EsReply::fixture(404, "quickwit/error_open_pit_404.json"),
     })
     .await

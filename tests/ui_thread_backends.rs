@@ -24,41 +24,16 @@ use logsleuth::ui::runtime::SourceOpener;
 use logsleuth::ui::{App, Theme, update};
 use logsleuth_testing::{buffer_text, press, press_with, render, settle_panes, type_text};
 use ratatui::layout::Rect;
-use serde_json::{Value as Json, json};
-use support::es_server::{EsServer, Recorded as EsRecorded, Reply as EsReply, fixture as es_fixture, quickwit_info};
-use support::loki_server::{LokiServer, Recorded, Reply, fixture, json_fixture};
+use serde_json::json;
+use support::es_server::{EsServer, Recorded as EsRecorded, Reply as EsReply, quickwit_info};
+use support::loki_server::{LokiServer, Recorded, Reply, json_fixture};
+use support::thread::{FROM, FRONTEND, ORDER, TO, edge_answer, shop_api_answer};
 
-const FROM: &str = "2026-11-22T02:03:53.558632019Z";
-const TO: &str = "2026-11-22T08:05:16.161919916Z";
-const ORDER: &str = "ord-830664";
-
-/// The shop frontend's log: two lines of the followed order around one of another order.
-const FRONTEND: &str = concat!(
-    r#"{"time":"2026-11-22T06:49:23.871Z","level":"info","service":"shop-frontend","msg":"checkout submitted","orderId":"ord-830664","userId":1960}"#,
-    "\n",
-    r#"{"time":"2026-11-22T06:49:31.220Z","level":"info","service":"shop-frontend","msg":"checkout submitted","orderId":"ord-655031","userId":77}"#,
-    "\n",
-    r#"{"time":"2026-11-22T06:49:40.612Z","level":"warn","service":"shop-frontend","msg":"payment failed, order left pending","orderId":"ord-830664","userId":1960}"#,
-    "\n",
-);
 
 fn nanos(t: &str) -> Nanos {
     logsleuth::time::parse_absolute(t, None).unwrap()
 }
 
-/// The captured shop-api answer; asked for the order, only the order's entry (what Loki
-/// answers the filtered query).
-fn shop_api_answer(for_order: bool) -> String {
-    let mut answer: Json = serde_json::from_str(&fixture("query_range_json_label_filter_categorized.json")).unwrap();
-    if for_order {
-        let result = answer["data"]["result"].as_array_mut().unwrap();
-        for stream in result.iter_mut() {
-            stream["values"].as_array_mut().unwrap().retain(|v| v[1].as_str().unwrap().contains(ORDER));
-        }
-        result.retain(|s| !s["values"].as_array().unwrap().is_empty());
-    }
-    answer.to_string()
-}
 
 fn loki_replay(r: &Recorded) -> Reply {
     match r.path.as_str() {
@@ -74,25 +49,6 @@ fn loki_replay(r: &Recorded) -> Reply {
     }
 }
 
-/// The real Quickwit page; asked for the order, its second hit as the edge line of the order
-/// (its request carries the order id, re-stamped to the order's second).
-fn edge_answer(for_order: bool) -> Json {
-    let mut answer = es_fixture("quickwit/search_sort_desc_page1.json");
-    if !for_order {
-        return answer;
-    }
-    let mut hit = answer["hits"]["hits"][1].take();
-    let source = &mut hit["_source"];
-    for key in ["message", "path", "request"] {
-        let text = source[key].as_str().unwrap().replace("/downloads/product_1", "/downloads/product_1?order=ord-830664");
-        source[key] = text.into();
-    }
-    source["@timestamp"] = "2026-11-22T06:49:23.902Z".into();
-    hit["sort"] = json!([1795330163902_i64]);
-    answer["hits"]["hits"] = json!([hit]);
-    answer["hits"]["total"] = json!({"value": 1, "relation": "eq"});
-    answer
-}
 
 async fn es_server() -> EsServer {
     EsServer::start(|r: &EsRecorded| match (r.method.as_str(), r.path.as_str()) {

@@ -3,6 +3,8 @@
 //! a local file being appended to until it fires: the panel, the status line, the mark with
 //! its note and the bell / OSC 777 notification written to the terminal.
 
+mod watch_common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use logsleuth::ui::history::History;
 use logsleuth::ui::runtime::Runtime;
 use logsleuth::ui::{App, Theme, update};
 use logsleuth_testing::{buffer_text, press, render, type_text, watches_app};
+use watch_common::receiver;
 
 const SAMPLE: &str = include_str!("fixtures/ui/nginx_sample.log");
 
@@ -95,26 +98,6 @@ async fn watch_this_makes_a_rule_of_the_query_and_shows_a_bad_one_at_its_mistake
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.watches.entries.last().unwrap().watch.rule.text(), "watch5: status:404 > 10 per 1h");
     assert_eq!(effects.len(), 1, "evaluated at once: {effects:?}");
-}
-
-/// A webhook receiver of the test's own: records each POST body.
-async fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
 }
 
 /// A terminal that keeps what was written to it.

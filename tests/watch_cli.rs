@@ -6,11 +6,10 @@
 
 mod watch_common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use watch_common::{Running, append, line_now, old_log};
+use watch_common::{Running, append, line_now, old_log, receiver};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"))
@@ -127,26 +126,6 @@ fn watches_from_the_configuration_file_and_config_check() {
     assert!(all.contains("watches[0].source") && all.contains("no source named 'nope'"), "{all}");
     let (code, _, err) = run(&["watch", "--config", &cfg, "--once"]);
     assert_eq!(code, 2, "{err}");
-}
-
-/// A webhook receiver of the test's own: records each POST body.
-async fn receiver() -> (String, Arc<Mutex<Vec<Json>>>) {
-    let got: Arc<Mutex<Vec<Json>>> = Arc::default();
-    let sink = got.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(Json::Null));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,4 +5,5 @@
 pub mod es_server;
 pub mod loki_server;
 pub mod pty;
+pub mod thread;
 pub mod tls;

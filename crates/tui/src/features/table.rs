@@ -114,7 +114,16 @@ pub(crate) fn maybe_next_page(app: &mut App, i: usize) -> Vec<Effect> {
     let h = table_height(app);
     let p = &mut app.panes[i];
     let near_end = p.selected + h.max(PAGE_SIZE / 2) >= p.records.len();
-    if !near_end || p.loading.page || p.loading.search || p.records.len() >= p.limits.records {
+    if !near_end {
+        return vec![];
+    }
+    next_page(p, p.limits.records)
+}
+
+/// The next page of a pane's search while it holds fewer than `up_to` records and nothing is
+/// loading (the table near its end, a followed pane filling its thread).
+pub(crate) fn next_page(p: &mut Pane, up_to: usize) -> Vec<Effect> {
+    if p.loading.page || p.loading.search || p.records.len() >= up_to {
         return vec![];
     }
     let Some(cursor) = p.next.clone() else { return vec![] };

@@ -212,22 +212,8 @@ pub(crate) fn more_pages(app: &mut App, pane: PaneId) -> Vec<Effect> {
     let followed = app.thread.active.as_ref().is_some_and(|a| a.panes.iter().any(|(id, _)| *id == pane));
     let Some(i) = app.pane_index(pane).filter(|_| followed) else { return vec![] };
     let p = &mut app.panes[i];
-    if p.loading.page || p.loading.search || p.records.len() >= THREAD_PANE_LINES.min(p.limits.records) {
-        return vec![];
-    }
-    let Some(cursor) = p.next.clone() else { return vec![] };
-    p.loading.page = true;
-    vec![Effect::Search {
-        pane: p.id,
-        generation: p.generation,
-        append: true,
-        request: logsleuth_sources::SearchRequest {
-            query: p.applied.clone(),
-            range: p.resolved,
-            limit: crate::app::PAGE_SIZE,
-            cursor: Some(cursor),
-        },
-    }]
+    let up_to = THREAD_PANE_LINES.min(p.limits.records);
+    super::table::next_page(p, up_to)
 }
 
 /// Followed panes whose matching lines are not all loaded: the pane's tag, lines loaded, and
