@@ -2,6 +2,7 @@
 //! and streams a live tail; it knows nothing of rendering. Network sources do their I/O in
 //! tokio tasks; the UI calls them from spawned tasks and gets results through channels.
 
+pub mod compare;
 pub mod elasticsearch;
 pub mod http;
 pub mod local;
