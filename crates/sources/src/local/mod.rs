@@ -588,8 +588,25 @@ async fn tail_task(inner: Arc<Inner>, filter: Arc<Filter>, since: Option<Nanos>,
                     end = l;
                     waiting = true;
                 }
+                let mut read: Vec<(usize, Record)> = (seen[i]..end).map(|l| (l, snap.record(l - snap.first))).collect();
+                // A truncation between the snapshot and the read turned the lines it cut into
+                // zeros: those lines wait, as lost ones do, for the follower to read them from
+                // a copy (never sent as a line of NULs).
+                snap.recheck();
+                if !allow_lost {
+                    if let Some(l) = (seen[i]..end).find(|&l| snap.lost(l - snap.first)) {
+                        end = l;
+                        waiting = true;
+                    }
+                } else {
+                    for (l, r) in &mut read {
+                        if snap.lost(*l - snap.first) {
+                            *r = snap.record(*l - snap.first);
+                        }
+                    }
+                }
                 budget -= end - seen[i];
-                records.extend((seen[i]..end).map(|l| snap.record(l - snap.first)).filter(|r| filter2.matches(r)));
+                records.extend(read.into_iter().take_while(|(l, _)| *l < end).map(|(_, r)| r).filter(|r| filter2.matches(r)));
                 seen[i] = end;
             }
             (records, seen, pops_seen, waiting, skipped)

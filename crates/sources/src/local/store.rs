@@ -742,6 +742,15 @@ impl FileSnap {
         &data[from..to]
     }
 
+    /// Looks at the files' lengths again after lines were read: a file truncated between the
+    /// snapshot and the read gave zeros for the bytes it no longer has (the mapping's guard),
+    /// and the lines it cut are [`FileSnap::lost`] from now on.
+    pub fn recheck(&self) {
+        for seg in &self.segments {
+            self.store.check_shrink(seg);
+        }
+    }
+
     /// Whether a line can no longer be read in full: its file shrank below its end.
     pub fn lost(&self, line: usize) -> bool {
         self.locate(line).is_some_and(|(seg, offset, len)| seg.shrunk() && offset.saturating_add(len) > seg.data().len())
