@@ -53,6 +53,12 @@ fn keys_clipboard_export_and_saved_searches_in_the_real_program() {
     assert!(SAMPLE.lines().any(|l| l == copied), "not a line of the log: {copied:?}");
     assert!(copied.contains("[17/May/2015:16:05:57 +0000]"), "the newest line is selected: {copied}");
 
+    // `m`: a mark whose note lands under the report's root cause.
+    app.keys(b"m");
+    std::thread::sleep(Duration::from_millis(200));
+    app.keys(b"cause: the APT mirror\r");
+    wait_until("the mark", Duration::from_secs(10), || app.output().contains("marked"));
+
     // `E` Enter Enter: the report with its default name in the working directory.
     app.keys(b"E");
     app.keys(b"\r");
@@ -61,7 +67,9 @@ fn keys_clipboard_export_and_saved_searches_in_the_real_program() {
     let report_path = find_file(&work, "logsleuth-report-").unwrap();
     assert!(report_path.extension().is_some_and(|e| e == "md"));
     let report = std::fs::read_to_string(&report_path).unwrap();
-    assert!(report.starts_with("# Investigation report\n"), "{report}");
+    assert!(report.starts_with("# Incident report\n"), "{report}");
+    assert!(report.contains("- **Status:** draft"), "{report}");
+    assert!(report.contains("## Root cause\n\n- the APT mirror ("), "{report}");
     assert!(report.contains("- **Hits:** 1,000 (200 loaded)"), "{report}");
 
     // `S`: the current search saved under $XDG_STATE_HOME, owner-only.

@@ -133,7 +133,7 @@ async fn two_marked_lines_and_a_span_export_as_the_golden_report() {
         ["burst of downloads", "304 from the APT mirror", "client retried"].iter().map(|n| written.find(n).unwrap()).collect();
     assert!(by_time.windows(2).all(|w| w[0] < w[1]), "marks in time order");
     assert!(written.contains("after the \\*error\\* \\<b\\>"), "notes are escaped");
-    assert!(written.contains("### Top values of `status`") && written.contains("### Events over time"));
+    assert!(written.contains("#### Top values of `status`") && written.contains("- **Events over time:**"));
 }
 
 #[tokio::test]

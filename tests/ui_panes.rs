@@ -447,6 +447,7 @@ async fn linked_time_between_replayed_loki_and_elasticsearch() {
         tabs: vec![(Tile::Split { direction: Direction::Vertical, ratio: 50, first: Box::new(Tile::Pane(0)), second: Box::new(Tile::Pane(1)) }, 0)],
         tab: 0,
         opener: None,
+        marks: vec![],
     };
     let mut app = logsleuth::ui::build_app(&layout, &UiOptions::default(), Theme::default(), History::default(), now());
     app.viewport = Rect::new(0, 0, 140, 50);
@@ -532,7 +533,7 @@ async fn marks_across_tabs_and_a_report_of_every_pane() {
     assert_eq!(h.app.pane().selected_record().and_then(|r| r.get("msg")).map(|v| v.as_text()).as_deref(), Some("payment gateway timeout #35"));
 
     let report = logsleuth::export::report::render(&logsleuth::ui::investigate::report_data(&h.app));
-    assert!(report.contains("## Pane 1: `nginx_sample.log`") && report.contains("## Pane 2: `checkout-errors.json`"), "{report}");
+    assert!(report.contains("### Pane 1: `nginx_sample.log`") && report.contains("### Pane 2: `checkout-errors.json`"), "{report}");
     assert!(report.contains("level:error") && report.contains("status:404"), "{report}");
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/export/report_two_panes.md");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {

@@ -67,6 +67,8 @@ pub enum Command {
     Patterns(super::patterns_cmd::PatternsArgs),
     /// Compare a window with a baseline: the values and patterns that changed most.
     Compare(super::compare_cmd::CompareArgs),
+    /// Write the postmortem report of a saved workspace (its panes, marks and notes).
+    Report(super::report_cmd::ReportArgs),
 }
 
 /// `logsleuth config …`

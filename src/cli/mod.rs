@@ -5,6 +5,7 @@ pub mod commands;
 pub mod compare_cmd;
 pub mod kql_cmd;
 pub mod patterns_cmd;
+pub mod report_cmd;
 pub mod source;
 pub mod thread_cmd;
 pub mod tui;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Patterns(args)) => patterns_cmd::run(args),
         Some(Command::Compare(args)) => compare_cmd::run(args),
+        Some(Command::Report(args)) => report_cmd::run(args, cli.source.config.as_deref()),
         Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
         Some(Command::Watch(args)) => watch_cmd::run(args),
         Some(Command::Thread(args)) => thread_cmd::run(args, cli.source.config.as_deref()),

@@ -50,6 +50,7 @@ pub fn tui(source: &SourceArgs, time: &TimeArgs, kql: Option<String>, ui: &UiArg
         saved_searches: defaults.saved_searches,
         thread_aliases: defaults.thread_aliases,
         thread_widen_minutes: defaults.thread_widen_minutes,
+        report_authors: crate::config::report_authors(&defaults.report_authors),
         watches: Vec::new(),
         watch_every: None,
         alertmanager: Vec::new(),
@@ -91,6 +92,7 @@ pub fn demo(args: &DemoArgs) -> Result<(), CliError> {
         saved_searches: defaults.saved_searches,
         thread_aliases: defaults.thread_aliases,
         thread_widen_minutes: defaults.thread_widen_minutes,
+        report_authors: crate::config::report_authors(&defaults.report_authors),
         ..Default::default()
     };
     if let Some(start) = saved_workspace(&args.ui, false, &opener, crate::time::now_nanos())? {
@@ -196,6 +198,7 @@ pub fn start_layout(file: &WorkspaceFile, opener: Arc<dyn SourceOpener>, now: Na
         tabs: file.tabs.iter().map(|t| (t.layout.clone(), t.focus)).collect(),
         tab: file.tab,
         opener: Some(opener),
+        marks: file.marks.clone(),
     })
 }
 

@@ -55,6 +55,26 @@ pub struct Config {
     /// panes").
     #[serde(default)]
     pub thread: ThreadConfig,
+    /// The postmortem report, `[report]`.
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+/// `[report]`: what the postmortem report says of its authors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// `authors = ["Ada", "Grace"]`: the report's authors (default: `$USER`).
+    #[serde(default)]
+    pub authors: Vec<String>,
+}
+
+/// The report's authors: the configuration's, else the login name (`$USER`), else none.
+pub fn report_authors(configured: &[String]) -> Vec<String> {
+    if !configured.is_empty() {
+        return configured.to_vec();
+    }
+    std::env::var("USER").ok().filter(|u| !u.trim().is_empty()).into_iter().collect()
 }
 
 /// `[thread]`: how a followed value finds its field in other services.

@@ -120,6 +120,8 @@ pub struct UiDefaults {
     pub thread_widen_minutes: Option<u32>,
     /// Alert rules, `[[watches]]` (the TUI runs those on the sources it shows).
     pub watches: Vec<super::watches::WatchConfig>,
+    /// The report's authors, `[report] authors` (empty: `$USER` is used).
+    pub report_authors: Vec<String>,
 }
 
 /// The UI defaults of the configuration in effect (none without a configuration).
@@ -138,6 +140,7 @@ pub fn ui_defaults(explicit: Option<&Path>) -> Result<UiDefaults, CliError> {
         thread_aliases: loaded.config.thread.aliases,
         thread_widen_minutes: loaded.config.thread.widen_minutes,
         watches: loaded.config.watches,
+        report_authors: loaded.config.report.authors,
     })
 }
 

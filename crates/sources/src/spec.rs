@@ -265,6 +265,74 @@ impl SourceSpec {
         }
     }
 
+    /// The source as `logsleuth query`/`top`/`histogram` take it on the command line, quoted
+    /// for a POSIX shell: URLs without credentials (the variables that hold them are named
+    /// with their flags), files absolute. `None` for the demo and stdin, which a command cannot
+    /// name again.
+    pub fn command_args(&self) -> Option<String> {
+        let q = crate::watch::shell_quote;
+        let mut parts: Vec<String> = Vec::new();
+        let creds = |parts: &mut Vec<String>, c: &Credentials| {
+            if let Some(u) = &c.user {
+                parts.push(format!("--user {}", q(u)));
+            }
+            if let Some(v) = &c.password_env {
+                parts.push(format!("--password-env {}", q(v)));
+            }
+            if let Some(v) = &c.token_env {
+                parts.push(format!("--token-env {}", q(v)));
+            }
+        };
+        match self {
+            SourceSpec::Demo => return None,
+            SourceSpec::Named { name, overrides } => {
+                parts.push(format!("--source {}", q(name)));
+                if let Some(s) = &overrides.selector {
+                    parts.push(format!("--selector {}", q(s)));
+                }
+                if let Some(i) = &overrides.index {
+                    parts.push(format!("--index {}", q(i)));
+                }
+            }
+            SourceSpec::Local(l) => {
+                if l.files.is_empty() || l.files.iter().any(|f| f.as_os_str() == "-") {
+                    return None;
+                }
+                for f in &l.files {
+                    let f = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+                    parts.push(q(&f.to_string_lossy()));
+                }
+                if let Some(f) = &l.format {
+                    parts.push(format!("--format {}", q(f)));
+                }
+            }
+            SourceSpec::Loki(l) => {
+                parts.push(format!("--loki {}", q(&strip_userinfo(&l.url))));
+                if let Some(s) = &l.selector {
+                    parts.push(format!("--selector {}", q(s)));
+                }
+                if let Some(p) = &l.parser {
+                    parts.push(format!("--parser {}", q(p)));
+                }
+                if let Some(t) = &l.tenant {
+                    parts.push(format!("--tenant {}", q(t)));
+                }
+                creds(&mut parts, &l.connection.credentials);
+            }
+            SourceSpec::Elasticsearch(e) => {
+                parts.push(format!("--es {}", q(&strip_userinfo(&e.url))));
+                if let Some(i) = &e.index {
+                    parts.push(format!("--index {}", q(i)));
+                }
+                creds(&mut parts, &e.connection.credentials);
+                if let Some(v) = &e.connection.credentials.api_key_env {
+                    parts.push(format!("--api-key-env {}", q(v)));
+                }
+            }
+        }
+        Some(parts.join(" "))
+    }
+
     /// A short description for titles and reports (never credentials).
     pub fn label(&self) -> String {
         match self {

@@ -203,6 +203,32 @@ pub fn remove_condition(query: &str, condition: &str) -> Option<String> {
     Some(inner.to_string())
 }
 
+/// Level names counted as error or worse, as [`is_error`] tells them once normalized; in the
+/// spellings loggers write them (an exact-match backend compares them as written).
+pub const ERROR_LEVELS: &[&str] =
+    &["error", "ERROR", "Error", "err", "ERR", "fatal", "FATAL", "critical", "CRITICAL", "crit", "CRIT", "alert", "emerg", "panic", "PANIC"];
+
+/// The KQL condition that selects what [`is_error`] calls an error, for a server to count:
+/// the HTTP status 5xx where the source has a status field (a failed request), else a level of
+/// error or worse; `None` when the source has neither. The report's impact figures and a
+/// thread's error lines follow this one rule.
+pub fn failure_condition(roles: &FieldRoles) -> Option<String> {
+    if let Some(status) = &roles.status {
+        return Some(format!("{} >= 500", kql_field(status)));
+    }
+    let level = roles.level.as_ref()?;
+    Some(format!("{}:({})", kql_field(level), ERROR_LEVELS.join(" or ")))
+}
+
+/// A field name as KQL writes it (quoted when it holds characters KQL would split on).
+fn kql_field(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || "_.@-".contains(c)) {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
 /// Whether a record is an error line: its level is error or worse (`error`, `fatal`,
 /// `critical`, `crit`, `alert`, `emerg`, `panic`, bunyan 50/60; [`normalize_level`]) or its
 /// HTTP status is 5xx ([`status_class`]). `roles` name the fields; without a role the shared

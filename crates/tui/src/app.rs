@@ -645,6 +645,8 @@ pub struct App {
     pub named_sources: Vec<String>,
     /// The workspace the layout was loaded from / is saved to.
     pub workspace: Option<String>,
+    /// The postmortem report's authors.
+    pub report_authors: Vec<String>,
     /// Interaction mode.
     pub mode: Mode,
     /// The mode to return to when a popup closes.
@@ -711,6 +713,7 @@ impl App {
             instant: None,
             source_picker: SourcePickerState::default(),
             named_sources: Vec::new(),
+            report_authors: Vec::new(),
             workspace: None,
             mode: Mode::Normal,
             previous_mode: Mode::Normal,

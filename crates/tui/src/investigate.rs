@@ -83,8 +83,9 @@ pub enum InvestigateEffect {
 /// An export to produce.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportJob {
-    /// The Markdown postmortem report.
-    Report(Box<Report>),
+    /// The Markdown postmortem report, with the ids of its panes in the report's order (the
+    /// runtime asks their sources for the draft's figures before it is written).
+    Report(Box<Report>, Vec<PaneId>),
     /// Records as NDJSON.
     Ndjson {
         /// The records, as shown (newest first).
@@ -701,12 +702,15 @@ pub fn report_data(app: &App) -> Report {
             source: p.info.description.clone(),
             query: p.applied.text.clone(),
             language: p.language_name().to_string(),
+            kql: p.applied.language != logsleuth_sources::QueryLanguage::Native,
+            command_source: p.origin.as_ref().and_then(|o| o.command_args()),
             range: p.resolved,
             range_label: p.range.label(),
             hits: p.total,
             loaded: p.records.len(),
             histogram: p.histogram.clone(),
             charts: p.charts.fields.iter().filter_map(|f| Some((f.clone(), p.charts.results.get(f)?.clone()))).collect(),
+            comparison: None,
         })
         .collect();
     let marks = app
@@ -723,13 +727,32 @@ pub fn report_data(app: &App) -> Report {
             count: m.count,
         })
         .collect();
-    Report { generated: app.now, panes, marks, request_paths: crate::features::thread::request_paths(app) }
+    Report {
+        generated: app.now,
+        title: report_title(app.workspace.as_deref()),
+        authors: app.report_authors.clone(),
+        panes,
+        marks,
+        request_paths: crate::features::thread::request_paths(app),
+        draft: None,
+    }
+}
+
+/// `Incident report`, or `Incident report: checkout` for workspace `checkout`.
+pub fn report_title(workspace: Option<&str>) -> String {
+    match workspace {
+        Some(w) if !w.trim().is_empty() => {
+            let name = std::path::Path::new(w).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| w.to_string());
+            format!("Incident report: {name}")
+        }
+        _ => "Incident report".into(),
+    }
 }
 
 fn export_job(app: &App, format: ExportFormat) -> ExportJob {
     let p = app.pane();
     match format {
-        ExportFormat::Report => ExportJob::Report(Box::new(report_data(app))),
+        ExportFormat::Report => ExportJob::Report(Box::new(report_data(app)), app.panes.iter().map(|p| p.id).collect()),
         ExportFormat::Ndjson => ExportJob::Ndjson { records: p.records.clone(), incomplete: incomplete(p) },
         ExportFormat::Csv => ExportJob::Csv { records: p.records.clone(), columns: p.columns.clone(), incomplete: incomplete(p) },
     }
@@ -744,7 +767,7 @@ fn incomplete(p: &crate::app::Pane) -> Option<String> {
 pub fn export_bytes(job: &ExportJob) -> std::io::Result<(Vec<u8>, String)> {
     let mut out = Vec::new();
     let what = match job {
-        ExportJob::Report(report) => {
+        ExportJob::Report(report, _) => {
             let text = crate::export::report::render(report);
             let lines = text.lines().count();
             out = text.into_bytes();

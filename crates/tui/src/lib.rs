@@ -81,6 +81,8 @@ pub struct UiOptions {
     pub thread_aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// Minutes each side the thread view's widen key first reaches (`None`: 5).
     pub thread_widen_minutes: Option<u32>,
+    /// The postmortem report's authors (the configuration's `[report] authors`, else `$USER`).
+    pub report_authors: Vec<String>,
     /// Watches to evaluate from the start (the configuration's `[[watches]]`, `--watch`).
     pub watches: Vec<StartWatch>,
     /// How often watches are evaluated; `None` for 15 s.
@@ -128,6 +130,8 @@ pub struct StartLayout {
     pub tab: usize,
     /// Opens the sources of panes added later.
     pub opener: Option<Arc<dyn runtime::SourceOpener>>,
+    /// Marks to restore (a workspace's); their `pane` is an index into `panes`.
+    pub marks: Vec<workspace::MarkFile>,
 }
 
 impl StartLayout {
@@ -138,6 +142,7 @@ impl StartLayout {
             tabs: vec![(tiles::Tile::Pane(0), 0)],
             tab: 0,
             opener: None,
+            marks: Vec::new(),
         }
     }
 }
@@ -181,6 +186,19 @@ pub fn build_app(start: &StartLayout, options: &UiOptions, theme: Theme, history
     app.named_sources = options.named_sources.clone();
     app.thread.aliases = logsleuth_sources::thread::FieldAliases::new(&options.thread_aliases);
     app.thread.widen_minutes = options.thread_widen_minutes.map_or(0, i64::from);
+    app.report_authors = options.report_authors.clone();
+    for m in &start.marks {
+        let Ok((time, end)) = m.times() else { continue };
+        let Some(pane) = app.panes.get(m.pane) else { continue };
+        let line = m.line.as_ref().map(|text| {
+            let mut r = logsleuth_core::model::Record::plain(text.clone());
+            r.timestamp = Some(time);
+            r
+        });
+        let mark = investigate::Mark { pane: pane.id, source: pane.info.description.clone(), time, end, line, fields: m.fields.clone(), count: m.count, note: m.note.clone() };
+        app.marks.push(mark);
+    }
+    app.marks.sort_by_key(|m| (m.time, m.end));
     app.watches.alertmanager = options.alertmanager.clone();
     app.watches.webhook = options.webhook.clone();
     if let Some(every) = options.watch_every.filter(|e| *e > 0) {

@@ -489,7 +489,22 @@ pub fn workspace_file(app: &App) -> (WorkspaceFile, Vec<String>) {
         }
         tabs.push(TabFile { focus, layout });
     }
-    (WorkspaceFile { tab: shown, panes, tabs }, warnings)
+    let marks = app
+        .marks
+        .iter()
+        .filter_map(|m| {
+            Some(crate::workspace::MarkFile {
+                pane: *index_of.get(&m.pane)?,
+                time: logsleuth_core::time::format_rfc3339(m.time),
+                end: m.end.map(logsleuth_core::time::format_rfc3339),
+                note: m.note.clone(),
+                line: m.line.as_ref().map(|r| r.message.clone()),
+                fields: m.fields.clone(),
+                count: m.count,
+            })
+        })
+        .collect();
+    (WorkspaceFile { tab: shown, panes, tabs, marks }, warnings)
 }
 
 fn renumber(tile: &super::tiles::Tile, index_of: &std::collections::HashMap<PaneId, usize>) -> super::tiles::Tile {

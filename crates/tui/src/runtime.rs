@@ -186,6 +186,28 @@ impl Runtime {
             Effect::Investigate(_) => {
                 // Taken by value (an export carries the records): not cloned.
                 if let Effect::Investigate(e) = effect {
+                    // A report's draft asks the panes' sources for its figures first.
+                    let e = match e {
+                        super::investigate::InvestigateEffect::Export {
+                            path,
+                            job: super::investigate::ExportJob::Report(mut report, ids),
+                        } if report.draft.is_none() => {
+                            let sources: Vec<Option<Arc<dyn Source>>> = ids.iter().map(|id| self.source(*id)).collect();
+                            let (tx, work) = (self.tx.clone(), self.start_work());
+                            tokio::spawn(async move {
+                                report.draft = Some(crate::export::postmortem::gather(&report, &sources).await);
+                                let job = super::investigate::ExportJob::Report(report, ids);
+                                let effect = super::investigate::InvestigateEffect::Export { path, job };
+                                let done = tokio::task::spawn_blocking(move || super::investigate::run_effect_now(effect, &mut std::io::sink())).await;
+                                if let Ok(Some(action)) = done {
+                                    let _ = tx.send(action);
+                                }
+                                drop(work);
+                            });
+                            return;
+                        }
+                        e => e,
+                    };
                     // Its answers go through a channel of their own, forwarded until the work
                     // (inline or on a blocking thread) drops its sender: that ends it.
                     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use logsleuth_core::model::Nanos;
 use logsleuth_sources::spec::SourceSpec;
 
 /// A pane's time range in a workspace: `{ last = "1h" }`, `{ from = "…", to = "…" }` (RFC 3339
@@ -70,6 +71,40 @@ pub struct TabFile {
     pub layout: super::tiles::Tile,
 }
 
+/// A mark of a workspace: a line or a span of a pane, with its note, so that the report can be
+/// written again after the fact (`logsleuth report --workspace NAME`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkFile {
+    /// The pane (an index into `panes`).
+    pub pane: usize,
+    /// The line's time or the span's start (RFC 3339).
+    pub time: String,
+    /// The span's end (exclusive), for a span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// The note (`cause: …`, `fix: …`, `todo: …` land under their report headings).
+    #[serde(default)]
+    pub note: String,
+    /// The marked line's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// The line's shown fields, `[name, value]` pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
+    /// Events in the span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+impl MarkFile {
+    /// The mark's start and end as times.
+    pub fn times(&self) -> Result<(Nanos, Option<Nanos>), String> {
+        let at = |t: &str| logsleuth_core::time::parse_absolute(t, None).map_err(|e| format!("mark time {t:?}: {e}"));
+        Ok((at(&self.time)?, self.end.as_deref().map(at).transpose()?))
+    }
+}
+
 /// A workspace file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +116,9 @@ pub struct WorkspaceFile {
     pub panes: Vec<PaneFile>,
     /// The tabs.
     pub tabs: Vec<TabFile>,
+    /// The marks, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<MarkFile>,
 }
 
 impl WorkspaceFile {
@@ -112,6 +150,12 @@ impl WorkspaceFile {
         if self.tab >= self.tabs.len() {
             return Err(format!("tab = {} but there are {} tabs", self.tab, self.tabs.len()));
         }
+        for (i, m) in self.marks.iter().enumerate() {
+            if m.pane >= self.panes.len() {
+                return Err(format!("marks[{i}] is on pane {}, but there are only {} panes", m.pane, self.panes.len()));
+            }
+            m.times().map_err(|e| format!("marks[{i}]: {e}"))?;
+        }
         Ok(())
     }
 
@@ -125,7 +169,7 @@ impl WorkspaceFile {
     /// The file's text.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string_pretty(self).unwrap_or_default();
-        format!("# logsleuth workspace: tabs of pane layouts; each pane's source, query, columns and range.\n{body}")
+        format!("# logsleuth workspace: tabs of pane layouts; each pane's source, query, columns and range; the marks.\n{body}")
     }
 }
 
@@ -196,6 +240,14 @@ mod tests {
                     second: Box::new(Tile::Pane(1)),
                 },
             }],
+            marks: vec![MarkFile {
+                pane: 1,
+                time: "2015-05-17T08:05:32Z".into(),
+                note: "cause: the pool was full".into(),
+                line: Some("GET /api/checkout 502".into()),
+                fields: vec![("status".into(), "502".into())],
+                ..Default::default()
+            }],
         }
     }
 
@@ -205,6 +257,7 @@ mod tests {
         let text = file.to_toml();
         assert_eq!(WorkspaceFile::parse(&text).unwrap(), file, "{text}");
         assert!(text.contains("status >= 500") && text.contains("app-es"), "{text}");
+        assert!(text.contains("[[marks]]") && text.contains("cause: the pool was full"), "{text}");
     }
 
     #[test]
@@ -214,6 +267,9 @@ mod tests {
         assert_eq!(file.validate().unwrap_err(), "tabs[0].focus = 1 is not a pane of that tab");
         file.tabs[0].focus = 0;
         assert_eq!(file.validate().unwrap_err(), "pane 1 is in no tab's layout");
+        let mut file = sample();
+        file.marks[0].pane = 2;
+        assert_eq!(file.validate().unwrap_err(), "marks[0] is on pane 2, but there are only 2 panes");
         file.tabs[0].layout = Tile::Split {
             direction: Direction::Horizontal,
             ratio: 50,

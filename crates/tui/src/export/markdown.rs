@@ -38,14 +38,21 @@ fn longest_backtick_run(text: &str) -> usize {
 
 /// `text` as an inline code span, safe in a table cell. Empty text gives `*(empty)*`.
 pub fn code(text: &str) -> String {
-    let clean = logsleuth_core::text::sanitize(text);
+    // In a GFM table a `|` ends the cell even inside a code span unless escaped; the escape
+    // is removed before the span is rendered.
+    span(&logsleuth_core::text::sanitize(text).replace('|', "\\|"))
+}
+
+/// A code span outside tables, to copy as it is (a command line): `|` stays as it is.
+pub fn code_outside_tables(text: &str) -> String {
+    span(&logsleuth_core::text::sanitize(text))
+}
+
+fn span(clean: &str) -> String {
     if clean.is_empty() {
         return "*(empty)*".into();
     }
-    // In a GFM table a `|` ends the cell even inside a code span unless escaped; the escape
-    // is removed before the span is rendered.
-    let clean = clean.replace('|', "\\|");
-    let fence = "`".repeat(longest_backtick_run(&clean) + 1);
+    let fence = "`".repeat(longest_backtick_run(clean) + 1);
     // A span starting or ending with a backtick (or a space) needs padding, which CommonMark
     // strips again.
     let pad = clean.starts_with('`') || clean.ends_with('`') || clean.starts_with(' ') || clean.ends_with(' ');

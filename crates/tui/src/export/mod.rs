@@ -3,6 +3,7 @@
 //! plain data, so the TUI, the CLI and tests share them; [`write_atomic`] puts the text on disk.
 
 pub mod markdown;
+pub mod postmortem;
 pub mod records;
 pub mod report;
 pub mod request_path;

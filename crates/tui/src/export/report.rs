@@ -1,9 +1,14 @@
-//! The Markdown postmortem report: the time range, each pane's source and query, its histogram
-//! as a text chart, the top-N tables shown, and the marked lines with their notes in time
-//! order — ready to paste into a postmortem document.
+//! The Markdown postmortem report: a half-page draft in the shape postmortem templates use
+//! (title, date, authors, status; summary, impact, timeline, detection, root cause, resolution,
+//! action items: [`super::postmortem`]), then the evidence, compact: per pane its source,
+//! query, range and hits, its histogram as one sparkline line with its scale, the top-N tables
+//! and comparison shown, the figures with the commands that reproduce them, and the marked
+//! lines with their notes.
 //!
 //! [`render`] is a pure function of a [`Report`], plain data the UI fills from its panes and
-//! marks (`ui::investigate::report_data`), so the output is tested byte for byte. Every string
+//! marks (`investigate::report_data`) or `logsleuth report` from a workspace, with the draft's
+//! figures gathered from the sources beforehand ([`super::postmortem::gather`]), so the
+//! output is tested byte for byte. Every string
 //! from a log or a server goes through [`super::markdown`]; source descriptions never carry
 //! credentials (sources strip URL userinfo, and [`redact_userinfo`] makes sure).
 
@@ -12,22 +17,29 @@ use std::fmt::Write as _;
 use super::markdown;
 use logsleuth_core::model::{HistogramResult, HitCount, Nanos, TimeRange, TopResult};
 
-/// Most rows of a histogram chart; finer histograms are merged into wider buckets.
-pub const MAX_CHART_ROWS: usize = 48;
-/// Width of the chart bars in characters.
-pub const BAR_WIDTH: usize = 40;
+/// Most characters of a histogram's sparkline; finer histograms are merged into wider buckets.
+pub const MAX_CHART_ROWS: usize = 60;
+/// Histograms with at most this many non-empty buckets are shown as a table of them.
+pub const MAX_BUCKET_ROWS: usize = 8;
 
 /// Everything the report shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// When the report was written.
     pub generated: Nanos,
+    /// The title (`Incident report`, or the workspace's name).
+    pub title: String,
+    /// The authors (`[report] authors` in the configuration, else `$USER`).
+    pub authors: Vec<String>,
     /// Every pane, in screen order.
     pub panes: Vec<PaneReport>,
     /// Marks, any order (the report sorts them by time).
     pub marks: Vec<MarkReport>,
     /// Marked threads: the "Request path" section ([`super::request_path`]).
     pub request_paths: Vec<super::request_path::RequestPath>,
+    /// The draft's figures, once gathered from the sources ([`super::postmortem::gather`]);
+    /// without them the draft has its window and placeholders only.
+    pub draft: Option<super::postmortem::Draft>,
 }
 
 /// One pane of the investigation.
@@ -43,6 +55,11 @@ pub struct PaneReport {
     pub query: String,
     /// Its language (`KQL`, `LogQL`, `DSL / Lucene`, `regex`).
     pub language: String,
+    /// Whether the query is KQL (the draft adds its conditions to it).
+    pub kql: bool,
+    /// The source as the command line names it ([`logsleuth_sources::spec::SourceSpec::command_args`]),
+    /// for the commands that reproduce the figures; `None` for stdin and the demo.
+    pub command_source: Option<String>,
     /// The range the results are for (unbounded ends are shown from the histogram's span).
     pub range: TimeRange,
     /// The range as chosen (`Last 1h`, `All time`, bounds).
@@ -55,6 +72,8 @@ pub struct PaneReport {
     pub histogram: Option<HistogramResult>,
     /// Top-N charts shown, in order: field and the answer (or the error message).
     pub charts: Vec<(String, Result<TopResult, String>)>,
+    /// The comparison shown in the pane, if any.
+    pub comparison: Option<logsleuth_sources::compare::Comparison>,
 }
 
 /// A mark: a line or a time span with a note.
@@ -78,18 +97,7 @@ pub struct MarkReport {
     pub count: Option<u64>,
 }
 
-/// `12345` → `12,345`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use super::postmortem::thousands;
 
 fn hits_text(h: HitCount) -> String {
     match h {
@@ -136,51 +144,113 @@ fn range_text(from: Option<Nanos>, to: Option<Nanos>) -> String {
 /// The report as Markdown.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Investigation report\n");
-    let _ = writeln!(out, "Written by logsleuth at `{}`. All times are UTC.\n", time(report.generated));
+    let title = if report.title.trim().is_empty() { "Incident report" } else { report.title.trim() };
+    // The title is the report's own words around a workspace name: only the name is escaped.
+    let title: Vec<String> = title.split(": ").map(markdown::text).collect();
+    let _ = writeln!(out, "# {}\n", title.join(": "));
+    let day = chrono::DateTime::from_timestamp_nanos(report.generated).format("%Y-%m-%d");
+    let _ = writeln!(out, "- **Date:** {day} (written by logsleuth at `{}`; all times UTC)", time(report.generated));
+    let authors = if report.authors.is_empty() {
+        "*[To be written by the authors: names]*".to_string()
+    } else {
+        report.authors.iter().map(|a| markdown::text(a)).collect::<Vec<_>>().join(", ")
+    };
+    let _ = writeln!(out, "- **Authors:** {authors}");
+    let _ = writeln!(out, "- **Status:** draft");
     let ranges: Vec<_> = report.panes.iter().map(effective_range).collect();
     let from = ranges.iter().filter_map(|r| r.0).min();
     let to = ranges.iter().filter_map(|r| r.1).max();
-    let _ = writeln!(out, "- **Time range:** {}", range_text(from, to));
-    let _ = writeln!(out, "- **Panes:** {}", report.panes.len());
-    let _ = writeln!(out, "- **Marks:** {}", report.marks.len());
-    for pane in &report.panes {
-        out.push('\n');
-        render_pane(&mut out, pane);
-    }
+    let _ = writeln!(out, "- **Investigated:** {} · {} · {}", range_text(from, to), plural(report.panes.len(), "pane"), plural(report.marks.len(), "mark"));
     out.push('\n');
+    let fallback;
+    let draft = match &report.draft {
+        Some(d) => d,
+        None => {
+            fallback = super::postmortem::Draft { window: super::postmortem::choose_window(report), ..Default::default() };
+            &fallback
+        }
+    };
+    super::postmortem::render(&mut out, report, draft);
+    let _ = writeln!(out, "## Evidence\n");
+    for pane in &report.panes {
+        render_pane(&mut out, pane);
+        out.push('\n');
+    }
+    super::postmortem::render_figures(&mut out, report, draft);
     render_marks(&mut out, &report.marks);
     super::request_path::render(&mut out, &report.request_paths);
     out
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn render_pane(out: &mut String, p: &PaneReport) {
     let source = redact_userinfo(&p.source);
-    let _ = writeln!(out, "## {}: {}\n", markdown::text(&p.label), markdown::code(&source));
+    let _ = writeln!(out, "### {}: {}\n", markdown::text(&p.label), markdown::code(&source));
     let _ = writeln!(out, "- **Source:** {} {}", markdown::text(&p.source_kind), markdown::code(&source));
     let query = if p.query.trim().is_empty() { "*(none: every event)*".to_string() } else { markdown::code(&p.query) };
     let _ = writeln!(out, "- **Query ({}):** {query}", markdown::text(&p.language));
     let (from, to) = effective_range(p);
-    let _ = writeln!(out, "- **Time range:** {} ({})", range_text(from, to), markdown::text(&p.range_label));
+    // An absolute range's label says the same as the range.
+    let label = if p.range_label.contains('→') { String::new() } else { format!(" ({})", markdown::text(&p.range_label)) };
+    let _ = writeln!(out, "- **Time range:** {}{label}", range_text(from, to));
     let hits = p.hits.map(hits_text).unwrap_or_else(|| "unknown".into());
     let _ = writeln!(out, "- **Hits:** {hits} ({} loaded)", thousands(p.loaded as u64));
-    out.push('\n');
-    let _ = writeln!(out, "### Events over time\n");
     match &p.histogram {
         Some(h) if !h.buckets.is_empty() => render_histogram(out, h),
         _ => {
-            let _ = writeln!(out, "*No histogram.*");
+            let _ = writeln!(out, "- **Events over time:** *no histogram*");
         }
     }
     for (field, result) in &p.charts {
         out.push('\n');
-        let _ = writeln!(out, "### Top values of {}\n", markdown::code(field));
+        let _ = writeln!(out, "#### Top values of {}\n", markdown::code(field));
         match result {
             Ok(top) => render_top(out, top),
             Err(e) => {
                 let _ = writeln!(out, "*Could not be computed: {}*", markdown::text(e));
             }
         }
+    }
+    if let Some(c) = &p.comparison {
+        out.push('\n');
+        render_comparison(out, c);
+    }
+}
+
+/// A comparison shown in the investigation: per field its top changes.
+fn render_comparison(out: &mut String, c: &logsleuth_sources::compare::Comparison) {
+    let _ = writeln!(
+        out,
+        "#### Comparison: `{}` → `{}` ({} events) against `{}` → `{}` ({} events)\n",
+        time(c.window.0),
+        time(c.window.1),
+        thousands(c.window.2),
+        time(c.baseline.0),
+        time(c.baseline.1),
+        thousands(c.baseline.2)
+    );
+    let _ = writeln!(out, "| Field | Value | Window | Baseline | G | |");
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | --- |");
+    let flag = |ch: &logsleuth_sources::compare::Change| if ch.is_new() { "new" } else if ch.is_gone() { "gone" } else { "" };
+    for (field, changes) in &c.fields {
+        for ch in changes.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.1} | {} |",
+                markdown::code(field),
+                markdown::code(&ch.value),
+                thousands(ch.window),
+                thousands(ch.baseline),
+                ch.score,
+                flag(ch)
+            );
+        }
+    }
+    for p in c.patterns.iter().filter(|p| p.is_new()).take(3) {
+        let _ = writeln!(out, "| *pattern* | {} | {} | 0 | {:.1} | new |", markdown::code(&p.value), thousands(p.window), p.score);
     }
 }
 
@@ -204,60 +274,56 @@ fn merged(h: &HistogramResult) -> (Nanos, Vec<logsleuth_core::model::HistogramBu
     (h.interval.saturating_mul(factor as i64), buckets)
 }
 
-/// A bar of `value / max` of [`BAR_WIDTH`] cells, in eighths.
-fn bar(value: u64, max: u64) -> String {
-    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
-    if max == 0 {
-        return " ".repeat(BAR_WIDTH);
-    }
-    let eighths = ((value as u128 * BAR_WIDTH as u128 * 8 + max as u128 / 2) / max as u128) as usize;
-    let eighths = if value > 0 { eighths.max(1) } else { 0 };
-    let mut s = "█".repeat(eighths / 8);
-    s.push_str(EIGHTHS[eighths % 8]);
-    let used = eighths / 8 + usize::from(eighths % 8 > 0);
-    s.push_str(&" ".repeat(BAR_WIDTH.saturating_sub(used)));
-    s
+/// Eight heights of a sparkline cell.
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One cell per bucket: blank for none, else one of eight heights of `value / max`.
+fn sparkline(counts: &[u64], max: u64) -> String {
+    counts
+        .iter()
+        .map(|&c| match c {
+            0 => ' ',
+            _ if max == 0 => SPARKS[0],
+            _ => SPARKS[((c as u128 * 7 + max as u128 / 2) / max as u128).min(7) as usize],
+        })
+        .collect()
 }
 
+/// The histogram in a line or a few: a sparkline with its scale, or, when few buckets hold
+/// events, a table of those buckets (never rows of zeros).
 fn render_histogram(out: &mut String, h: &HistogramResult) {
     let (interval, buckets) = merged(h);
     let total: u64 = buckets.iter().map(|b| b.count).sum();
+    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0);
     let split = match &h.split_by {
         Some(s) => format!(", split by {}", markdown::code(s)),
         None => String::new(),
     };
-    let _ = writeln!(
-        out,
-        "{} events, {} per bar{split}.{}\n",
-        thousands(total),
-        logsleuth_core::time::format_duration(interval),
-        if h.partial { " *Partial result.*" } else { "" }
-    );
-    if let Some(note) = &h.note {
-        let _ = writeln!(out, "*{}*\n", markdown::text(note));
-    }
-    let max = buckets.iter().map(|b| b.count).max().unwrap_or(0);
-    let count_w = thousands(max).len().max(5);
-    let mut lines = vec![format!("{:<19}  {:>count_w$}  ", "bucket start (UTC)", "count")];
-    for b in &buckets {
-        let when = chrono::DateTime::from_timestamp_nanos(b.start).format("%Y-%m-%d %H:%M:%S");
-        let mut line = format!("{when}  {:>count_w$}  {}", thousands(b.count), bar(b.count, max));
-        let parts: Vec<String> = b
-            .split
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{} {}", logsleuth_core::text::truncate_chars(&markdown::block_line(k), 24), thousands(*n)))
-            .collect();
-        if !parts.is_empty() {
-            line.push_str("  ");
-            line.push_str(&parts.join(" · "));
+    let per = logsleuth_core::time::format_duration(interval);
+    let partial = if h.partial { " *Partial result.*" } else { "" };
+    let busy: Vec<_> = buckets.iter().filter(|b| b.count > 0).collect();
+    if busy.len() <= MAX_BUCKET_ROWS {
+        let _ = writeln!(out, "- **Events over time:** {} events{split}, in {} of {} buckets of {per}:{partial}\n", thousands(total), busy.len(), buckets.len());
+        let _ = writeln!(out, "| Bucket start | Events |");
+        let _ = writeln!(out, "| --- | ---: |");
+        for b in busy {
+            let _ = writeln!(out, "| `{}` | {} |", time(b.start), thousands(b.count));
         }
-        lines.push(line.trim_end().to_string());
+    } else {
+        let counts: Vec<u64> = buckets.iter().map(|b| b.count).collect();
+        let _ = writeln!(
+            out,
+            "- **Events over time:** {} events{split}, one cell per {per}, `█` = {}:{partial}\n",
+            thousands(total),
+            thousands(max)
+        );
+        let start = buckets.first().map(|b| time(b.start)).unwrap_or_default();
+        let end = buckets.last().map(|b| time(b.start.saturating_add(interval))).unwrap_or_default();
+        out.push_str(&markdown::code_block("text", &[sparkline(&counts, max), format!("{start} → {end}")]));
     }
-    if let Some(first) = lines.first_mut() {
-        *first = first.trim_end().to_string();
+    if let Some(note) = &h.note {
+        let _ = writeln!(out, "\n*{}*", markdown::text(note));
     }
-    out.push_str(&markdown::code_block("text", &lines));
 }
 
 fn share(count: u64, total: u64) -> String {
@@ -292,7 +358,7 @@ fn render_top(out: &mut String, top: &TopResult) {
 }
 
 fn render_marks(out: &mut String, marks: &[MarkReport]) {
-    let _ = writeln!(out, "## Marks\n");
+    let _ = writeln!(out, "### Marks\n");
     if marks.is_empty() {
         let _ = writeln!(out, "*No marks.*");
         return;
@@ -309,7 +375,7 @@ fn render_marks(out: &mut String, marks: &[MarkReport]) {
         };
         let _ = writeln!(
             out,
-            "### {}. {when} · {} ({})\n",
+            "#### {}. {when} · {} ({})\n",
             i + 1,
             markdown::text(&m.pane),
             markdown::code(&redact_userinfo(&m.source))
@@ -342,12 +408,9 @@ mod tests {
     }
 
     #[test]
-    fn bars_scale_in_eighths() {
-        assert_eq!(bar(10, 10).chars().count(), BAR_WIDTH);
-        assert_eq!(bar(10, 10).trim_end(), "█".repeat(BAR_WIDTH));
-        assert_eq!(bar(0, 10).trim_end(), "");
-        assert_eq!(bar(1, 1000).trim_end(), "▏", "a non-zero bucket stays visible");
-        assert_eq!(bar(5, 10).trim_end(), "█".repeat(BAR_WIDTH / 2));
+    fn sparklines_scale_to_the_largest_bucket_and_leave_empty_ones_blank() {
+        assert_eq!(sparkline(&[0, 1, 50, 100], 100), " ▁▅█");
+        assert_eq!(sparkline(&[3, 3], 3), "██");
     }
 
     #[test]
@@ -364,8 +427,8 @@ mod tests {
             split_error_bound: None,
         };
         let (interval, buckets) = merged(&h);
-        assert_eq!(buckets.len(), 34);
-        assert_eq!(interval, 3 * 60 * 1_000_000_000);
+        assert_eq!(buckets.len(), 50);
+        assert_eq!(interval, 2 * 60 * 1_000_000_000);
         assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 100);
     }
 
@@ -378,14 +441,25 @@ mod tests {
             source: "https://admin:hunter2@es.example:9200 logs-*".into(),
             query: String::new(),
             language: "KQL".into(),
+            kql: true,
+            command_source: Some("--es https://es.example:9200 --index 'logs-*'".into()),
             range: TimeRange::ALL,
             range_label: "All time".into(),
             hits: None,
             loaded: 0,
             histogram: None,
             charts: vec![],
+            comparison: None,
         };
-        let text = render(&Report { generated: 0, panes: vec![pane], marks: vec![], request_paths: vec![] });
+        let text = render(&Report {
+            generated: 0,
+            title: String::new(),
+            authors: vec![],
+            panes: vec![pane],
+            marks: vec![],
+            request_paths: vec![],
+            draft: None,
+        });
         assert!(!text.contains("hunter2") && !text.contains("admin"), "{text}");
     }
 
@@ -424,13 +498,17 @@ mod tests {
         };
         let text = render(&Report {
             generated: 0,
+            title: String::new(),
+            authors: vec![],
             panes: vec![],
             marks: vec![mark("2015-05-17T09:00:00Z", "second"), mark("2015-05-17T08:00:00Z", "first")],
             request_paths: vec![],
+            draft: None,
         });
-        let first = text.find("first").unwrap();
-        let second = text.find("second").unwrap();
+        let marks = text.split("### Marks").nth(1).unwrap();
+        let first = marks.find("first").unwrap();
+        let second = marks.find("second").unwrap();
         assert!(first < second, "{text}");
-        assert!(text.contains("### 1. `2015-05-17T08:00:00Z`"), "{text}");
+        assert!(marks.contains("#### 1. `2015-05-17T08:00:00Z`"), "{text}");
     }
 }
