@@ -123,7 +123,7 @@ impl ExportFormat {
     /// Menu label.
     pub fn label(self) -> &'static str {
         match self {
-            ExportFormat::Report => "Markdown postmortem report",
+            ExportFormat::Report => "Postmortem draft (Markdown): summary, timeline, evidence",
             ExportFormat::Ndjson => "NDJSON of the result set",
             ExportFormat::Csv => "CSV of the result set",
         }
@@ -680,7 +680,7 @@ fn choose_export(app: &mut App) -> Vec<Effect> {
     let detail = match format {
         ExportFormat::Report => {
             let plural = super::view::prompt::plural;
-            format!("{}, {}", plural(app.panes.len(), "pane"), plural(app.marks.len(), "mark"))
+            format!("{}, {}; notes cause:/fix:/todo: fill its headings", plural(app.panes.len(), "pane"), plural(app.marks.len(), "mark"))
         }
         _ => result_set_summary(app),
     };

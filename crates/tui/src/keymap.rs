@@ -378,7 +378,7 @@ pub const ACTIONS: &[NamedAction] = &[
     on(MAIN, "mark", &["m"], "mark the selected line or histogram span, with a note", to!(Action::Investigate(Inv::Mark))).rebindable(),
     on(MAIN, "marks", &["M"], "list the marks: Enter jumps, e edits the note, d deletes", to!(Action::Investigate(Inv::OpenMarks)))
         .rebindable(),
-    on(MAIN, "export", &["E"], "export: Markdown report, NDJSON or CSV of the loaded lines", to!(Action::Investigate(Inv::OpenExport)))
+    on(MAIN, "export", &["E"], "export: postmortem draft (Markdown), NDJSON or CSV of the lines", to!(Action::Investigate(Inv::OpenExport)))
         .rebindable(),
     on(MAIN, "copy", &["y"], "copy the selected line to the clipboard (OSC 52)", to!(Action::Investigate(Inv::Copy))).rebindable(),
     on(MAIN, "copy_query", &["Y"], "copy the current query", to!(Action::Investigate(Inv::CopyQuery))).rebindable(),

@@ -620,6 +620,13 @@ fn render_timeline(out: &mut String, report: &Report, d: &Draft) {
         let span = m.end.map(|e| format!(" (until {})", t(e))).unwrap_or_default();
         rows.push((m.time, 1, format!("{}: {note}{span}{}", markdown::text(&m.pane), excerpt(m))));
     }
+    for p in &report.panes {
+        let Some(c) = &p.comparison else { continue };
+        let basis = matches!(&d.window, Some(IncidentWindow { basis: WindowBasis::Comparison { pane }, .. }) if *pane == p.label);
+        if !basis {
+            rows.push((c.window.0, 0, format!("{}: comparison window starts (until {})", markdown::text(&p.label), t(c.window.1))));
+        }
+    }
     for (pane, from, to, peak, median, interval) in spikes(report) {
         rows.push((
             from,
