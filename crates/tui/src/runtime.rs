@@ -142,6 +142,8 @@ impl Runtime {
             | Effect::ResolveRange { pane, .. }
             | Effect::FieldValues { pane, .. }
             | Effect::Context { pane, .. }
+            | Effect::Patterns { pane, .. }
+            | Effect::Compare { pane, .. }
             | Effect::StartTail { pane, .. }
             | Effect::StopTail { pane }
             | Effect::Cancel { pane } => *pane,
@@ -241,6 +243,15 @@ impl Runtime {
             Effect::Context { record, lines, .. } => self.spawn(pane, async move {
                 let result = source.context(*record, lines, lines).await;
                 Action::ContextDone { pane, result }
+            }),
+            // The pane's tasks: `Esc` on a running query and a new query abort them too.
+            Effect::Patterns { id, request, .. } => self.spawn(pane, async move {
+                let result = source.patterns(request).await;
+                Action::Patterns(crate::features::patterns::PatternsAction::Done { pane, id, result })
+            }),
+            Effect::Compare { id, request, .. } => self.spawn(pane, async move {
+                let result = logsleuth_sources::compare::compare(source.as_ref(), &request).await;
+                Action::Comparison(crate::features::comparison::ComparisonAction::Done { pane, id, result })
             }),
             Effect::FieldValues { field, range, .. } => {
                 let (tx, work) = (self.tx.clone(), self.start_work());

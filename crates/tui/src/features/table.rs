@@ -88,7 +88,7 @@ pub(crate) fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
         }
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
-        Mode::Thread | Mode::Watches => {}
+        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => {}
         Mode::Charts => {
             let p = app.pane_mut();
             let bars = p
@@ -194,7 +194,7 @@ pub(crate) fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
             };
         }
         Mode::TimePicker | Mode::SourcePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
-        Mode::Thread | Mode::Watches => return vec![],
+        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => return vec![],
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {
