@@ -45,7 +45,9 @@ pub fn count_text(count: u64, exact: bool) -> String {
 /// The header: `1,300 lines · exact · drain`.
 pub fn header_text(r: &PatternsResult) -> String {
     let how = if r.exact { "exact" } else { "estimated" };
-    format!("{} lines · {} patterns · {how} · {}", thousands(r.total), r.patterns.len(), r.method.name())
+    let n = r.patterns.len();
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} lines · {n} pattern{s} · {how} · {}", thousands(r.total), r.method.name())
 }
 
 fn row(p: &Pattern, r: &PatternsResult, count_w: usize) -> (String, String, String) {
