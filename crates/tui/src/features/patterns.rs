@@ -33,6 +33,8 @@ pub struct PatternsState {
     pub query: Query,
     /// The range they are for.
     pub range: TimeRange,
+    /// The range as the pane's time picker names it (`All time`, `Last 1h`, the bounds).
+    pub range_label: String,
     /// Which request the view waits for (answers to older ones are dropped).
     pub request: u64,
     /// The answer (`Err` holds the message); `None` while mining.
@@ -112,9 +114,9 @@ fn open(app: &mut App) -> Vec<Effect> {
         app.message = Some("the source is still opening".into());
         return vec![];
     }
-    let (pane, query, range) = (p.id, p.applied.clone(), p.resolved);
+    let (pane, query, range, range_label) = (p.id, p.applied.clone(), p.resolved, p.range.label());
     let request = app.patterns.request + 1;
-    app.patterns = PatternsState { pane, query: query.clone(), range, request, result: None, cursor: 0 };
+    app.patterns = PatternsState { pane, query: query.clone(), range, range_label, request, result: None, cursor: 0 };
     app.mode = Mode::Patterns;
     vec![Effect::Patterns {
         pane,

@@ -65,7 +65,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     let s = &app.patterns;
     let mut lines = Vec::new();
     let query = if s.query.text.trim().is_empty() { "*".to_string() } else { safe(&s.query.text, 200) };
-    let what = format!(" {} · {}", fit_width(&query, inner_w / 2), format_range_short(&s.range));
+    // An open start reads as the picker says it ("All time"); bounds as the status line writes them.
+    let range = if s.range.from.is_some() { format_range_short(&s.range) } else { s.range_label.clone() };
+    let what = format!(" query {} · {range}", fit_width(&query, inner_w / 2));
     lines.push(Line::from(Span::styled(fit_width(&what, inner_w).into_owned(), theme.muted)));
     let mut title = " Patterns ".to_string();
     match &s.result {
