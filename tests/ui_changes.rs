@@ -177,3 +177,27 @@ async fn the_pattern_view_shows_the_burst_template_and_filters_for_it() {
     assert!(out.starts_with(&format!("{query} and not (")), "{out}");
     assert_eq!(app.pane().total, Some(HitCount::Exact(0)), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_query_does_not_strand_the_pattern_view() {
+    use logsleuth::ui::Action;
+    use logsleuth::ui::features::patterns::PatternsAction;
+    use std::time::Duration;
+    let (mut app, _) = app().await;
+    let slow: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("access.log", &log()).with_delay(Duration::from_millis(300)));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runtime = logsleuth::ui::runtime::Runtime::new(vec![slow], tx, None);
+    for effect in press(&mut app, KeyCode::Char('P')) {
+        runtime.run(effect);
+    }
+    // While the source mines, the pane's tasks are aborted (Esc on its running query, a new query,
+    // the end of indexing): the view's work is not among them and still answers.
+    runtime.run(Effect::Cancel { pane: app.pane().id });
+    let action = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer in time").expect("an open channel");
+    assert!(matches!(action, Action::Patterns(PatternsAction::Done { .. })), "{action:?}");
+    update(&mut app, action);
+    let r = app.patterns.result.clone().expect("answered").expect("mined");
+    assert_eq!(r.total, (SAMPLE.lines().count() + BURST_LINES) as u64);
+    assert!(!buffer_text(&render(&app)).contains("mining patterns…"));
+    runtime.shutdown();
+}
