@@ -30,17 +30,11 @@ fn at(text: &str) -> Nanos {
     logsleuth::time::parse_absolute(text, None).unwrap()
 }
 
-/// The sample and the burst, in nginx's combined format.
+/// The sample and the burst (one line a second, 15:10:00 – 15:19:59, from [`BURST_IP`] as
+/// [`BURST_AGENT`]), in nginx's combined format; the screenshots' "what changed" scenes too.
 fn log() -> String {
-    let mut text = SAMPLE.to_string();
-    for i in 0..BURST_LINES {
-        text.push_str(&format!(
-            "{BURST_IP} - - [17/May/2015:15:{:02}:{:02} +0000] \"POST /api/checkout HTTP/1.1\" 502 {} \"-\" \"{BURST_AGENT}\"\n",
-            10 + i / 60,
-            i % 60,
-            150 + i % 7
-        ));
-    }
+    let text = logsleuth_testing::with_burst(SAMPLE);
+    assert_eq!(text.lines().filter(|l| l.starts_with(BURST_IP) && l.ends_with(&format!("\"{BURST_AGENT}\""))).count(), BURST_LINES);
     text
 }
 
