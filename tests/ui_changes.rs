@@ -195,3 +195,37 @@ async fn a_cancelled_query_does_not_strand_the_pattern_view() {
     assert!(!buffer_text(&render(&app)).contains("mining patterns…"));
     runtime.shutdown();
 }
+
+/// Logs are hostile: templates, example lines, values and errors are drawn sanitized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_in_both_views_is_drawn_escaped() {
+    use logsleuth::sources::compare::{Change, Comparison};
+    use logsleuth_core::patterns::{Pattern, PatternMethod, PatternsResult};
+    let (mut app, _) = app().await;
+    let evil = "GET /\u{1b}[2J\u{1b}]52;c;aGk=\u{7}x\u{202e}y";
+    app.patterns.result = Some(Ok(PatternsResult {
+        total: 3,
+        exact: false,
+        method: PatternMethod::Elasticsearch,
+        patterns: vec![Pattern { pattern: format!("{evil} <_>"), count: 3, example: format!("{evil} 1"), samples: vec![(0, 1), (60, 2)] }],
+        note: Some(format!("note {evil}")),
+    }));
+    app.mode = Mode::Patterns;
+    let screen = buffer_text(&render(&app));
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}') && !screen.contains('\u{202e}'), "{screen}");
+    assert!(screen.contains("~3") && screen.contains("estimated · elasticsearch"), "{screen}");
+    let change = Change { value: evil.to_string(), window: 3, baseline: 0, score: 4.2 };
+    app.comparison.result = Some(Ok(Comparison {
+        window: (0, 60_000_000_000, 3),
+        baseline: (-60_000_000_000, 0, 0),
+        fields: vec![(evil.to_string(), vec![change.clone()])],
+        patterns: vec![change],
+    }));
+    app.mode = Mode::Comparison;
+    let screen = buffer_text(&render(&app));
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}') && !screen.contains('\u{202e}'), "{screen}");
+    assert!(screen.contains("new"), "{screen}");
+    app.comparison.result = Some(Err(format!("server said {evil}")));
+    let screen = buffer_text(&render(&app));
+    assert!(!screen.contains('\u{1b}') && screen.contains("error: server said"), "{screen}");
+}

@@ -208,9 +208,7 @@ mod tests {
     fn matches(query: &str, line: &str) -> bool {
         let ast = logsleuth_kql::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
         let m = Matcher::new(&ast, &EvalOptions::default()).unwrap();
-        let mut r = Record::default();
-        r.message = line.to_string();
-        m.matches(&r)
+        m.matches(&Record { message: line.to_string(), ..Default::default() })
     }
 
     #[test]

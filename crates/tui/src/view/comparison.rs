@@ -97,13 +97,17 @@ fn body(app: &App, c: &Comparison, inner_w: usize) -> Vec<(Line<'static>, Option
         }
     }
     if !c.patterns.is_empty() {
-        out.push((head("patterns of the window"), None));
+        out.push((head("patterns of the window, most changed first"), None));
         for ch in &c.patterns {
             out.push((row_line(i, ch), Some(i)));
             i += 1;
         }
     }
     debug_assert_eq!(i, rows(c).len(), "the lines show the rows the keys move over");
+    if out.is_empty() {
+        let text = "   No fields to compare (the source knows no status, client, agent, path or level) and no lines.";
+        out.push((Line::from(Span::styled(fit_width(text, inner_w).into_owned(), theme.muted)), None));
+    }
     out
 }
 
