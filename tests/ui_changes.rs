@@ -137,6 +137,12 @@ async fn the_pattern_view_shows_the_burst_template_and_filters_for_it() {
     assert!(r.patterns.iter().any(|p| p.count >= BURST_LINES as u64 && p.count < BURST_LINES as u64 + 10), "{:?}", r.patterns);
     assert_eq!(app.pane().shown_patterns.as_ref(), Some(&r));
     insta::assert_snapshot!("pattern_view_all", buffer_text(&render(&app)));
+    // The wheel moves the selection (three rows a notch, within the list).
+    use logsleuth::ui::action::MouseAction;
+    update(&mut app, logsleuth::ui::Action::Mouse(MouseAction::ScrollDown(60, 20)));
+    assert_eq!(app.patterns.cursor, 3.min(r.patterns.len() - 1));
+    update(&mut app, logsleuth::ui::Action::Mouse(MouseAction::ScrollUp(60, 20)));
+    assert_eq!(app.patterns.cursor, 0);
     key(&mut app, &source, KeyCode::Esc).await;
     assert_eq!(app.mode, Mode::Normal);
 

@@ -194,7 +194,20 @@ pub(crate) fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
             };
         }
         Mode::TimePicker | Mode::SourcePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
-        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => return vec![],
+        Mode::Thread | Mode::Watches => return vec![],
+        // The wheel moves the selection of the pattern and comparison views.
+        Mode::Patterns | Mode::Comparison => {
+            let step = match m {
+                MouseAction::ScrollUp(..) => -3,
+                MouseAction::ScrollDown(..) => 3,
+                _ => return vec![],
+            };
+            return if app.mode == Mode::Patterns {
+                super::patterns::update(app, super::patterns::PatternsAction::Move(step))
+            } else {
+                super::comparison::update(app, super::comparison::ComparisonAction::Move(step))
+            };
+        }
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {
