@@ -10,7 +10,7 @@ const SAMPLE: &str = include_str!("fixtures/ui/nginx_sample.log");
 async fn every_scene_renders_to_svg_with_colours() {
     let scenes = screenshot_scenes(SAMPLE).await;
     let names: Vec<&str> = scenes.iter().map(|s| s.name).collect();
-    for expected in ["main-dark", "main-light", "main-high-contrast", "detail", "charts", "help", "time-picker", "tail-paused", "thread"] {
+    for expected in ["main-dark", "main-light", "main-high-contrast", "detail", "charts", "help", "time-picker", "tail-paused", "thread", "patterns", "comparison"] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     for scene in &scenes {

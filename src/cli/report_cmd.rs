@@ -112,6 +112,7 @@ async fn report_of(name: &str, file: &WorkspaceFile, sources: &[Arc<dyn Source>]
             histogram,
             charts: Vec::new(),
             comparison: None,
+            patterns: None,
         });
     }
     let mut marks = Vec::new();

@@ -28,7 +28,7 @@ use logsleuth_tui::{Action, App, Effect};
 
 pub use memory::{MemorySource, access_record};
 pub use records::{RecordSource, local_info};
-pub use scenes::{Scene, WATCH_RULES, checkout_api, checkout_errors, screenshot_scenes, watches_app};
+pub use scenes::{Scene, WATCH_RULES, checkout_api, checkout_errors, screenshot_scenes, watches_app, with_burst};
 
 /// Most effects one settle runs before the test fails (effects that keep asking for more).
 const MAX_EFFECTS: usize = 10_000;

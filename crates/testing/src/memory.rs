@@ -159,6 +159,12 @@ impl Source for MemorySource {
         self.local.histogram(request).await
     }
 
+    async fn patterns(&self, request: logsleuth_sources::patterns::PatternsRequest) -> SourceResult<logsleuth_core::patterns::PatternsResult> {
+        self.log(format!("patterns q={}", request.query.text));
+        self.pause().await;
+        self.local.patterns(request).await
+    }
+
     async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {
         self.log("fields".to_string());
         self.local.fields(range).await

@@ -89,6 +89,7 @@ pub async fn screenshot_scenes(text: &str) -> Vec<Scene> {
     out.push(Scene { name: "tail-paused", app, palette: DARK });
     out.extend(pane_scenes(text, now).await);
     out.push(thread_scene(text).await);
+    out.extend(changes_scenes(text).await);
     let mut watches = watches_app(text).await;
     press(&mut watches, Char('!'));
     out.push(Scene { name: "watches-panel", app: watches, palette: DARK });
@@ -142,6 +143,45 @@ pub fn checkout_api() -> MemorySource {
 
 /// The thread view: `F` on the API's failing line (its client, by role `remote_addr` in nginx),
 /// then `T`: both services' lines of that client on one clock, the 504 marked first error.
+/// The nginx sample with a planted incident: ten minutes of 502s on `POST /api/checkout` from a
+/// new client address and agent, one a second from 15:10:00 (`tests/ui_changes.rs` too).
+pub fn with_burst(text: &str) -> String {
+    let mut out = text.to_string();
+    for i in 0..600 {
+        out.push_str(&format!(
+            "203.0.113.77 - - [17/May/2015:15:{:02}:{:02} +0000] \"POST /api/checkout HTTP/1.1\" 502 {} \"-\" \"EvilBot/9.9\"\n",
+            10 + i / 60,
+            i % 60,
+            150 + i % 7
+        ));
+    }
+    out
+}
+
+/// "What changed?": the pattern view of the sample with the burst (`P`), and the comparison of
+/// the burst's spike with the ten minutes before (`]` then `C`).
+async fn changes_scenes(text: &str) -> Vec<Scene> {
+    use crossterm::event::KeyCode::*;
+    let source = Arc::new(MemorySource::from_access_log("nginx_sample.log", &with_burst(text)));
+    let now = logsleuth_core::time::parse_absolute("2015-05-17T16:10:00Z", None).unwrap_or(0);
+    let mut app = logsleuth_tui::App::new(source.info(), None, None, logsleuth_tui::Theme::default(), logsleuth_tui::history::History::default(), now);
+    app.viewport = ratatui::layout::Rect::new(0, 0, 120, 36);
+    let e = logsleuth_tui::update::start(&mut app);
+    settle(&mut app, &source, e).await;
+    let mut patterns = app.clone();
+    let e = press(&mut patterns, Char('P'));
+    settle(&mut patterns, &source, e).await;
+    let mut comparison = app;
+    for k in [']', 'C'] {
+        let e = press(&mut comparison, Char(k));
+        settle(&mut comparison, &source, e).await;
+    }
+    vec![
+        Scene { name: "patterns", app: patterns, palette: logsleuth_tui::svg::DARK },
+        Scene { name: "comparison", app: comparison, palette: logsleuth_tui::svg::DARK },
+    ]
+}
+
 async fn thread_scene(text: &str) -> Scene {
     use crossterm::event::{KeyCode::*, KeyModifiers};
     let nginx: Arc<dyn Source> = Arc::new(MemorySource::from_access_log("nginx_sample.log", text));

@@ -57,6 +57,8 @@ impl Action {
                 | Action::PaneOpened { .. }
                 | Action::WorkspaceSaved(_)
                 | Action::Watch(crate::features::watches::WatchAction::Measured { .. })
+                | Action::Patterns(crate::features::patterns::PatternsAction::Done { .. })
+                | Action::Comparison(crate::features::comparison::ComparisonAction::Done { .. })
         )
     }
 }
@@ -285,6 +287,10 @@ pub enum Action {
     JumpSpike(bool),
     /// Watches: "watch this", the panel, measurements ([`crate::features::watches`]).
     Watch(crate::features::watches::WatchAction),
+    /// The pattern view ([`crate::features::patterns`]).
+    Patterns(crate::features::patterns::PatternsAction),
+    /// The comparison view ([`crate::features::comparison`]).
+    Comparison(crate::features::comparison::ComparisonAction),
 }
 
 /// Work for the runtime. Every source call carries the pane and a generation so late answers
@@ -400,6 +406,26 @@ pub enum Effect {
     Investigate(crate::investigate::InvestigateEffect),
     /// Measuring a watch, the alert on the terminal ([`crate::features::watches`]).
     Watch(crate::features::watches::WatchEffect),
+    /// Mine the patterns of a pane's query (`Source::patterns`) and answer
+    /// [`crate::features::patterns::PatternsAction::Done`].
+    Patterns {
+        /// Pane whose source to ask.
+        pane: PaneId,
+        /// The view's request id.
+        id: u64,
+        /// The request.
+        request: logsleuth_sources::patterns::PatternsRequest,
+    },
+    /// Compare a window with its baseline (`logsleuth_sources::compare::compare`) and answer
+    /// [`crate::features::comparison::ComparisonAction::Done`].
+    Compare {
+        /// Pane whose source to ask.
+        pane: PaneId,
+        /// The view's request id.
+        id: u64,
+        /// The request.
+        request: Box<logsleuth_sources::compare::CompareRequest>,
+    },
 }
 
 /// What source a new pane opens.

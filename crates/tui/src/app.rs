@@ -87,6 +87,10 @@ pub enum Mode {
     Thread,
     /// The watches panel ([`crate::features::watches`]).
     Watches,
+    /// The pattern view ([`crate::features::patterns`]).
+    Patterns,
+    /// The comparison view, window against baseline ([`crate::features::comparison`]).
+    Comparison,
 }
 
 /// The focused element of a pane in normal mode.
@@ -416,6 +420,16 @@ pub struct Pane {
     pub live_checked: bool,
     /// When the histogram was last asked again during a live tail.
     pub hist_refreshed: Nanos,
+    /// The patterns the pattern view last showed for this pane (kept for the postmortem
+    /// report); `None` until it was opened and answered.
+    pub shown_patterns: Option<logsleuth_core::patterns::PatternsResult>,
+    /// The query text and range [`Pane::shown_patterns`] were mined for.
+    pub shown_patterns_for: Option<(String, TimeRange)>,
+    /// The comparison the comparison view last showed for this pane (kept for the postmortem
+    /// report; its windows and totals are in it); `None` until it was opened and answered.
+    pub shown_comparison: Option<logsleuth_sources::compare::Comparison>,
+    /// The query text [`Pane::shown_comparison`] was computed for.
+    pub shown_comparison_query: Option<String>,
 }
 
 impl Pane {
@@ -528,6 +542,10 @@ impl Pane {
             progress: None,
             live_checked: false,
             hist_refreshed: 0,
+            shown_patterns: None,
+            shown_patterns_for: None,
+            shown_comparison: None,
+            shown_comparison_query: None,
         }
     }
 
@@ -691,6 +709,10 @@ pub struct App {
     pub thread: crate::features::thread::ThreadState,
     /// The session's watches ([`crate::features::watches`]).
     pub watches: crate::features::watches::WatchesState,
+    /// The pattern view ([`crate::features::patterns`]).
+    pub patterns: crate::features::patterns::PatternsState,
+    /// The comparison view ([`crate::features::comparison`]).
+    pub comparison: crate::features::comparison::ComparisonState,
 }
 
 impl App {
@@ -737,6 +759,8 @@ impl App {
             investigate: super::investigate::InvestigateState::default(),
             thread: crate::features::thread::ThreadState::default(),
             watches: crate::features::watches::WatchesState::default(),
+            patterns: crate::features::patterns::PatternsState::default(),
+            comparison: crate::features::comparison::ComparisonState::default(),
         }
     }
 

@@ -710,7 +710,8 @@ pub fn report_data(app: &App) -> Report {
             loaded: p.records.len(),
             histogram: p.histogram.clone(),
             charts: p.charts.fields.iter().filter_map(|f| Some((f.clone(), p.charts.results.get(f)?.clone()))).collect(),
-            comparison: None,
+            comparison: p.shown_comparison.clone(),
+            patterns: p.shown_patterns.clone(),
         })
         .collect();
     let marks = app

@@ -25,6 +25,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::action::{Action, Edge};
 use crate::app::{App, Element, Mode, Placement};
 use crate::bindings::KeyBinding;
+use crate::features::comparison::ComparisonAction as Cmp;
+use crate::features::patterns::PatternsAction as Pat;
 use crate::features::thread::ThreadAction as Th;
 use crate::features::watches::WatchAction as Wa;
 use crate::investigate::InvestigateAction as Inv;
@@ -66,6 +68,10 @@ pub enum Screen {
     Thread,
     /// The watches panel.
     Watches,
+    /// The pattern view.
+    Patterns,
+    /// The comparison view (window against baseline).
+    Comparison,
 }
 
 use Screen::*;
@@ -89,6 +95,8 @@ impl Screen {
         Help,
         Thread,
         Watches,
+        Patterns,
+        Comparison,
     ];
 
     /// The help section's title (the `Ctrl-w` section's comes from its prefix entry).
@@ -110,6 +118,8 @@ impl Screen {
             Help => "This help",
             Thread => "Thread view (a value followed in all panes)",
             Watches => "Watches panel",
+            Patterns => "Pattern view",
+            Comparison => "Comparison view (what changed)",
         }
     }
 
@@ -133,6 +143,8 @@ impl Screen {
             Mode::SavedSearches => SavedSearches,
             Mode::Thread => Thread,
             Mode::Watches => Watches,
+            Mode::Patterns => Patterns,
+            Mode::Comparison => Comparison,
         }
     }
 
@@ -155,6 +167,8 @@ impl Screen {
             Help => Mode::Help,
             Thread => Mode::Thread,
             Watches => Mode::Watches,
+            Patterns => Mode::Patterns,
+            Comparison => Mode::Comparison,
         })
     }
 }
@@ -396,6 +410,10 @@ pub const ACTIONS: &[NamedAction] = &[
         .rebindable(),
     on(MAIN, "watches", &["!"], "the watches panel: state, value, sparkline, since when", to!(Action::Watch(Wa::TogglePanel)))
         .rebindable(),
+    on(MAIN, "patterns", &["P"], "log patterns of the query: templates, counts, sparklines", to!(Action::Patterns(Pat::Open)))
+        .rebindable(),
+    on(MAIN, "compare", &["C"], "what changed: the spike (or span) against a baseline", to!(Action::Comparison(Cmp::Open)))
+        .rebindable(),
     // ── Panes and tabs: `Ctrl-w`, then a key (vim's window commands, tmux's split / zoom)
     on(MAIN_FIELDS, "panes", &["ctrl-w"], "Panes and tabs", to!(Action::PanePrefix))
         .shown_in(Panes)
@@ -534,6 +552,23 @@ pub const ACTIONS: &[NamedAction] = &[
     on(&[Watches], "watch_this", &["W"], "a new watch from the focused pane's query", to!(Action::Watch(Wa::WatchThis))),
     on(&[Watches], "delete", &["d"], "delete the selected watch", to!(Action::Watch(Wa::Delete))).also(&["delete"]),
     on(&[Watches], "close", &["esc", "q", "!"], "close", to!(Action::Escape)).hint(0, "close"),
+    // ── Pattern view
+    on(&[Patterns], "down", &["j", "down"], "select a template", to!(Action::Patterns(Pat::Move(1)))),
+    on(&[Patterns], "up", &["k", "up"], "select the template above", to!(Action::Patterns(Pat::Move(-1)))).and(),
+    on(&[Patterns], "page_down", &["pagedown"], "page down / up", to!(Action::Patterns(Pat::Page(1)))),
+    on(&[Patterns], "page_up", &["pageup"], "page up", to!(Action::Patterns(Pat::Page(-1)))).and(),
+    on(&[Patterns], "filter_for", &["+", "enter"], "filter for the template's text", to!(Action::Patterns(Pat::FilterFor))).also(&["="]),
+    on(&[Patterns], "filter_out", &["-"], "filter the template's text out", to!(Action::Patterns(Pat::FilterOut))),
+    on(&[Patterns], "close", &["esc", "q", "P"], "close", to!(Action::Escape)).hint(0, "close"),
+    // ── Comparison view
+    on(&[Comparison], "down", &["j", "down"], "select a value or pattern", to!(Action::Comparison(Cmp::Move(1)))),
+    on(&[Comparison], "up", &["k", "up"], "select the row above", to!(Action::Comparison(Cmp::Move(-1)))).and(),
+    on(&[Comparison], "page_down", &["pagedown"], "page down / up", to!(Action::Comparison(Cmp::Page(1)))),
+    on(&[Comparison], "page_up", &["pageup"], "page up", to!(Action::Comparison(Cmp::Page(-1)))).and(),
+    on(&[Comparison], "baseline", &["b"], "baseline: just before / yesterday, same time", to!(Action::Comparison(Cmp::CycleBaseline))),
+    on(&[Comparison], "filter_for", &["+", "enter"], "filter for the value (or pattern)", to!(Action::Comparison(Cmp::FilterFor))).also(&["="]),
+    on(&[Comparison], "filter_out", &["-"], "filter it out", to!(Action::Comparison(Cmp::FilterOut))),
+    on(&[Comparison], "close", &["esc", "q", "C"], "close", to!(Action::Escape)).hint(0, "close"),
     // ── The help itself (j k and the pages scroll it)
     on(&[Help], "close", &["esc"], "close", to!(Action::Escape)).hint(0, "close"),
     on(&[Help], "close_help", &["q", "enter"], "close", to!(Action::ToggleHelp)).or(),

@@ -42,6 +42,9 @@ pub struct Runtime {
     watch_followers: HashMap<PaneId, AbortHandle>,
     /// The Alertmanager / webhook senders of the watches, started by the first delivery.
     watch_notifier: Option<logsleuth_sources::watch::notify::Notifier>,
+    /// The pattern / comparison view's work, by pane: not among the pane's tasks, which a new
+    /// query or `Esc` aborts (the view would wait for ever); a new request of the view replaces it.
+    view_tasks: HashMap<PaneId, AbortHandle>,
 }
 
 /// One unit of work in flight; counted until dropped (answered, or aborted).
@@ -69,6 +72,7 @@ impl Runtime {
             in_flight: Arc::new(AtomicUsize::new(0)),
             watch_followers: HashMap::new(),
             watch_notifier: None,
+            view_tasks: HashMap::new(),
         }
     }
 
@@ -132,6 +136,21 @@ impl Runtime {
         list.push(handle.abort_handle());
     }
 
+    /// Runs the pattern or comparison view's work for a pane, aborting the one it replaces.
+    fn spawn_view<F>(&mut self, pane: PaneId, fut: F)
+    where
+        F: std::future::Future<Output = Action> + Send + 'static,
+    {
+        let (tx, work) = (self.tx.clone(), self.start_work());
+        let handle = tokio::spawn(async move {
+            let _ = tx.send(fut.await);
+            drop(work);
+        });
+        if let Some(old) = self.view_tasks.insert(pane, handle.abort_handle()) {
+            old.abort();
+        }
+    }
+
     /// Starts the work an effect asks for. Never blocks.
     pub fn run(&mut self, effect: Effect) {
         let pane = match &effect {
@@ -142,6 +161,8 @@ impl Runtime {
             | Effect::ResolveRange { pane, .. }
             | Effect::FieldValues { pane, .. }
             | Effect::Context { pane, .. }
+            | Effect::Patterns { pane, .. }
+            | Effect::Compare { pane, .. }
             | Effect::StartTail { pane, .. }
             | Effect::StopTail { pane }
             | Effect::Cancel { pane } => *pane,
@@ -152,6 +173,9 @@ impl Runtime {
             Effect::CloseSource { pane } => {
                 self.set_source(*pane, None);
                 if let Some(h) = self.watch_followers.remove(pane) {
+                    h.abort();
+                }
+                if let Some(h) = self.view_tasks.remove(pane) {
                     h.abort();
                 }
                 return;
@@ -264,6 +288,14 @@ impl Runtime {
                 let result = source.context(*record, lines, lines).await;
                 Action::ContextDone { pane, result }
             }),
+            Effect::Patterns { id, request, .. } => self.spawn_view(pane, async move {
+                let result = source.patterns(request).await;
+                Action::Patterns(crate::features::patterns::PatternsAction::Done { pane, id, result })
+            }),
+            Effect::Compare { id, request, .. } => self.spawn_view(pane, async move {
+                let result = logsleuth_sources::compare::compare(source.as_ref(), &request).await;
+                Action::Comparison(crate::features::comparison::ComparisonAction::Done { pane, id, result })
+            }),
             Effect::FieldValues { field, range, .. } => {
                 let (tx, work) = (self.tx.clone(), self.start_work());
                 tokio::spawn(async move {
@@ -367,6 +399,9 @@ impl Runtime {
             h.abort();
         }
         for (_, h) in self.watch_followers.drain() {
+            h.abort();
+        }
+        for (_, h) in self.view_tasks.drain() {
             h.abort();
         }
     }

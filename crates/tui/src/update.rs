@@ -69,6 +69,8 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 busy |= p.loading.any() || p.opening;
                 tail_changed |= p.tail.as_mut().is_some_and(|t| update_rate(t, now));
             }
+            // The pattern and comparison views spin while their source works.
+            busy |= (app.mode == Mode::Patterns && app.patterns.loading()) || (app.mode == Mode::Comparison && app.comparison.loading());
             if busy {
                 app.spinner = app.spinner.wrapping_add(1);
             }
@@ -398,6 +400,8 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Investigate(a) => super::investigate::update(app, a),
         Action::Thread(a) => crate::features::thread::update(app, a),
         Action::Watch(a) => crate::features::watches::update(app, a),
+        Action::Patterns(a) => crate::features::patterns::update(app, a),
+        Action::Comparison(a) => crate::features::comparison::update(app, a),
         Action::JumpSpike(forward) => super::features::histogram::jump_spike(app, forward),
     }
 }
@@ -550,7 +554,7 @@ pub(crate) fn escape(app: &mut App) -> Vec<Effect> {
             app.mode = Mode::Normal;
         }
         Mode::Query | Mode::Fields => app.mode = Mode::Normal,
-        Mode::Thread | Mode::Watches => app.mode = Mode::Normal,
+        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => app.mode = Mode::Normal,
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
         Mode::Normal => {

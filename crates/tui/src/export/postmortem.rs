@@ -768,6 +768,7 @@ mod tests {
             }),
             charts: vec![],
             comparison: None,
+            patterns: None,
         }
     }
 

@@ -74,6 +74,8 @@ pub struct PaneReport {
     pub charts: Vec<(String, Result<TopResult, String>)>,
     /// The comparison shown in the pane, if any.
     pub comparison: Option<logsleuth_sources::compare::Comparison>,
+    /// The log patterns shown in the pane, if any.
+    pub patterns: Option<logsleuth_core::patterns::PatternsResult>,
 }
 
 /// A mark: a line or a time span with a note.
@@ -217,6 +219,24 @@ fn render_pane(out: &mut String, p: &PaneReport) {
     if let Some(c) = &p.comparison {
         out.push('\n');
         render_comparison(out, c);
+    }
+    if let Some(r) = &p.patterns {
+        out.push('\n');
+        render_patterns(out, r);
+    }
+}
+
+/// Most patterns of a pattern view listed in the evidence.
+const REPORT_PATTERNS: usize = 5;
+
+/// The largest patterns shown in the investigation.
+fn render_patterns(out: &mut String, r: &logsleuth_core::patterns::PatternsResult) {
+    let how = if r.exact { "exact counts" } else { "estimated counts" };
+    let _ = writeln!(out, "#### Log patterns ({} lines, {how}, by {})\n", thousands(r.total), r.method.name());
+    let _ = writeln!(out, "| Pattern | Lines | Share |");
+    let _ = writeln!(out, "| --- | ---: | ---: |");
+    for p in r.patterns.iter().take(REPORT_PATTERNS) {
+        let _ = writeln!(out, "| {} | {} | {} |", markdown::code(&p.pattern), thousands(p.count), share(p.count, r.total));
     }
 }
 
@@ -450,6 +470,7 @@ mod tests {
             histogram: None,
             charts: vec![],
             comparison: None,
+            patterns: None,
         };
         let text = render(&Report {
             generated: 0,

@@ -4,9 +4,11 @@
 //! hit-testing, plot widths) is `crate::layout`.
 
 pub mod charts;
+pub mod comparison;
 pub mod detail;
 pub mod fields;
 pub mod histogram;
+pub mod patterns;
 pub mod query;
 pub mod table;
 pub mod tail;

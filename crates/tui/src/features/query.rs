@@ -152,7 +152,7 @@ pub(crate) fn submit(app: &mut App) -> Vec<Effect> {
         Mode::TimePicker => apply_picker(app),
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => vec![],
-        Mode::Thread | Mode::Watches => vec![],
+        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => vec![],
         Mode::Help => {
             app.mode = app.previous_mode;
             vec![]
@@ -189,8 +189,15 @@ pub(crate) fn add_filter(app: &mut App, kind: FilterKind) -> Vec<Effect> {
         (FilterKind::Out, Some(v)) => format!("not {f}:{}", complete::quote_value(&v)),
         (_, None) => return vec![],
     };
+    add_clause(app, &clause)
+}
+
+/// And-s `clause` onto the focused pane's KQL query, shows it in the query bar (editable) and
+/// runs it: the one way every filter-for / filter-out (sidebar, detail, charts, pattern and
+/// comparison views) changes a query.
+pub(crate) fn add_clause(app: &mut App, clause: &str) -> Vec<Effect> {
     let pane = app.focus;
-    let text = and_clause(&app.pane().applied.text, &clause);
+    let text = and_clause(&app.pane().applied.text, clause);
     app.detail = None;
     app.mode = Mode::Normal;
     let p = app.pane_mut();

@@ -88,7 +88,7 @@ pub(crate) fn move_by(app: &mut App, n: i32) -> Vec<Effect> {
         }
         // Handled by investigate::intercept.
         Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => {}
-        Mode::Thread | Mode::Watches => {}
+        Mode::Thread | Mode::Watches | Mode::Patterns | Mode::Comparison => {}
         Mode::Charts => {
             let p = app.pane_mut();
             let bars = p
@@ -195,6 +195,19 @@ pub(crate) fn mouse(app: &mut App, m: MouseAction) -> Vec<Effect> {
         }
         Mode::TimePicker | Mode::SourcePicker | Mode::Prompt | Mode::Marks | Mode::Export | Mode::SavedSearches => return vec![],
         Mode::Thread | Mode::Watches => return vec![],
+        // The wheel moves the selection of the pattern and comparison views.
+        Mode::Patterns | Mode::Comparison => {
+            let step = match m {
+                MouseAction::ScrollUp(..) => -3,
+                MouseAction::ScrollDown(..) => 3,
+                _ => return vec![],
+            };
+            return if app.mode == Mode::Patterns {
+                super::patterns::update(app, super::patterns::PatternsAction::Move(step))
+            } else {
+                super::comparison::update(app, super::comparison::ComparisonAction::Move(step))
+            };
+        }
     }
     match m {
         MouseAction::ScrollUp(x, y) | MouseAction::ScrollDown(x, y) => {

@@ -2,12 +2,14 @@
 //! from a log or a server passes through [`safe`] before it is drawn.
 
 pub mod charts;
+pub mod comparison;
 pub mod detail;
 pub mod help;
 pub mod histogram;
 /// The geometry moved to `crate::layout` (views and reducers share it); kept here for callers.
 pub use crate::layout;
 pub mod marks;
+pub mod patterns;
 pub mod picker;
 pub mod prompt;
 pub mod saved;
@@ -73,6 +75,8 @@ pub fn render(frame: &mut Frame, app: &App) {
         Mode::SavedSearches => saved::render(frame, app),
         Mode::Thread => thread::render(frame, app),
         Mode::Watches => watches::render(frame, app),
+        Mode::Patterns => patterns::render(frame, app),
+        Mode::Comparison => comparison::render(frame, app),
         _ => {}
     }
 }
