@@ -283,9 +283,12 @@ pub fn top_json(result: &TopResult) -> serde_json::Value {
 /// with `"exact": false, "split_error_bound": N` when a split series' counts may be short by up
 /// to N in a bucket (a server's `terms` over several shards that could not be recounted), and
 /// `"exact": false` when the counts come from a sample (a server refused the aggregation).
-/// `spike` / `drop` are the rule of `logsleuth_core::changes::flag_buckets` over the counts.
+/// `spike` / `drop` are the rule of `logsleuth_core::changes::flag_buckets` over the counts, and
+/// a bucket where a split series spikes is a spike too, its series listed in `"spike_series"`
+/// (`logsleuth_core::changes::flag_histogram`).
 pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
     let flags = histogram_flags(result);
+    let series = logsleuth_core::changes::series_spikes(result, true);
     let mut json = serde_json::json!({
         "interval": crate::time::format_duration(result.interval),
         "exact": result.split_error_bound.is_none() && !result.partial,
@@ -297,6 +300,11 @@ pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
             "drop": f.drop,
         })).collect::<Vec<_>>(),
     });
+    for (bucket, series) in json["buckets"].as_array_mut().into_iter().flatten().zip(series) {
+        if !series.is_empty() {
+            bucket["spike_series"] = series.into();
+        }
+    }
     if let Some(e) = result.split_error_bound {
         json["split_error_bound"] = e.into();
     }
@@ -306,8 +314,7 @@ pub fn histogram_json(result: &HistogramResult) -> serde_json::Value {
 /// Spike / drop flags of a histogram's buckets. The last bucket is partial when the range ends
 /// inside it (the grid ends at the bucket's end; a range "to now" usually does).
 fn histogram_flags(result: &HistogramResult) -> Vec<logsleuth_core::changes::BucketFlag> {
-    let counts: Vec<u64> = result.buckets.iter().map(|b| b.count).collect();
-    logsleuth_core::changes::flag_buckets(&counts, true)
+    logsleuth_core::changes::flag_histogram(result, true)
 }
 
 /// Parses `--split-by`.

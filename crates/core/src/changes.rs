@@ -109,6 +109,67 @@ pub fn flag_buckets(counts: &[u64], partial_last: bool) -> Vec<BucketFlag> {
     flags
 }
 
+/// The flags of a histogram: [`flag_buckets`] over its totals, and a bucket where a failure
+/// series of its split (the `5xx` of a status split, `error` or worse of a level split) spikes
+/// by the same rule is a spike too, even when the total hardly moves ([`series_spikes`] says
+/// which series). Only failure series count: in a log written in bursts the shares of 2xx and
+/// 3xx swing from hour to hour (the shared nginx log's 3xx do), which is no incident.
+/// Drops are the totals' only: a series that stops is often another one growing.
+pub fn flag_histogram(h: &crate::model::HistogramResult, partial_last: bool) -> Vec<BucketFlag> {
+    let counts: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
+    let mut flags = flag_buckets(&counts, partial_last);
+    for (flag, series) in flags.iter_mut().zip(series_spikes(h, partial_last)) {
+        flag.spike |= !series.is_empty();
+    }
+    flags
+}
+
+/// For each bucket, the failure series of the split ([`is_failure_series`]) that spike in it: the
+/// series' count is more than [`SPIKE_SCORE`] spreads above its robust level, at least
+/// [`SPIKE_RATIO`] times its median and at least [`MIN_SPIKE_COUNT`], and its *share* of the
+/// bucket is at least [`SPIKE_RATIO`] times its typical share in the buckets that have events.
+/// The share, not the busy median of [`flag_buckets`], is what keeps a log written in bursts from
+/// flagging each burst: 5xx that come with every burst keep their share; 5xx that appear (a
+/// series absent elsewhere) are a spike.
+pub fn series_spikes(h: &crate::model::HistogramResult, _partial_last: bool) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new(); h.buckets.len()];
+    if h.buckets.len() < MIN_BUCKETS {
+        return out;
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        h.buckets.iter().flat_map(|b| b.split.keys()).filter(|k| is_failure_series(k)).collect();
+    for key in keys {
+        let counts: Vec<u64> = h.buckets.iter().map(|b| b.split.get(key).copied().unwrap_or(0)).collect();
+        let level = robust_level(&counts);
+        let mut shares: Vec<f64> =
+            h.buckets.iter().zip(&counts).filter(|(b, _)| b.count > 0).map(|(b, &c)| c as f64 / b.count as f64).collect();
+        shares.sort_by(f64::total_cmp);
+        let typical_share = shares.get(shares.len().saturating_sub(1) / 2).copied().unwrap_or(0.0);
+        for (i, (b, &c)) in h.buckets.iter().zip(&counts).enumerate() {
+            let x = c as f64;
+            let share = if b.count > 0 { x / b.count as f64 } else { 0.0 };
+            if c >= MIN_SPIKE_COUNT
+                && (x - level.median) / level.spread > SPIKE_SCORE
+                && x >= SPIKE_RATIO * level.median
+                && share >= SPIKE_RATIO * typical_share
+            {
+                out[i].push(key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether a split series counts failures: the `5xx` status class, or a level of error or worse
+/// (`error`, `fatal`, `critical`, … as [`crate::agg::normalize_level`] names them).
+pub fn is_failure_series(key: &str) -> bool {
+    key == "5xx"
+        || matches!(
+            crate::agg::normalize_level(key).as_str(),
+            "error" | "fatal" | "critical" | "crit" | "alert" | "emerg" | "emergency" | "panic"
+        )
+}
+
 /// The next (`forward`) or previous flagged index from `from` (exclusive), if any.
 pub fn next_flagged(flags: &[bool], from: Option<usize>, forward: bool) -> Option<usize> {
     match (forward, from) {
@@ -147,6 +208,53 @@ pub fn g_test(window: u64, window_total: u64, baseline: u64, baseline_total: u64
 
 #[cfg(test)]
 mod tests {
+    fn histogram(series: &[(&str, &[u64])]) -> crate::model::HistogramResult {
+        let n = series[0].1.len();
+        crate::model::HistogramResult {
+            interval: 60,
+            split_by: Some("status_class".into()),
+            buckets: (0..n)
+                .map(|i| {
+                    let split: std::collections::BTreeMap<String, u64> =
+                        series.iter().map(|(k, c)| (k.to_string(), c[i])).filter(|(_, c)| *c > 0).collect();
+                    crate::model::HistogramBucket { start: i as i64 * 60, count: split.values().sum(), split }
+                })
+                .collect(),
+            partial: false,
+            note: None,
+            split_error_bound: None,
+        }
+    }
+
+    #[test]
+    fn a_split_series_that_spikes_flags_its_bucket_while_the_total_hardly_moves() {
+        // 100 requests a minute; in minute 6 the 5xx go from 1 to 40 while the total stays 100.
+        let ok: &[u64] = &[99, 98, 99, 100, 99, 98, 60, 99, 98, 99];
+        let err: &[u64] = &[1, 2, 1, 0, 1, 2, 40, 1, 2, 1];
+        let h = histogram(&[("2xx", ok), ("5xx", err)]);
+        let totals: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
+        assert!(flag_buckets(&totals, false).iter().all(|f| !f.spike), "the totals alone show nothing");
+        let flags = flag_histogram(&h, false);
+        let spiked: Vec<usize> = flags.iter().enumerate().filter(|(_, f)| f.spike).map(|(i, _)| i).collect();
+        assert_eq!(spiked, [6]);
+        assert_eq!(series_spikes(&h, false)[6], ["5xx"]);
+        // The 2xx falling in that minute is not a drop of the totals.
+        assert!(flags.iter().all(|f| !f.drop));
+        // 5xx that appear with a burst of the log (absent from every other bucket) are a spike;
+        // 5xx coming with every burst at the same share are not.
+        let ok: &[u64] = &[100, 0, 0, 110, 0, 0, 100, 0, 0, 105];
+        let err: &[u64] = &[0, 0, 0, 0, 0, 0, 60, 0, 0, 0];
+        let spiked: Vec<bool> = flag_histogram(&histogram(&[("2xx", ok), ("5xx", err)]), false).iter().map(|f| f.spike).collect();
+        assert_eq!(spiked.iter().filter(|s| **s).count(), 1);
+        assert!(spiked[6]);
+        let err: &[u64] = &[10, 0, 0, 11, 0, 0, 10, 0, 0, 11];
+        assert!(flag_histogram(&histogram(&[("2xx", ok), ("5xx", err)]), false).iter().all(|f| !f.spike));
+        // A success series swinging as much is no spike.
+        let h = histogram(&[("3xx", err), ("2xx", ok)]);
+        assert!(flag_histogram(&h, false).iter().all(|f| !f.spike));
+        assert!(is_failure_series("ERROR") && is_failure_series("5xx") && !is_failure_series("4xx") && !is_failure_series("warn"));
+    }
+
     use super::*;
 
     fn spikes(counts: &[u64]) -> Vec<usize> {

@@ -5,7 +5,7 @@
 //! Three steps, so that the TUI, `logsleuth report` and the tests share them:
 //! - [`choose_window`] (pure) finds the incident's window in a [`Report`]: the first marked
 //!   span, else the largest spike run of a pane's histogram
-//!   ([`logsleuth_core::changes::flag_buckets`]), else a comparison's window, else the first
+//!   ([`logsleuth_core::changes::flag_histogram`]: its totals or a split series), else a comparison's window, else the first
 //!   watch that fired (its mark); the baseline is the same length just before, and at least
 //!   [`MIN_BASELINE`] ([`baseline_for`]).
 //! - [`gather`] (async) asks each pane's source for the figures of both windows: requests,
@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use logsleuth_core::changes::flag_buckets;
+use logsleuth_core::changes::flag_histogram;
 use logsleuth_core::model::{FieldRoles, HistogramResult, Nanos, TimeRange};
 use logsleuth_core::time::{format_duration, format_rfc3339};
 use logsleuth_sources::compare::FETCH_VALUES;
@@ -174,7 +174,7 @@ pub struct Draft {
 /// A run of spike buckets: `(from, to, peak, excess over the median)`.
 fn spike_runs(h: &HistogramResult) -> (Vec<(Nanos, Nanos, u64, f64)>, u64) {
     let counts: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
-    let flags = flag_buckets(&counts, h.partial);
+    let flags = flag_histogram(h, h.partial);
     let level = logsleuth_core::changes::robust_level(&counts);
     let mut runs = Vec::new();
     let mut i = 0;

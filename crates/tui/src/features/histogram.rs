@@ -66,11 +66,10 @@ pub(crate) fn zoom_out(app: &mut App, i: usize) -> Vec<Effect> {
     effects
 }
 
-/// The spike / drop flags of the pane's histogram, by the one rule
-/// ([`logsleuth_core::changes::flag_buckets`]; the last bucket may be partial).
+/// The spike / drop flags of the pane's histogram, by the one rule over its totals and its
+/// split series ([`logsleuth_core::changes::flag_histogram`]; the last bucket may be partial).
 pub fn spike_flags(h: &logsleuth_core::model::HistogramResult) -> Vec<logsleuth_core::changes::BucketFlag> {
-    let counts: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
-    logsleuth_core::changes::flag_buckets(&counts, true)
+    logsleuth_core::changes::flag_histogram(h, true)
 }
 
 /// `]` / `[`: the histogram cursor to the next / previous spike or drop bucket; the histogram
