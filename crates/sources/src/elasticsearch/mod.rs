@@ -15,6 +15,7 @@ pub mod fields;
 pub mod hits;
 mod kql_bridge;
 pub mod paging;
+pub mod patterns;
 pub mod query;
 pub mod response;
 mod tail;
@@ -843,6 +844,13 @@ impl Source for EsSource {
 
     async fn context(&self, record: Record, before: usize, after: usize) -> SourceResult<Vec<Record>> {
         self.inner.context(record, before, after).await
+    }
+
+    async fn patterns(&self, request: crate::patterns::PatternsRequest) -> SourceResult<logsleuth_core::patterns::PatternsResult> {
+        match self.inner.es_patterns(&request).await? {
+            Some(result) => Ok(result),
+            None => crate::patterns::sample_patterns(self, request).await,
+        }
     }
 
     fn tail(&self, request: TailRequest) -> SourceResult<mpsc::Receiver<TailEvent>> {
