@@ -60,16 +60,20 @@ async fn the_comparison_view_ranks_the_planted_status_and_address_first() {
     let message = app.message.clone().unwrap_or_default();
     assert!(message.starts_with("spike at 2015-05-17 15:1"), "{message}");
     let effects = key(&mut app, &source, KeyCode::Char('C')).await;
-    // The key asks the runtime for the comparison of the spike's buckets with the ten minutes before.
+    // The key asks the runtime for the comparison of the spike's buckets with the hour before
+    // (the same length, at least an hour).
     let [Effect::Compare { request, .. }] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(request.window, (at("2015-05-17T15:10:00Z"), at("2015-05-17T15:20:00Z")), "the run of spike buckets");
-    assert_eq!(request.baseline, (at("2015-05-17T15:00:00Z"), at("2015-05-17T15:10:00Z")));
+    assert_eq!(request.baseline, (at("2015-05-17T14:10:00Z"), at("2015-05-17T15:10:00Z")));
     assert_eq!(app.mode, Mode::Comparison);
     assert_eq!(app.comparison.source, Some(WindowSource::Spike));
     let c = app.comparison.result.clone().expect("answered").expect("compared");
     assert_eq!(c.window.2, BURST_LINES as u64);
-    // The hourly minute of the sample (15:05) is the baseline.
-    let baseline_lines = SAMPLE.lines().filter(|l| l.contains("17/May/2015:15:0")).count() as u64;
+    // The sample's lines of 14:10–15:10 are the baseline.
+    let baseline_lines = SAMPLE
+        .lines()
+        .filter(|l| ["17/May/2015:14:1", "17/May/2015:14:2", "17/May/2015:14:3", "17/May/2015:14:4", "17/May/2015:14:5", "17/May/2015:15:0"].iter().any(|p| l.contains(p)))
+        .count() as u64;
     assert_eq!(c.baseline.2, baseline_lines);
     let first = |field: &str| {
         let (_, changes) = c.fields.iter().find(|(f, _)| f == field).unwrap_or_else(|| panic!("{field} in {:?}", c.fields));

@@ -24,7 +24,7 @@ pub struct CompareArgs {
     /// The window that may differ: FROM..TO (RFC 3339 or date math, e.g. now-30m..now).
     #[arg(long, value_name = "FROM..TO")]
     pub window: String,
-    /// The baseline: FROM..TO; by default the same length just before the window.
+    /// The baseline: FROM..TO; by default the same length just before the window, at least an hour.
     #[arg(long, value_name = "FROM..TO")]
     pub baseline: Option<String>,
     /// A field to compare besides the default ones (repeatable).

@@ -45,9 +45,16 @@ impl CompareRequest {
     }
 }
 
-/// The default baseline: the same length just before the window.
+/// The shortest default baseline: logs written in bursts (every line of an hour in one minute,
+/// as the shared nginx log) leave a baseline of a few minutes empty, and a share against
+/// nothing says nothing.
+pub const MIN_BASELINE: Nanos = 3600 * logsleuth_core::time::NS_PER_SEC;
+
+/// The default baseline, for the CLI's `compare`, the TUI's comparison view and the report
+/// alike: the same length just before the window, and at least [`MIN_BASELINE`].
 pub fn baseline_before(window: (Nanos, Nanos)) -> (Nanos, Nanos) {
-    (window.0 - (window.1 - window.0), window.0)
+    let len = (window.1 - window.0).max(MIN_BASELINE);
+    (window.0.saturating_sub(len), window.0)
 }
 
 /// One value's change.

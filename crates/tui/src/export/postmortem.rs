@@ -6,8 +6,9 @@
 //! - [`choose_window`] (pure) finds the incident's window in a [`Report`]: the first marked
 //!   span, else the largest spike run of a pane's histogram
 //!   ([`logsleuth_core::changes::flag_histogram`]: its totals or a split series), else a comparison's window, else the first
-//!   watch that fired (its mark); the baseline is the same length just before, and at least
-//!   [`MIN_BASELINE`] ([`baseline_for`]).
+//!   watch that fired (its mark); the baseline is the comparisons' default
+//!   ([`logsleuth_sources::compare::baseline_before`]: the same length just before, at least an
+//!   hour).
 //! - [`gather`] (async) asks each pane's source for the figures of both windows: requests,
 //!   failed requests (the one failure rule, [`logsleuth_sources::thread::failure_condition`]),
 //!   and among the failures the top path, client address and user agent, with whether that
@@ -38,17 +39,6 @@ pub const FIX_TAG: &str = "fix:";
 pub const TODO_TAG: &str = "todo:";
 /// How the TUI's watches start the notes of their marks (`watch: NAME firing (…)`).
 pub const WATCH_NOTE_PREFIX: &str = "watch: ";
-
-/// The shortest baseline: logs written in bursts (every line of an hour in one minute, as the
-/// shared nginx log) leave a baseline of a few minutes empty, and a share against nothing says
-/// nothing.
-pub const MIN_BASELINE: Nanos = 3600 * logsleuth_core::time::NS_PER_SEC;
-
-/// The baseline of a window: the same length just before it, at least [`MIN_BASELINE`].
-pub fn baseline_for(window: (Nanos, Nanos)) -> (Nanos, Nanos) {
-    let len = (window.1 - window.0).max(MIN_BASELINE);
-    (window.0.saturating_sub(len), window.0)
-}
 
 /// What the figures' commands say for a source no command line can name (stdin, the demo).
 pub const UNNAMED_SOURCE: &str = "SOURCE";
@@ -224,7 +214,7 @@ fn watch_window(note: &str) -> Option<Nanos> {
 pub fn choose_window(report: &Report) -> Option<IncidentWindow> {
     let with_baseline = |from: Nanos, to: Nanos, basis: WindowBasis| {
         let to = to.max(from.saturating_add(1));
-        Some(IncidentWindow { from, to, baseline: baseline_for((from, to)), basis })
+        Some(IncidentWindow { from, to, baseline: logsleuth_sources::compare::baseline_before((from, to)), basis })
     };
     let mut marks: Vec<&MarkReport> = report.marks.iter().collect();
     marks.sort_by_key(|m| (m.time, m.end));
@@ -785,7 +775,8 @@ mod tests {
         let counts = [5, 6, 5, 4, 90, 95, 5, 6, 40, 5, 5, 6];
         let span = mark(2 * MIN, Some(3 * MIN), "slow");
         let w = choose_window(&report(vec![pane("Pane 1", &counts)], vec![span])).unwrap();
-        assert_eq!((w.from, w.to, w.baseline), (2 * MIN, 3 * MIN, (2 * MIN - MIN_BASELINE, 2 * MIN)));
+        let hour = logsleuth_sources::compare::MIN_BASELINE;
+        assert_eq!((w.from, w.to, w.baseline), (2 * MIN, 3 * MIN, (2 * MIN - hour, 2 * MIN)));
         let w = choose_window(&report(vec![pane("Pane 1", &counts)], vec![])).unwrap();
         assert_eq!((w.from, w.to), (4 * MIN, 6 * MIN), "the run of 90 and 95, not the lone 40");
         assert!(matches!(w.basis, WindowBasis::Spike { peak: 95, median: 6, .. }), "{:?}", w.basis);

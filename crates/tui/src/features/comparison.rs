@@ -26,7 +26,7 @@ pub const DAY: Nanos = 24 * 3600 * NS_PER_SEC;
 /// Which baseline the window is compared with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Baseline {
-    /// The same length just before the window ([`baseline_before`]).
+    /// The same length just before the window, at least an hour ([`baseline_before`]).
     #[default]
     JustBefore,
     /// The same span 24 hours earlier.
@@ -321,7 +321,7 @@ mod tests {
         let w = (10 * DAY, 10 * DAY + 600 * NS_PER_SEC);
         let b = Baseline::default();
         assert_eq!(b, Baseline::JustBefore);
-        assert_eq!(b.range(w), (10 * DAY - 600 * NS_PER_SEC, 10 * DAY));
+        assert_eq!(b.range(w), (10 * DAY - 3600 * NS_PER_SEC, 10 * DAY), "the same length before, at least an hour");
         assert_eq!(b.next(), Baseline::Yesterday);
         assert_eq!(b.next().range(w), (9 * DAY, 9 * DAY + 600 * NS_PER_SEC));
         assert_eq!(b.next().next(), Baseline::JustBefore);
