@@ -199,7 +199,9 @@ fn render_pane(out: &mut String, p: &PaneReport) {
     let label = if p.range_label.contains('→') { String::new() } else { format!(" ({})", markdown::text(&p.range_label)) };
     let _ = writeln!(out, "- **Time range:** {}{label}", range_text(from, to));
     let hits = p.hits.map(hits_text).unwrap_or_else(|| "unknown".into());
-    let _ = writeln!(out, "- **Hits:** {hits} ({} loaded)", thousands(p.loaded as u64));
+    // `logsleuth report` loads no lines: only the TUI has a number to say.
+    let loaded = if p.loaded == 0 { String::new() } else { format!(" ({} loaded)", thousands(p.loaded as u64)) };
+    let _ = writeln!(out, "- **Hits:** {hits}{loaded}");
     match &p.histogram {
         Some(h) if !h.buckets.is_empty() => render_histogram(out, h),
         _ => {
