@@ -18,7 +18,7 @@ use serde_json::{Value as Json, json};
 use super::{Inner, body, response};
 use crate::patterns::{PatternsRequest, grid_of};
 use crate::{SourceError, SourceResult};
-use logsleuth_core::model::{HitCount, Nanos, TimeRange};
+use logsleuth_core::model::{HitCount, Nanos};
 use logsleuth_core::patterns::{Pattern, PatternMethod, PatternsResult, WILDCARD};
 
 /// Fields a document's message is read from, in order (ECS `message`, then the raw event).

@@ -651,7 +651,7 @@ fn render_timeline(out: &mut String, report: &Report, d: &Draft) {
         let _ = writeln!(out, "{}\n", todo("the timeline (nothing was marked and no spike was found)"));
         return;
     }
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by_key(|r| (r.0, r.1));
     for (time, _, text) in rows {
         let _ = writeln!(out, "- {} {text}", t(time));
     }
