@@ -133,7 +133,8 @@ pub async fn compare(source: &dyn Source, request: &CompareRequest) -> SourceRes
     let (window, baseline) = (*window, *baseline);
     let (mut wt, mut bt) = (None, None);
     let mut out_fields = Vec::new();
-    if source.info().roles == FieldRoles::default() {
+    let info = source.info();
+    if info.is_remote && info.roles == FieldRoles::default() {
         // A server source learns its fields' roles from its first answers (Elasticsearch's
         // field caps, Loki's lines): a comparison run before any search (the CLI's) asks for
         // the fields first, or it would compare none.
