@@ -110,6 +110,9 @@ pub fn pattern_matches(template: &str, line: &str) -> bool {
     }
     let ends_with_literal = !rest.is_empty();
     literals.push(rest);
+    if literals.len() == 1 {
+        return template == line;
+    }
     let mut at = 0usize;
     let n = literals.len();
     for (i, lit) in literals.iter().enumerate() {
