@@ -5,5 +5,6 @@
 pub mod es_server;
 pub mod loki_server;
 pub mod pty;
+pub mod replay_eval;
 pub mod thread;
 pub mod tls;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use logsleuth_core::changes::g_test;
-use logsleuth_core::model::{Nanos, TimeRange, TopResult};
+use logsleuth_core::model::{FieldRoles, Nanos, TimeRange, TopResult};
 
 use crate::patterns::PatternsRequest;
 use crate::{Query, Source, SourceResult, TopRequest};
@@ -140,6 +140,13 @@ pub async fn compare(source: &dyn Source, request: &CompareRequest) -> SourceRes
     let (window, baseline) = (*window, *baseline);
     let (mut wt, mut bt) = (None, None);
     let mut out_fields = Vec::new();
+    let info = source.info();
+    if info.is_remote && info.roles == FieldRoles::default() {
+        // A server source learns its fields' roles from its first answers (Elasticsearch's
+        // field caps, Loki's lines): a comparison run before any search (the CLI's) asks for
+        // the fields first, or it would compare none.
+        source.fields(TimeRange::between(window.0, window.1)).await?;
+    }
     for field in fields_of(source, &request.extra_fields) {
         let (w, b) = tokio::join!(top(source, query, window, &field), top(source, query, baseline, &field));
         let (w, b) = (w?, b?);
