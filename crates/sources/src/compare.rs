@@ -134,19 +134,24 @@ async fn top(source: &dyn Source, query: &Query, range: (Nanos, Nanos), field: &
         .await
 }
 
+/// Makes sure a server source knows its fields' roles before they are used: it learns them from
+/// its first answers (Elasticsearch's field caps, Loki's lines), so a comparison or a report run
+/// before any search (the CLI's) asks for the fields first, or it would find none.
+pub async fn learn_roles(source: &dyn Source, range: (Nanos, Nanos)) -> SourceResult<()> {
+    let info = source.info();
+    if info.is_remote && info.roles == FieldRoles::default() {
+        source.fields(TimeRange::between(range.0, range.1)).await?;
+    }
+    Ok(())
+}
+
 /// Runs the comparison on `source`.
 pub async fn compare(source: &dyn Source, request: &CompareRequest) -> SourceResult<Comparison> {
     let CompareRequest { query, window, baseline, size, .. } = request;
     let (window, baseline) = (*window, *baseline);
     let (mut wt, mut bt) = (None, None);
     let mut out_fields = Vec::new();
-    let info = source.info();
-    if info.is_remote && info.roles == FieldRoles::default() {
-        // A server source learns its fields' roles from its first answers (Elasticsearch's
-        // field caps, Loki's lines): a comparison run before any search (the CLI's) asks for
-        // the fields first, or it would compare none.
-        source.fields(TimeRange::between(window.0, window.1)).await?;
-    }
+    learn_roles(source, window).await?;
     for field in fields_of(source, &request.extra_fields) {
         let (w, b) = tokio::join!(top(source, query, window, &field), top(source, query, baseline, &field));
         let (w, b) = (w?, b?);

@@ -287,6 +287,10 @@ async fn pane_findings(pane: &PaneReport, source: &dyn Source, w: &IncidentWindo
     // A source no command line can name again (stdin, the demo) still gives its figures; their
     // commands say where the source goes.
     let args = pane.command_source.as_deref().unwrap_or(UNNAMED_SOURCE);
+    if let Err(e) = logsleuth_sources::compare::learn_roles(source, (w.from, w.to)).await {
+        f.notes.push(format!("its fields could not be listed: {e}"));
+        return f;
+    }
     let roles: FieldRoles = source.info().roles;
     let count_field = roles.status.clone().or(roles.level.clone()).or(roles.path.clone()).or(roles.client_ip.clone());
     let Some(count_field) = count_field else {
