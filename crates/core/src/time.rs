@@ -95,6 +95,23 @@ pub fn format_duration(ns: Nanos) -> String {
     format!("{ns}ns")
 }
 
+/// A length of time for people, to the second: `6h 3m 36s`, `10m`, `2d 1h` (under a second:
+/// [`format_duration`]'s exact form). Unlike [`format_duration`], not meant to be parsed back.
+pub fn format_span(ns: Nanos) -> String {
+    if ns.unsigned_abs() < NS_PER_SEC as u64 {
+        return format_duration(ns);
+    }
+    let mut left = ns.abs() / NS_PER_SEC;
+    let mut parts = Vec::new();
+    for (unit, per) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if left >= per {
+            parts.push(format!("{}{unit}", left / per));
+            left %= per;
+        }
+    }
+    format!("{}{}", if ns < 0 { "-" } else { "" }, parts.join(" "))
+}
+
 /// Formats a timestamp as RFC 3339 UTC with the shortest exact fraction
 /// (`2024-05-01T10:00:00Z`, `…:00.123Z`, `…:00.123456789Z`).
 pub fn format_rfc3339(ns: Nanos) -> String {
@@ -287,6 +304,14 @@ fn round_down(dt: DateTime<Tz>, unit: u8) -> Option<DateTime<Tz>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(format_span(21_816 * NS_PER_SEC), "6h 3m 36s");
+        assert_eq!(format_span(600 * NS_PER_SEC), "10m");
+        assert_eq!(format_span(90_000 * NS_PER_SEC), "1d 1h");
+        assert_eq!(format_span(1_500_000), "1500us");
+    }
+
     use super::*;
 
     fn at(s: &str) -> Nanos {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use logsleuth_core::changes::flag_histogram;
 use logsleuth_core::model::{FieldRoles, HistogramResult, Nanos, TimeRange};
-use logsleuth_core::time::{format_duration, format_rfc3339};
+use logsleuth_core::time::{format_duration, format_rfc3339, format_span};
 use logsleuth_sources::compare::FETCH_VALUES;
 use logsleuth_sources::thread::{add_condition, failure_condition};
 use logsleuth_sources::watch::shell_quote;
@@ -504,9 +504,9 @@ pub fn render(out: &mut String, report: &Report, d: &Draft) {
                 "The incident window is {} → {} ({}), from {}. The baseline is the {} before it.\n",
                 t(w.from),
                 t(w.to),
-                format_duration(w.to - w.from),
+                format_span(w.to - w.from),
                 basis_text(w),
-                format_duration(w.baseline.1 - w.baseline.0)
+                format_span(w.baseline.1 - w.baseline.0)
             );
         }
         None => {
