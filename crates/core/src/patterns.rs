@@ -385,18 +385,21 @@ fn mask_word(word: &str, out: &mut String) {
     let trail = b[lead..].iter().rev().take_while(|&&c| CLASS[c as usize] & C_CLOSE != 0).count();
     // Both runs are ASCII, so the cuts are on char boundaries.
     let core = &word[lead..word.len() - trail];
-    out.push_str(&word[..lead]);
     let shape = Shape::of(core.as_bytes());
+    let eq = || shape.has_eq.then(|| core.bytes().position(|c| c == b'=')).flatten().filter(|&i| i > 0);
     if shape.is_variable(core.as_bytes()) {
+        out.push_str(&word[..lead]);
         out.push_str(WILDCARD);
-    } else if let Some(eq) = shape.has_eq.then(|| core.bytes().position(|c| c == b'=')).flatten().filter(|&i| i > 0) {
+    } else if let Some(eq) = eq() {
         // key=value: the key stays, the value is masked as a word of its own.
-        out.push_str(&core[..=eq]);
+        out.push_str(&word[..=lead + eq]);
         mask_word(&core[eq + 1..], out);
     } else if shape.digits < 3 {
-        // No run of 3+ digits to mask.
-        out.push_str(core);
+        // No run of 3+ digits to mask: the word as it is (most words), in one copy.
+        out.push_str(word);
+        return;
     } else {
+        out.push_str(&word[..lead]);
         mask_digit_runs(core, out);
     }
     out.push_str(&word[word.len() - trail..]);
@@ -678,14 +681,23 @@ impl Miner {
                     }
                 }
             }
-            if reach >= need && best.is_none_or(|(bid, be, bp)| equal > be || (equal == be && (c.params > bp || (c.params == bp && id < bid)))) {
+            let wins = |(bid, be, bp): (usize, usize, usize)| {
+                equal > be || (equal == be && (c.params > bp || (c.params == bp && id < bid)))
+            };
+            if reach >= need && best.is_none_or(wins) {
                 best = Some((id, equal, c.params));
             }
         }
         best.map(|(id, equal, _)| (id, equal))
     }
 
-    fn add_tokens<'l, W: Words + ?Sized>(&mut self, words: &W, count: u64, samples: impl Iterator<Item = (usize, u64)>, example: impl FnOnce() -> &'l str) {
+    fn add_tokens<'l, W: Words + ?Sized>(
+        &mut self,
+        words: &W,
+        count: u64,
+        samples: impl Iterator<Item = (usize, u64)>,
+        example: impl FnOnce() -> &'l str,
+    ) {
         self.lines += count;
         let key = Self::group_key(words);
         let n = words.count();
