@@ -982,6 +982,53 @@ mod tests {
         }
     }
 
+    /// Drain's choice as first written: every template of the branch compared in full, the
+    /// share as a float, the first of the best (most equal, then most `<_>`) in age order.
+    fn best_by_full_scan(m: &Miner, words: &Tokens) -> Option<(usize, f64)> {
+        let ids = &m.groups.get(&Miner::group_key(words))?.ids;
+        let n = words.len();
+        let mut best: Option<(usize, f64, usize)> = None;
+        for &id in ids {
+            let c = &m.clusters[id];
+            let same = |(i, t): (usize, &String)| if t != WILDCARD && t == words.get(i) { 1.0 } else { 0.0 };
+            let sim = c.tokens.iter().enumerate().take(n).map(same).sum::<f64>() / n.max(1) as f64;
+            let params = c.tokens.iter().filter(|t| *t == WILDCARD).count();
+            if best.is_none_or(|(_, s, p)| sim > s || (sim == s && params > p)) {
+                best = Some((id, sim, params));
+            }
+        }
+        best.map(|(id, sim, _)| (id, sim))
+    }
+
+    #[test]
+    fn the_pruned_search_picks_the_template_a_full_scan_picks() {
+        // Short lines over a small vocabulary: many templates a branch, many ties.
+        let vocab = ["a", "b", "c", "GET", "\"GET", "\"HEAD", "/x", "/y", "12", "x=1", "k=v", "[Jan", "-", "<_>"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |k: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % k as u64) as usize
+        };
+        let mut m = Miner::new(NO_GRID);
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let len = 1 + next(6);
+            let line: Vec<&str> = (0..len).map(|_| vocab[next(vocab.len())]).collect();
+            let line = line.join(" ");
+            let mut words = Tokens::default();
+            words.fill(&line);
+            let want = best_by_full_scan(&m, &words);
+            let got = m.groups.get(&Miner::group_key(&words)).and_then(|g| m.best_of(g, &words));
+            let got = got.map(|(id, equal)| (id, equal as f64 / words.len().max(1) as f64));
+            assert_eq!(got, want, "{line:?}");
+            checked += usize::from(want.is_some());
+            m.add(&line, None);
+        }
+        assert!(checked > 19_000);
+    }
+
     #[test]
     fn tokens_sharing_the_first_bytes_of_a_character_generalize_without_panicking() {
         // `é` and `ü` both start with byte 0xC3: the shared punctuation stops before it.
