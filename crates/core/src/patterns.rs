@@ -164,6 +164,7 @@ fn is_ipv4(s: &[u8]) -> bool {
     groups == 4
 }
 
+#[cfg(test)]
 fn is_ipv6(s: &[u8]) -> bool {
     let colons = s.iter().filter(|&&b| b == b':').count();
     colons >= 2 && s.iter().all(|&b| is_hex(b) || b == b':' || b == b'.') && s.iter().any(|&b| b != b':')
@@ -174,6 +175,7 @@ fn is_uuid(s: &[u8]) -> bool {
         && s.iter().enumerate().all(|(i, &b)| if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { is_hex(b) })
 }
 
+#[cfg(test)]
 fn is_hex_id(s: &[u8]) -> bool {
     if let Some(rest) = s.strip_prefix(b"0x").or_else(|| s.strip_prefix(b"0X")) {
         return !rest.is_empty() && rest.iter().all(|&b| is_hex(b));
@@ -181,6 +183,7 @@ fn is_hex_id(s: &[u8]) -> bool {
     s.len() >= 8 && s.iter().all(|&b| is_hex(b)) && s.iter().any(u8::is_ascii_digit)
 }
 
+#[cfg(test)]
 fn is_timestamp(s: &[u8]) -> bool {
     let digits = s.iter().filter(|b| b.is_ascii_digit()).count();
     let seps = s.iter().filter(|b| matches!(b, b':' | b'/' | b'-')).count();
@@ -200,7 +203,10 @@ fn is_date_word(core: &[u8]) -> bool {
     core.len() == 3 && WORDS.contains(&core)
 }
 
-/// True when a token's core (without brackets and punctuation) is a variable value.
+/// True when a token's core (without brackets and punctuation) is a variable value: the
+/// definition, one predicate at a time (several passes over the token). The miner uses
+/// [`Shape::is_variable`], one pass; a test checks that both agree.
+#[cfg(test)]
 fn is_variable(core: &[u8]) -> bool {
     is_date_word(core)
         || !core.is_empty()
@@ -211,20 +217,189 @@ fn is_variable(core: &[u8]) -> bool {
 const OPEN: &[u8] = b"[({<'\"";
 const CLOSE: &[u8] = b"])}>',;.\"";
 
+// Byte classes, one table lookup a byte (masking was over half of the mining time when each
+// predicate walked the token on its own).
+const C_DIGIT: u16 = 1;
+const C_ALNUM: u16 = 2;
+const C_HEX: u16 = 4;
+const C_OPEN: u16 = 8;
+const C_CLOSE: u16 = 16;
+/// A timestamp's bytes: alphanumerics and `: / - . + ,`.
+const C_TS: u16 = 32;
+/// A timestamp's separators: `: / -`.
+const C_SEP: u16 = 64;
+/// An IPv6 address's bytes: hex digits, `:` and `.`.
+const C_V6: u16 = 128;
+/// An IPv4 address's bytes (with a port): digits, `.` and `:`.
+const C_V4: u16 = 256;
+
+const fn byte_classes() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_digit() {
+            c |= C_DIGIT | C_V4;
+        }
+        if b.is_ascii_alphanumeric() {
+            c |= C_ALNUM | C_TS;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= C_HEX | C_V6;
+        }
+        if matches!(b, b':' | b'/' | b'-') {
+            c |= C_SEP;
+        }
+        if matches!(b, b':' | b'/' | b'-' | b'.' | b'+' | b',') {
+            c |= C_TS;
+        }
+        if matches!(b, b':' | b'.') {
+            c |= C_V6 | C_V4;
+        }
+        let mut j = 0;
+        while j < OPEN.len() {
+            if OPEN[j] == b {
+                c |= C_OPEN;
+            }
+            j += 1;
+        }
+        let mut j = 0;
+        while j < CLOSE.len() {
+            if CLOSE[j] == b {
+                c |= C_CLOSE;
+            }
+            j += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+static CLASS: [u16; 256] = byte_classes();
+
+/// A byte's contribution to [`Shape`]'s counts, packed in 16-bit fields (digits, alphanumerics,
+/// separators, non-hex bytes; colons, `=`) so one pass adds them with two additions a byte.
+/// A core is at most [`MAX_LINE`] bytes, so no field overflows.
+const fn byte_counts() -> [(u64, u32); 256] {
+    let mut t = [(0u64, 0u32); 256];
+    let classes = byte_classes();
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let c = classes[i];
+        let mut a = 0u64;
+        if c & C_DIGIT != 0 {
+            a |= 1;
+        }
+        if c & C_ALNUM != 0 {
+            a |= 1 << 16;
+        }
+        if c & C_SEP != 0 {
+            a |= 1 << 32;
+        }
+        if c & C_HEX == 0 {
+            a |= 1 << 48;
+        }
+        let mut k = 0u32;
+        if b == b':' {
+            k |= 1;
+        }
+        if b == b'=' {
+            k |= 1 << 16;
+        }
+        t[i] = (a, k);
+        i += 1;
+    }
+    t
+}
+
+static COUNTS: [(u64, u32); 256] = byte_counts();
+
+/// What one pass over a token's core tells about it.
+struct Shape {
+    digits: usize,
+    alnum: usize,
+    seps: usize,
+    colons: usize,
+    /// Bytes that are not hex digits.
+    non_hex: usize,
+    /// The classes every byte has.
+    all: u16,
+    /// Whether there is an `=`.
+    has_eq: bool,
+}
+
+impl Shape {
+    fn of(core: &[u8]) -> Shape {
+        let (mut a, mut k, mut all) = (0u64, 0u32, u16::MAX);
+        for &b in core {
+            let (x, y) = COUNTS[b as usize];
+            a += x;
+            k += y;
+            all &= CLASS[b as usize];
+        }
+        let field = |v: u64, i: u32| ((v >> (16 * i)) & 0xffff) as usize;
+        Shape {
+            digits: field(a, 0),
+            alnum: field(a, 1),
+            seps: field(a, 2),
+            non_hex: field(a, 3),
+            colons: (k & 0xffff) as usize,
+            all,
+            has_eq: k >> 16 != 0,
+        }
+    }
+
+    /// [`is_variable`] of the core this shape is of, from the counts (same answer).
+    fn is_variable(&self, core: &[u8]) -> bool {
+        if is_date_word(core) {
+            return true;
+        }
+        if core.is_empty() || self.digits == 0 {
+            return false;
+        }
+        let n = core.len();
+        let hex_id = if core.starts_with(b"0x") || core.starts_with(b"0X") {
+            // `x` is the one byte that is not a hex digit.
+            n > 2 && self.non_hex == 1
+        } else {
+            n >= 8 && self.non_hex == 0
+        };
+        let timestamp = self.digits >= 4 && self.seps >= 2 && self.digits * 2 >= self.alnum && self.all & C_TS != 0;
+        let ipv6 = self.colons >= 2 && self.all & C_V6 != 0 && n > self.colons;
+        hex_id
+            || timestamp
+            || ipv6
+            || is_number(core)
+            || (self.all & C_V4 != 0 && is_ipv4(core))
+            || (n == 36 && is_uuid(core))
+    }
+}
+
 /// Appends the masked form of one plain (unquoted) word to `out`.
 fn mask_word(word: &str, out: &mut String) {
     let b = word.as_bytes();
-    let lead = b.iter().take_while(|c| OPEN.contains(c)).count();
-    let trail = b[lead..].iter().rev().take_while(|c| CLOSE.contains(c)).count();
+    let lead = b.iter().take_while(|&&c| CLASS[c as usize] & C_OPEN != 0).count();
+    let trail = b[lead..].iter().rev().take_while(|&&c| CLASS[c as usize] & C_CLOSE != 0).count();
+    // Both runs are ASCII, so the cuts are on char boundaries.
     let core = &word[lead..word.len() - trail];
-    out.push_str(&word[..lead]);
-    if is_variable(core.as_bytes()) {
+    let shape = Shape::of(core.as_bytes());
+    let eq = || shape.has_eq.then(|| core.bytes().position(|c| c == b'=')).flatten().filter(|&i| i > 0);
+    if shape.is_variable(core.as_bytes()) {
+        out.push_str(&word[..lead]);
         out.push_str(WILDCARD);
-    } else if let Some(eq) = core.find('=').filter(|&i| i > 0) {
+    } else if let Some(eq) = eq() {
         // key=value: the key stays, the value is masked as a word of its own.
-        out.push_str(&core[..=eq]);
+        out.push_str(&word[..=lead + eq]);
         mask_word(&core[eq + 1..], out);
+    } else if shape.digits < 3 {
+        // No run of 3+ digits to mask: the word as it is (most words), in one copy.
+        out.push_str(word);
+        return;
     } else {
+        out.push_str(&word[..lead]);
         mask_digit_runs(core, out);
     }
     out.push_str(&word[word.len() - trail..]);
@@ -294,12 +469,6 @@ impl Tokens {
 // ---------------------------------------------------------------------------------------------
 // Token comparison
 
-/// How much a template token and a token agree: 1 equal, 0 different; a wildcard in the
-/// template counts 0 (Drain: parameters are not similarity).
-fn token_similarity(template: &str, token: &str) -> f64 {
-    if template != WILDCARD && template == token { 1.0 } else { 0.0 }
-}
-
 /// The template token that covers both (`None`: the template already does). Punctuation both
 /// start or end with stays around the wildcard (`"GET` and `"HEAD` make `"<_>`).
 fn generalize(template: &str, token: &str) -> Option<String> {
@@ -308,10 +477,93 @@ fn generalize(template: &str, token: &str) -> Option<String> {
     }
     let punct = |c: &u8| !c.is_ascii_alphanumeric() && *c != b'<' && *c != b'>' && *c != b'_';
     let (a, b) = (template.as_bytes(), token.as_bytes());
-    let lead = a.iter().zip(b).take_while(|(x, y)| x == y && punct(x)).count();
-    let trail = a[lead..].iter().rev().zip(b[lead..].iter().rev()).take_while(|(x, y)| x == y && punct(x)).count();
-    let out = format!("{}{WILDCARD}{}", &template[..lead], &template[template.len() - trail..]);
-    (out != template).then_some(out)
+    let mut lead = a.iter().zip(b).take_while(|(x, y)| x == y && punct(x)).count();
+    // Bytes of a non-ASCII character count as punctuation: two tokens may share the first
+    // bytes of different characters (`é`, `ü`), so the cuts step back to a char boundary.
+    while !template.is_char_boundary(lead) {
+        lead -= 1;
+    }
+    let mut trail = a[lead..].iter().rev().zip(b[lead..].iter().rev()).take_while(|(x, y)| x == y && punct(x)).count();
+    while !template.is_char_boundary(template.len() - trail) {
+        trail -= 1;
+    }
+    // The template already reads `lead<_>trail` (the usual case once a position varies): no
+    // new string (this runs for every differing token of every line).
+    if a.len() == lead + WILDCARD.len() + trail && &a[lead..lead + WILDCARD.len()] == WILDCARD.as_bytes() {
+        return None;
+    }
+    Some(format!("{}{WILDCARD}{}", &template[..lead], &template[template.len() - trail..]))
+}
+
+/// A cheap, deterministic 64-bit hash (FxHash's multiply-rotate, a word at a time) for the
+/// tree's branch keys: SipHash was a visible share of the per-line time and the keys need no
+/// protection (a collision only makes two branches share their list of templates).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+        self.add(bytes.len() as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The tokens of a line (or of a template being merged), as the miner reads them: lets a
+/// line's reusable token buffer and a template's `Vec<String>` go the same way without
+/// collecting a `Vec<&str>` a line.
+trait Words {
+    fn count(&self) -> usize;
+    fn word(&self, i: usize) -> &str;
+}
+
+impl Words for Tokens {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn word(&self, i: usize) -> &str {
+        self.get(i)
+    }
+}
+
+impl Words for [String] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn word(&self, i: usize) -> &str {
+        &self[i]
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,9 +572,20 @@ fn generalize(template: &str, token: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 struct Cluster {
     tokens: Vec<String>,
+    /// How many of `tokens` are exactly `<_>` (Drain's tie-break; kept as tokens change).
+    params: usize,
     count: u64,
     example: String,
     samples: Vec<u64>,
+}
+
+/// One branch of the tree: its templates, oldest first, and the one a line joined last.
+#[derive(Default)]
+struct Group {
+    ids: Vec<usize>,
+    /// Tried first: consecutive lines mostly share a template, and a good first candidate
+    /// lets the others be given up after a few differing tokens.
+    last: usize,
 }
 
 /// A Drain miner over one stream of lines. Feed it with [`Miner::add`], combine miners of
@@ -331,7 +594,7 @@ pub struct Miner {
     grid: Grid,
     clusters: Vec<Cluster>,
     /// (token count, first token's hash) → clusters of that branch.
-    groups: HashMap<(usize, u64), Vec<usize>>,
+    groups: HashMap<(usize, u64), Group, FxBuild>,
     /// Lines beyond [`MAX_TEMPLATES`] that matched nothing.
     overflow: Option<usize>,
     scratch: Tokens,
@@ -341,7 +604,14 @@ pub struct Miner {
 impl Miner {
     /// A miner whose samples fall on `grid`.
     pub fn new(grid: Grid) -> Miner {
-        Miner { grid, clusters: Vec::new(), groups: HashMap::new(), overflow: None, scratch: Tokens::default(), lines: 0 }
+        Miner {
+            grid,
+            clusters: Vec::new(),
+            groups: HashMap::default(),
+            overflow: None,
+            scratch: Tokens::default(),
+            lines: 0,
+        }
     }
 
     /// Lines added (directly or merged).
@@ -354,49 +624,98 @@ impl Miner {
         let mut tokens = std::mem::take(&mut self.scratch);
         tokens.fill(line);
         let slot = self.grid.slot(ts);
-        let words: Vec<&str> = (0..tokens.len()).map(|i| tokens.get(i)).collect();
-        self.add_tokens(&words, 1, slot.map(|s| (s, 1)).into_iter(), || line);
+        self.add_tokens(&tokens, 1, slot.map(|s| (s, 1)).into_iter(), || line);
         self.scratch = tokens;
     }
 
     /// The tree's branch of a line: its token count and first token (a token with a wildcard
     /// or a digit is a parameter and takes the `<_>` branch), hashed so looking it up allocates
     /// nothing; a collision only makes two branches share their templates' list.
-    fn group_key(words: &[&str]) -> (usize, u64) {
+    fn group_key<W: Words + ?Sized>(words: &W) -> (usize, u64) {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        match words.first() {
-            Some(w) if !(w.contains(WILDCARD) || w.bytes().any(|b| b.is_ascii_digit())) => w.hash(&mut h),
-            Some(_) => WILDCARD.hash(&mut h),
-            None => {}
+        let mut h = FxHasher::default();
+        if words.count() > 0 {
+            let w = words.word(0);
+            let b = w.as_bytes();
+            let param = b.iter().any(u8::is_ascii_digit) || b.windows(WILDCARD.len()).any(|x| x == WILDCARD.as_bytes());
+            if param { WILDCARD.hash(&mut h) } else { w.hash(&mut h) }
         }
-        (words.len(), h.finish())
+        (words.count(), h.finish())
     }
 
-    fn add_tokens<'l>(&mut self, words: &[&str], count: u64, samples: impl Iterator<Item = (usize, u64)>, example: impl FnOnce() -> &'l str) {
-        self.lines += count;
-        let key = Self::group_key(words);
-        let best = self.groups.get(&key).and_then(|ids| {
-            let mut best: Option<(usize, f64, usize)> = None;
-            for &id in ids {
-                let c = &self.clusters[id];
-                let sim: f64 = c.tokens.iter().zip(words).map(|(t, w)| token_similarity(t, w)).sum::<f64>()
-                    / words.len().max(1) as f64;
-                let params = c.tokens.iter().filter(|t| *t == WILDCARD).count();
-                // Highest similarity, then most parameters (Drain3's tie-break), then oldest.
-                if best.is_none_or(|(_, s, p)| sim > s || (sim == s && params > p)) {
-                    best = Some((id, sim, params));
+    /// The template of a branch a line joins best: most equal tokens (wildcards not counted,
+    /// as in Drain), then most parameters (Drain3's tie-break), then oldest. `(id, equal)`.
+    /// The same answer as comparing the line with every template in full; templates that can
+    /// no longer beat the best so far are given up early.
+    fn best_of<W: Words + ?Sized>(&self, group: &Group, words: &W) -> Option<(usize, usize)> {
+        let n = words.count();
+        // (id, equal tokens, params)
+        let mut best: Option<(usize, usize, usize)> = None;
+        // `last` is always one of `ids` (set whenever a line joins or starts a template).
+        let first = group.ids.first().map(|_| group.last);
+        for id in first.into_iter().chain(group.ids.iter().copied().filter(|&i| Some(i) != first)) {
+            let c = &self.clusters[id];
+            // The fewest equal tokens for this template to win over the best so far.
+            let need = match best {
+                None => 0,
+                Some((bid, be, bp)) => {
+                    if c.params > bp || (c.params == bp && id < bid) { be } else { be + 1 }
+                }
+            };
+            // Equal tokens it can still reach: its non-wildcard tokens not yet found different.
+            let mut reach = if c.tokens.len() == n { n - c.params } else { c.tokens.len().min(n) };
+            if reach < need {
+                continue;
+            }
+            let mut equal = 0;
+            for (i, t) in c.tokens.iter().take(n).enumerate() {
+                let w = words.word(i);
+                if t.as_str() == w {
+                    if t != WILDCARD {
+                        equal += 1;
+                    }
+                } else if t != WILDCARD {
+                    reach -= 1;
+                    if reach < need {
+                        break;
+                    }
                 }
             }
-            best
-        });
+            let wins = |(bid, be, bp): (usize, usize, usize)| {
+                equal > be || (equal == be && (c.params > bp || (c.params == bp && id < bid)))
+            };
+            if reach >= need && best.is_none_or(wins) {
+                best = Some((id, equal, c.params));
+            }
+        }
+        best.map(|(id, equal, _)| (id, equal))
+    }
+
+    fn add_tokens<'l, W: Words + ?Sized>(
+        &mut self,
+        words: &W,
+        count: u64,
+        samples: impl Iterator<Item = (usize, u64)>,
+        example: impl FnOnce() -> &'l str,
+    ) {
+        self.lines += count;
+        let key = Self::group_key(words);
+        let n = words.count();
+        let best = self.groups.get(&key).and_then(|g| self.best_of(g, words));
+        let best = best.map(|(id, equal)| (id, equal as f64 / n.max(1) as f64));
         let id = match best {
-            Some((id, sim, _)) if sim >= SIMILARITY || words.is_empty() => {
+            Some((id, sim)) if sim >= SIMILARITY || n == 0 => {
                 let c = &mut self.clusters[id];
-                for (t, w) in c.tokens.iter_mut().zip(words) {
-                    if let Some(g) = generalize(t, w) {
+                for (i, t) in c.tokens.iter_mut().take(n).enumerate() {
+                    if let Some(g) = generalize(t, words.word(i)) {
+                        if g == WILDCARD {
+                            c.params += 1;
+                        }
                         *t = g;
                     }
+                }
+                if let Some(g) = self.groups.get_mut(&key) {
+                    g.last = id;
                 }
                 id
             }
@@ -410,8 +729,10 @@ impl Miner {
                 }
             },
             _ => {
-                let id = self.push(words.iter().map(|w| (*w).to_string()).collect(), example());
-                self.groups.entry(key).or_default().push(id);
+                let id = self.push((0..n).map(|i| words.word(i).to_string()).collect(), example());
+                let g = self.groups.entry(key).or_default();
+                g.ids.push(id);
+                g.last = id;
                 id
             }
         };
@@ -433,7 +754,8 @@ impl Miner {
             }
             example.truncate(cut);
         }
-        self.clusters.push(Cluster { tokens, count: 0, example, samples: vec![0; self.grid.buckets] });
+        let params = tokens.iter().filter(|t| *t == WILDCARD).count();
+        self.clusters.push(Cluster { tokens, params, count: 0, example, samples: vec![0; self.grid.buckets] });
         self.clusters.len() - 1
     }
 
@@ -451,9 +773,8 @@ impl Miner {
     /// as Drain would have met them: each template joins the most similar one or starts its own.
     pub fn merge(&mut self, other: Miner) {
         for c in other.clusters {
-            let words: Vec<&str> = c.tokens.iter().map(String::as_str).collect();
             let samples = c.samples.iter().copied().enumerate().filter(|(_, n)| *n > 0);
-            self.add_tokens(&words, c.count, samples, || c.example.as_str());
+            self.add_tokens(c.tokens.as_slice(), c.count, samples, || c.example.as_str());
         }
     }
 
@@ -615,6 +936,106 @@ mod tests {
         }
         assert_eq!(m.lines(), (MAX_TEMPLATES + 50) as u64);
         assert!(m.finish().len() <= MAX_TEMPLATES);
+    }
+
+    #[test]
+    fn one_pass_masking_agrees_with_the_predicates() {
+        // Tokens built from the bytes the predicates look at, every length up to 6 and some
+        // longer real ones: the one-pass shape must say "variable" exactly when they do.
+        let alphabet = b"0123456789abcdefxX:./-+,=%_ZG";
+        let mut tokens: Vec<Vec<u8>> = Vec::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..=40 {
+            for _ in 0..4000 {
+                let t: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                tokens.push(t);
+            }
+        }
+        for t in [
+            "550e8400-e29b-41d4-a716-446655440000",
+            "0x",
+            "0x1f",
+            "0Xg1",
+            "deadbeef1",
+            "fe80::1",
+            "::",
+            "1.2.3.4:80",
+            "1.2.3.4:",
+            "17/May/2015:08:05:32",
+            "2015-05-17T08:05:32.123Z",
+            "+0000",
+            "-12ms",
+            "Jan",
+            "12345678",
+        ] {
+            tokens.push(t.as_bytes().to_vec());
+        }
+        for t in &tokens {
+            assert_eq!(Shape::of(t).is_variable(t), is_variable(t), "{:?}", String::from_utf8_lossy(t));
+        }
+    }
+
+    /// Drain's choice as first written: every template of the branch compared in full, the
+    /// share as a float, the first of the best (most equal, then most `<_>`) in age order.
+    fn best_by_full_scan(m: &Miner, words: &Tokens) -> Option<(usize, f64)> {
+        let ids = &m.groups.get(&Miner::group_key(words))?.ids;
+        let n = words.len();
+        let mut best: Option<(usize, f64, usize)> = None;
+        for &id in ids {
+            let c = &m.clusters[id];
+            let same = |(i, t): (usize, &String)| if t != WILDCARD && t == words.get(i) { 1.0 } else { 0.0 };
+            let sim = c.tokens.iter().enumerate().take(n).map(same).sum::<f64>() / n.max(1) as f64;
+            let params = c.tokens.iter().filter(|t| *t == WILDCARD).count();
+            if best.is_none_or(|(_, s, p)| sim > s || (sim == s && params > p)) {
+                best = Some((id, sim, params));
+            }
+        }
+        best.map(|(id, sim, _)| (id, sim))
+    }
+
+    #[test]
+    fn the_pruned_search_picks_the_template_a_full_scan_picks() {
+        // Short lines over a small vocabulary: many templates a branch, many ties.
+        let vocab = ["a", "b", "c", "GET", "\"GET", "\"HEAD", "/x", "/y", "12", "x=1", "k=v", "[Jan", "-", "<_>"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |k: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % k as u64) as usize
+        };
+        let mut m = Miner::new(NO_GRID);
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let len = 1 + next(6);
+            let line: Vec<&str> = (0..len).map(|_| vocab[next(vocab.len())]).collect();
+            let line = line.join(" ");
+            let mut words = Tokens::default();
+            words.fill(&line);
+            let want = best_by_full_scan(&m, &words);
+            let got = m.groups.get(&Miner::group_key(&words)).and_then(|g| m.best_of(g, &words));
+            let got = got.map(|(id, equal)| (id, equal as f64 / words.len().max(1) as f64));
+            assert_eq!(got, want, "{line:?}");
+            checked += usize::from(want.is_some());
+            m.add(&line, None);
+        }
+        assert!(checked > 19_000);
+    }
+
+    #[test]
+    fn tokens_sharing_the_first_bytes_of_a_character_generalize_without_panicking() {
+        // `é` and `ü` both start with byte 0xC3: the shared punctuation stops before it.
+        let p = mine([("a é", None), ("a ü/z", None), ("a éx", None), ("a éy", None)], NO_GRID);
+        assert_eq!(p[0].pattern, "a <_>");
+        assert_eq!(generalize("éx", "éy").as_deref(), Some("é<_>"));
+        assert_eq!(generalize("aé", "bĩ").as_deref(), Some("<_>"));
     }
 
     #[test]

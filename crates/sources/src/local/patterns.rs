@@ -19,6 +19,15 @@ fn structured(format: LogFormat) -> bool {
     matches!(format, LogFormat::Json | LogFormat::Logfmt)
 }
 
+/// A line's text: validated with SIMD (std's lossy decoding walked every line byte by byte, a
+/// visible share of mining), replacing invalid bytes only in the rare line that has them.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 fn mine_chunk(snap: &FileSnap, filter: &Filter, range: &TimeRange, lines: std::ops::Range<usize>, grid: Grid) -> Miner {
     let mut miner = Miner::new(grid);
     let structured = structured(snap.store.format());
@@ -32,7 +41,7 @@ fn mine_chunk(snap: &FileSnap, filter: &Filter, range: &TimeRange, lines: std::o
         let l = snap_line(snap, line, &inherited);
         if filter.is_all() && !structured {
             // The fast path: no scan, no parse; the index has the time.
-            miner.add(&String::from_utf8_lossy(l.bytes), index_time);
+            miner.add(&text_of(l.bytes), index_time);
             continue;
         }
         let seen = l.see();
@@ -43,7 +52,7 @@ fn mine_chunk(snap: &FileSnap, filter: &Filter, range: &TimeRange, lines: std::o
         match (&seen, structured) {
             (Seen::Record(r, _), _) => miner.add(&r.message, time),
             (_, true) => miner.add(&l.record().message, time),
-            (_, false) => miner.add(&String::from_utf8_lossy(l.bytes), time),
+            (_, false) => miner.add(&text_of(l.bytes), time),
         }
     }
     miner
