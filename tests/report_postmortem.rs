@@ -357,6 +357,34 @@ async fn the_report_of_an_investigation_is_a_half_page_draft_plus_evidence() {
         assert_eq!(got, *value, "{what}: {top}");
     }
 
+    // The evidence's own commands run, and the histograms they print hold the panes' hits.
+    let reproduce: Vec<String> = report
+        .lines()
+        .filter_map(|l| l.strip_prefix("Reproduce: "))
+        .map(|c| c.trim_matches('`').trim().to_string())
+        .collect();
+    assert_eq!(reproduce.len(), 2, "one histogram a pane: {reproduce:?}");
+    for (command, hits) in reproduce.iter().zip([1488u64, 3696]) {
+        assert!(command.starts_with("logsleuth histogram ") && command.ends_with(" --interval 10m"), "{command}");
+        let d = dir.path().to_path_buf();
+        let command = command.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let bin = env!("CARGO_BIN_EXE_logsleuth");
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("{} --output json", command.replacen("logsleuth", &format!("'{bin}'"), 1)))
+                .env("XDG_CONFIG_HOME", d.join("config"))
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let h: Json = serde_json::from_slice(&out.stdout).unwrap();
+        let total: u64 = h["buckets"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+        assert_eq!(total, hits, "{h}");
+    }
+
     // The replay saw the failure rule of each source: 5xx on nginx, error levels on Loki.
     let queries: Vec<String> = server.requests().iter().filter_map(|r| r.param("query").map(str::to_string)).collect();
     assert!(queries.iter().any(|q| q.contains(r#"level="error""#) && q.starts_with("topk(")), "{queries:?}");

@@ -249,14 +249,16 @@ pub fn choose_window(report: &Report) -> Option<IncidentWindow> {
 
 /// The `logsleuth top` command that reproduces a figure.
 fn top_command(source_args: &str, range: (Nanos, Nanos), kql: &str, field: &str, size: usize) -> String {
-    let kql = if kql.trim().is_empty() { String::new() } else { format!(" --kql {}", shell_quote(kql)) };
     let size = if size == 10 { String::new() } else { format!(" --size {size}") };
-    format!(
-        "logsleuth top {source_args} --from {} --to {}{kql} --field {}{size}",
-        format_rfc3339(range.0),
-        format_rfc3339(range.1),
-        shell_quote(field)
-    )
+    command("top", source_args, &format!("--from {} --to {}", format_rfc3339(range.0), format_rfc3339(range.1)), ("--kql", kql), &format!("--field {}{size}", shell_quote(field)))
+}
+
+/// `logsleuth SUB SOURCE TIME [FLAG 'QUERY'] EXTRA`, quoted for a POSIX shell: the one shape of
+/// every command the report prints to reproduce what it shows.
+pub fn command(sub: &str, source_args: &str, time: &str, (flag, query): (&str, &str), extra: &str) -> String {
+    let query = if query.trim().is_empty() { String::new() } else { format!(" {flag} {}", shell_quote(query)) };
+    let extra = if extra.is_empty() { String::new() } else { format!(" {extra}") };
+    format!("logsleuth {sub} {source_args} {time}{query}{extra}")
 }
 
 /// Asks the sources for the draft's figures. `sources` is index-aligned with `report.panes`

@@ -203,7 +203,10 @@ fn render_pane(out: &mut String, p: &PaneReport) {
     let loaded = if p.loaded == 0 { String::new() } else { format!(" ({} loaded)", thousands(p.loaded as u64)) };
     let _ = writeln!(out, "- **Hits:** {hits}{loaded}");
     match &p.histogram {
-        Some(h) if !h.buckets.is_empty() => render_histogram(out, h),
+        Some(h) if !h.buckets.is_empty() => {
+            render_histogram(out, h);
+            reproduce(out, p, "histogram", &format!("--interval {}", logsleuth_core::time::format_duration(merged(h).0)));
+        }
         _ => {
             let _ = writeln!(out, "- **Events over time:** *no histogram*");
         }
@@ -212,7 +215,11 @@ fn render_pane(out: &mut String, p: &PaneReport) {
         out.push('\n');
         let _ = writeln!(out, "#### Top values of {}\n", markdown::code(field));
         match result {
-            Ok(top) => render_top(out, top),
+            Ok(top) => {
+                render_top(out, top);
+                let size = if top.buckets.len() > 10 { format!(" --size {}", top.buckets.len()) } else { String::new() };
+                reproduce(out, p, "top", &format!("--field {}{size}", logsleuth_sources::watch::shell_quote(field)));
+            }
             Err(e) => {
                 let _ = writeln!(out, "*Could not be computed: {}*", markdown::text(e));
             }
@@ -221,11 +228,41 @@ fn render_pane(out: &mut String, p: &PaneReport) {
     if let Some(c) = &p.comparison {
         out.push('\n');
         render_comparison(out, c);
+        if let Some(args) = &p.command_source {
+            let window = format!("--window {}..{}", time(c.window.0), time(c.window.1));
+            let baseline = format!("--baseline {}..{}", time(c.baseline.0), time(c.baseline.1));
+            let cmd = super::postmortem::command("compare", args, &window, query_flag(p), &baseline);
+            let _ = writeln!(out, "\nReproduce: {}", markdown::code_outside_tables(&cmd));
+        }
     }
     if let Some(r) = &p.patterns {
         out.push('\n');
         render_patterns(out, r);
+        reproduce(out, p, "patterns", "");
     }
+}
+
+/// The query flag of the pane's language (`--kql`, or the native `--logql` / `--dsl`).
+fn query_flag(p: &PaneReport) -> (&'static str, &str) {
+    let flag = match (p.kql, p.source_kind.as_str()) {
+        (true, _) => "--kql",
+        (false, "loki") => "--logql",
+        (false, _) => "--dsl",
+    };
+    (flag, p.query.as_str())
+}
+
+/// `Reproduce: `logsleuth SUB SOURCE --from A --to B [query] EXTRA`` under what a pane shows,
+/// when the source can be named on a command line and the range has both ends.
+fn reproduce(out: &mut String, p: &PaneReport, sub: &str, extra: &str) {
+    let (Some(args), (Some(from), Some(to))) = (&p.command_source, effective_range(p)) else { return };
+    // A regex over local files has no command-line flag.
+    if !p.kql && !matches!(p.source_kind.as_str(), "loki" | "elasticsearch") {
+        return;
+    }
+    let time = format!("--from {} --to {}", time(from), time(to));
+    let cmd = super::postmortem::command(sub, args, &time, query_flag(p), extra);
+    let _ = writeln!(out, "\nReproduce: {}", markdown::code_outside_tables(&cmd));
 }
 
 /// Most patterns of a pattern view listed in the evidence.
