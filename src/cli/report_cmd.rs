@@ -12,7 +12,7 @@ use clap::Args;
 use super::CliError;
 use super::commands::{runtime, wait_ready};
 use super::tui::range_spec;
-use crate::model::{Nanos, TimeRange};
+use crate::model::Nanos;
 use crate::sources::{HistogramRequest, Query, SearchRequest, Source, Split};
 use crate::ui::app::RangeSpec;
 use crate::ui::export::report::{MarkReport, PaneReport, Report};
@@ -79,24 +79,15 @@ async fn report_of(name: &str, file: &WorkspaceFile, sources: &[Arc<dyn Source>]
             None if info.is_remote => RangeSpec::Last(3600 * crate::time::NS_PER_SEC),
             None => RangeSpec::All,
         };
-        let range = match range_spec {
-            RangeSpec::All => TimeRange::ALL,
-            RangeSpec::Last(d) => TimeRange::between(now.saturating_sub(d), now),
-            RangeSpec::Absolute(r) => r,
-        };
+        let range = range_spec.resolve(now);
         let native = p.language.eq_ignore_ascii_case("native");
         let query = if native { Query::native(&p.query) } else { Query::kql(&p.query) };
+        let language = crate::ui::app::language_name(query.language, info.kind);
         let page = source.search(SearchRequest { query: query.clone(), range, limit: 1, cursor: None }).await?;
         let histogram = source
             .histogram(HistogramRequest { query, range, interval: None, target_buckets: HISTOGRAM_BUCKETS, split: Split::None })
             .await
             .ok();
-        let language = match (native, info.kind) {
-            (false, _) => "KQL",
-            (true, "loki") => "LogQL",
-            (true, "elasticsearch") => "DSL / Lucene",
-            (true, _) => "regex",
-        };
         panes.push(PaneReport {
             label: format!("Pane {}", i + 1),
             source_kind: info.kind.to_string(),

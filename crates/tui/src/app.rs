@@ -432,16 +432,22 @@ pub struct Pane {
     pub shown_comparison_query: Option<String>,
 }
 
+/// A query language's name for a source kind: `KQL`, or the kind's native language (`LogQL`,
+/// `DSL / Lucene`, `regex` for files).
+pub fn language_name(language: QueryLanguage, kind: &str) -> &'static str {
+    match (language, kind) {
+        (QueryLanguage::Kql, _) => "KQL",
+        (QueryLanguage::Native, "loki") => "LogQL",
+        (QueryLanguage::Native, "elasticsearch") => "DSL / Lucene",
+        (QueryLanguage::Native, _) => "regex",
+    }
+}
+
 impl Pane {
     /// The query bar's language name for the current language: `KQL`, or the source's native
     /// language.
     pub fn language_name(&self) -> &'static str {
-        match (self.language, self.info.kind) {
-            (QueryLanguage::Kql, _) => "KQL",
-            (QueryLanguage::Native, "loki") => "LogQL",
-            (QueryLanguage::Native, "elasticsearch") => "DSL / Lucene",
-            (QueryLanguage::Native, _) => "regex",
-        }
+        language_name(self.language, self.info.kind)
     }
 
     /// The table columns (after the time) a source suggests, without Loki's own guess of the

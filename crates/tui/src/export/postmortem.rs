@@ -29,6 +29,7 @@ use logsleuth_sources::watch::shell_quote;
 use logsleuth_sources::{Query, Source, TopRequest};
 
 use super::markdown;
+use crate::view::thousands;
 use super::report::{MarkReport, PaneReport, Report};
 
 /// Mark notes that land under a heading of their own: `cause:`, `fix:`, `todo:`.
@@ -37,8 +38,6 @@ pub const CAUSE_TAG: &str = "cause:";
 pub const FIX_TAG: &str = "fix:";
 /// A mark note for an action item.
 pub const TODO_TAG: &str = "todo:";
-/// How the TUI's watches start the notes of their marks (`watch: NAME firing (…)`).
-pub const WATCH_NOTE_PREFIX: &str = "watch: ";
 
 /// What the figures' commands say for a source no command line can name (stdin, the demo).
 pub const UNNAMED_SOURCE: &str = "SOURCE";
@@ -184,14 +183,33 @@ fn spike_runs(h: &HistogramResult) -> (Vec<(Nanos, Nanos, u64, f64)>, u64) {
     (runs, level.median.round() as u64)
 }
 
-/// Every spike run of every pane, with the pane's label and the histogram's interval.
-pub fn spikes(report: &Report) -> Vec<(String, Nanos, Nanos, u64, u64, Nanos)> {
+/// A run of spike buckets on a pane's histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spike {
+    /// The pane's label.
+    pub pane: String,
+    /// The run's first bucket's start.
+    pub from: Nanos,
+    /// The run's last bucket's end.
+    pub to: Nanos,
+    /// Its largest bucket.
+    pub peak: u64,
+    /// The median bucket of the range.
+    pub median: u64,
+    /// The histogram's interval.
+    pub interval: Nanos,
+    /// Events above the median, summed over the run (how the largest spike is chosen).
+    pub excess: f64,
+}
+
+/// Every spike run of every pane, in pane order.
+pub fn spikes(report: &Report) -> Vec<Spike> {
     let mut out = Vec::new();
     for p in &report.panes {
         let Some(h) = &p.histogram else { continue };
         let (runs, median) = spike_runs(h);
-        for (from, to, peak, _) in runs {
-            out.push((p.label.clone(), from, to, peak, median, h.interval));
+        for (from, to, peak, excess) in runs {
+            out.push(Spike { pane: p.label.clone(), from, to, peak, median, interval: h.interval, excess });
         }
     }
     out
@@ -199,7 +217,7 @@ pub fn spikes(report: &Report) -> Vec<(String, Nanos, Nanos, u64, u64, Nanos)> {
 
 /// `watch: NAME firing (…)` → `NAME`.
 fn watch_name<'a>(note: &'a str, state: &str) -> Option<&'a str> {
-    let rest = note.strip_prefix(WATCH_NOTE_PREFIX)?;
+    let rest = note.strip_prefix(crate::features::watches::NOTE_PREFIX)?;
     let (name, tail) = rest.split_once(' ')?;
     tail.starts_with(state).then_some(name)
 }
@@ -221,18 +239,9 @@ pub fn choose_window(report: &Report) -> Option<IncidentWindow> {
     if let Some(m) = marks.iter().find(|m| m.end.is_some()) {
         return with_baseline(m.time, m.end.unwrap_or(m.time), WindowBasis::MarkedSpan { pane: m.pane.clone(), note: m.note.clone() });
     }
-    let mut best: Option<(f64, String, Nanos, Nanos, u64, u64, Nanos)> = None;
-    for p in &report.panes {
-        let Some(h) = &p.histogram else { continue };
-        let (runs, median) = spike_runs(h);
-        for (from, to, peak, excess) in runs {
-            if best.as_ref().is_none_or(|b| excess > b.0) {
-                best = Some((excess, p.label.clone(), from, to, peak, median, h.interval));
-            }
-        }
-    }
-    if let Some((_, pane, from, to, peak, median, interval)) = best {
-        return with_baseline(from, to, WindowBasis::Spike { pane, peak, median, interval });
+    // The largest excess; the first of equals.
+    if let Some(s) = spikes(report).into_iter().reduce(|best, s| if s.excess > best.excess { s } else { best }) {
+        return with_baseline(s.from, s.to, WindowBasis::Spike { pane: s.pane, peak: s.peak, median: s.median, interval: s.interval });
     }
     if let Some(p) = report.panes.iter().find(|p| p.comparison.is_some()) {
         let c = p.comparison.as_ref()?;
@@ -391,19 +400,6 @@ async fn pane_findings(pane: &PaneReport, source: &dyn Source, w: &IncidentWindo
     f
 }
 
-/// `12345` → `12,345`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn pct(n: u64, of: u64) -> String {
     if of == 0 {
         return "–".into();
@@ -530,8 +526,9 @@ pub fn render(out: &mut String, report: &Report, d: &Draft) {
         out.push('\n');
     }
     let in_window = |from: Nanos, to: Nanos| d.window.as_ref().is_some_and(|w| from < w.to && to > w.from);
+    let spikes = spikes(report);
     for (i, p) in report.panes.iter().enumerate() {
-        let spiked = spikes(report).iter().any(|s| s.0 == p.label && in_window(s.1, s.2));
+        let spiked = spikes.iter().any(|s| s.pane == p.label && in_window(s.from, s.to));
         if spiked && !involved.contains(&i) {
             involved.push(i);
         }
@@ -580,8 +577,8 @@ pub fn render(out: &mut String, report: &Report, d: &Draft) {
     }
     let _ = writeln!(out, "{}\n", todo("who was affected, how, and for how long"));
 
-    render_timeline(out, report, d);
-    render_detection(out, report);
+    render_timeline(out, report, d, &spikes);
+    render_detection(out, report, &spikes);
     for (heading, tag, placeholder) in [
         ("Root cause", CAUSE_TAG, "the root cause (a mark note starting `cause:` lands here)"),
         ("Resolution", FIX_TAG, "what resolved it (a mark note starting `fix:` lands here)"),
@@ -603,7 +600,7 @@ pub fn render(out: &mut String, report: &Report, d: &Draft) {
     }
 }
 
-fn render_timeline(out: &mut String, report: &Report, d: &Draft) {
+fn render_timeline(out: &mut String, report: &Report, d: &Draft, spikes: &[Spike]) {
     let _ = writeln!(out, "## Timeline\n");
     // (time, order among equal times, text)
     let mut rows: Vec<(Nanos, u8, String)> = Vec::new();
@@ -623,17 +620,17 @@ fn render_timeline(out: &mut String, report: &Report, d: &Draft) {
             rows.push((c.window.0, 0, format!("{}: comparison window starts (until {})", markdown::text(&p.label), t(c.window.1))));
         }
     }
-    for (pane, from, to, peak, median, interval) in spikes(report) {
+    for s in spikes {
         rows.push((
-            from,
+            s.from,
             1,
             format!(
                 "{}: spike until {}, up to {} events per {} (median {})",
-                markdown::text(&pane),
-                t(to),
-                thousands(peak),
-                format_duration(interval),
-                thousands(median)
+                markdown::text(&s.pane),
+                t(s.to),
+                thousands(s.peak),
+                format_duration(s.interval),
+                thousands(s.median)
             ),
         ));
     }
@@ -664,12 +661,12 @@ fn render_timeline(out: &mut String, report: &Report, d: &Draft) {
     out.push('\n');
 }
 
-fn render_detection(out: &mut String, report: &Report) {
+fn render_detection(out: &mut String, report: &Report, spikes: &[Spike]) {
     let _ = writeln!(out, "## Detection\n");
     let mut marks: Vec<&MarkReport> = report.marks.iter().collect();
     marks.sort_by_key(|m| (m.time, m.end));
     let fired = marks.iter().find(|m| watch_name(&m.note, "firing").is_some());
-    let first_spike = spikes(report).into_iter().min_by_key(|s| s.1);
+    let first_spike = spikes.iter().min_by_key(|s| s.from);
     match (fired, marks.first(), first_spike) {
         (Some(m), _, _) => {
             let name = watch_name(&m.note, "firing").unwrap_or_default();
@@ -685,12 +682,12 @@ fn render_detection(out: &mut String, report: &Report) {
                 todo("how the incident was noticed")
             );
         }
-        (None, None, Some((pane, from, ..))) => {
+        (None, None, Some(s)) => {
             let _ = writeln!(
                 out,
                 "No watch fired and nothing was marked; the histogram of {} shows a spike from {}. {}\n",
-                markdown::text(&pane),
-                t(from),
+                markdown::text(&s.pane),
+                t(s.from),
                 todo("how the incident was noticed")
             );
         }

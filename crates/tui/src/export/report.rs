@@ -99,7 +99,7 @@ pub struct MarkReport {
     pub count: Option<u64>,
 }
 
-use super::postmortem::thousands;
+use crate::view::thousands;
 
 fn hits_text(h: HitCount) -> String {
     match h {
