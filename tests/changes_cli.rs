@@ -4,15 +4,15 @@
 //! `histogram` must flag the burst's bucket as a spike and no other, and `patterns` must show
 //! the burst's template (new in the window).
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BURST_IP: &str = "203.0.113.77";
-const BURST_AGENT: &str = "EvilBot/9.9";
-/// Lines of the burst: one every two seconds for ten minutes.
-const BURST_LINES: usize = 300;
+// The burst (one line every two seconds for ten minutes), shared with the replayed backends.
+use support::replay_eval::{BURST_AGENT, BURST_IP, BURST_LINES, burst_lines};
 
 fn nginx() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local/nginx_logs.gz").display().to_string()
@@ -27,20 +27,10 @@ fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("one JSON document")
 }
 
-/// The burst, 2015-05-20 12:00:00 – 12:09:58 UTC, in nginx's combined format.
+/// The burst, 2015-05-20 12:00:00 – 12:09:58 UTC, in nginx's combined format, as a file.
 fn burst_file(dir: &Path) -> String {
-    let mut text = String::new();
-    for i in 0..BURST_LINES {
-        let s = i * 2;
-        text.push_str(&format!(
-            "{BURST_IP} - - [20/May/2015:12:{:02}:{:02} +0000] \"POST /api/checkout HTTP/1.1\" 502 {} \"-\" \"{BURST_AGENT}\"\n",
-            s / 60,
-            s % 60,
-            150 + i % 7
-        ));
-    }
     let path = dir.join("burst.log");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, burst_lines().join("\n") + "\n").unwrap();
     path.display().to_string()
 }
 

@@ -2,7 +2,7 @@
 //! writes the report of a workspace with two panes and two marks:
 //! - pane 1, local: the shared nginx log (`tests/fixtures/local/nginx_logs.gz`) plus a planted
 //!   ten-minute burst of 502s on `POST /api/checkout` from a new client address and user agent
-//!   (the burst of `tests/changes_cli.rs`);
+//!   (the burst of `tests/support/replay_eval.rs`);
 //! - pane 2, a replayed Loki holding the checkout API's JSON log (an order every 10 s, and
 //!   "payment gateway timeout" errors during the burst); the replay evaluates the LogQL metric
 //!   queries logsleuth sends over those lines, in Loki 3.4's answer shapes, and asserts them;
@@ -20,32 +20,39 @@ use std::process::Command;
 
 use serde_json::{Value as Json, json};
 use support::loki_server::{LokiServer, Recorded, Reply};
+use support::replay_eval::{BURST_AGENT, BURST_IP, burst_lines};
 
 use logsleuth::time::{NS_PER_SEC, parse_absolute};
-
-const BURST_IP: &str = "203.0.113.77";
-const BURST_AGENT: &str = "EvilBot/9.9";
-const BURST_LINES: usize = 300;
 
 fn at(s: &str) -> i64 {
     parse_absolute(s, None).unwrap()
 }
 
-/// The burst, 2015-05-20 12:00:00 – 12:09:58 UTC, in nginx's combined format.
+/// The burst of the shared replay (`support::replay_eval`), 2015-05-20 12:00:00 – 12:09:58 UTC,
+/// in nginx's combined format, as a file.
 fn burst(dir: &Path) -> String {
-    let mut text = String::new();
-    for i in 0..BURST_LINES {
-        let s = i * 2;
-        text.push_str(&format!(
-            "{BURST_IP} - - [20/May/2015:12:{:02}:{:02} +0000] \"POST /api/checkout HTTP/1.1\" 502 {} \"-\" \"{BURST_AGENT}\"\n",
-            s / 60,
-            s % 60,
-            150 + i % 7
-        ));
-    }
     let path = dir.join("burst.log");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, burst_lines().join("\n") + "\n").unwrap();
     path.display().to_string()
+}
+
+/// Runs a command line the report printed (`logsleuth …`, shell-quoted) with the test's binary
+/// and `--output json`; its JSON.
+async fn run_printed(dir: &Path, command: &str) -> Json {
+    let (config, line) = (dir.join("config"), command.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        let bin = env!("CARGO_BIN_EXE_logsleuth");
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("{} --output json", line.replacen("logsleuth", &format!("'{bin}'"), 1)))
+            .env("XDG_CONFIG_HOME", config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A line of the checkout API's log in Loki.
@@ -327,21 +334,7 @@ async fn the_report_of_an_investigation_is_a_half_page_draft_plus_evidence() {
         .collect();
     assert!(figures.len() >= 10, "{figures:?}");
     for (value, what, command) in &figures {
-        let d = dir.path().to_path_buf();
-        let command = command.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let bin = env!("CARGO_BIN_EXE_logsleuth");
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("{} --output json", command.replacen("logsleuth", &format!("'{bin}'"), 1)))
-                .env("XDG_CONFIG_HOME", d.join("config"))
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
-        let top: Json = serde_json::from_slice(&out.stdout).unwrap();
+        let top = run_printed(dir.path(), command).await;
         let got = if what.ends_with("in the window") || what.ends_with("in the baseline") {
             top["total"].as_u64().unwrap()
         } else if what.contains("(absent from its values) from") {
@@ -366,21 +359,7 @@ async fn the_report_of_an_investigation_is_a_half_page_draft_plus_evidence() {
     assert_eq!(reproduce.len(), 2, "one histogram a pane: {reproduce:?}");
     for (command, hits) in reproduce.iter().zip([1488u64, 3696]) {
         assert!(command.starts_with("logsleuth histogram ") && command.ends_with(" --interval 10m"), "{command}");
-        let d = dir.path().to_path_buf();
-        let command = command.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let bin = env!("CARGO_BIN_EXE_logsleuth");
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("{} --output json", command.replacen("logsleuth", &format!("'{bin}'"), 1)))
-                .env("XDG_CONFIG_HOME", d.join("config"))
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let h: Json = serde_json::from_slice(&out.stdout).unwrap();
+        let h = run_printed(dir.path(), command).await;
         let total: u64 = h["buckets"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
         assert_eq!(total, hits, "{h}");
     }

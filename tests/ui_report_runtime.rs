@@ -1,8 +1,10 @@
 //! Issue 22 in the TUI: the report export goes through the real runtime, which asks the panes'
 //! sources for the draft's figures before writing the file. A pane on the shared nginx log plus
-//! a planted burst of 502s (the burst of `tests/changes_cli.rs`), with a `cause:` mark, exports a
+//! a planted burst of 502s (the burst of `tests/support/replay_eval.rs`), with a `cause:` mark, exports a
 //! draft whose summary states the burst's figures and cites them, and whose root cause is the
 //! mark's note.
+
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,18 +39,8 @@ async fn drive(app: &mut App, runtime: &mut Runtime, rx: &mut tokio::sync::mpsc:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exported_report_states_the_figures_the_sources_give() {
     let dir = tempfile::tempdir().unwrap();
-    let mut burst = String::new();
-    for i in 0..300 {
-        let s = i * 2;
-        burst.push_str(&format!(
-            "203.0.113.77 - - [20/May/2015:12:{:02}:{:02} +0000] \"POST /api/checkout HTTP/1.1\" 502 {} \"-\" \"EvilBot/9.9\"\n",
-            s / 60,
-            s % 60,
-            150 + i % 7
-        ));
-    }
     let burst_path = dir.path().join("burst.log");
-    std::fs::write(&burst_path, burst).unwrap();
+    std::fs::write(&burst_path, support::replay_eval::burst_lines().join("\n") + "\n").unwrap();
     let nginx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local/nginx_logs.gz");
     let source = LocalSource::open(&[nginx, burst_path], LocalOptions::default()).unwrap();
     source.wait_indexed().await;
