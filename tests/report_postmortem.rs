@@ -187,7 +187,7 @@ fn loki(lines: &[Line], r: &Recorded) -> Reply {
             }
             let mut samples: Vec<(Json, u64)> = counts.into_values().collect();
             if let Some(k) = query.strip_prefix("topk(").and_then(|q| q.split(',').next()).and_then(|k| k.parse::<usize>().ok()) {
-                samples.sort_by(|a, b| b.1.cmp(&a.1));
+                samples.sort_by_key(|s| std::cmp::Reverse(s.1));
                 samples.truncate(k);
             }
             let result: Vec<Json> =
