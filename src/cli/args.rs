@@ -69,6 +69,48 @@ pub enum Command {
     Compare(super::compare_cmd::CompareArgs),
     /// Write the postmortem report of a saved workspace (its panes, marks and notes).
     Report(super::report_cmd::ReportArgs),
+    /// AWS CloudWatch Logs tools.
+    #[command(subcommand)]
+    Cloudwatch(CloudwatchCommand),
+}
+
+/// `logsleuth cloudwatch …`
+#[derive(Debug, Subcommand)]
+pub enum CloudwatchCommand {
+    /// List the log groups (name, stored bytes, retention).
+    Groups(CloudwatchGroupsArgs),
+}
+
+/// `logsleuth cloudwatch groups`
+#[derive(Debug, Args, Clone)]
+pub struct CloudwatchGroupsArgs {
+    /// Only groups whose names start with this.
+    #[arg(long, value_name = "P")]
+    pub prefix: Option<String>,
+    /// AWS region (else AWS_REGION or the profile's).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// AWS shared-config profile.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Endpoint URL (a VPC endpoint, or an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// At most this many groups.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GroupsOutput::Text)]
+    pub output: GroupsOutput,
+}
+
+/// How `cloudwatch groups` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupsOutput {
+    /// A table.
+    Text,
+    /// One JSON object per group.
+    Json,
 }
 
 /// `logsleuth config …`
@@ -91,7 +133,7 @@ pub struct SourceArgs {
     pub format: Option<LogFormatArg>,
 
     /// Grafana Loki base URL, e.g. http://127.0.0.1:3100.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["es", "files"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["es", "files", "cloudwatch"])]
     pub loki: Option<String>,
 
     /// Loki base stream selector, e.g. '{job="nginx"}'.
@@ -110,7 +152,7 @@ pub struct SourceArgs {
     pub parser: Option<String>,
 
     /// Elasticsearch / OpenSearch base URL (may carry a path prefix).
-    #[arg(long, value_name = "URL", conflicts_with_all = ["loki", "files"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["loki", "files", "cloudwatch"])]
     pub es: Option<String>,
 
     /// Elasticsearch index pattern, e.g. 'logs-*'.
@@ -128,7 +170,7 @@ pub struct SourceArgs {
     pub roles: Vec<String>,
 
     /// A named source from the config file.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["loki", "es", "files"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["loki", "es", "files", "cloudwatch"])]
     pub source: Option<String>,
 
     /// Configuration file (default: $XDG_CONFIG_HOME/logsleuth/config.toml).
@@ -138,6 +180,31 @@ pub struct SourceArgs {
     /// Authentication and TLS for server sources.
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    /// AWS CloudWatch Logs group (repeatable: the groups are read as one source).
+    #[arg(long = "cloudwatch", value_name = "LOG_GROUP", conflicts_with_all = ["files"])]
+    pub cloudwatch: Vec<String>,
+
+    /// CloudWatch: only log streams whose names start with this.
+    #[arg(long, value_name = "P")]
+    pub stream_prefix: Option<String>,
+
+    /// CloudWatch: AWS region (else AWS_REGION or the profile's).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+
+    /// CloudWatch: AWS shared-config profile (else AWS_PROFILE).
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+
+    /// CloudWatch: endpoint URL (a VPC endpoint, or an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// CloudWatch: never run Logs Insights queries (billed per GB scanned); charts are
+    /// counted from the events.
+    #[arg(long)]
+    pub no_insights: bool,
 }
 
 /// Authentication and TLS. Secrets are never taken from the command line itself: only the
@@ -277,6 +344,11 @@ pub enum KqlTarget {
     Logql,
     /// The parsed syntax tree.
     Ast,
+    /// A CloudWatch Logs filter pattern (FilterLogEvents); `--format` gives the messages'
+    /// layout (json, the default, or access).
+    Cloudwatch,
+    /// A CloudWatch Logs Insights `filter` command.
+    Insights,
 }
 
 /// `logsleuth kql`
@@ -315,6 +387,10 @@ pub struct KqlArgs {
     /// Reject a leading `*` in values (Kibana's query:allowLeadingWildcards off).
     #[arg(long)]
     pub no_leading_wildcards: bool,
+
+    /// CloudWatch: the messages' format, for the filter pattern's shape (default json).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<LogFormatArg>,
 
     /// The KQL query.
     #[arg(value_name = "QUERY")]

@@ -1,6 +1,7 @@
 //! The command line: argument definitions and the non-interactive subcommands.
 
 pub mod args;
+pub mod cloudwatch_cmd;
 pub mod commands;
 pub mod compare_cmd;
 pub mod kql_cmd;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tail(args)) => commands::tail(args),
         Some(Command::Patterns(args)) => patterns_cmd::run(args),
         Some(Command::Compare(args)) => compare_cmd::run(args),
+        Some(Command::Cloudwatch(args::CloudwatchCommand::Groups(args))) => cloudwatch_cmd::groups(&args),
         Some(Command::Report(args)) => report_cmd::run(args, cli.source.config.as_deref()),
         Some(Command::Config(args::ConfigCommand::Check)) => crate::config::command::run(cli.source.config.as_deref()),
         Some(Command::Watch(args)) => watch_cmd::run(args),

@@ -19,7 +19,7 @@ pub fn open_source(args: &SourceArgs) -> Result<Arc<dyn Source>, CliError> {
             Some(name) => SourceSpec::named(name).apply(&overrides(args)?),
             None => {
                 return Err(CliError::usage(
-                    "no input: give log files (- for stdin), --loki URL, --es URL or --source NAME (or set default_source in the config file)",
+                    "no input: give log files (- for stdin), --loki URL, --es URL, --cloudwatch GROUP or --source NAME (or set default_source in the config file)",
                 ));
             }
         },
@@ -68,6 +68,11 @@ pub fn overrides(args: &SourceArgs) -> Result<Overrides, CliError> {
         headers,
         ca_file: a.ca_file.clone(),
         insecure: a.insecure,
+        stream_prefix: args.stream_prefix.clone(),
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint: args.endpoint.clone(),
+        no_insights: args.no_insights,
     })
 }
 
@@ -79,6 +84,8 @@ pub fn spec_from_args(args: &SourceArgs) -> Result<Option<SourceSpec>, CliError>
         SourceSpec::loki(url.clone(), None)
     } else if let Some(url) = &args.es {
         SourceSpec::elasticsearch(url.clone(), None)
+    } else if !args.cloudwatch.is_empty() {
+        SourceSpec::cloudwatch(args.cloudwatch.clone())
     } else if let Some(name) = &args.source {
         SourceSpec::named(name.clone())
     } else if !args.files.is_empty() {
@@ -133,10 +140,7 @@ pub fn resolve_range(time: &TimeArgs, is_remote: bool, now: Nanos) -> Result<Tim
 pub fn filter_query(filter: &FilterArgs, info: &SourceInfo) -> Result<Query, CliError> {
     if let Some(logql) = &filter.logql {
         if info.kind != "loki" {
-            return Err(CliError::usage(format!(
-                "--logql needs a Loki source (--loki URL); this is a {} source: use --kql",
-                info.kind
-            )));
+            return Err(CliError::usage(format!("--logql needs a Loki source (--loki URL); this is a {} source: use --kql", info.kind)));
         }
         return Ok(Query::native(logql.clone()));
     }
@@ -178,7 +182,10 @@ mod tests {
         assert_eq!(resolve_range(&t, false, now).unwrap(), TimeRange::between(at("2024-05-01T00:00:00Z"), at("2024-05-16T00:00:00Z")));
         let t = TimeArgs { from: Some("now-1h".into()), ..TimeArgs::default() };
         assert_eq!(resolve_range(&t, false, now).unwrap(), TimeRange { from: Some(at("2024-05-15T09:00:00Z")), to: None });
-        for bad in [TimeArgs { since: Some("soon".into()), ..TimeArgs::default() }, TimeArgs { from: Some("now".into()), to: Some("now-1h".into()), ..TimeArgs::default() }] {
+        for bad in [
+            TimeArgs { since: Some("soon".into()), ..TimeArgs::default() },
+            TimeArgs { from: Some("now".into()), to: Some("now-1h".into()), ..TimeArgs::default() },
+        ] {
             assert_eq!(resolve_range(&bad, false, now).unwrap_err().code, 2);
         }
     }
@@ -214,7 +221,19 @@ mod tests {
 
     #[test]
     fn loki_flags_become_a_spec_with_tenant_headers_and_a_checked_selector() {
-        let a = flags(&["logsleuth", "--loki", "http://127.0.0.1:3100", "--tenant", "team-a", "--selector", "{job=\"nginx\"}", "--parser", "json", "--header", "X-Trace: 1"]);
+        let a = flags(&[
+            "logsleuth",
+            "--loki",
+            "http://127.0.0.1:3100",
+            "--tenant",
+            "team-a",
+            "--selector",
+            "{job=\"nginx\"}",
+            "--parser",
+            "json",
+            "--header",
+            "X-Trace: 1",
+        ]);
         let c = loki_of(&a).unwrap();
         assert!(c.http.headers.contains(&("X-Scope-OrgID".into(), "team-a".into())));
         assert!(c.http.headers.contains(&("X-Trace".into(), "1".into())));
@@ -229,7 +248,17 @@ mod tests {
 
     #[test]
     fn role_flags_set_field_roles_and_bad_ones_are_usage_errors() {
-        let a = flags(&["logsleuth", "--es", "http://127.0.0.1:9200", "--index", "web", "--role", "status=response", "--role", "client_ip = clientip"]);
+        let a = flags(&[
+            "logsleuth",
+            "--es",
+            "http://127.0.0.1:9200",
+            "--index",
+            "web",
+            "--role",
+            "status=response",
+            "--role",
+            "client_ip = clientip",
+        ]);
         let Some(SourceSpec::Elasticsearch(e)) = spec_from_args(&a).unwrap() else { panic!("not ES") };
         assert_eq!(e.roles.status.as_deref(), Some("response"));
         assert_eq!(e.roles.client_ip.as_deref(), Some("clientip"));

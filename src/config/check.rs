@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
-use crate::ui::bindings as keys;
 use super::secrets::{AuthPlan, SecretSource};
 use super::{Config, SourceConfig, SourceType};
 use crate::sources::http::HttpConfig;
+use crate::ui::bindings as keys;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +97,9 @@ pub fn check_file(path: &Path) -> CheckReport {
             Ok(text) => text,
             Err(_) => return failed(error("", None, "the file is not valid UTF-8")),
         },
-        Err(e) => return failed(error("", None, &format!("cannot read the configuration file: {e}"))),
+        Err(e) => {
+            return failed(error("", None, &format!("cannot read the configuration file: {e}")));
+        }
     };
     let mut report = check_text_in(&text, path.parent());
     if let Some(config) = &report.config
@@ -195,7 +197,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// (a misspelt `pasword` must not be echoed either).
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    !k.ends_with("_env") && !k.ends_with("_command") && ["pas", "pw", "word", "tok", "key", "sec", "auth", "cred"].iter().any(|w| k.contains(w))
+    !k.ends_with("_env")
+        && !k.ends_with("_command")
+        && ["pas", "pw", "word", "tok", "key", "sec", "auth", "cred"].iter().any(|w| k.contains(w))
 }
 
 /// Replaces every `quoted` part of a message with `***`.
@@ -227,7 +231,10 @@ fn headers(text: &str) -> Vec<(usize, Vec<String>)> {
         .enumerate()
         .filter_map(|(i, l)| {
             let t = l.trim();
-            let inner = t.strip_prefix("[[").and_then(|r| r.split("]]").next()).or_else(|| t.strip_prefix('[').and_then(|r| r.split(']').next()))?;
+            let inner = t
+                .strip_prefix("[[")
+                .and_then(|r| r.split("]]").next())
+                .or_else(|| t.strip_prefix('[').and_then(|r| r.split(']').next()))?;
             Some((i + 1, split_key(inner)))
         })
         .collect()
@@ -259,9 +266,7 @@ fn key_path_at(text: &str, line: usize) -> String {
         None => Vec::new(),
     };
     let is_header_line = header.as_ref().is_some_and(|(l, _)| *l == line);
-    if !is_header_line
-        && let Some((key, _)) = text.lines().nth(line - 1).and_then(|l| l.split_once('='))
-    {
+    if !is_header_line && let Some((key, _)) = text.lines().nth(line - 1).and_then(|l| l.split_once('=')) {
         path.extend(split_key(key.trim()));
     }
     path.join(".")
@@ -284,7 +289,10 @@ fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
         let start = *starts.get(index)?;
         let end = hdrs.iter().map(|h| h.0).find(|l| *l > start).unwrap_or(lines.len() + 1);
         let found = (start + 1..end).find(|n| {
-            lines.get(n - 1).and_then(|l| l.split_once('=')).is_some_and(|(k, _)| path.get(1).is_some_and(|want| split_key(k.trim()) == [*want]))
+            lines
+                .get(n - 1)
+                .and_then(|l| l.split_once('='))
+                .is_some_and(|(k, _)| path.get(1).is_some_and(|want| split_key(k.trim()) == [*want]))
         });
         return Some((found.unwrap_or(start), 1));
     }
@@ -427,7 +435,13 @@ impl Validator<'_> {
             ("time_field", s.time_field.is_some(), &[SourceType::Elasticsearch]),
             ("time_zone", s.time_zone.is_some(), &[SourceType::Elasticsearch]),
             ("files", !s.files.is_empty(), &[SourceType::Local]),
-            ("format", s.format.is_some(), &[SourceType::Local]),
+            ("format", s.format.is_some(), &[SourceType::Local, SourceType::CloudWatch]),
+            ("groups", !s.groups.is_empty(), &[SourceType::CloudWatch]),
+            ("stream_prefix", s.stream_prefix.is_some(), &[SourceType::CloudWatch]),
+            ("region", s.region.is_some(), &[SourceType::CloudWatch]),
+            ("profile", s.profile.is_some(), &[SourceType::CloudWatch]),
+            ("endpoint", s.endpoint.is_some(), &[SourceType::CloudWatch]),
+            ("no_insights", s.no_insights, &[SourceType::CloudWatch]),
         ];
         for (key, given, kinds) in misplaced {
             if *given && !kinds.contains(&s.kind) {
@@ -438,6 +452,41 @@ impl Validator<'_> {
         match s.kind {
             SourceType::Local => self.local(name, s),
             SourceType::Loki | SourceType::Elasticsearch => self.server(name, s),
+            SourceType::CloudWatch => self.cloudwatch(name, s),
+        }
+    }
+
+    fn cloudwatch(&mut self, name: &str, s: &SourceConfig) {
+        if s.groups.iter().all(|g| g.trim().is_empty()) {
+            self.error(&["sources", name], "missing 'groups' (a list of log group names) for a cloudwatch source");
+        }
+        if let Some(format) = &s.format
+            && <crate::cli::args::LogFormatArg as clap::ValueEnum>::from_str(format, true).is_err()
+        {
+            self.error(
+                &["sources", name, "format"],
+                format!("unknown format '{format}': expected access, nginx, apache, json, logfmt, syslog or plain"),
+            );
+        }
+        if let Some(url) = &s.endpoint
+            && url::Url::parse(url).is_err()
+        {
+            self.error(&["sources", name, "endpoint"], format!("'{url}' is not a URL"));
+        }
+        // AWS credentials come from the AWS chain (environment, profiles, SSO, instance role).
+        for (key, given) in [
+            ("url", s.url.is_some()),
+            ("user", s.user.is_some()),
+            ("password", s.password.is_some() || s.password_env.is_some() || s.password_command.is_some()),
+            ("token", s.token.is_some() || s.token_env.is_some() || s.token_command.is_some()),
+            ("api_key", s.api_key.is_some() || s.api_key_env.is_some() || s.api_key_command.is_some()),
+            ("headers", !s.headers.is_empty()),
+            ("ca_file", s.ca_file.is_some()),
+            ("insecure", s.insecure),
+        ] {
+            if given {
+                self.error(&["sources", name, key], format!("'{key}' is not used by cloudwatch sources: credentials come from the AWS chain (environment, ~/.aws, SSO, instance role)"));
+            }
         }
     }
 
@@ -455,7 +504,10 @@ impl Validator<'_> {
         if let Some(format) = &s.format
             && <crate::cli::args::LogFormatArg as clap::ValueEnum>::from_str(format, true).is_err()
         {
-            self.error(&["sources", name, "format"], format!("unknown format '{format}': expected access, nginx, apache, json, logfmt, syslog or plain"));
+            self.error(
+                &["sources", name, "format"],
+                format!("unknown format '{format}': expected access, nginx, apache, json, logfmt, syslog or plain"),
+            );
         }
         let server_keys = [
             ("headers", !s.headers.is_empty()),
@@ -503,7 +555,10 @@ impl Validator<'_> {
             self.error(&["sources", name, "time_zone"], format!("unknown time zone '{tz}' (expected an IANA name such as Europe/Paris)"));
         }
         if s.kind == SourceType::Loki && !s.roles.is_empty() {
-            self.warn(&["sources", name, "roles"], "roles are used by elasticsearch sources; Loki sources detect them from the parsed fields");
+            self.warn(
+                &["sources", name, "roles"],
+                "roles are used by elasticsearch sources; Loki sources detect them from the parsed fields",
+            );
         }
         for (header, value) in &s.headers {
             let path = ["sources", name, "headers", header.as_str()];
@@ -611,6 +666,22 @@ columns = ["status", "path"]
         assert_eq!(config.sources.len(), 3);
         assert_eq!(config.sources["app"].roles.status.as_deref(), Some("http.response.status_code"));
         assert_eq!(config.saved_searches[0].columns, vec!["status", "path"]);
+    }
+
+    #[test]
+    fn cloudwatch_sources_take_groups_and_the_aws_chain() {
+        let good =
+            "[sources.checkout]\ntype = \"cloudwatch\"\ngroups = [\"/aws/lambda/checkout\"]\nregion = \"eu-west-1\"\nformat = \"json\"\n";
+        let report = check_text(good);
+        assert_eq!(report.diagnostics, vec![], "{:?}", report.diagnostics);
+        let spec = super::super::open::entry_spec("checkout", &report.config.unwrap().sources["checkout"], None, true).unwrap();
+        assert_eq!(spec.command_args().as_deref(), Some("--cloudwatch /aws/lambda/checkout --region eu-west-1 --format json"));
+        let d = errors("[sources.c]\ntype = \"cloudwatch\"\n");
+        assert!(d.iter().any(|d| d.message.contains("missing 'groups'")), "{d:?}");
+        let d = errors("[sources.c]\ntype = \"cloudwatch\"\ngroups = [\"g\"]\ntoken_env = \"T\"\n");
+        assert!(d.iter().any(|d| d.key == "sources.c.token" && d.message.contains("AWS chain")), "{d:?}");
+        let d = errors("[sources.l]\ntype = \"loki\"\nurl = \"http://l\"\nregion = \"eu-west-1\"\n");
+        assert!(d.iter().any(|d| d.key == "sources.l.region"), "{d:?}");
     }
 
     #[test]

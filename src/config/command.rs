@@ -29,7 +29,9 @@ pub fn run(explicit: Option<&Path>) -> Result<(), CliError> {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.len() - errors;
     if errors > 0 {
-        let plural = |n: usize, w: &str| if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") };
+        let plural = |n: usize, w: &str| {
+            if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") }
+        };
         return Err(CliError::usage(format!(
             "{} is invalid: {}{}",
             path.display(),
@@ -44,7 +46,9 @@ pub fn run(explicit: Option<&Path>) -> Result<(), CliError> {
 
 /// The summary of a valid file: the defaults and one line per source, never a secret.
 pub fn summary(path: &Path, report: &CheckReport, warnings: usize) -> String {
-    let Some(config) = &report.config else { return String::new() };
+    let Some(config) = &report.config else {
+        return String::new();
+    };
     let mut s = format!("{}: valid", path.display());
     if warnings > 0 {
         s.push_str(&format!(" ({warnings} warning{})", if warnings == 1 { "" } else { "s" }));
@@ -56,7 +60,11 @@ pub fn summary(path: &Path, report: &CheckReport, warnings: usize) -> String {
     s.push_str(&format!("default range: {}\n", config.default_range.clone().unwrap_or_else(|| "(default)".into())));
     s.push_str(&format!(
         "key overrides: {} (parsed and checked; not yet applied by the UI)\n",
-        if config.keys.is_empty() { "none".to_string() } else { config.keys.iter().map(|(a, k)| format!("{a}={k}")).collect::<Vec<_>>().join(", ") }
+        if config.keys.is_empty() {
+            "none".to_string()
+        } else {
+            config.keys.iter().map(|(a, k)| format!("{a}={k}")).collect::<Vec<_>>().join(", ")
+        }
     ));
     s.push_str(&format!("saved searches: {}\n", config.saved_searches.len()));
     s.push_str(&format!("sources: {}\n", config.sources.len()));
@@ -71,6 +79,12 @@ fn sources_table(config: &Config) -> String {
         let mut parts = vec![format!("{:<13}", src.kind.name())];
         match src.kind {
             SourceType::Local => parts.push(src.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ")),
+            SourceType::CloudWatch => {
+                parts.push(src.groups.join(" "));
+                if let Some(r) = &src.region {
+                    parts.push(format!("region {r}"));
+                }
+            }
             _ => {
                 // Never the URL as written: it may carry user:password.
                 if let Some(url) = src.url.as_deref().and_then(|u| HttpConfig::new(u).ok()) {

@@ -102,6 +102,9 @@ pub enum SourceType {
     Elasticsearch,
     /// Local files.
     Local,
+    /// AWS CloudWatch Logs.
+    #[serde(alias = "cw")]
+    CloudWatch,
 }
 
 impl SourceType {
@@ -111,6 +114,7 @@ impl SourceType {
             SourceType::Loki => "loki",
             SourceType::Elasticsearch => "elasticsearch",
             SourceType::Local => "local",
+            SourceType::CloudWatch => "cloudwatch",
         }
     }
 }
@@ -119,7 +123,7 @@ impl SourceType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    /// `loki`, `elasticsearch` (alias `es`, `opensearch`) or `local`.
+    /// `loki`, `elasticsearch` (alias `es`, `opensearch`), `local` or `cloudwatch`.
     #[serde(rename = "type")]
     pub kind: SourceType,
     /// Server base URL (Loki, Elasticsearch); may carry a path prefix.
@@ -175,6 +179,20 @@ pub struct SourceConfig {
     pub api_key_env: Option<String>,
     /// Command printing the API key.
     pub api_key_command: Option<String>,
+    /// CloudWatch log groups (`type = "cloudwatch"`).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// CloudWatch stream name prefix.
+    pub stream_prefix: Option<String>,
+    /// CloudWatch AWS region.
+    pub region: Option<String>,
+    /// CloudWatch AWS profile.
+    pub profile: Option<String>,
+    /// CloudWatch endpoint URL.
+    pub endpoint: Option<String>,
+    /// CloudWatch: never run Logs Insights.
+    #[serde(default)]
+    pub no_insights: bool,
 }
 
 impl SourceConfig {

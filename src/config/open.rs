@@ -9,7 +9,7 @@ use super::secrets::AuthPlan;
 use super::{LoadedConfig, SourceConfig, SourceType};
 use crate::cli::CliError;
 use crate::model::Nanos;
-use crate::sources::spec::{Connection, Credentials, EsSpec, LocalSpec, LokiSpec, Overrides, SourceSpec};
+use crate::sources::spec::{CloudWatchSpec, Connection, Credentials, EsSpec, LocalSpec, LokiSpec, Overrides, SourceSpec};
 
 /// Loads the configuration for the command line: `--config PATH`, else the default file if it
 /// exists. An unusable file is a usage error (exit 2) with every diagnostic.
@@ -83,6 +83,15 @@ pub fn entry_spec(name: &str, entry: &SourceConfig, base_dir: Option<&Path>, res
             time_zone: entry.time_zone.clone(),
             connection: connection()?,
         }),
+        SourceType::CloudWatch => SourceSpec::CloudWatch(CloudWatchSpec {
+            groups: entry.groups.clone(),
+            stream_prefix: entry.stream_prefix.clone(),
+            region: entry.region.clone(),
+            profile: entry.profile.clone(),
+            endpoint: entry.endpoint.clone(),
+            format: entry.format.clone(),
+            no_insights: entry.no_insights,
+        }),
     })
 }
 
@@ -154,7 +163,9 @@ mod tests {
 
     #[test]
     fn flags_override_entry_values_and_headers_by_name() {
-        let e = entry("type = \"loki\"\nurl = \"http://l\"\nselector = '{job=\"a\"}'\ntenant = \"t1\"\nheaders = { \"X-A\" = \"1\", \"X-B\" = \"2\" }");
+        let e = entry(
+            "type = \"loki\"\nurl = \"http://l\"\nselector = '{job=\"a\"}'\ntenant = \"t1\"\nheaders = { \"X-A\" = \"1\", \"X-B\" = \"2\" }",
+        );
         let flags = Overrides { tenant: Some("t2".into()), headers: vec![("x-b".into(), "3".into())], ..Overrides::default() };
         let SourceSpec::Loki(m) = entry_spec("x", &e, None, true).unwrap().apply(&flags) else { panic!("not Loki") };
         assert_eq!(m.url, "http://l");

@@ -11,6 +11,7 @@
 //! See `docs/kql.md` for the language and the translation of each construct.
 
 mod ast;
+mod cloudwatch;
 mod complete;
 mod es;
 mod eval;
@@ -19,13 +20,14 @@ mod logql;
 mod parser;
 
 pub use ast::{Ast, FieldRef, Literal, RangeOp, quote_field, quote_value, wildcard_match};
+pub use cloudwatch::{CloudWatchFilter, CloudWatchLayout, JsonKind, to_cloudwatch, to_insights_filter};
 pub use complete::{Completion, CompletionKind, completion_context};
 pub use es::{EsOptions, to_es};
 pub use eval::{LineFields, LineValue, Matcher};
 pub use field_caps::{FieldCaps, FieldInfo, kbn_type_of};
 pub use logql::{
-    APACHE_COMBINED_PATTERN, COMMON_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN, go_quote,
-    label_name as logql_label_name, to_logql,
+    APACHE_COMBINED_PATTERN, COMMON_PATTERN, LogqlOptions, LogqlParser, NGINX_COMBINED_PATTERN, go_quote, label_name as logql_label_name,
+    to_logql,
 };
 pub use parser::{LEADING_WILDCARD_MESSAGE, ParseOptions, parse_with};
 

@@ -2,6 +2,7 @@
 //! and streams a live tail; it knows nothing of rendering. Network sources do their I/O in
 //! tokio tasks; the UI calls them from spawned tasks and gets results through channels.
 
+pub mod cloudwatch;
 pub mod compare;
 pub mod elasticsearch;
 pub mod http;
@@ -10,14 +11,14 @@ pub mod loki;
 pub mod patterns;
 mod seed;
 pub mod spec;
-pub mod watch;
 pub mod thread;
+pub mod watch;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-pub use logsleuth_core::model::{FieldRoles, HitCount};
 use logsleuth_core::model::{Distinct, HistogramResult, Nanos, Record, TimeRange, TopResult};
+pub use logsleuth_core::model::{FieldRoles, HitCount};
 
 /// Which language a query is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -213,7 +214,7 @@ pub struct FieldInfo {
 /// What a source says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceInfo {
-    /// `local`, `loki` or `elasticsearch`.
+    /// `local`, `loki`, `elasticsearch` or `cloudwatch`.
     pub kind: &'static str,
     /// Short human description: file names, URL (never with credentials), selector or index.
     pub description: String,
@@ -384,9 +385,24 @@ pub trait Source: Send + Sync {
 pub fn choose_interval(span: Nanos, target: usize) -> Nanos {
     const S: Nanos = 1_000_000_000;
     const STEPS: [Nanos; 18] = [
-        S, 2 * S, 5 * S, 10 * S, 15 * S, 30 * S, 60 * S, 2 * 60 * S, 5 * 60 * S, 10 * 60 * S,
-        15 * 60 * S, 30 * 60 * S, 3600 * S, 3 * 3600 * S, 6 * 3600 * S, 12 * 3600 * S,
-        86_400 * S, 7 * 86_400 * S,
+        S,
+        2 * S,
+        5 * S,
+        10 * S,
+        15 * S,
+        30 * S,
+        60 * S,
+        2 * 60 * S,
+        5 * 60 * S,
+        10 * 60 * S,
+        15 * 60 * S,
+        30 * 60 * S,
+        3600 * S,
+        3 * 3600 * S,
+        6 * 3600 * S,
+        12 * 3600 * S,
+        86_400 * S,
+        7 * 86_400 * S,
     ];
     let target = target.max(1) as Nanos;
     let ideal = (span.max(1) + target - 1) / target;

@@ -34,6 +34,28 @@ pub enum SourceSpec {
     Loki(LokiSpec),
     /// Elasticsearch, OpenSearch or an ES-compatible API.
     Elasticsearch(EsSpec),
+    /// AWS CloudWatch Logs.
+    CloudWatch(CloudWatchSpec),
+}
+
+/// AWS CloudWatch Logs: log groups, with credentials from the standard AWS chain (never in
+/// the spec).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CloudWatchSpec {
+    /// Log group names.
+    pub groups: Vec<String>,
+    /// Only streams whose names start with this.
+    pub stream_prefix: Option<String>,
+    /// AWS region (else the chain's).
+    pub region: Option<String>,
+    /// Shared-config profile (else the chain's).
+    pub profile: Option<String>,
+    /// Endpoint URL (VPC endpoint, an emulator); the region's when `None`.
+    pub endpoint: Option<String>,
+    /// A forced message format (`nginx`, `json`, …); detected when `None`.
+    pub format: Option<String>,
+    /// Never ask Logs Insights (billed per GB scanned): charts are counted from the events.
+    pub no_insights: bool,
 }
 
 /// Local files.
@@ -140,6 +162,16 @@ pub struct Overrides {
     pub ca_file: Option<PathBuf>,
     /// Skip TLS verification.
     pub insecure: bool,
+    /// CloudWatch: stream name prefix.
+    pub stream_prefix: Option<String>,
+    /// CloudWatch: AWS region.
+    pub region: Option<String>,
+    /// CloudWatch: AWS profile.
+    pub profile: Option<String>,
+    /// CloudWatch: endpoint URL.
+    pub endpoint: Option<String>,
+    /// CloudWatch: no Logs Insights.
+    pub no_insights: bool,
 }
 
 impl Overrides {
@@ -227,8 +259,21 @@ impl SourceSpec {
                 e.roles = std::mem::take(&mut e.roles).overridden_by(o.roles.clone());
                 o.apply_connection(&mut e.connection);
             }
+            SourceSpec::CloudWatch(c) => {
+                replace(&mut c.format, &o.format);
+                replace(&mut c.stream_prefix, &o.stream_prefix);
+                replace(&mut c.region, &o.region);
+                replace(&mut c.profile, &o.profile);
+                replace(&mut c.endpoint, &o.endpoint);
+                c.no_insights |= o.no_insights;
+            }
         }
         self
+    }
+
+    /// CloudWatch Logs groups.
+    pub fn cloudwatch(groups: Vec<String>) -> SourceSpec {
+        SourceSpec::CloudWatch(CloudWatchSpec { groups, ..CloudWatchSpec::default() })
     }
 
     /// The configuration name of a named source.
@@ -260,7 +305,14 @@ impl SourceSpec {
                 let url = words.next().ok_or("es needs a URL: es URL [index]")?;
                 Ok(SourceSpec::elasticsearch(url, rest(words.next())))
             }
-            "" => Err("type a file path, loki URL {selector} or es URL [index]".into()),
+            "cloudwatch" | "cw" => {
+                let groups: Vec<String> = text[first.len()..].split_whitespace().map(str::to_string).collect();
+                if groups.is_empty() {
+                    return Err("cloudwatch needs a log group: cloudwatch GROUP [GROUP…]".into());
+                }
+                Ok(SourceSpec::cloudwatch(groups))
+            }
+            "" => Err("type a file path, loki URL {selector}, es URL [index] or cloudwatch GROUP".into()),
             _ => Ok(SourceSpec::files(text.split_whitespace().map(PathBuf::from).collect())),
         }
     }
@@ -329,6 +381,25 @@ impl SourceSpec {
                     parts.push(format!("--api-key-env {}", q(v)));
                 }
             }
+            SourceSpec::CloudWatch(c) => {
+                for g in &c.groups {
+                    parts.push(format!("--cloudwatch {}", q(g)));
+                }
+                for (flag, value) in [
+                    ("--stream-prefix", &c.stream_prefix),
+                    ("--region", &c.region),
+                    ("--profile", &c.profile),
+                    ("--endpoint", &c.endpoint),
+                    ("--format", &c.format),
+                ] {
+                    if let Some(v) = value {
+                        parts.push(format!("{flag} {}", q(v)));
+                    }
+                }
+                if c.no_insights {
+                    parts.push("--no-insights".into());
+                }
+            }
         }
         Some(parts.join(" "))
     }
@@ -345,6 +416,7 @@ impl SourceSpec {
                 format!("es {} {}", strip_userinfo(&e.url), e.index.as_deref().unwrap_or("")).trim_end().to_string()
             }
             SourceSpec::Local(l) => l.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+            SourceSpec::CloudWatch(c) => format!("cloudwatch {}", c.groups.join(" ")),
         }
     }
 }
@@ -367,6 +439,11 @@ impl Overrides {
             self.ca_file.clone_from(&later.ca_file);
         }
         self.insecure |= later.insecure;
+        replace(&mut self.stream_prefix, &later.stream_prefix);
+        replace(&mut self.region, &later.region);
+        replace(&mut self.profile, &later.profile);
+        replace(&mut self.endpoint, &later.endpoint);
+        self.no_insights |= later.no_insights;
     }
 }
 
@@ -406,7 +483,39 @@ pub fn open(spec: &SourceSpec) -> SourceResult<Arc<dyn Source>> {
             warn_insecure(config.http.insecure);
             Ok(Arc::new(crate::elasticsearch::EsSource::new(config)?))
         }
+        SourceSpec::CloudWatch(c) => Ok(Arc::new(crate::cloudwatch::CloudWatchSource::new(cloudwatch_config(c)?)?)),
     }
+}
+
+/// The CloudWatch configuration a spec describes (no request is sent).
+pub fn cloudwatch_config(spec: &CloudWatchSpec) -> SourceResult<crate::cloudwatch::CloudWatchConfig> {
+    let groups: Vec<String> = spec.groups.iter().map(|g| g.trim().to_string()).filter(|g| !g.is_empty()).collect();
+    if groups.is_empty() {
+        return Err(invalid("--cloudwatch needs a log group name (list them with `logsleuth cloudwatch groups`)"));
+    }
+    let format = match &spec.format {
+        Some(name) => {
+            Some(logsleuth_formats::LogFormat::from_name(name).ok_or_else(|| SourceError::Query(format!("unknown log format '{name}'")))?)
+        }
+        None => None,
+    };
+    if let Some(url) = &spec.endpoint {
+        let parsed = url::Url::parse(url).map_err(|e| invalid(format!("--endpoint '{url}' is not a URL: {e}")))?;
+        if parsed.password().is_some() || !parsed.username().is_empty() {
+            return Err(invalid("--endpoint must not carry credentials: AWS credentials come from the AWS chain"));
+        }
+    }
+    Ok(crate::cloudwatch::CloudWatchConfig {
+        groups,
+        stream_prefix: spec.stream_prefix.clone().filter(|p| !p.is_empty()),
+        endpoint: crate::cloudwatch::Endpoint {
+            region: spec.region.clone(),
+            profile: spec.profile.clone(),
+            endpoint: spec.endpoint.clone(),
+        },
+        format,
+        no_insights: spec.no_insights,
+    })
 }
 
 fn warn_insecure(insecure: bool) {
@@ -470,9 +579,7 @@ fn http_config(url: &str, c: &Connection, api_key: bool) -> SourceResult<HttpCon
         match &http.auth {
             Auth::Basic { password, .. } => http.auth = Auth::Basic { user: user.clone(), password: password.clone() },
             _ => {
-                return Err(invalid(format!(
-                    "--user {user} needs --password-env VAR (passwords are never taken on the command line)"
-                )));
+                return Err(invalid(format!("--user {user} needs --password-env VAR (passwords are never taken on the command line)")));
             }
         }
     }
@@ -533,9 +640,7 @@ pub fn parse_roles(settings: &[String]) -> Result<FieldRoles, String> {
             "method" => &mut roles.method,
             "path" => &mut roles.path,
             other => {
-                return Err(format!(
-                    "unknown role '{other}' in --role: use status, client_ip, user_agent, level, method or path"
-                ));
+                return Err(format!("unknown role '{other}' in --role: use status, client_ip, user_agent, level, method or path"));
             }
         };
         *slot = Some(field.to_string());
@@ -616,6 +721,18 @@ struct SpecFile {
     ca_file: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     insecure: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    cloudwatch: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stream_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    no_insights: bool,
 }
 
 impl SpecFile {
@@ -648,9 +765,9 @@ impl TryFrom<SpecFile> for SourceSpec {
     type Error = String;
 
     fn try_from(f: SpecFile) -> Result<SourceSpec, String> {
-        let kinds = [f.source.is_some(), f.demo, !f.files.is_empty(), f.loki.is_some(), f.es.is_some()];
+        let kinds = [f.source.is_some(), f.demo, !f.files.is_empty(), f.loki.is_some(), f.es.is_some(), !f.cloudwatch.is_empty()];
         if kinds.iter().filter(|k| **k).count() > 1 {
-            return Err("a source is one of source, demo, files, loki or es".into());
+            return Err("a source is one of source, demo, files, loki, es or cloudwatch".into());
         }
         let roles = parse_roles(&f.roles)?;
         let connection = f.connection();
@@ -667,6 +784,11 @@ impl TryFrom<SpecFile> for SourceSpec {
                 headers: Vec::new(),
                 ca_file: connection.ca_file,
                 insecure: connection.insecure,
+                stream_prefix: f.stream_prefix,
+                region: f.region,
+                profile: f.profile,
+                endpoint: f.endpoint,
+                no_insights: f.no_insights,
             };
             SourceSpec::Named { name, overrides: Box::new(overrides) }
         } else if f.demo {
@@ -674,18 +796,21 @@ impl TryFrom<SpecFile> for SourceSpec {
         } else if let Some(url) = f.loki {
             SourceSpec::Loki(LokiSpec { url, selector: f.selector, tenant: f.tenant, parser: f.parser, connection })
         } else if let Some(url) = f.es {
-            SourceSpec::Elasticsearch(EsSpec {
-                url,
-                index: f.index,
-                time_field: f.time_field,
-                roles,
-                time_zone: f.time_zone,
-                connection,
+            SourceSpec::Elasticsearch(EsSpec { url, index: f.index, time_field: f.time_field, roles, time_zone: f.time_zone, connection })
+        } else if !f.cloudwatch.is_empty() {
+            SourceSpec::CloudWatch(CloudWatchSpec {
+                groups: f.cloudwatch,
+                stream_prefix: f.stream_prefix,
+                region: f.region,
+                profile: f.profile,
+                endpoint: f.endpoint,
+                format: f.format,
+                no_insights: f.no_insights,
             })
         } else if !f.files.is_empty() {
             SourceSpec::Local(LocalSpec { files: f.files, format: f.format })
         } else {
-            return Err("a source needs one of source, demo, files, loki or es".into());
+            return Err("a source needs one of source, demo, files, loki, es or cloudwatch".into());
         })
     }
 }
@@ -710,6 +835,11 @@ impl From<SourceSpec> for SpecFile {
                     insecure: o.insecure,
                     ..Connection::default()
                 });
+                f.stream_prefix = o.stream_prefix;
+                f.region = o.region;
+                f.profile = o.profile;
+                f.endpoint = o.endpoint;
+                f.no_insights = o.no_insights;
             }
             SourceSpec::Demo => f.demo = true,
             SourceSpec::Local(l) => {
@@ -730,6 +860,15 @@ impl From<SourceSpec> for SpecFile {
                 f.time_zone = e.time_zone;
                 f.roles = role_settings(&e.roles);
                 f.set_connection(&e.connection);
+            }
+            SourceSpec::CloudWatch(c) => {
+                f.cloudwatch = c.groups;
+                f.stream_prefix = c.stream_prefix;
+                f.region = c.region;
+                f.profile = c.profile;
+                f.endpoint = c.endpoint;
+                f.format = c.format;
+                f.no_insights = c.no_insights;
             }
         }
         f
@@ -797,11 +936,21 @@ mod tests {
         assert_eq!(toml::from_str::<SourceSpec>("demo = true\n").unwrap(), SourceSpec::Demo);
         assert!(toml::from_str::<SourceSpec>("loki = \"http://l\"\nes = \"http://e\"\n").is_err());
         assert!(toml::from_str::<SourceSpec>("").is_err());
+        let cw: SourceSpec =
+            toml::from_str("cloudwatch = [\"/aws/app\", \"web\"]\nregion = \"eu-west-1\"\nstream_prefix = \"i-\"\n").unwrap();
+        assert!(matches!(&cw, SourceSpec::CloudWatch(c) if c.groups.len() == 2 && c.region.as_deref() == Some("eu-west-1")));
+        assert_eq!(toml::from_str::<SourceSpec>(&toml::to_string(&cw).unwrap()).unwrap(), cw);
+        assert_eq!(cw.command_args().as_deref(), Some("--cloudwatch /aws/app --cloudwatch web --stream-prefix i- --region eu-west-1"));
+        assert!(toml::from_str::<SourceSpec>("cloudwatch = [\"a\"]\nes = \"http://e\"\n").is_err());
+        let typed = SourceSpec::parse_typed("cloudwatch /aws/lambda/checkout web").unwrap();
+        assert_eq!(typed, SourceSpec::cloudwatch(vec!["/aws/lambda/checkout".into(), "web".into()]));
+        assert!(SourceSpec::parse_typed("cw").is_err());
     }
 
     #[test]
     fn credentials_come_only_from_the_environment_or_resolved_auth() {
-        let mut spec = LokiSpec { url: "http://127.0.0.1:3100".into(), selector: None, tenant: None, parser: None, connection: Connection::default() };
+        let mut spec =
+            LokiSpec { url: "http://127.0.0.1:3100".into(), selector: None, tenant: None, parser: None, connection: Connection::default() };
         spec.connection.credentials.user = Some("bob".into());
         assert!(loki_config(&spec).is_err(), "a user alone has no password");
         spec.connection.credentials.password_env = Some("LOGSLEUTH_TEST_UNSET_VAR_SPEC".into());

@@ -8,12 +8,12 @@ use ratatui::layout::Rect;
 use super::action::PaneId;
 use super::editor::LineEditor;
 use super::history::History;
-use super::tiles::Tab;
 use super::theme::Theme;
-use logsleuth_kql::KqlError;
+use super::tiles::Tab;
 use logsleuth_core::model::{HistogramResult, Nanos, Record, TimeRange, TopResult, Value};
-use logsleuth_sources::{Cursor, FieldInfo, FieldOrigin, HitCount, Progress, Query, QueryLanguage, SourceInfo, Split};
 use logsleuth_core::time::NS_PER_SEC;
+use logsleuth_kql::KqlError;
+use logsleuth_sources::{Cursor, FieldInfo, FieldOrigin, HitCount, Progress, Query, QueryLanguage, SourceInfo, Split};
 
 /// Records fetched per page.
 pub const PAGE_SIZE: usize = 200;
@@ -433,12 +433,13 @@ pub struct Pane {
 }
 
 /// A query language's name for a source kind: `KQL`, or the kind's native language (`LogQL`,
-/// `DSL / Lucene`, `regex` for files).
+/// `DSL / Lucene`, `filter pattern` for CloudWatch, `regex` for files).
 pub fn language_name(language: QueryLanguage, kind: &str) -> &'static str {
     match (language, kind) {
         (QueryLanguage::Kql, _) => "KQL",
         (QueryLanguage::Native, "loki") => "LogQL",
         (QueryLanguage::Native, "elasticsearch") => "DSL / Lucene",
+        (QueryLanguage::Native, "cloudwatch") => "filter pattern",
         (QueryLanguage::Native, _) => "regex",
     }
 }
@@ -455,12 +456,8 @@ impl Pane {
     /// one, and a guess is no column when they have none (it says `unknown` on every line of
     /// an access log).
     pub fn default_columns(info: &SourceInfo) -> Vec<String> {
-        let columns: Vec<String> = info
-            .default_columns
-            .iter()
-            .filter(|c| !(info.kind == "loki" && c.as_str() == LOKI_DETECTED_LEVEL))
-            .cloned()
-            .collect();
+        let columns: Vec<String> =
+            info.default_columns.iter().filter(|c| !(info.kind == "loki" && c.as_str() == LOKI_DETECTED_LEVEL)).cloned().collect();
         if columns.is_empty() { vec!["message".into()] } else { columns }
     }
 
@@ -859,7 +856,7 @@ pub enum SourceChoice {
     Named(String),
     /// The bundled demo data.
     Demo,
-    /// What was typed: a file path, `loki URL SELECTOR` or `es URL INDEX`.
+    /// What was typed: a file path, `loki URL SELECTOR`, `es URL INDEX` or `cloudwatch GROUP…`.
     Typed(String),
 }
 

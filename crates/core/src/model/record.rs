@@ -36,6 +36,16 @@ pub enum RecordId {
         /// The hit's `sort` array, as JSON text, for `search_after`.
         sort: String,
     },
+    /// CloudWatch Logs: the log group and stream (shared by their records) and the event's
+    /// `eventId`, unique within the group.
+    CloudWatch {
+        /// Log group name.
+        group: Arc<str>,
+        /// Log stream name.
+        stream: Arc<str>,
+        /// The event's `eventId`.
+        event_id: String,
+    },
 }
 
 /// A log event.
@@ -66,12 +76,7 @@ impl Record {
     /// Looks a field up by (dotted) name in fields, then labels, then metadata.
     /// `@timestamp` and `message` always resolve, as every record has them.
     pub fn get(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self
-            .fields
-            .get_path(name)
-            .or_else(|| self.labels.get_path(name))
-            .or_else(|| self.metadata.get_path(name))
-        {
+        if let Some(v) = self.fields.get_path(name).or_else(|| self.labels.get_path(name)).or_else(|| self.metadata.get_path(name)) {
             return Some(v.clone());
         }
         match name {

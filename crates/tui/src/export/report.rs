@@ -162,7 +162,13 @@ pub fn render(report: &Report) -> String {
     let ranges: Vec<_> = report.panes.iter().map(effective_range).collect();
     let from = ranges.iter().filter_map(|r| r.0).min();
     let to = ranges.iter().filter_map(|r| r.1).max();
-    let _ = writeln!(out, "- **Investigated:** {} · {} · {}", range_text(from, to), plural(report.panes.len(), "pane"), plural(report.marks.len(), "mark"));
+    let _ = writeln!(
+        out,
+        "- **Investigated:** {} · {} · {}",
+        range_text(from, to),
+        plural(report.panes.len(), "pane"),
+        plural(report.marks.len(), "mark")
+    );
     out.push('\n');
     let fallback;
     let draft = match &report.draft {
@@ -255,8 +261,10 @@ fn query_flag(p: &PaneReport) -> (&'static str, &str) {
 /// `Reproduce: `logsleuth SUB SOURCE --from A --to B [query] EXTRA`` under what a pane shows,
 /// when the source can be named on a command line and the range has both ends.
 fn reproduce(out: &mut String, p: &PaneReport, sub: &str, extra: &str) {
-    let (Some(args), (Some(from), Some(to))) = (&p.command_source, effective_range(p)) else { return };
-    // A regex over local files has no command-line flag.
+    let (Some(args), (Some(from), Some(to))) = (&p.command_source, effective_range(p)) else {
+        return;
+    };
+    // A regex over local files and a CloudWatch filter pattern have no command-line flag.
     if !p.kql && !matches!(p.source_kind.as_str(), "loki" | "elasticsearch") {
         return;
     }
@@ -293,7 +301,15 @@ fn render_comparison(out: &mut String, c: &logsleuth_sources::compare::Compariso
     );
     let _ = writeln!(out, "| Field | Value | Window | Baseline | G | |");
     let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | --- |");
-    let flag = |ch: &logsleuth_sources::compare::Change| if ch.is_new() { "new" } else if ch.is_gone() { "gone" } else { "" };
+    let flag = |ch: &logsleuth_sources::compare::Change| {
+        if ch.is_new() {
+            "new"
+        } else if ch.is_gone() {
+            "gone"
+        } else {
+            ""
+        }
+    };
     for (field, changes) in &c.fields {
         for ch in changes.iter().take(3) {
             let _ = writeln!(
@@ -362,7 +378,13 @@ fn render_histogram(out: &mut String, h: &HistogramResult) {
     let partial = if h.partial { " *Partial result.*" } else { "" };
     let busy: Vec<_> = buckets.iter().filter(|b| b.count > 0).collect();
     if busy.len() <= MAX_BUCKET_ROWS {
-        let _ = writeln!(out, "- **Events over time:** {} events{split}, in {} of {} buckets of {per}:{partial}\n", thousands(total), busy.len(), buckets.len());
+        let _ = writeln!(
+            out,
+            "- **Events over time:** {} events{split}, in {} of {} buckets of {per}:{partial}\n",
+            thousands(total),
+            busy.len(),
+            buckets.len()
+        );
         let _ = writeln!(out, "| Bucket start | Events |");
         let _ = writeln!(out, "| --- | ---: |");
         for b in busy {
@@ -432,13 +454,7 @@ fn render_marks(out: &mut String, marks: &[MarkReport]) {
             Some(end) => format!("`{}` → `{}`", time(m.time), time(end)),
             None => format!("`{}`", time(m.time)),
         };
-        let _ = writeln!(
-            out,
-            "#### {}. {when} · {} ({})\n",
-            i + 1,
-            markdown::text(&m.pane),
-            markdown::code(&redact_userinfo(&m.source))
-        );
+        let _ = writeln!(out, "#### {}. {when} · {} ({})\n", i + 1, markdown::text(&m.pane), markdown::code(&redact_userinfo(&m.source)));
         if m.note.trim().is_empty() {
             let _ = writeln!(out, "*(no note)*\n");
         } else {
