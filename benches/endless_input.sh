@@ -7,6 +7,7 @@
 #
 #   benches/endless_input.sh                       # debug build, 60 s each, default budget
 #   PROFILE=release MAX_MEMORY=256M benches/endless_input.sh
+#   BENCH_DIR=/big/disk benches/endless_input.sh    # where the followed file goes (default $TMPDIR or /tmp)
 #
 # Data received: for stdin, the bytes logsleuth read (rchar of /proc/PID/io, less what it read
 # before the data came); for the file, its size at the end. docs/performance.md has the figures.
@@ -22,8 +23,11 @@ else
 fi
 BIN=$CARGO_TARGET_DIR/$PROFILE/logsleuth
 GEN=$CARGO_TARGET_DIR/$PROFILE/examples/gen_access_log
-DIR=$(mktemp -d)
+# The followed file grows by up to ~6 GiB a minute: BENCH_DIR puts it where there is room.
+DIR=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/endless_input.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
+df -h "$DIR" | tail -1 | awk '{print "bench files in " $6 ": " $4 " free"}'
+
 ARGS=()
 if [[ -n "${MAX_MEMORY:-}" ]]; then ARGS=(--max-memory "$MAX_MEMORY"); fi
 

@@ -96,4 +96,6 @@ fn set_memory_budget(cli: &Cli) {
     if let Some(bytes) = cli.max_memory.or_else(from_config) {
         crate::sources::local::set_default_max_memory(bytes);
     }
+    // This process is logsleuth's own: the budget holds its private memory too.
+    crate::sources::local::watch_process_memory(true);
 }

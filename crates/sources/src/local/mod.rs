@@ -16,7 +16,10 @@ mod query;
 mod scan;
 mod store;
 
-pub use budget::{BUDGET_NOTE_PREFIX, DEFAULT_SHARE, default_max_memory, machine_memory, parse_size, set_default_max_memory, size_text};
+pub use budget::{
+    BUDGET_NOTE_PREFIX, DEFAULT_SHARE, RESERVE, default_max_memory, machine_memory, parse_size, process_private, reserve_of,
+    set_default_max_memory, size_text, watch_process_memory,
+};
 pub use demo::Rng;
 pub use scan::OneShot;
 

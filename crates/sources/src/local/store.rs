@@ -13,7 +13,7 @@
 mod mapped;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rayon::prelude::*;
@@ -127,6 +127,11 @@ impl Segment {
         }
     }
 
+    /// Whether this is a window on the stdin spool.
+    fn is_spool(&self) -> bool {
+        matches!(self.bytes, Bytes::Window { spool: true, .. })
+    }
+
     /// Of a spool window: gives back the whole pages before byte `to` (lines let go).
     fn release_before(&self, to: usize) {
         let Bytes::Window { map, file_offset, spool: true } = &self.bytes else { return };
@@ -184,49 +189,111 @@ impl Segment {
 
 /// One chunk of the line index (struct of arrays keeps it at 16 bytes a line: a 32-bit start
 /// from the chunk's base, a 32-bit length, a 64-bit timestamp).
-#[derive(Clone, Default)]
+///
+/// Room for all [`CHUNK_LINES`] lines is allocated with the chunk, and lines are only ever
+/// written past the end every snapshot sees (under the file's write lock; a snapshot reads only
+/// the lines counted when it was taken, under the read lock, which orders the writes before
+/// it). So a snapshot never makes the writer copy the chunk: copy-on-write of the last chunk,
+/// once per tail poll, was most of the allocation churn of a followed file (issue 21).
+///
+/// The arrays live in a map of their own (anonymous memory, 1 MiB a chunk), not on the heap:
+/// a chunk let go gives its memory back to the system at once, where the allocator kept the
+/// pages of freed chunks for a while and the process's private memory stayed well above its
+/// live heap (issue 21: 182 MiB for 118 MiB live while following a file at full rate).
 struct Chunk {
     /// The virtual offset `rel` counts from: the chunk's first start.
     base: u64,
-    /// Starts as offsets from `base`, while every one fits in 32 bits…
-    rel: Vec<u32>,
-    /// …and all of them in full once one does not (a chunk whose lines span windows more
-    /// than 4 GiB apart in the virtual byte space: a window reserves 1 GiB, so only after
-    /// several rotations within 65,536 lines).
-    wide: Vec<u64>,
-    lens: Vec<u32>,
-    ts: Vec<Nanos>,
+    /// `rel`, then `lens` (32-bit), then `ts` (64-bit), [`CHUNK_LINES`] each, zeroed.
+    arrays: ChunkArrays,
+    /// All the starts in full once one does not fit 32 bits from `base` (a chunk whose lines
+    /// span windows more than 4 GiB apart in the virtual byte space: a window reserves 1 GiB,
+    /// so only after several rotations within 65,536 lines). Set once, the earlier starts
+    /// copied in first.
+    wide: OnceLock<Box<[AtomicU64]>>,
+}
+
+/// The memory of a chunk's arrays: a map, or (when no map can be made) the heap.
+enum ChunkArrays {
+    Mapped(memmap2::MmapRaw),
+    Heap(Box<[AtomicU64]>),
+}
+
+impl ChunkArrays {
+    const BYTES: usize = CHUNK_LINES * 16;
+
+    fn new() -> ChunkArrays {
+        match memmap2::MmapOptions::new().len(Self::BYTES).map_anon() {
+            Ok(map) => ChunkArrays::Mapped(map.into()),
+            Err(_) => ChunkArrays::Heap((0..Self::BYTES / 8).map(|_| AtomicU64::new(0)).collect()),
+        }
+    }
+
+    fn ptr(&self) -> *const u8 {
+        match self {
+            ChunkArrays::Mapped(map) => map.as_mut_ptr().cast_const(),
+            ChunkArrays::Heap(words) => words.as_ptr().cast(),
+        }
+    }
 }
 
 impl Chunk {
+    /// An empty chunk whose first line starts at `base`.
+    fn new(base: u64) -> Chunk {
+        Chunk { base, arrays: ChunkArrays::new(), wide: OnceLock::new() }
+    }
+
+    /// Starts as offsets from `base`, while every one fits in 32 bits.
+    fn rel(&self) -> &[AtomicU32] {
+        // SAFETY: the arrays are BYTES long, page- (or 8-) aligned, zeroed, live as long as
+        // `self`, and are only ever accessed through these atomics; the map's pointer is the
+        // raw one of the mapping, valid for writes.
+        unsafe { std::slice::from_raw_parts(self.arrays.ptr().cast::<AtomicU32>(), CHUNK_LINES) }
+    }
+
+    fn lens(&self) -> &[AtomicU32] {
+        // SAFETY: as in `rel`, the second quarter of the arrays.
+        unsafe { std::slice::from_raw_parts(self.arrays.ptr().add(CHUNK_LINES * 4).cast::<AtomicU32>(), CHUNK_LINES) }
+    }
+
+    fn ts_array(&self) -> &[AtomicI64] {
+        // SAFETY: as in `rel`, the second half of the arrays (8-aligned: CHUNK_LINES * 8 from
+        // an aligned start).
+        unsafe { std::slice::from_raw_parts(self.arrays.ptr().add(CHUNK_LINES * 8).cast::<AtomicI64>(), CHUNK_LINES) }
+    }
+
     /// The start of line `i`.
     fn start(&self, i: usize) -> u64 {
-        if self.wide.is_empty() { self.base + u64::from(self.rel[i]) } else { self.wide[i] }
+        match self.wide.get() {
+            Some(wide) => wide[i].load(Ordering::Relaxed),
+            None => self.base + u64::from(self.rel()[i].load(Ordering::Relaxed)),
+        }
     }
 
-    fn push_start(&mut self, start: u64) {
-        if self.wide.is_empty() {
-            if self.rel.is_empty() {
-                self.base = start;
-            }
-            if let Some(rel) = start.checked_sub(self.base).and_then(|d| u32::try_from(d).ok()) {
-                self.rel.push(rel);
-                return;
-            }
-            let mut wide = Vec::with_capacity(self.rel.capacity().max(self.rel.len() + 1));
-            wide.extend(self.rel.iter().map(|r| self.base + u64::from(*r)));
-            self.wide = wide;
-            self.rel = Vec::new();
-        }
-        self.wide.push(start);
+    fn len(&self, i: usize) -> u32 {
+        self.lens()[i].load(Ordering::Relaxed)
     }
 
-    fn pop_start(&mut self) {
-        if self.wide.is_empty() {
-            self.rel.pop();
-        } else {
-            self.wide.pop();
+    fn ts(&self, i: usize) -> Nanos {
+        self.ts_array()[i].load(Ordering::Relaxed)
+    }
+
+    /// Writes line `i`: only the writer, holding the file's write lock, for a line no
+    /// snapshot counts yet (or one it just popped).
+    fn set(&self, i: usize, start: u64, len: u32, ts: Nanos) {
+        match self.wide.get() {
+            Some(wide) => wide[i].store(start, Ordering::Relaxed),
+            None => match start.checked_sub(self.base).and_then(|d| u32::try_from(d).ok()) {
+                Some(rel) => self.rel()[i].store(rel, Ordering::Relaxed),
+                None => {
+                    let wide: Box<[AtomicU64]> =
+                        (0..CHUNK_LINES).map(|k| AtomicU64::new(if k < i { self.start(k) } else { 0 })).collect();
+                    wide[i].store(start, Ordering::Relaxed);
+                    let _ = self.wide.set(wide);
+                }
+            },
         }
+        self.lens()[i].store(len, Ordering::Relaxed);
+        self.ts_array()[i].store(ts, Ordering::Relaxed);
     }
 }
 
@@ -443,12 +510,23 @@ impl FileStore {
     /// Memory this file's index and text hold: 16 bytes a line of index (20 when the time
     /// order is kept), owned text, the spool's text.
     pub fn memory(&self) -> u64 {
+        self.memory_of(true)
+    }
+
+    /// Of [`FileStore::memory`], what is the process's private memory: the index and owned
+    /// text, not the spool's text (page cache, or tmpfs).
+    pub fn private_memory(&self) -> u64 {
+        self.memory_of(false)
+    }
+
+    fn memory_of(&self, spool: bool) -> u64 {
         let st = self.state.read().unwrap_or_else(|e| e.into_inner());
         let per_line = if st.unsorted { 20 } else { 16 };
-        // Chunks that needed full 64-bit starts hold 4 bytes a line more.
-        let wide: u64 = st.chunks.iter().map(|c| c.wide.len() as u64 * 4).sum();
+        // Chunks that needed full 64-bit starts hold 8 bytes a line more.
+        let wide: u64 = st.chunks.iter().filter(|c| c.wide.get().is_some()).count() as u64 * CHUNK_LINES as u64 * 8;
         let index = (st.lines - st.first) as u64 * per_line + wide;
-        index + st.segments.iter().map(|s| s.memory() as u64).sum::<u64>()
+        let text = st.segments.iter().filter(|s| spool || !s.is_spool()).map(|s| s.memory() as u64).sum::<u64>();
+        index + text
     }
 
     /// Releases the part of the spool windows before the first line kept.
@@ -478,7 +556,7 @@ impl FileStore {
         let entry = |st: &FileState, line: usize| {
             let c = &st.chunks[line / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
             let i = line % CHUNK_LINES;
-            (c.start(i), c.lens[i])
+            (c.start(i), c.len(i))
         };
         let (from_start, _) = entry(&st, st.first);
         let new_first = st.first + n;
@@ -504,7 +582,7 @@ impl FileStore {
         let (mut lo, mut hi) = (None::<Nanos>, None::<Nanos>);
         for line in st.first..st.lines {
             let c = &st.chunks[line / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
-            let t = c.ts[line % CHUNK_LINES];
+            let t = c.ts(line % CHUNK_LINES);
             if t != NO_TS {
                 lo = Some(lo.map_or(t, |m: Nanos| m.min(t)));
                 hi = Some(hi.map_or(t, |m: Nanos| m.max(t)));
@@ -524,8 +602,7 @@ impl FileStore {
         if st.evicted.0 == 0 {
             return None;
         }
-        let c = &st.chunks[st.first / CHUNK_LINES - st.chunk0 / CHUNK_LINES];
-        let t = c.ts[st.first % CHUNK_LINES];
+        let t = st.chunks.get(st.first / CHUNK_LINES - st.chunk0 / CHUNK_LINES).map_or(NO_TS, |c| c.ts(st.first % CHUNK_LINES));
         Some((st.evicted.0, st.evicted.1, (t != NO_TS).then_some(t)))
     }
 
@@ -554,29 +631,13 @@ impl FileStore {
             if !l.parsed {
                 st.unparsed += 1;
             }
-            if st.chunks.last().is_none_or(|c| c.ts.len() >= CHUNK_LINES) {
-                st.chunks.push(Arc::new(Chunk::default()));
+            let start = segment.base + l.offset as u64;
+            let at = st.lines - st.chunk0;
+            if at / CHUNK_LINES == st.chunks.len() {
+                st.chunks.push(Arc::new(Chunk::new(start)));
             }
-            if let Some(last) = st.chunks.last_mut() {
-                // Copies the chunk only if a query snapshot still holds it.
-                let chunk = Arc::make_mut(last);
-                if chunk.ts.capacity() < CHUNK_LINES {
-                    // The whole chunk at once: a copy (capacity = length) grown by doubling
-                    // would end up to twice the 16 bytes a line (a followed file's chunks are
-                    // copied often, a tail holding the last one).
-                    let room = CHUNK_LINES - chunk.ts.len();
-                    if chunk.wide.is_empty() {
-                        chunk.rel.reserve_exact(room);
-                    } else {
-                        chunk.wide.reserve_exact(room);
-                    }
-                    chunk.lens.reserve_exact(room);
-                    chunk.ts.reserve_exact(room);
-                }
-                chunk.push_start(segment.base + l.offset as u64);
-                chunk.lens.push(u32::try_from(l.len).unwrap_or(u32::MAX));
-                chunk.ts.push(ts);
-            }
+            // Past every snapshot's end: no copy however many snapshots hold the chunk.
+            st.chunks[at / CHUNK_LINES].set(at % CHUNK_LINES, start, u32::try_from(l.len).unwrap_or(u32::MAX), ts);
             st.lines += 1;
         }
     }
@@ -587,16 +648,11 @@ impl FileStore {
         if st.lines == st.first {
             return;
         }
-        if let Some(last) = st.chunks.last_mut() {
-            let chunk = Arc::make_mut(last);
-            chunk.pop_start();
-            chunk.lens.pop();
-            chunk.ts.pop();
-            if chunk.ts.is_empty() {
-                st.chunks.pop();
-            }
-        }
         st.lines -= 1;
+        // The line's entry stays in its chunk until overwritten; a chunk left empty goes.
+        if (st.lines - st.chunk0).div_ceil(CHUNK_LINES) < st.chunks.len() {
+            st.chunks.pop();
+        }
         let mut popped = self.popped.lock().unwrap_or_else(|e| e.into_inner());
         *popped = (st.lines, popped.1 + 1);
         // The cached time order holds the removed line.
@@ -717,7 +773,7 @@ impl FileSnap {
         let abs = self.first + line;
         let c = &self.chunks[abs / CHUNK_LINES - self.chunk0 / CHUNK_LINES];
         let i = abs % CHUNK_LINES;
-        (c.start(i), c.lens[i], c.ts[i])
+        (c.start(i), c.len(i), c.ts(i))
     }
 
     /// The index timestamp of a line (its own, or inherited; [`NO_TS`] if none yet).
@@ -883,28 +939,57 @@ pub(super) fn progress_of(store: &FileStore) -> (u64, u64) {
 
 #[cfg(test)]
 mod chunk_tests {
-    use super::Chunk;
+    use super::{CHUNK_LINES, Chunk, FileStore, NO_TS, load_owned};
+    use logsleuth_formats::{LogFormat, ParseOptions};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_snapshot_keeps_its_lines_without_a_copy_of_the_chunk() {
+        let store = Arc::new(FileStore::new(0, "t".into(), None, ParseOptions { now: 0 }));
+        store.set_format(LogFormat::Plain, &[]);
+        let text = |from: usize, to: usize| (from..to).map(|i| format!("line {i}\n")).collect::<String>().into_bytes();
+        load_owned(&store, text(0, 1000), false);
+        let snap = store.snapshot(false);
+        // Past the end of the chunk the snapshot holds, and into the next one.
+        load_owned(&store, text(1000, CHUNK_LINES + 10), false);
+        let st = store.state.read().unwrap();
+        assert_eq!(st.chunks.len(), 2);
+        assert!(Arc::ptr_eq(&snap.chunks[0], &st.chunks[0]), "the chunk the snapshot holds was not copied");
+        drop(st);
+        assert_eq!(snap.len, 1000);
+        assert_eq!(snap.bytes(999), b"line 999");
+        let now = store.snapshot(false);
+        let last = format!("line {}", CHUNK_LINES + 9);
+        assert_eq!((now.len, now.bytes(999), now.bytes(CHUNK_LINES + 9)), (CHUNK_LINES + 10, &b"line 999"[..], last.as_bytes()));
+        // A popped line leaves an empty chunk behind: it goes.
+        for _ in 0..10 {
+            store.pop_last_line();
+        }
+        assert_eq!(store.state.read().unwrap().chunks.len(), 1);
+        store.pop_last_line();
+        assert_eq!((store.len(), store.state.read().unwrap().chunks.len()), (CHUNK_LINES - 1, 1));
+    }
 
     #[test]
     fn starts_stay_exact_when_a_chunk_spans_more_than_four_gib() {
-        let mut c = Chunk::default();
         let starts = [10u64 << 30, (10 << 30) + 77, (10 << 30) + u64::from(u32::MAX), (16 << 30) + 5, (16 << 30) + 9];
+        let c = Chunk::new(starts[0]);
         for (i, s) in starts.iter().enumerate() {
-            c.push_start(*s);
-            assert_eq!(c.wide.is_empty(), i < 3, "32-bit starts while they fit");
+            c.set(i, *s, i as u32, i as i64);
+            assert_eq!(c.wide.get().is_none(), i < 3, "32-bit starts while they fit");
             for (j, want) in starts[..=i].iter().enumerate() {
-                assert_eq!(c.start(j), *want);
+                assert_eq!((c.start(j), c.len(j), c.ts(j)), (*want, j as u32, j as i64));
             }
         }
-        c.pop_start();
-        assert_eq!(c.start(3), (16 << 30) + 5);
-        let mut small = Chunk::default();
-        for s in [4096u64, 5000, 7000] {
-            small.push_start(s);
+        // A popped line is written again in place.
+        c.set(4, (16 << 30) + 7, 9, NO_TS);
+        assert_eq!((c.start(3), c.start(4), c.len(4), c.ts(4)), ((16 << 30) + 5, (16 << 30) + 7, 9, NO_TS));
+        let small = Chunk::new(4096);
+        for (i, s) in [4096u64, 5000, 7000, 9000].iter().enumerate() {
+            small.set(i, *s, 1, 0);
         }
-        small.pop_start();
-        small.push_start(9000);
-        assert_eq!((small.start(0), small.start(1), small.start(2)), (4096, 5000, 9000));
-        assert!(small.wide.is_empty());
+        small.set(2, 8000, 1, 0);
+        assert_eq!((small.start(0), small.start(1), small.start(2), small.start(3)), (4096, 5000, 8000, 9000));
+        assert!(small.wide.get().is_none());
     }
 }
