@@ -114,7 +114,8 @@ pub fn start(inner: Arc<Inner>, request: TailRequest) -> mpsc::Receiver<TailEven
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         let now_ms = || logsleuth_core::time::now_nanos().div_euclid(1_000_000);
-        let since = request.since.map_or_else(now_ms, |t| t.div_euclid(1_000_000));
+        // The first whole millisecond at or after `since` (the TUI asks from just after its newest line).
+        let since = request.since.map_or_else(now_ms, |t| (t + 999_999).div_euclid(1_000_000));
         let range = logsleuth_core::model::TimeRange::between((since - 3_600_000) * 1_000_000, (now_ms() + 1) * 1_000_000);
         let plan = match inner.plan(&request.query, &range).await {
             Ok(p) => p,
