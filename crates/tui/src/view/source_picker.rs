@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Span::styled(safe(&p.input.text, text_width), theme.text),
         Span::styled(" ", theme.selection),
     ])];
-    lines.push(Line::from(Span::styled(" filter, or type a path, loki URL {selector}, es URL [index], cloudwatch GROUP", theme.muted)));
+    lines.push(Line::from(Span::styled(" filter, or type: path, loki URL {sel}, es URL [idx], cloudwatch GROUP", theme.muted)));
     let choices = app.source_choices();
     for (i, choice) in choices.iter().enumerate().take(12) {
         let style = if i == p.cursor { theme.selection } else { theme.text };
