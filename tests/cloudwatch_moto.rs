@@ -13,6 +13,8 @@
 //! simple filter patterns, so these runs also show that logsleuth's answers do not depend on
 //! either: charts are counted from the events, and the KQL is evaluated on every event.
 
+mod support;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -401,4 +403,121 @@ fn groups_are_listed_and_missing_parts_are_said() {
     let out = logsleuth(&["query", "--cloudwatch", "/no/such/group", "--endpoint", &moto(), "--since", "1h"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ResourceNotFoundException"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_tail_from_just_after_a_line_does_not_send_that_line_again() {
+    use logsleuth::sources::{Query, Source, TailEvent, TailRequest};
+    let client = client();
+    let group = unique("tail-since");
+    // The TUI's newest line, at a whole millisecond; the tail is asked from 1 ns after it.
+    let seen = now_ms() - 2_000;
+    put(&client, &group, "app", vec![(seen, "already on screen".into())]);
+    let config = logsleuth::sources::cloudwatch::CloudWatchConfig {
+        groups: vec![group.clone()],
+        stream_prefix: None,
+        endpoint: logsleuth::sources::cloudwatch::Endpoint { region: Some("us-east-1".into()), profile: None, endpoint: Some(moto()) },
+        format: None,
+        no_insights: true,
+    };
+    let source = logsleuth::sources::cloudwatch::CloudWatchSource::new(config).unwrap();
+    let mut rx = runtime().block_on(async { source.tail(TailRequest { query: Query::kql(""), since: Some(seen * 1_000_000 + 1) }) }).unwrap();
+    let t = now_ms();
+    put(&client, &group, "app", vec![(t, "after it".into()), (t + 1, "after it too".into())]);
+    let messages = runtime().block_on(async {
+        let mut messages = Vec::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(12);
+        while messages.len() < 2 {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(TailEvent::Records(records))) => messages.extend(records.into_iter().map(|r| r.message)),
+                Ok(Some(TailEvent::Failed(e))) => panic!("the tail failed: {e}"),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        // A poll or two more: nothing else may come.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+            while let Some(ev) = rx.recv().await {
+                if let TailEvent::Records(records) = ev {
+                    messages.extend(records.into_iter().map(|r| r.message));
+                }
+            }
+        })
+        .await;
+        messages
+    });
+    assert_eq!(messages, vec!["after it".to_string(), "after it too".to_string()]);
+}
+
+/// The TUI as a user runs it: a CloudWatch pane, a local file opened beside it from the source
+/// picker on one (linked) clock, and a second group found with the picker's group browser,
+/// opened below on the same account. The time picker on the first pane moves all three.
+#[test]
+fn a_cloudwatch_pane_beside_a_local_one_on_one_clock() {
+    use support::pty::{self, Pty};
+    use std::time::Duration;
+    let client = client();
+    let minute = 60_000;
+    let now = now_ms();
+    // Nothing within five minutes of "15 minutes ago", so the counts do not depend on when
+    // the keys land: 10 + 5 access-log lines in the group, 8 + 3 JSON lines in the file.
+    let access = |i: i64| format!("10.0.0.{i} - - [01/Jan/2026:00:00:00 +0000] \"GET /orders/{i} HTTP/1.1\" 200 512 \"-\" \"curl/8.5\"");
+    let web = unique("e2e-web");
+    let mut events: Vec<(i64, String)> = (0..10).map(|i| (now - 40 * minute + i * minute, access(i))).collect();
+    events.extend((0..5).map(|i| (now - 10 * minute + i * minute, access(100 + i))));
+    put(&client, &web, "web-1", events);
+    let api = format!("{web}-api");
+    put(&client, &api, "api-1", (0..4).map(|i| (now - 8 * minute + i * minute, format!("api request {i} handled"))).collect());
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("checkout.json");
+    let line = |ms: i64, i: i64| {
+        serde_json::json!({ "time": rfc3339(ms), "level": "error", "msg": format!("payment timeout #{i}") }).to_string() + "\n"
+    };
+    let mut text: String = (0..8).map(|i| line(now - 45 * minute + i * minute, i)).collect();
+    text.extend((0..3).map(|i| line(now - 12 * minute + i * 2 * minute, 10 + i)));
+    std::fs::write(&file, text).unwrap();
+
+    let mut cmd = pty::command(&["--cloudwatch", &web, "--endpoint", &moto(), "--since", "1h"], home.path());
+    for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")] {
+        cmd.env(k, v);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config");
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials");
+    let mut app = Pty::spawn(cmd, 50, 160);
+    let wait = Duration::from_secs(40);
+    pty::wait_until("the group's 15 lines", wait, || hits(&app.screen(), 15));
+    // Ctrl-w v: the local file beside it.
+    app.keys(b"\x17v");
+    app.wait_screen("New pane on the right", wait);
+    app.keys(file.to_str().unwrap().as_bytes());
+    app.keys(b"\r");
+    pty::wait_until("the file's 11 lines beside them", wait, || hits(&app.screen(), 11));
+    assert!(hits(&app.screen(), 15), "{}", app.screen());
+    // Ctrl-w s: the group browser lists the groups starting with what is typed.
+    app.keys(b"\x17s");
+    app.wait_screen("New pane below", wait);
+    app.keys(format!("cw {web}-").as_bytes());
+    let screen = app.wait_screen(&format!("log group: {api}"), wait);
+    assert!(!screen.contains(&format!("log group: {web}\n")), "only names with the prefix: {screen}");
+    app.keys(b"\r");
+    pty::wait_until("the second group's 4 lines below", wait, || hits(&app.screen(), 4));
+    let screen = app.screen();
+    assert!(hits(&screen, 15) && hits(&screen, 11), "{screen}");
+    // The first pane's time picker: the last 15 minutes, for all three.
+    app.keys(b"\x17h");
+    app.keys(b"r");
+    app.wait_screen("Last 15 minutes", wait);
+    app.keys(b"kkkkkk\r");
+    pty::wait_until("every pane on the last 15 minutes", wait, || {
+        let s = app.screen();
+        hits(&s, 5) && hits(&s, 3) && hits(&s, 4) && !hits(&s, 15) && !hits(&s, 11)
+    });
+    app.kill();
+    app.close();
+}
+
+/// Whether a screen says exactly `n` hits somewhere ("5 hits", not "15 hits").
+fn hits(screen: &str, n: u64) -> bool {
+    let what = format!("{n} hits");
+    screen.match_indices(&what).any(|(i, _)| !screen[..i].ends_with(|c: char| c.is_ascii_digit() || c == ','))
 }

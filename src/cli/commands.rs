@@ -204,6 +204,13 @@ fn print_table(out: &mut Out, records: &[Record], columns: &[String]) -> Result<
 }
 
 /// `logsleuth top`: top values of a field.
+/// Says what a chart may cost before it runs (CloudWatch Logs Insights over large groups).
+async fn say_cost(source: &dyn crate::sources::Source) {
+    if let Some(note) = source.cost_note().await {
+        eprintln!("logsleuth: {}", crate::text::sanitize(&note));
+    }
+}
+
 pub fn top(args: TopArgs) -> Result<(), CliError> {
     let mut result = match one_shot(&args.source)? {
         Some(shot) => {
@@ -218,6 +225,7 @@ pub fn top(args: TopArgs) -> Result<(), CliError> {
             let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
             runtime()?.block_on(async {
                 wait_ready(&source).await;
+                say_cost(source.as_ref()).await;
                 let request = TopRequest { query, range, field: args.field.clone(), size: args.size };
                 let mut top = source.top(request.clone()).await?;
                 if args.distinct {
@@ -345,6 +353,7 @@ pub fn histogram(args: HistogramArgs) -> Result<(), CliError> {
     let split = parse_split(args.split_by.as_deref());
     let result = runtime()?.block_on(async {
         wait_ready(&source).await;
+        say_cost(source.as_ref()).await;
         source
             .histogram(HistogramRequest { query, range, interval, target_buckets: CLI_TARGET_BUCKETS, split })
             .await

@@ -29,7 +29,7 @@ impl SourceOpener for CliOpener {
 }
 
 fn has_source_flags(args: &SourceArgs) -> bool {
-    !args.files.is_empty() || args.loki.is_some() || args.es.is_some() || args.source.is_some()
+    !args.files.is_empty() || args.loki.is_some() || args.es.is_some() || args.source.is_some() || !args.cloudwatch.is_empty()
 }
 
 /// `logsleuth FILE...` / server flags / `--workspace NAME`: the TUI.
@@ -165,7 +165,7 @@ fn saved_workspace(ui: &UiArgs, flags: bool, opener: &Arc<CliOpener>, now: Nanos
     }
     if flags {
         return Err(CliError::usage(format!(
-            "workspace {name} names its own sources: give either --workspace or source flags (FILE, --loki, --es, --source)"
+            "workspace {name} names its own sources: give either --workspace or source flags (FILE, --loki, --es, --cloudwatch, --source)"
         )));
     }
     let (_, file) = workspace::load(name).map_err(CliError::usage)?;

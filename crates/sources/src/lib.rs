@@ -337,6 +337,12 @@ pub trait Source: Send + Sync {
         None
     }
 
+    /// What charts on this source may cost, to say before they run (CloudWatch Logs
+    /// Insights bills the bytes a query scans); `None` when there is nothing to say.
+    async fn cost_note(&self) -> Option<String> {
+        None
+    }
+
     /// One page of matching records, newest first.
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage>;
 

@@ -58,6 +58,18 @@ pub struct CloudWatchSpec {
     pub no_insights: bool,
 }
 
+impl CloudWatchSpec {
+    /// Where the groups live: region, profile, endpoint.
+    pub fn endpoint(&self) -> crate::cloudwatch::Endpoint {
+        crate::cloudwatch::Endpoint { region: self.region.clone(), profile: self.profile.clone(), endpoint: self.endpoint.clone() }
+    }
+
+    /// Other groups of the same account and endpoint (a group picked beside this pane).
+    pub fn with_groups(&self, groups: Vec<String>) -> CloudWatchSpec {
+        CloudWatchSpec { groups, stream_prefix: None, format: None, ..self.clone() }
+    }
+}
+
 /// Local files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalSpec {
@@ -508,11 +520,7 @@ pub fn cloudwatch_config(spec: &CloudWatchSpec) -> SourceResult<crate::cloudwatc
     Ok(crate::cloudwatch::CloudWatchConfig {
         groups,
         stream_prefix: spec.stream_prefix.clone().filter(|p| !p.is_empty()),
-        endpoint: crate::cloudwatch::Endpoint {
-            region: spec.region.clone(),
-            profile: spec.profile.clone(),
-            endpoint: spec.endpoint.clone(),
-        },
+        endpoint: spec.endpoint(),
         format,
         no_insights: spec.no_insights,
     })

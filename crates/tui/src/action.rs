@@ -55,6 +55,7 @@ impl Action {
                 | Action::ContextDone { .. }
                 | Action::HistorySaveFailed(_)
                 | Action::PaneOpened { .. }
+                | Action::LogGroupsListed { .. }
                 | Action::WorkspaceSaved(_)
                 | Action::Watch(crate::features::watches::WatchAction::Measured { .. })
                 | Action::Patterns(crate::features::patterns::PatternsAction::Done { .. })
@@ -270,6 +271,14 @@ pub enum Action {
         /// Its background progress when it opened (a large file being indexed).
         progress: Option<Progress>,
     },
+    /// The log groups whose names start with `prefix` (the source picker's group browser),
+    /// or why they could not be listed.
+    LogGroupsListed {
+        /// The prefix asked for.
+        prefix: String,
+        /// The groups' names.
+        result: Result<Vec<String>, String>,
+    },
     /// The workspace file was written (its path), or why not.
     WorkspaceSaved(Result<std::path::PathBuf, String>),
     /// Background progress of a pane's source (indexing a large file).
@@ -389,6 +398,14 @@ pub enum Effect {
         pane: PaneId,
         /// What to open.
         request: OpenRequest,
+    },
+    /// List CloudWatch log groups for the source picker (`DescribeLogGroups` with a name
+    /// prefix) and answer [`Action::LogGroupsListed`]; a newer listing replaces a running one.
+    ListLogGroups {
+        /// Region, profile and endpoint to ask (its groups are not used).
+        account: Box<logsleuth_sources::spec::CloudWatchSpec>,
+        /// The names' prefix; empty for the first groups.
+        prefix: String,
     },
     /// Forget a closed pane's source (its tasks are cancelled separately).
     CloseSource {

@@ -858,6 +858,39 @@ pub enum SourceChoice {
     Demo,
     /// What was typed: a file path, `loki URL SELECTOR`, `es URL INDEX` or `cloudwatch GROUP…`.
     Typed(String),
+    /// A CloudWatch log group the group browser listed for `cloudwatch PREFIX`.
+    LogGroup(String),
+}
+
+/// The source picker's group browser: the log groups listed for what follows `cloudwatch `
+/// (or `cw `) in the input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogGroupList {
+    /// The prefix last asked for (`None`: the input is not a CloudWatch one).
+    pub prefix: Option<String>,
+    /// The groups listed for it.
+    pub names: Vec<String>,
+    /// Whether the listing is still running.
+    pub loading: bool,
+    /// Why the groups could not be listed.
+    pub error: Option<String>,
+}
+
+/// How many groups the browser lists (`DescribeLogGroups` pages are 50).
+pub const LOG_GROUPS_LISTED: usize = 50;
+
+/// The group-name prefix of a picker input `cloudwatch PREFIX` / `cw PREFIX` (the last word
+/// typed; empty right after the keyword and a space), or `None` for other inputs.
+pub fn log_group_prefix(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let (keyword, rest) = text.split_once(char::is_whitespace)?;
+    if !matches!(keyword, "cloudwatch" | "cw") {
+        return None;
+    }
+    if rest.ends_with(char::is_whitespace) {
+        return Some("");
+    }
+    Some(rest.split_whitespace().last().unwrap_or(""))
 }
 
 /// The source picker popup.
@@ -871,6 +904,8 @@ pub struct SourcePickerState {
     pub cursor: usize,
     /// Why the last choice could not be used.
     pub error: Option<String>,
+    /// The CloudWatch group browser.
+    pub groups: LogGroupList,
 }
 
 impl App {
@@ -893,9 +928,30 @@ impl App {
         if keep("demo") {
             out.push(SourceChoice::Demo);
         }
+        // Listed groups first (Enter opens the first), what was typed after them.
+        let groups = &self.source_picker.groups;
+        if groups.prefix.is_some() && groups.prefix.as_deref() == log_group_prefix(text) {
+            let typed = text.split_whitespace().skip(1).collect::<Vec<_>>();
+            for name in &groups.names {
+                if typed.as_slice() != [name.as_str()] {
+                    out.push(SourceChoice::LogGroup(name.clone()));
+                }
+            }
+        }
         if !text.is_empty() {
             out.push(SourceChoice::Typed(text.to_string()));
         }
         out
+    }
+
+    /// The region, profile and endpoint a CloudWatch group opened from the picker uses: the
+    /// focused pane's when it shows CloudWatch groups, else the first CloudWatch pane's, else
+    /// the AWS chain's defaults.
+    pub fn cloudwatch_account(&self) -> logsleuth_sources::spec::CloudWatchSpec {
+        let cloudwatch = |p: &Pane| match &p.origin {
+            Some(logsleuth_sources::spec::SourceSpec::CloudWatch(spec)) => Some(spec.with_groups(Vec::new())),
+            _ => None,
+        };
+        cloudwatch(self.pane()).or_else(|| self.panes.iter().find_map(cloudwatch)).unwrap_or_default()
     }
 }

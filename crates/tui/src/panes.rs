@@ -54,6 +54,52 @@ pub fn open_picker(app: &mut App, placement: Placement) -> Vec<Effect> {
     vec![]
 }
 
+/// A typed `cloudwatch GROUP` that names no region, profile or endpoint of its own opens on
+/// the focused CloudWatch pane's (the account the user is looking at).
+fn on_the_same_account(app: &App, spec: SourceSpec) -> SourceSpec {
+    match spec {
+        SourceSpec::CloudWatch(cw) if cw.region.is_none() && cw.profile.is_none() && cw.endpoint.is_none() => {
+            let account = app.cloudwatch_account();
+            SourceSpec::CloudWatch(logsleuth_sources::spec::CloudWatchSpec { groups: cw.groups, ..account })
+        }
+        other => other,
+    }
+}
+
+/// The picker's input changed: clears the last error and, for `cloudwatch PREFIX` (or
+/// `cw PREFIX`), asks the runtime for the log groups with that prefix.
+pub fn picker_edited(app: &mut App) -> Vec<Effect> {
+    app.source_picker.cursor = 0;
+    app.source_picker.error = None;
+    let prefix = crate::app::log_group_prefix(&app.source_picker.input.text).map(str::to_string);
+    let groups = &mut app.source_picker.groups;
+    match prefix {
+        None => {
+            *groups = Default::default();
+            vec![]
+        }
+        Some(p) if groups.prefix.as_ref() == Some(&p) => vec![],
+        Some(p) => {
+            *groups = crate::app::LogGroupList { prefix: Some(p.clone()), loading: true, ..Default::default() };
+            vec![Effect::ListLogGroups { account: Box::new(app.cloudwatch_account()), prefix: p }]
+        }
+    }
+}
+
+/// The groups listed for a prefix; answers for a prefix no longer typed are dropped.
+pub fn log_groups_listed(app: &mut App, prefix: String, result: Result<Vec<String>, String>) -> Vec<Effect> {
+    let groups = &mut app.source_picker.groups;
+    if groups.prefix.as_ref() != Some(&prefix) {
+        return vec![];
+    }
+    groups.loading = false;
+    match result {
+        Ok(names) => groups.names = names,
+        Err(e) => groups.error = Some(e),
+    }
+    vec![]
+}
+
 /// Enter in the source picker: creates the pane (placed as asked) and asks the runtime to
 /// open its source.
 pub fn pick(app: &mut App) -> Vec<Effect> {
@@ -70,12 +116,19 @@ pub fn pick(app: &mut App) -> Vec<Effect> {
         }
         SourceChoice::Demo => (OpenRequest::Spec(Box::new(SourceSpec::Demo)), Some(SourceSpec::Demo)),
         SourceChoice::Typed(text) => match SourceSpec::parse_typed(text) {
-            Ok(spec) => (OpenRequest::Spec(Box::new(spec.clone())), Some(spec)),
+            Ok(spec) => {
+                let spec = on_the_same_account(app, spec);
+                (OpenRequest::Spec(Box::new(spec.clone())), Some(spec))
+            }
             Err(e) => {
                 app.source_picker.error = Some(e);
                 return vec![];
             }
         },
+        SourceChoice::LogGroup(name) => {
+            let spec = SourceSpec::CloudWatch(app.cloudwatch_account().with_groups(vec![name.clone()]));
+            (OpenRequest::Spec(Box::new(spec.clone())), Some(spec))
+        }
     };
     let before = plot_widths(app);
     let info = match &choice {
@@ -551,6 +604,79 @@ mod tests {
             })
             .collect();
         p
+    }
+
+    #[test]
+    fn the_group_prefix_is_the_last_word_after_the_cloudwatch_keyword() {
+        use crate::app::log_group_prefix;
+        assert_eq!(log_group_prefix("cw"), None);
+        assert_eq!(log_group_prefix("cw "), Some(""));
+        assert_eq!(log_group_prefix("  cloudwatch /aws/la"), Some("/aws/la"));
+        assert_eq!(log_group_prefix("cw /a /b"), Some("/b"));
+        assert_eq!(log_group_prefix("cw /a "), Some(""));
+        assert_eq!(log_group_prefix("/var/log/cw x"), None);
+        assert_eq!(log_group_prefix("loki http://x {job=\"a\"}"), None);
+    }
+
+    #[test]
+    fn the_group_browser_lists_what_is_typed_and_opens_on_the_panes_account() {
+        use logsleuth_sources::spec::CloudWatchSpec;
+        let mut app = App::new(opening_info("cw".into()), None, None, crate::theme::Theme::default(), crate::history::History::default(), 0);
+        let account = CloudWatchSpec {
+            groups: vec!["/shop/web".into()],
+            region: Some("eu-west-1".into()),
+            endpoint: Some("http://127.0.0.1:5000".into()),
+            stream_prefix: Some("web-".into()),
+            ..CloudWatchSpec::default()
+        };
+        app.panes[0].origin = Some(SourceSpec::CloudWatch(account.clone()));
+        open_picker(&mut app, Placement::SideBySide);
+        let mut asked = Vec::new();
+        for c in "cw /shop/a".chars() {
+            for e in crate::features::query::input(&mut app, c) {
+                match e {
+                    Effect::ListLogGroups { account, prefix } => asked.push((*account, prefix)),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        // One listing per prefix typed after "cw ", on the pane's account (not its groups or
+        // stream prefix).
+        let expected_account = CloudWatchSpec { groups: vec![], stream_prefix: None, ..account.clone() };
+        let prefixes: Vec<&str> = asked.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(prefixes, ["", "/", "/s", "/sh", "/sho", "/shop", "/shop/", "/shop/a"]);
+        assert!(asked.iter().all(|(a, _)| *a == expected_account), "{asked:?}");
+        // A late answer for an older prefix is dropped; the current one lists the groups first.
+        log_groups_listed(&mut app, "/shop/".into(), Ok(vec!["/shop/web".into()]));
+        assert!(app.source_picker.groups.loading);
+        log_groups_listed(&mut app, "/shop/a".into(), Ok(vec!["/shop/api".into(), "/shop/auth".into()]));
+        assert_eq!(
+            app.source_choices(),
+            vec![SourceChoice::LogGroup("/shop/api".into()), SourceChoice::LogGroup("/shop/auth".into()), SourceChoice::Typed("cw /shop/a".into())]
+        );
+        app.source_picker.cursor = 1;
+        let effects = pick(&mut app);
+        let opened = effects.iter().find_map(|e| match e {
+            Effect::OpenSource { request: OpenRequest::Spec(spec), .. } => Some((**spec).clone()),
+            _ => None,
+        });
+        assert_eq!(opened, Some(SourceSpec::CloudWatch(CloudWatchSpec { groups: vec!["/shop/auth".into()], ..expected_account.clone() })));
+        // A typed group with no account of its own opens on the same one; a failed listing says why.
+        open_picker(&mut app, Placement::Below);
+        crate::features::query::input(&mut app, 'c');
+        crate::features::query::input(&mut app, 'w');
+        crate::features::query::input(&mut app, ' ');
+        log_groups_listed(&mut app, "".into(), Err("cannot reach DescribeLogGroups".into()));
+        assert_eq!(app.source_picker.groups.error.as_deref(), Some("cannot reach DescribeLogGroups"));
+        for c in "/shop/db".chars() {
+            crate::features::query::input(&mut app, c);
+        }
+        app.source_picker.cursor = app.source_choices().len() - 1;
+        let opened = pick(&mut app).into_iter().find_map(|e| match e {
+            Effect::OpenSource { request: OpenRequest::Spec(spec), .. } => Some(*spec),
+            _ => None,
+        });
+        assert_eq!(opened, Some(SourceSpec::CloudWatch(CloudWatchSpec { groups: vec!["/shop/db".into()], ..expected_account })));
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct Runtime {
     /// The pattern / comparison view's work, by pane: not among the pane's tasks, which a new
     /// query or `Esc` aborts (the view would wait for ever); a new request of the view replaces it.
     view_tasks: HashMap<PaneId, AbortHandle>,
+    /// The source picker's running log-group listing (a newer prefix replaces it).
+    group_listing: Option<AbortHandle>,
 }
 
 /// One unit of work in flight; counted until dropped (answered, or aborted).
@@ -73,6 +75,7 @@ impl Runtime {
             watch_followers: HashMap::new(),
             watch_notifier: None,
             view_tasks: HashMap::new(),
+            group_listing: None,
         }
     }
 
@@ -168,6 +171,23 @@ impl Runtime {
             | Effect::Cancel { pane } => *pane,
             Effect::OpenSource { pane, request } => {
                 self.open_source(*pane, request.clone());
+                return;
+            }
+            Effect::ListLogGroups { account, prefix } => {
+                if let Some(old) = self.group_listing.take() {
+                    old.abort();
+                }
+                let (endpoint, prefix, tx, work) = (account.endpoint(), prefix.clone(), self.tx.clone(), self.start_work());
+                let task = tokio::spawn(async move {
+                    let asked = (!prefix.is_empty()).then_some(prefix.as_str());
+                    let result = logsleuth_sources::cloudwatch::CloudWatchSource::list_groups(&endpoint, asked, crate::app::LOG_GROUPS_LISTED)
+                        .await
+                        .map(|groups| groups.into_iter().map(|g| g.name).collect())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::LogGroupsListed { prefix, result });
+                    drop(work);
+                });
+                self.group_listing = Some(task.abort_handle());
                 return;
             }
             Effect::CloseSource { pane } => {
@@ -352,7 +372,13 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::SaveHistory(_) | Effect::Investigate(_) | Effect::Watch(_) | Effect::OpenSource { .. } | Effect::CloseSource { .. } | Effect::SaveWorkspace { .. } => {}
+            Effect::SaveHistory(_)
+            | Effect::Investigate(_)
+            | Effect::Watch(_)
+            | Effect::OpenSource { .. }
+            | Effect::ListLogGroups { .. }
+            | Effect::CloseSource { .. }
+            | Effect::SaveWorkspace { .. } => {}
         }
     }
 

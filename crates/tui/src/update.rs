@@ -157,7 +157,10 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
                 }
                 Mode::TimePicker if app.picker.field == 1 => app.picker.from.insert_str(&text),
                 Mode::TimePicker if app.picker.field == 2 => app.picker.to.insert_str(&text),
-                Mode::SourcePicker => app.source_picker.input.insert_str(&text),
+                Mode::SourcePicker => {
+                    app.source_picker.input.insert_str(&text);
+                    return super::panes::picker_edited(app);
+                }
                 _ => {}
             }
             vec![]
@@ -390,6 +393,7 @@ pub(crate) fn apply(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ToggleLink => super::panes::toggle_link(app),
         Action::SaveWorkspace => super::panes::save_workspace(app),
         Action::PaneOpened { pane, result, progress } => super::panes::opened(app, pane, result, progress),
+        Action::LogGroupsListed { prefix, result } => super::panes::log_groups_listed(app, prefix, result),
         Action::WorkspaceSaved(result) => {
             app.message = Some(match result {
                 Ok(path) => format!("workspace saved to {}", path.display()),

@@ -20,8 +20,21 @@ pub const MAX_ROWS: usize = 10_000;
 /// How long a query may run before it is stopped and the chart counted from events.
 const MAX_WAIT: Duration = Duration::from_secs(120);
 
-/// Above this many stored bytes in the groups, the answer says what Insights may scan.
-const LARGE_SCAN_BYTES: i64 = 10 << 30;
+/// Above this many stored bytes in the groups, charts say what Insights may scan, before
+/// they run ([`cost_note`]) and in their answers.
+pub const LARGE_SCAN_BYTES: i64 = 10 << 30;
+
+/// What charts by Insights may cost over groups storing `stored` bytes (`None` below
+/// [`LARGE_SCAN_BYTES`]).
+pub fn cost_note(stored: i64) -> Option<String> {
+    (stored > LARGE_SCAN_BYTES).then(|| {
+        format!(
+            "these log groups store {}: each chart is a Logs Insights query, billed per GB it scans \
+             (a narrower time range scans less; --no-insights counts charts from the events instead)",
+            human_bytes(stored as f64)
+        )
+    })
+}
 
 /// Access-log fields for Insights, named as the access-log parser names them.
 const ACCESS_PARSE: &str = r#"parse @message /^(?<remote_addr>\S+) (?<ident>\S+) (?<remote_user>\S+) \[(?<time_local>[^\]]+)\] "(?<request>[^"]*)" (?<status>\d{3}) (?<body_bytes_sent>\d+|-)(?: "(?<http_referer>[^"]*)" "(?<http_user_agent>[^"]*)")?/ | parse request /^(?<method>\S+) (?<path>\S+)/"#;
@@ -231,7 +244,7 @@ pub async fn run(inner: &Inner, range: &TimeRange, query: &str) -> SourceResult<
     let client = inner.client().await?;
     let groups: Vec<String> = inner.groups().map(|(_, g)| g.to_string()).collect();
     let (lo, hi) = range_ms(range);
-    let large = stored_bytes(inner).await.filter(|b| *b > LARGE_SCAN_BYTES);
+    let large = inner.stored_bytes().await.filter(|b| *b > LARGE_SCAN_BYTES);
     let started = client
         .start_query()
         .set_log_group_names(Some(groups))
@@ -273,7 +286,7 @@ pub async fn run(inner: &Inner, range: &TimeRange, query: &str) -> SourceResult<
 }
 
 /// The groups' stored bytes (asked once).
-async fn stored_bytes(inner: &Inner) -> Option<i64> {
+pub(super) async fn stored_bytes(inner: &Inner) -> Option<i64> {
     let client = inner.client().await.ok()?;
     let mut total = 0i64;
     for (_, group) in inner.groups() {
@@ -287,6 +300,14 @@ async fn stored_bytes(inner: &Inner) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::Query;
+
+    #[test]
+    fn large_groups_are_said_to_cost_before_charts_run() {
+        assert_eq!(cost_note(LARGE_SCAN_BYTES), None);
+        let note = cost_note(250 * 1_000_000_000).unwrap();
+        assert!(note.starts_with("these log groups store 250.0 GB: each chart is a Logs Insights query"), "{note}");
+        assert!(note.contains("--no-insights"), "{note}");
+    }
 
     fn row(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()

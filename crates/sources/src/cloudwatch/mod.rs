@@ -94,6 +94,8 @@ struct Inner {
     labels: Mutex<LabelCache>,
     /// Logs Insights refused once (not in this account or emulator): do not ask again.
     insights_refused: Mutex<Option<String>>,
+    /// The groups' stored bytes (`DescribeLogGroups`), asked once.
+    stored: OnceCell<Option<i64>>,
 }
 
 impl CloudWatchSource {
@@ -109,6 +111,7 @@ impl CloudWatchSource {
                 detected: Mutex::new(None),
                 labels: Mutex::new(HashMap::new()),
                 insights_refused: Mutex::new(None),
+                stored: OnceCell::new(),
             }),
         })
     }
@@ -405,7 +408,9 @@ impl Inner {
         let total = (request.cursor.is_none() && reached_start).then_some(HitCount::Exact(matched.len() as u64));
         matched.truncate(limit);
         let next = if more { matched.last().map(|(e, _)| encode_cursor(e, window)) } else { None };
-        Ok(SearchPage { records: matched.into_iter().map(|(_, r)| r).collect(), total, next, warnings: Vec::new() })
+        // The first page says what the charts beside it may cost (they are asked at the same time).
+        let warnings = if request.cursor.is_none() { self.cost_note().await.into_iter().collect() } else { Vec::new() };
+        Ok(SearchPage { records: matched.into_iter().map(|(_, r)| r).collect(), total, next, warnings })
     }
 
     /// Counts `value_of` over every matching event of the range (the events path of charts).
@@ -436,6 +441,19 @@ impl Inner {
         let note = (!complete)
             .then(|| format!("counted from the first {fetched} events of the range (at most {MAX_COUNTED_EVENTS} are counted here)"));
         Ok((matched, note))
+    }
+
+    /// The groups' stored bytes, what an Insights query over all their time would scan.
+    async fn stored_bytes(&self) -> Option<i64> {
+        *self.stored.get_or_init(|| insights::stored_bytes(self)).await
+    }
+
+    /// What charts by Insights may cost, while Insights is asked.
+    async fn cost_note(&self) -> Option<String> {
+        if self.insights_refusal().is_some() {
+            return None;
+        }
+        insights::cost_note(self.stored_bytes().await?)
     }
 
     fn insights_refusal(&self) -> Option<String> {
@@ -615,6 +633,10 @@ impl Source for CloudWatchSource {
 
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
         self.inner.search(request).await
+    }
+
+    async fn cost_note(&self) -> Option<String> {
+        self.inner.cost_note().await
     }
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {

@@ -24,9 +24,7 @@ pub(crate) fn input(app: &mut App, c: char) -> Vec<Effect> {
         }
         Mode::SourcePicker => {
             app.source_picker.input.insert(c);
-            app.source_picker.cursor = 0;
-            app.source_picker.error = None;
-            vec![]
+            crate::panes::picker_edited(app)
         }
         _ => vec![],
     }
@@ -41,7 +39,11 @@ pub(crate) fn edit(app: &mut App, action: &Action) -> Vec<Effect> {
         _ => return vec![],
     };
     editor.apply(action);
-    if app.mode == Mode::Query { refresh_completion(app) } else { vec![] }
+    match app.mode {
+        Mode::Query => refresh_completion(app),
+        Mode::SourcePicker => crate::panes::picker_edited(app),
+        _ => vec![],
+    }
 }
 
 /// Recomputes the query's syntax error and the autocomplete list; may ask for a field's values.

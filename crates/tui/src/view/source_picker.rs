@@ -14,6 +14,7 @@ pub fn choice_label(app: &App, choice: &SourceChoice) -> String {
         SourceChoice::Named(name) => format!("configured: {name}"),
         SourceChoice::Demo => "demo: bundled nginx sample with live lines".into(),
         SourceChoice::Typed(text) => format!("open: {text}"),
+        SourceChoice::LogGroup(name) => format!("log group: {name}"),
     }
 }
 
@@ -35,9 +36,28 @@ pub fn render(frame: &mut Frame, app: &App) {
     ])];
     lines.push(Line::from(Span::styled(" filter, or type: path, loki URL {sel}, es URL [idx], cloudwatch GROUP", theme.muted)));
     let choices = app.source_choices();
-    for (i, choice) in choices.iter().enumerate().take(12) {
+    // Twelve at a time, scrolled to keep the highlighted one in view (the group browser lists up to 50).
+    let first = p.cursor.saturating_sub(11);
+    for (i, choice) in choices.iter().enumerate().skip(first).take(12) {
         let style = if i == p.cursor { theme.selection } else { theme.text };
         lines.push(Line::from(Span::styled(format!(" {}", safe(&choice_label(app, choice), text_width)), style)));
+    }
+    let groups = &p.groups;
+    if let Some(prefix) = &groups.prefix {
+        let status = if groups.loading {
+            Some(("listing log groups…".to_string(), theme.muted))
+        } else if let Some(e) = &groups.error {
+            Some((format!("log groups: {e}"), theme.error))
+        } else if groups.names.is_empty() {
+            Some((if prefix.is_empty() { "no log groups".to_string() } else { format!("no log group starts with {prefix}") }, theme.muted))
+        } else if groups.names.len() >= crate::app::LOG_GROUPS_LISTED {
+            Some((format!("the first {} log groups: type more of the name", groups.names.len()), theme.muted))
+        } else {
+            None
+        };
+        if let Some((text, style)) = status {
+            lines.push(Line::from(Span::styled(format!(" {}", safe(&text, text_width)), style)));
+        }
     }
     if let Some(e) = &p.error {
         lines.push(Line::from(Span::styled(format!(" {}", safe(e, text_width)), theme.error)));
