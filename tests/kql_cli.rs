@@ -128,3 +128,25 @@ fn unreadable_field_caps_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+#[test]
+fn cloudwatch_shows_the_filter_pattern_and_the_insights_filter() {
+    let out = kql(&["--to", "cloudwatch", "--format", "json", "level: error and service: \"checkout\""]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "filter pattern: { ($.level = \"error\") && ($.service = \"checkout\") }\nlogs insights:  filter (level = \"error\" and service = \"checkout\")\n"
+    );
+    assert!(out.stderr.is_empty(), "the pattern is the whole query: {}", String::from_utf8_lossy(&out.stderr));
+    // Access logs: the method is inside the request column, so the pattern says only part of it.
+    let out = kql(&["--to", "cloudwatch", "--format", "access", "status >= 500 and not method: GET"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("filter pattern: [remote_addr, ident, remote_user, time_local, request, status>=500, ...]\n"), "{text}");
+    assert!(text.ends_with("logs insights:  filter (status >= 500 and not (method = \"GET\"))\n"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the pattern does not say the whole query"));
+    // Nothing either can say: both are said.
+    let out = kql(&["--to", "cloudwatch", "a.*: x"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("filter pattern: (none: every event of the range is fetched)\n"), "{text}");
+    assert!(text.contains("logs insights:  (none: nested or wildcard field names"), "{text}");
+}

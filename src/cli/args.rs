@@ -450,6 +450,10 @@ pub struct QueryArgs {
     /// At most this many lines.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
+    /// Read a long range as N time slices at once (each paged as one read; the same lines in
+    /// the same order). 1 reads page after page.
+    #[arg(long, value_name = "N", default_value_t = crate::sources::read::DEFAULT_SLICES as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
     /// Output format.
     #[arg(long, value_enum, default_value_t = QueryOutput::Ndjson)]
     pub output: QueryOutput,

@@ -11,7 +11,7 @@ use super::args::{AggOutput, HistogramArgs, QueryArgs, QueryOutput, SourceArgs, 
 use super::source::{filter_query, open_source, resolve_range};
 use crate::model::{HistogramResult, Record, TopResult};
 use crate::sources::local::{LocalOptions, OneShot};
-use crate::sources::{HistogramRequest, SearchRequest, Source, Split, TailEvent, TailRequest, TopRequest};
+use crate::sources::{HistogramRequest, Source, Split, TailEvent, TailRequest, TopRequest};
 
 /// Histogram buckets aimed at when no `--interval` is given.
 const CLI_TARGET_BUCKETS: usize = 60;
@@ -113,39 +113,27 @@ pub fn query(args: QueryArgs) -> Result<(), CliError> {
     let range = resolve_range(&args.time, info.is_remote, crate::time::now_nanos())?;
     let records = runtime()?.block_on(async {
         wait_ready(&source).await;
-        fetch_records(source.as_ref(), &query, range, args.limit, |w| eprintln!("logsleuth: {}", crate::text::sanitize(w))).await
+        fetch_records(source.as_ref(), &query, range, args.limit, usize::from(args.parallel), |w| eprintln!("logsleuth: {}", crate::text::sanitize(w)))
+            .await
     })?;
     // Asked again now: server sources learn their columns (field roles) from the first
     // request, after `info` above was taken.
     print_records(args.output, &records, &source.info().default_columns)
 }
 
-/// Up to `limit` matching records, newest first, page after page (pages of at most [`PAGE`]);
-/// each page's warnings go to `warn`. Shared by `query` and `thread`.
+/// Up to `limit` matching records, newest first, page after page (pages of at most [`PAGE`]),
+/// the range cut into `slices` time slices read at once ([`crate::sources::read`]); each
+/// page's warnings go to `warn`, once each. Shared by `query` and `thread`.
 pub async fn fetch_records(
     source: &dyn Source,
     query: &crate::sources::Query,
     range: crate::model::TimeRange,
     limit: usize,
-    mut warn: impl FnMut(&str),
+    slices: usize,
+    mut warn: impl FnMut(&str) + Send,
 ) -> Result<Vec<Record>, CliError> {
-    let mut records: Vec<Record> = Vec::new();
-    let mut cursor = None;
-    while records.len() < limit {
-        let page_limit = (limit - records.len()).min(PAGE);
-        let page = source.search(SearchRequest { query: query.clone(), range, limit: page_limit, cursor }).await?;
-        for w in &page.warnings {
-            warn(w);
-        }
-        records.extend(page.records);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    // A page may hold more than asked (every line of a crowded instant on Loki).
-    records.truncate(limit);
-    Ok(records)
+    let plan = crate::sources::read::ReadPlan { limit, page: PAGE, slices };
+    Ok(crate::sources::read::read_newest(source, query, range, plan, &mut warn).await?)
 }
 
 fn print_records(output: QueryOutput, records: &[Record], columns: &[String]) -> Result<(), CliError> {

@@ -54,7 +54,14 @@ pub fn translate(args: &KqlArgs) -> Result<String, CliError> {
                 // What the pattern leaves out, logsleuth checks on every event it gets back.
                 eprintln!("logsleuth: the pattern does not say the whole query; logsleuth evaluates the KQL on the events it returns");
             }
-            Ok(filter.pattern)
+            // Both forms CloudWatch is sent: the pattern for lines, the Insights filter for charts.
+            let insights = match kql::to_insights_filter(&ast) {
+                Some(f) if f.is_empty() => "(no filter)".to_string(),
+                Some(f) => format!("filter {f}"),
+                None => "(none: nested or wildcard field names; charts are counted from the events)".to_string(),
+            };
+            let pattern = if filter.pattern.is_empty() { "(none: every event of the range is fetched)" } else { &filter.pattern };
+            Ok(format!("filter pattern: {pattern}\nlogs insights:  {insights}"))
         }
         KqlTarget::Insights => kql::to_insights_filter(&ast)
             .map(|f| if f.is_empty() { String::new() } else { format!("filter {f}") })

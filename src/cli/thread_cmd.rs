@@ -104,7 +104,7 @@ pub fn run(args: ThreadArgs, config: Option<&Path>) -> Result<(), CliError> {
             // Said on stderr so a person sees how each source was asked.
             eprintln!("logsleuth: {}: {}", crate::text::sanitize(tag), crate::text::sanitize(cond.kql()));
             let query = Query::kql(cond.kql());
-            let records = super::commands::fetch_records(source.as_ref(), &query, range, args.limit, |w| {
+            let records = super::commands::fetch_records(source.as_ref(), &query, range, args.limit, crate::sources::read::DEFAULT_SLICES, |w| {
                 eprintln!("logsleuth: {}: {}", crate::text::sanitize(tag), crate::text::sanitize(w))
             })
             .await?;

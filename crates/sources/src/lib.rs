@@ -9,6 +9,7 @@ pub mod http;
 pub mod local;
 pub mod loki;
 pub mod patterns;
+pub mod read;
 mod seed;
 pub mod spec;
 pub mod thread;
