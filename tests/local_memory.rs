@@ -216,7 +216,7 @@ fn stdin_from_a_slow_producer_is_live_on_screen_with_its_json_columns() {
     let home = tempfile::tempdir().unwrap();
     // Two levels, so the level column is not one the table leaves out as the same on every
     // line (issue 20).
-    let producer = "i=0; while [ $i -lt 600 ]; do l=warn; [ $((i % 2)) -eq 0 ] && l=info; printf '{\"level\":\"%s\",\"msg\":\"tick %s\"}\\n' $l $i; i=$((i+1)); sleep 0.1; done";
+    let producer = "i=0; while [ $i -lt 600 ]; do l=warn; [ $((i % 2)) -eq 0 ] && l=info; printf '{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"tick %s\"}\\n' $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $l $i; i=$((i+1)); sleep 0.1; done";
     // The environment of `support::pty::command`, with the producer piped into `logsleuth -`.
     let bin = env!("CARGO_BIN_EXE_logsleuth");
     let mut cmd = portable_pty::CommandBuilder::new("sh");
@@ -237,6 +237,9 @@ fn stdin_from_a_slow_producer_is_live_on_screen_with_its_json_columns() {
     // Level and message are columns, not the raw JSON.
     assert!(!screen.contains("\"msg\""), "{screen}");
     assert!(screen.contains("warn"), "{screen}");
+    // The histogram grows with the stream: the range's open end was pinned before stdin
+    // brought a line, and a live tail lets it go (its bars stayed empty).
+    support::pty::wait_until("bars on the histogram", Duration::from_secs(10), || app.screen().contains('█'));
     eprintln!("first line on screen after {first:?}");
     drop(app);
 }

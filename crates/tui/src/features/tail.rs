@@ -113,6 +113,12 @@ pub(crate) fn tail_event(app: &mut App, i: usize, generation: u64, event: TailEv
                 let due = now.saturating_sub(p.hist_refreshed) >= 2 * logsleuth_core::time::NS_PER_SEC;
                 if n > 0 && due && !p.info.is_remote && !p.loading.histogram {
                     p.hist_refreshed = now;
+                    // A live tail moves the range with it: an open end pinned when the query
+                    // ran (stdin had not brought its first lines yet) is let go again.
+                    let live = p.range.resolve(now);
+                    if live.to.is_none() {
+                        p.resolved = live;
+                    }
                     let effects: Vec<Effect> = crate::features::histogram::histogram_effect(app, i).into_iter().collect();
                     // A refresh in the background: the status line does not say "charting".
                     app.panes[i].loading.histogram = false;
