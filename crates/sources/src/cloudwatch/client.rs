@@ -69,7 +69,34 @@ pub async fn connect(endpoint: &Endpoint) -> SourceResult<cwl::Client> {
     if config.region().is_none() {
         return Err(SourceError::Query("no AWS region: give --region REGION, or set AWS_REGION or a region in the profile".into()));
     }
-    Ok(cwl::Client::new(&config))
+    let mut service = cwl::config::Builder::from(&config);
+    if endpoint.endpoint.is_some() {
+        service = service.interceptor(NoHostPrefix);
+    }
+    Ok(cwl::Client::from_conf(service.build()))
+}
+
+/// Sends `StartLiveTail` to a custom endpoint as it is: the SDK would put `streaming-` before
+/// its host (AWS serves Live Tail from `streaming-logs.REGION.amazonaws.com`), a name that
+/// does not exist for an emulator or a loopback address. Endpoints that have no Live Tail
+/// refuse it, and the tail polls.
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl cwl::config::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "logsleuth::NoHostPrefix"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut cwl::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &cwl::config::RuntimeComponents,
+        cfg: &mut cwl::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        cfg.interceptor_state().unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
+        Ok(())
+    }
 }
 
 /// Turns an SDK error into a [`SourceError`]: the service's code and message where there is

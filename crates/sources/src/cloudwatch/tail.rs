@@ -4,9 +4,10 @@
 //! they are ingested. Live Tail samples when more than 500 events a second match; then lines
 //! would be lost, so the tail says so and goes on by polling from where the session was, the
 //! lines the session sent not sent again (they have no event ids there: they are known by
-//! group, stream, time and text, each copy once). Where there is no session (an account
-//! without it, a refusal, a custom `--endpoint` such as a VPC endpoint or an emulator, whose
-//! streaming host is not known) or when it ends, the tail polls `FilterLogEvents`.
+//! group, stream, time and text, each copy once). A custom `--endpoint` is asked for the
+//! session itself (without the `streaming-` host prefix AWS's own hosts take). Where there is
+//! no session (an account or emulator without it, a refusal) or when it ends, the tail polls
+//! `FilterLogEvents`.
 //!
 //! CloudWatch stores an event under its own timestamp, which may be older than the newest one
 //! already seen when it arrives (a shipper's batch, a slow stream). So each poll asks again
@@ -132,17 +133,13 @@ pub fn start(inner: Arc<Inner>, request: TailRequest) -> mpsc::Receiver<TailEven
             }
         };
         let mut sent = Sent::default();
-        let why_polling = if inner.config.endpoint.endpoint.is_some() {
-            "no Live Tail through a custom endpoint".to_string()
-        } else {
-            match live::run(&inner, &plan, format, since, &tx, &mut sent).await {
-                live::End::Closed => return,
-                live::End::Failed(e) => {
-                    let _ = tx.send(TailEvent::Failed(e)).await;
-                    return;
-                }
-                live::End::Poll(why) => why,
+        let why_polling = match live::run(&inner, &plan, format, since, &tx, &mut sent).await {
+            live::End::Closed => return,
+            live::End::Failed(e) => {
+                let _ = tx.send(TailEvent::Failed(e)).await;
+                return;
             }
+            live::End::Poll(why) => why,
         };
         let _ = tx.send(TailEvent::Status(format!("polling CloudWatch every {} s ({why_polling})", POLL_EVERY.as_secs()))).await;
         let mut failing = false;
