@@ -26,6 +26,12 @@ type Received = Arc<Mutex<Vec<(String, Value)>>>;
 /// Starts the server; `results` is the `GetQueryResults` answer once the query is complete
 /// (the first poll of each query answers `Running`).
 fn start(rt: &tokio::runtime::Runtime, results: &'static str) -> (String, Received) {
+    start_throttling(rt, results, 0)
+}
+
+/// [`start`], answering the first `throttled` `StartQuery` requests with the service's
+/// `ThrottlingException` (HTTP 400, `x-amzn-ErrorType`, the JSON error).
+fn start_throttling(rt: &tokio::runtime::Runtime, results: &'static str, throttled: usize) -> (String, Received) {
     let received: Received = Arc::default();
     let log = received.clone();
     let polls = Arc::new(Mutex::new(0usize));
@@ -35,7 +41,21 @@ fn start(rt: &tokio::runtime::Runtime, results: &'static str) -> (String, Receiv
             let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
             let op = target.strip_prefix("Logs_20140328.").unwrap_or(&target).to_string();
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            log.lock().unwrap().push((op.clone(), body));
+            let starts_before = {
+                let mut log = log.lock().unwrap();
+                let n = log.iter().filter(|(o, _)| o == "StartQuery").count();
+                log.push((op.clone(), body));
+                n
+            };
+            if op == "StartQuery" && starts_before < throttled {
+                let error = json!({"__type": "ThrottlingException", "message": "Rate exceeded"});
+                return axum::response::Response::builder()
+                    .status(400)
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .header("x-amzn-errortype", "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/")
+                    .body(axum::body::Body::from(error.to_string()))
+                    .unwrap();
+            }
             let answer = match op.as_str() {
                 "DescribeLogGroups" => fixture("describe_log_groups.json"),
                 "FilterLogEvents" => fixture("filter_log_events.json"),
@@ -47,10 +67,14 @@ fn start(rt: &tokio::runtime::Runtime, results: &'static str) -> (String, Receiv
                 }
                 _ => {
                     let error = json!({"__type": "UnknownOperationException", "message": format!("not replayed: {op}")});
-                    return (axum::http::StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.1")], error.to_string());
+                    return axum::response::Response::builder()
+                        .status(400)
+                        .header("content-type", "application/x-amz-json-1.1")
+                        .body(axum::body::Body::from(error.to_string()))
+                        .unwrap();
                 }
             };
-            (axum::http::StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], answer)
+            axum::response::Response::builder().header("content-type", "application/x-amz-json-1.1").body(axum::body::Body::from(answer)).unwrap()
         }
     });
     let listener = rt.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))).unwrap();
@@ -77,10 +101,17 @@ fn logsleuth(args: &[&str]) -> Output {
 
 /// The one `StartQuery` request, after checking the requests around it.
 fn start_query(received: &Received) -> Value {
+    start_query_sent(received, 1)
+}
+
+/// The last of `times` `StartQuery` requests (the same query, retried), after checking the
+/// requests around it.
+fn start_query_sent(received: &Received, times: usize) -> Value {
     let received = received.lock().unwrap().clone();
     let ops: Vec<&str> = received.iter().map(|(op, _)| op.as_str()).collect();
     let starts: Vec<&Value> = received.iter().filter(|(op, _)| op == "StartQuery").map(|(_, b)| b).collect();
-    assert_eq!(starts.len(), 1, "one query: {ops:?}");
+    assert_eq!(starts.len(), times, "{ops:?}");
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "a retry is the same request: {starts:?}");
     let polls: Vec<&Value> = received.iter().filter(|(op, _)| op == "GetQueryResults").map(|(_, b)| b).collect();
     assert_eq!(polls.len(), 2, "polled until Complete: {ops:?}");
     assert!(polls.iter().all(|b| b["queryId"] == QUERY_ID), "{polls:?}");
@@ -88,7 +119,7 @@ fn start_query(received: &Received) -> Value {
     let described: Vec<&Value> = received.iter().filter(|(op, _)| op == "DescribeLogGroups").map(|(_, b)| b).collect();
     assert_eq!(described.len(), 1, "{ops:?}");
     assert_eq!(described[0]["logGroupNamePrefix"], "/shop/web");
-    starts[0].clone()
+    starts[times - 1].clone()
 }
 
 const ACCESS_PARSE_START: &str = "parse @message /^(?<remote_addr>\\S+) ";
@@ -174,4 +205,21 @@ fn no_insights_asks_for_no_query_and_says_nothing_of_its_cost() {
     assert!(!ops.iter().any(|op| op == "StartQuery" || op == "DescribeLogGroups"), "{ops:?}");
     assert!(!stderr.contains("these log groups store"), "{stderr}");
     assert!(stderr.contains("Logs Insights is off for this source; counted from the events"), "{stderr}");
+}
+
+#[test]
+fn a_throttled_query_is_retried_with_backoff_and_said() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, received) = start_throttling(&rt, "get_query_results_top_status.json", 2);
+    let out = logsleuth(&[
+        "top", "--cloudwatch", "/shop/web", "--endpoint", &url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z",
+        "--field", "status", "--output", "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"], 1000, "Insights' counts after the retries: {v}");
+    assert!(stderr.contains("CloudWatch throttled 2 requests (the account's rate limits); retried with backoff"), "{stderr}");
+    let q = start_query_sent(&received, 3);
+    assert!(q["queryString"].as_str().unwrap().ends_with("| stats count(*) as n by status | sort n desc | limit 10000"), "{q}");
 }

@@ -3,6 +3,7 @@
 //! credentials never appear in them (the SDK does not put them in errors).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs as cwl;
@@ -41,6 +42,62 @@ pub struct Event {
 /// with jittered exponential backoff) with the attempts of the one [`RetryPolicy`] every
 /// server source uses.
 pub async fn connect(endpoint: &Endpoint) -> SourceResult<cwl::Client> {
+    connect_counting(endpoint, Throttled::default()).await
+}
+
+/// How many answers of a client were throttling (`ThrottlingException`,
+/// `LimitExceededException`, HTTP 429): the SDK retries them with backoff, and the source
+/// says so in what it answers.
+#[derive(Debug, Clone, Default)]
+pub struct Throttled(Arc<AtomicU64>);
+
+impl Throttled {
+    /// Throttled answers so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether an answer is the service throttling: its status, `x-amzn-ErrorType` header or the
+/// JSON error's `__type`.
+fn is_throttling(status: u16, error_type: Option<&str>, body: Option<&[u8]>) -> bool {
+    const CODES: [&str; 4] = ["ThrottlingException", "LimitExceededException", "TooManyRequestsException", "RequestLimitExceeded"];
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let named = |text: &str| CODES.iter().any(|c| text.contains(c));
+    error_type.is_some_and(named) || body.and_then(|b| std::str::from_utf8(&b[..b.len().min(512)]).ok()).is_some_and(named)
+}
+
+/// Counts the throttling answers of every attempt.
+#[derive(Debug)]
+struct CountThrottling(Throttled);
+
+impl cwl::config::Intercept for CountThrottling {
+    fn name(&self) -> &'static str {
+        "logsleuth::CountThrottling"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &cwl::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &cwl::config::RuntimeComponents,
+        _cfg: &mut cwl::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(r) = context.response()
+            && is_throttling(r.status().as_u16(), r.headers().get("x-amzn-errortype"), r.body().bytes())
+        {
+            self.0.0.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// [`connect`], counting throttled answers into `throttled`.
+pub async fn connect_counting(endpoint: &Endpoint, throttled: Throttled) -> SourceResult<cwl::Client> {
     crate::http::install_crypto_provider();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring))
@@ -69,7 +126,7 @@ pub async fn connect(endpoint: &Endpoint) -> SourceResult<cwl::Client> {
     if config.region().is_none() {
         return Err(SourceError::Query("no AWS region: give --region REGION, or set AWS_REGION or a region in the profile".into()));
     }
-    let mut service = cwl::config::Builder::from(&config);
+    let mut service = cwl::config::Builder::from(&config).interceptor(CountThrottling(throttled));
     if endpoint.endpoint.is_some() {
         service = service.interceptor(NoHostPrefix);
     }
@@ -279,4 +336,18 @@ pub async fn list_groups(client: &cwl::Client, prefix: Option<&str>, max: usize)
     }
     out.truncate(max);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_told_by_status_header_or_error_type() {
+        assert!(is_throttling(429, None, None));
+        assert!(is_throttling(400, Some("ThrottlingException:http://internal.amazon.com/"), None));
+        assert!(is_throttling(400, None, Some(br#"{"__type":"com.amazonaws.logs#LimitExceededException","message":"Rate exceeded"}"#)));
+        assert!(!is_throttling(400, None, Some(br#"{"__type":"ResourceNotFoundException"}"#)));
+        assert!(!is_throttling(200, None, Some(b"ThrottlingException in a message")));
+    }
 }

@@ -96,6 +96,8 @@ struct Inner {
     insights_refused: Mutex<Option<String>>,
     /// The groups' stored bytes (`DescribeLogGroups`), asked once.
     stored: OnceCell<Option<i64>>,
+    /// Throttled answers of the client (retried by the SDK), for the notes that say so.
+    throttled: client::Throttled,
 }
 
 impl CloudWatchSource {
@@ -112,6 +114,7 @@ impl CloudWatchSource {
                 labels: Mutex::new(HashMap::new()),
                 insights_refused: Mutex::new(None),
                 stored: OnceCell::new(),
+                throttled: client::Throttled::default(),
             }),
         })
     }
@@ -182,7 +185,7 @@ struct Plan {
 
 impl Inner {
     async fn client(&self) -> SourceResult<&cwl::Client> {
-        self.client.get_or_try_init(|| client::connect(&self.config.endpoint)).await
+        self.client.get_or_try_init(|| client::connect_counting(&self.config.endpoint, self.throttled.clone())).await
     }
 
     fn groups(&self) -> impl Iterator<Item = (usize, &str)> {
@@ -443,6 +446,15 @@ impl Inner {
         Ok((matched, note))
     }
 
+    /// What throttling since `before` (a count of [`client::Throttled`]) cost: said in the
+    /// answer, so that a slow answer is explained.
+    fn throttle_note(&self, before: u64) -> Option<String> {
+        let n = self.throttled.count().saturating_sub(before);
+        (n > 0).then(|| {
+            format!("CloudWatch throttled {n} request{} (the account's rate limits); retried with backoff", if n == 1 { "" } else { "s" })
+        })
+    }
+
     /// The groups' stored bytes, what an Insights query over all their time would scan.
     async fn stored_bytes(&self) -> Option<i64> {
         *self.stored.get_or_init(|| insights::stored_bytes(self)).await
@@ -632,7 +644,10 @@ impl Source for CloudWatchSource {
     }
 
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
-        self.inner.search(request).await
+        let before = self.inner.throttled.count();
+        let mut page = self.inner.search(request).await?;
+        page.warnings.extend(self.inner.throttle_note(before));
+        Ok(page)
     }
 
     async fn cost_note(&self) -> Option<String> {
@@ -640,7 +655,10 @@ impl Source for CloudWatchSource {
     }
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
-        self.inner.top(request).await
+        let before = self.inner.throttled.count();
+        let mut top = self.inner.top(request).await?;
+        top.note = join_notes(top.note, self.inner.throttle_note(before));
+        Ok(top)
     }
 
     async fn distinct(&self, request: TopRequest) -> SourceResult<Option<Distinct>> {
@@ -649,7 +667,10 @@ impl Source for CloudWatchSource {
     }
 
     async fn histogram(&self, request: HistogramRequest) -> SourceResult<HistogramResult> {
-        self.inner.histogram(request).await
+        let before = self.inner.throttled.count();
+        let mut histogram = self.inner.histogram(request).await?;
+        histogram.note = join_notes(histogram.note, self.inner.throttle_note(before));
+        Ok(histogram)
     }
 
     async fn fields(&self, range: TimeRange) -> SourceResult<Vec<FieldInfo>> {

@@ -150,7 +150,11 @@ pub fn start(inner: Arc<Inner>, request: TailRequest) -> mpsc::Receiver<TailEven
             }
             let from = sent.poll_from(since);
             let mut events = Vec::new();
+            let before = inner.throttled.count();
             let answer = inner.scan(from, now_ms(), &plan.pattern, MAX_PER_POLL, &mut |page| events.extend(page)).await;
+            if let Some(note) = inner.throttle_note(before) {
+                let _ = tx.send(TailEvent::Status(note)).await;
+            }
             match answer {
                 Ok(_) => {
                     if failing {
