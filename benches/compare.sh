@@ -7,6 +7,10 @@
 #
 #   benches/compare.sh                 # 1 GiB
 #   SIZE=100M RUNS=1 benches/compare.sh
+#   SIZE=10G RUNS=1 BENCH_DIR=/big benches/compare.sh   # ten times larger (issue 15)
+#
+# lnav (apt-get install lnav) and angle-grinder (cargo install ag) run beside awk and grep when
+# they are installed, once each (SLOW_RUNS), with their status counts checked against awk's.
 #
 # Each command runs RUNS times (default 3) after one warm-up read of the file into the page
 # cache; the table shows the best run (least disturbed by other load). Ratios are within this run.
@@ -38,21 +42,26 @@ BYTES=$(stat -c %s "$LOG")
 MB=$(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
 cat "$LOG" > /dev/null   # warm the page cache: every command reads from memory
 
-# best_of NAME CMD...: runs CMD RUNS times; records best wall seconds and its peak RSS (KiB).
-declare -A WALL RSS
+# best_of NAME CMD...: runs CMD RUNS times; records the best wall seconds, that run's CPU
+# seconds (user + system, of every process of the pipeline) and its peak RSS (KiB).
+declare -A WALL RSS CPU
 best_of() {
     local name=$1; shift
-    local best="" rss=0 i
-    for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f '%e %M' -o "$DIR/time.txt" bash -c "$*" > "$DIR/out-$name.txt"
-        read -r secs kib < "$DIR/time.txt"
+    local best="" rss=0 cpu=0 i runs=$RUNS
+    # The slow tools once (lnav takes minutes on a large file).
+    [[ $name == lnav* || $name == agrind* ]] && runs=${SLOW_RUNS:-1}
+    for ((i = 0; i < runs; i++)); do
+        /usr/bin/time -f '%e %M %U %S' -o "$DIR/time.txt" bash -c "$*" > "$DIR/out-$name.txt"
+        read -r secs kib user sys < "$DIR/time.txt"
         if [[ -z $best ]] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
             best=$secs
             rss=$kib
+            cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
         fi
     done
     WALL[$name]=$best
     RSS[$name]=$rss
+    CPU[$name]=$cpu
 }
 
 best_of top_status    "$BIN top --field status --output json '$LOG'"
@@ -61,6 +70,17 @@ best_of awk_pipeline  "awk '{print \$9}' '$LOG' | sort | uniq -c"
 best_of grep_500      "grep -c ' 500 ' '$LOG'"
 best_of query_kql     "$BIN query --kql 'status >= 500 and method:POST' --output raw --limit 100000000 '$LOG'"
 best_of grep_regex    "grep -E '\"POST [^\"]*\" 5[0-9][0-9] ' '$LOG'"
+# Log tools side by side (issue 15), when installed: lnav (Debian's package) counting statuses
+# in its SQL view, angle-grinder (`cargo install ag`, the `agrind` binary) parsing and counting.
+TOOLS=(top_status top_agent awk_pipeline grep_500 query_kql grep_regex)
+if command -v lnav > /dev/null; then
+    best_of lnav_status "lnav -n -c ';SELECT sc_status, count(*) AS n FROM access_log GROUP BY sc_status' -c ':write-csv-to -' '$LOG'"
+    TOOLS+=(lnav_status)
+fi
+if command -v agrind > /dev/null; then
+    best_of agrind_status "agrind -f '$LOG' '* | parse \"* * * [*] \\\"*\\\" * *\" as ip, ident, user, time, request, status, bytes | count by status'"
+    TOOLS+=(agrind_status)
+fi
 
 # peak_anon CMD...: peak anonymous (private, heap) RSS in KiB of CMD, sampled every 10 ms from
 # /proc. /usr/bin/time's peak RSS also counts the pages of the memory-mapped file that were
@@ -95,15 +115,20 @@ echo
 echo "input: $LOG, $MB MiB, $(wc -l < "$LOG") lines; machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
 echo "best of $RUNS runs, file in page cache, LC_ALL=C"
 echo
-printf '%-14s %9s %8s %12s  %s\n' command seconds MiB/s 'peak RSS MiB' 'what'
-for name in top_status top_agent awk_pipeline grep_500 query_kql grep_regex; do
-    printf '%-14s %9s %8s %12s\n' "$name" "${WALL[$name]}" "$(mbps "${WALL[$name]}")" \
+printf '%-14s %9s %9s %8s %12s\n' command seconds 'CPU s' MiB/s 'peak RSS MiB'
+for name in "${TOOLS[@]}"; do
+    printf '%-14s %9s %9s %8s %12s\n' "$name" "${WALL[$name]}" "${CPU[$name]}" "$(mbps "${WALL[$name]}")" \
         "$(awk -v k="${RSS[$name]}" 'BEGIN { printf "%.0f", k / 1024 }')"
 done
 echo
 echo "ratios (target in brackets):"
 echo "  awk pipeline / top --field status       = $(ratio "${WALL[awk_pipeline]}" "${WALL[top_status]}")x faster   [>= 5]"
 echo "  awk pipeline / top --field user agent   = $(ratio "${WALL[awk_pipeline]}" "${WALL[top_agent]}")x faster   [>= 5]"
+echo "  awk pipeline CPU / top status CPU       = $(ratio "${CPU[awk_pipeline]}" "${CPU[top_status]}")x less CPU   [>= 5]"
+echo "  top status throughput                   = $(awk -v b="$BYTES" -v s="${WALL[top_status]}" 'BEGIN { printf "%.2f", (s > 0 ? b / s / 1e9 : 0) }') GB/s   [>= 2]"
+for t in lnav_status agrind_status; do
+    [[ -n ${WALL[$t]:-} ]] && printf '  %-39s = %sx slower, %sx the CPU\n' "$t / top --field status" "$(ratio "${WALL[$t]}" "${WALL[top_status]}")" "$(ratio "${CPU[$t]}" "${CPU[top_status]}")"
+done
 echo "  top status throughput / grep -c         = $(ratio "${WALL[grep_500]}" "${WALL[top_status]}")            [>= 0.33]"
 echo "  query --kql throughput / grep -E        = $(ratio "${WALL[grep_regex]}" "${WALL[query_kql]}")            [>= 0.5]"
 echo "  peak RSS of top / file size             = $(awk -v k="${RSS[top_status]}" -v b="$BYTES" 'BEGIN { printf "%.2f", k * 1024 / b }')            (mapped file pages included)"
@@ -111,4 +136,10 @@ echo "  peak RssAnon of the index / file size   = $(awk -v k="$ANON_INDEX" -v b=
 echo "  peak RssAnon of top / file size         = $(awk -v k="$ANON_TOP" -v b="$BYTES" 'BEGIN { printf "%.2f", k * 1024 / b }')            [<= 0.30]"
 echo "  peak RssAnon of query / file size       = $(awk -v k="$ANON_QUERY" -v b="$BYTES" 'BEGIN { printf "%.2f", k * 1024 / b }')            [<= 0.30]"
 echo
-echo "checks: query lines $KQL_LINES vs grep lines $GREP_LINES; status 500: awk $AWK_500, logsleuth ${LS_500:-?}"
+LNAV_500=$( [[ -f $DIR/out-lnav_status.txt ]] && awk -F, '$1 == "500" { print $2 }' "$DIR/out-lnav_status.txt" || true)
+AG_500=$( [[ -f $DIR/out-agrind_status.txt ]] && awk '$1 == "500" { print $2 }' "$DIR/out-agrind_status.txt" || true)
+echo "checks: query lines $KQL_LINES vs grep lines $GREP_LINES; status 500: awk $AWK_500, logsleuth ${LS_500:-?}, lnav ${LNAV_500:--}, agrind ${AG_500:--}"
+same=yes
+for v in "$LS_500" "${LNAV_500:-$AWK_500}" "${AG_500:-$AWK_500}"; do [[ $v == "$AWK_500" ]] || same=no; done
+[[ $KQL_LINES == "$GREP_LINES" ]] || same=no
+echo "answers equal: $same"
