@@ -420,6 +420,8 @@ pub struct Pane {
     pub live_checked: bool,
     /// When the histogram was last asked again during a live tail.
     pub hist_refreshed: Nanos,
+    /// When an empty first page was last asked again while the source indexed a large file.
+    pub indexing_rerun: Nanos,
     /// The patterns the pattern view last showed for this pane (kept for the postmortem
     /// report); `None` until it was opened and answered.
     pub shown_patterns: Option<logsleuth_core::patterns::PatternsResult>,
@@ -545,6 +547,7 @@ impl Pane {
             progress: None,
             live_checked: false,
             hist_refreshed: 0,
+            indexing_rerun: 0,
             shown_patterns: None,
             shown_patterns_for: None,
             shown_comparison: None,

@@ -680,6 +680,31 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_first_page_is_asked_again_while_a_large_file_is_indexed() {
+        use logsleuth_core::time::NS_PER_SEC;
+        use logsleuth_sources::Progress;
+        let mut app = App::new(opening_info("big.log".into()), None, None, crate::theme::Theme::default(), crate::history::History::default(), 0);
+        let id = app.panes[0].id;
+        let searches = |effects: &[Effect]| effects.iter().filter(|e| matches!(e, Effect::Search { .. } | Effect::ResolveRange { .. })).count();
+        app.now = 10 * NS_PER_SEC;
+        let effects = crate::update::pane_progress(&mut app, id, Some(Progress { done: 1, total: 100 }));
+        assert_eq!(searches(&effects), 1, "{effects:?}");
+        // Not again within the second, nor while that search runs.
+        app.panes[0].loading.search = false;
+        app.now += NS_PER_SEC / 2;
+        assert_eq!(searches(&crate::update::pane_progress(&mut app, id, Some(Progress { done: 2, total: 100 }))), 0);
+        app.now += NS_PER_SEC;
+        app.panes[0].loading.search = true;
+        assert_eq!(searches(&crate::update::pane_progress(&mut app, id, Some(Progress { done: 3, total: 100 }))), 0);
+        // Rows on screen: left as they are until indexing ends.
+        app.panes[0].loading.search = false;
+        app.panes[0].records = vec![Record::plain("a line")];
+        app.now += 2 * NS_PER_SEC;
+        assert_eq!(searches(&crate::update::pane_progress(&mut app, id, Some(Progress { done: 4, total: 100 }))), 0);
+        assert_eq!(searches(&crate::update::pane_progress(&mut app, id, None)), 1, "indexing done");
+    }
+
+    #[test]
     fn the_nearest_row_is_found_in_newest_first_records() {
         let p = pane_with_times(&[100, 80, 60, 40, 20]);
         assert_eq!(nearest_row(&p, 81), Some(1));

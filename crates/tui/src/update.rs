@@ -425,6 +425,21 @@ pub(crate) fn pane_progress(app: &mut App, id: crate::action::PaneId, progress: 
         app.message = Some("indexing done".into());
         return run_query(app, i, true);
     }
+    // A large file being indexed: a first page that came back empty (the query ran before
+    // the index had lines) is asked again, at most once a second, so the lines indexed so far
+    // show instead of nothing until the end. A page with rows is left as it is (the user may
+    // be reading it); it is refreshed when indexing ends.
+    let indexing = progress.is_some_and(|p| p.total > 0);
+    let now = app.now;
+    if indexing
+        && p.records.is_empty()
+        && !p.loading.search
+        && p.tail.is_none()
+        && now.saturating_sub(p.indexing_rerun) >= logsleuth_core::time::NS_PER_SEC
+    {
+        p.indexing_rerun = now;
+        return run_query(app, i, false);
+    }
     // Input of unknown size still being read (stdin that has not ended): follow it, as
     // `less +F` does, once the first page is there (space pauses, `t` stops).
     let live_stream = progress.is_some_and(|p| p.total == 0);
