@@ -191,7 +191,6 @@ fn print_table(out: &mut Out, records: &[Record], columns: &[String]) -> Result<
     Ok(())
 }
 
-/// `logsleuth top`: top values of a field.
 /// Says what a chart may cost before it runs (CloudWatch Logs Insights over large groups).
 async fn say_cost(source: &dyn crate::sources::Source) {
     if let Some(note) = source.cost_note().await {
@@ -199,6 +198,7 @@ async fn say_cost(source: &dyn crate::sources::Source) {
     }
 }
 
+/// `logsleuth top`: top values of a field.
 pub fn top(args: TopArgs) -> Result<(), CliError> {
     let mut result = match one_shot(&args.source)? {
         Some(shot) => {

@@ -402,8 +402,8 @@ pub enum Effect {
     /// List CloudWatch log groups for the source picker (`DescribeLogGroups` with a name
     /// prefix) and answer [`Action::LogGroupsListed`]; a newer listing replaces a running one.
     ListLogGroups {
-        /// Region, profile and endpoint to ask (its groups are not used).
-        account: Box<logsleuth_sources::spec::CloudWatchSpec>,
+        /// Region, profile and endpoint to ask.
+        endpoint: logsleuth_sources::cloudwatch::Endpoint,
         /// The names' prefix; empty for the first groups.
         prefix: String,
     },

@@ -59,8 +59,7 @@ pub fn open_picker(app: &mut App, placement: Placement) -> Vec<Effect> {
 fn on_the_same_account(app: &App, spec: SourceSpec) -> SourceSpec {
     match spec {
         SourceSpec::CloudWatch(cw) if cw.region.is_none() && cw.profile.is_none() && cw.endpoint.is_none() => {
-            let account = app.cloudwatch_account();
-            SourceSpec::CloudWatch(logsleuth_sources::spec::CloudWatchSpec { groups: cw.groups, ..account })
+            SourceSpec::CloudWatch(app.cloudwatch_account().with_groups(cw.groups))
         }
         other => other,
     }
@@ -81,7 +80,7 @@ pub fn picker_edited(app: &mut App) -> Vec<Effect> {
         Some(p) if groups.prefix.as_ref() == Some(&p) => vec![],
         Some(p) => {
             *groups = crate::app::LogGroupList { prefix: Some(p.clone()), loading: true, ..Default::default() };
-            vec![Effect::ListLogGroups { account: Box::new(app.cloudwatch_account()), prefix: p }]
+            vec![Effect::ListLogGroups { endpoint: app.cloudwatch_account().endpoint(), prefix: p }]
         }
     }
 }
@@ -635,17 +634,21 @@ mod tests {
         for c in "cw /shop/a".chars() {
             for e in crate::features::query::input(&mut app, c) {
                 match e {
-                    Effect::ListLogGroups { account, prefix } => asked.push((*account, prefix)),
+                    Effect::ListLogGroups { endpoint, prefix } => asked.push((endpoint, prefix)),
                     other => panic!("{other:?}"),
                 }
             }
         }
-        // One listing per prefix typed after "cw ", on the pane's account (not its groups or
-        // stream prefix).
+        // One listing per prefix typed after "cw ", on the pane's region and endpoint.
         let expected_account = CloudWatchSpec { groups: vec![], stream_prefix: None, ..account.clone() };
         let prefixes: Vec<&str> = asked.iter().map(|(_, p)| p.as_str()).collect();
         assert_eq!(prefixes, ["", "/", "/s", "/sh", "/sho", "/shop", "/shop/", "/shop/a"]);
-        assert!(asked.iter().all(|(a, _)| *a == expected_account), "{asked:?}");
+        let endpoint = logsleuth_sources::cloudwatch::Endpoint {
+            region: Some("eu-west-1".into()),
+            profile: None,
+            endpoint: Some("http://127.0.0.1:5000".into()),
+        };
+        assert!(asked.iter().all(|(e, _)| *e == endpoint), "{asked:?}");
         // A late answer for an older prefix is dropped; the current one lists the groups first.
         log_groups_listed(&mut app, "/shop/".into(), Ok(vec!["/shop/web".into()]));
         assert!(app.source_picker.groups.loading);

@@ -173,11 +173,11 @@ impl Runtime {
                 self.open_source(*pane, request.clone());
                 return;
             }
-            Effect::ListLogGroups { account, prefix } => {
+            Effect::ListLogGroups { endpoint, prefix } => {
                 if let Some(old) = self.group_listing.take() {
                     old.abort();
                 }
-                let (endpoint, prefix, tx, work) = (account.endpoint(), prefix.clone(), self.tx.clone(), self.start_work());
+                let (endpoint, prefix, tx, work) = (endpoint.clone(), prefix.clone(), self.tx.clone(), self.start_work());
                 let task = tokio::spawn(async move {
                     let asked = (!prefix.is_empty()).then_some(prefix.as_str());
                     let result = logsleuth_sources::cloudwatch::CloudWatchSource::list_groups(&endpoint, asked, crate::app::LOG_GROUPS_LISTED)
