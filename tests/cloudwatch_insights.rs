@@ -3,6 +3,8 @@
 //! shapes of the API Reference (`tests/fixtures/cloudwatch/README.md`), asserting every
 //! request. moto cannot be used here: it does not run Insights `stats`.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
@@ -85,18 +87,12 @@ fn start_throttling(rt: &tokio::runtime::Runtime, results: &'static str, throttl
     (format!("http://{addr}"), received)
 }
 
-fn logsleuth(args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"))
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+/// `logsleuth COMMAND --cloudwatch /shop/web --endpoint URL` over 2026-12-02 17:00–18:00 UTC,
+/// then `rest`.
+fn chart(command: &str, url: &str, rest: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"));
+    cmd.args([command, "--cloudwatch", "/shop/web", "--endpoint", url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z"]);
+    support::aws::aws_env(&mut cmd).args(rest).output().unwrap()
 }
 
 /// The one `StartQuery` request, after checking the requests around it.
@@ -128,10 +124,7 @@ const ACCESS_PARSE_START: &str = "parse @message /^(?<remote_addr>\\S+) ";
 fn top_by_insights_says_the_cost_first_and_gives_insights_counts() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (url, received) = start(&rt, "get_query_results_top_status.json");
-    let out = logsleuth(&[
-        "top", "--cloudwatch", "/shop/web", "--endpoint", &url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z",
-        "--field", "status", "--kql", "not status: 304", "--output", "json",
-    ]);
+    let out = chart("top", &url, &["--field", "status", "--kql", "not status: 304", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -160,10 +153,7 @@ fn top_by_insights_says_the_cost_first_and_gives_insights_counts() {
 fn the_histogram_by_insights_fills_the_buckets_and_splits_by_status_class() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (url, received) = start(&rt, "get_query_results_histogram_status.json");
-    let out = logsleuth(&[
-        "histogram", "--cloudwatch", "/shop/web", "--endpoint", &url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z",
-        "--interval", "20m", "--split-by", "status_class", "--output", "json",
-    ]);
+    let out = chart("histogram", &url, &["--interval", "20m", "--split-by", "status_class", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -194,10 +184,7 @@ fn the_histogram_by_insights_fills_the_buckets_and_splits_by_status_class() {
 fn no_insights_asks_for_no_query_and_says_nothing_of_its_cost() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (url, received) = start(&rt, "get_query_results_top_status.json");
-    let out = logsleuth(&[
-        "top", "--cloudwatch", "/shop/web", "--endpoint", &url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z",
-        "--field", "status", "--no-insights", "--output", "json",
-    ]);
+    let out = chart("top", &url, &["--field", "status", "--no-insights", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     // Counted from the three replayed events (every FilterLogEvents page answers them).
@@ -211,10 +198,7 @@ fn no_insights_asks_for_no_query_and_says_nothing_of_its_cost() {
 fn a_throttled_query_is_retried_with_backoff_and_said() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (url, received) = start_throttling(&rt, "get_query_results_top_status.json", 2);
-    let out = logsleuth(&[
-        "top", "--cloudwatch", "/shop/web", "--endpoint", &url, "--from", "2026-12-02T17:00:00Z", "--to", "2026-12-02T18:00:00Z",
-        "--field", "status", "--output", "json",
-    ]);
+    let out = chart("top", &url, &["--field", "status", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

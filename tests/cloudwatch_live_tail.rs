@@ -6,6 +6,8 @@
 //! so the tail goes on by polling `FilterLogEvents`; every line is printed once across the
 //! handover, and the requests are asserted. moto has no Live Tail.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -125,15 +127,9 @@ fn a_live_tail_session_that_turns_to_sampling_hands_over_to_polling_without_repe
         let _ = axum::serve(listener, app).await;
     });
 
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"))
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_logsleuth"));
+    let child = support::aws::aws_env(&mut cmd)
         .args(["tail", "--cloudwatch", "/shop/web", "--endpoint", &url, "--kql", "status >= 500", "--output", "raw"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        .env_remove("AWS_PROFILE")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use aws_sdk_cloudwatchlogs as cwl;
 use serde_json::Value;
+use support::aws::aws_env;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -39,17 +40,6 @@ fn moto() -> String {
     url
 }
 
-/// The environment a user with credentials would have, and nothing of this machine's.
-fn aws_env(cmd: &mut Command) -> &mut Command {
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-}
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -478,11 +468,12 @@ fn a_cloudwatch_pane_beside_a_local_one_on_one_clock() {
     std::fs::write(&file, text).unwrap();
 
     let mut cmd = pty::command(&["--cloudwatch", &web, "--endpoint", &moto(), "--since", "1h"], home.path());
-    for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")] {
+    for (k, v) in support::aws::SET {
         cmd.env(k, v);
     }
-    cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config");
-    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials");
+    for k in support::aws::REMOVED {
+        cmd.env_remove(k);
+    }
     let mut app = Pty::spawn(cmd, 50, 160);
     let wait = Duration::from_secs(40);
     pty::wait_until("the group's 15 lines", wait, || hits(&app.screen(), 15));

@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use serde_json::{Value as Json, json};
-use support::es_server::{EsServer, Recorded, Reply, TiedIndex, fixture, nginx_lines, quickwit_info};
+use support::es_server::{EsServer, Recorded, Reply, TiedIndex, fixture, nginx_lines, quickwit_info, tied_index_server};
 
 const CAPS: &str = "/nginx-access/_field_caps?fields=*";
 const SEARCH: &str = "/nginx-access/_search";
@@ -166,21 +166,7 @@ async fn query_reads_every_document_of_20_crowded_seconds() {
     // The captured `nginx-ties` index behind a server without point in time: 51,462 real
     // nginx lines on 20 whole seconds (~2,600 each).
     let first = chrono::DateTime::parse_from_rfc3339("2026-12-01T19:36:35Z").unwrap().timestamp_millis();
-    let index = std::sync::Arc::new(TiedIndex::new(nginx_lines(), first, 20, false));
-    let idx = index.clone();
-    let server = EsServer::start(move |r: &Recorded| {
-        let body = r.body.clone().unwrap_or(Json::Null);
-        match (r.method.as_str(), r.path.as_str()) {
-            ("GET", "/") => quickwit_info(),
-            ("GET", "/nginx-ties/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
-            ("POST", "/nginx-ties/_search") => Reply::json(idx.search(&body)),
-            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(idx.scroll_start(&body)),
-            ("POST", "/_search/scroll") => idx.scroll_next(&body),
-            ("DELETE", "/_search/scroll") => idx.scroll_delete(&body),
-            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
-        }
-    })
-    .await;
+    let server = tied_index_server(std::sync::Arc::new(TiedIndex::new(nginx_lines(), first, 20, false))).await;
     let out = run(
         ["query", "--es", &server.url, "--index", "nginx-ties", "--from", "2026-12-01T19:36:35Z", "--to", "2026-12-01T19:36:55Z", "--limit", "60000", "--output", "raw"]
             .iter()

@@ -10,7 +10,6 @@ mod support;
 
 use std::sync::Arc;
 
-use support::es_server::EsServer;
 use support::loki_server::LokiServer;
 use support::replay_eval::{Ingester, LokiEval, SELECTOR};
 
@@ -88,24 +87,10 @@ async fn loki_slices_give_the_lines_of_one_read() {
 /// depends on the page size: four slices of five seconds have their edges on crowded seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elasticsearch_slices_read_every_line_once_on_crowded_edges() {
-    use support::es_server::{Recorded, Reply, TiedIndex, nginx_lines, quickwit_info};
     use serde_json::Value as Json;
+    use support::es_server::{TiedIndex, nginx_lines, tied_index_server};
     let first = chrono::DateTime::parse_from_rfc3339("2026-12-01T19:36:35Z").unwrap().timestamp_millis();
-    let index = Arc::new(TiedIndex::new(nginx_lines(), first, 20, true));
-    let idx = index.clone();
-    let server = EsServer::start(move |r: &Recorded| {
-        let body = r.body.clone().unwrap_or(Json::Null);
-        match (r.method.as_str(), r.path.as_str()) {
-            ("GET", "/") => quickwit_info(),
-            ("GET", "/nginx-ties/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
-            ("POST", "/nginx-ties/_search") => Reply::json(idx.search(&body)),
-            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(idx.scroll_start(&body)),
-            ("POST", "/_search/scroll") => idx.scroll_next(&body),
-            ("DELETE", "/_search/scroll") => idx.scroll_delete(&body),
-            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
-        }
-    })
-    .await;
+    let server = tied_index_server(Arc::new(TiedIndex::new(nginx_lines(), first, 20, true))).await;
     let source = vec!["--es".to_string(), server.url.clone(), "--index".into(), "nginx-ties".into()];
     let read = |parallel: &'static str, limit: &'static str| {
         let source = source.clone();

@@ -291,6 +291,25 @@ pub struct TiedIndex {
     next_scroll: Mutex<u64>,
 }
 
+/// A Quickwit-like server without point in time holding `index` as `nginx-ties`: `_search`
+/// (plain and scrolled), `_search/scroll` and its `DELETE`, the captured field caps; anything
+/// else is the captured "no point in time" 404.
+pub async fn tied_index_server(index: Arc<TiedIndex>) -> EsServer {
+    EsServer::start(move |r: &Recorded| {
+        let body = r.body.clone().unwrap_or(Json::Null);
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/") => quickwit_info(),
+            ("GET", "/nginx-ties/_field_caps?fields=*") => Reply::fixture(200, "quickwit/field_caps.json"),
+            ("POST", "/nginx-ties/_search") => Reply::json(index.search(&body)),
+            ("POST", "/nginx-ties/_search?scroll=5m") => Reply::json(index.scroll_start(&body)),
+            ("POST", "/_search/scroll") => index.scroll_next(&body),
+            ("DELETE", "/_search/scroll") => index.scroll_delete(&body),
+            _ => Reply::fixture(404, "quickwit/error_open_pit_404.json"),
+        }
+    })
+    .await
+}
+
 impl TiedIndex {
     /// `lines` spread in order over `seconds` whole seconds from `first_ms`.
     pub fn new(lines: Vec<String>, first_ms: i64, seconds: usize, with_ids: bool) -> TiedIndex {

@@ -2,6 +2,7 @@
 //! binary in a pseudo-terminal.
 // Each test binary compiles this whole module but uses only the server it needs.
 #![allow(dead_code)]
+pub mod aws;
 pub mod es_server;
 pub mod loki_server;
 pub mod pty;
