@@ -16,7 +16,7 @@ use logsleuth::sources::{
     FieldKind, FieldOrigin, HistogramRequest, HitCount, Query, SearchRequest, Source, SourceError, Split, TopRequest,
 };
 use serde_json::json;
-use support::loki_server::{LokiServer, Recorded, Reply, fixture, json_fixture};
+use support::loki_server::{LokiServer, Recorded, Reply, fixture, json_fixture, raw_fixture};
 
 /// The capture window of the fixtures (README: start/end of every captured request).
 const START: i64 = 1795313033558632019;
@@ -44,8 +44,10 @@ fn search(query: Query, limit: usize) -> SearchRequest {
 
 #[tokio::test]
 async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
+    // No condition on a parsed field: the lines are asked for raw (Loki answers them without
+    // `parsed`) and the `| json` stage runs here.
     let server = LokiServer::start(|r: &Recorded| match r.path.as_str() {
-        "/loki/api/v1/query_range" => json_fixture("query_range_json_label_filter_categorized.json"),
+        "/loki/api/v1/query_range" => raw_fixture("query_range_json_label_filter_categorized.json"),
         "/loki/api/v1/query" => vector(11_123),
         _ => Reply::Text(404, "404 page not found\n".into()),
     })
@@ -67,7 +69,7 @@ async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
     let reqs = server.requests_to("/loki/api/v1/query_range");
     assert_eq!(reqs.len(), 1, "forced parser: no detection request");
     let r = &reqs[0];
-    assert_eq!(r.param("query"), Some(r#"{job="shop-api"} | json"#));
+    assert_eq!(r.param("query"), Some(r#"{job="shop-api"}"#), "no parser stage when nothing filters on a parsed field");
     assert_eq!(r.param("direction"), Some("backward"));
     assert_eq!(r.param("limit"), Some("20"));
     assert_eq!(r.param("start"), Some("1795313033558632019"));
@@ -76,7 +78,7 @@ async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
     assert_eq!(r.header("X-Scope-OrgID"), Some("team-a"));
     assert_eq!(r.header("Authorization"), Some("Bearer s3cret-token"));
     let total = &server.requests_to("/loki/api/v1/query")[0];
-    assert_eq!(total.param("query"), Some(r#"sum(count_over_time({job="shop-api"} | json [21682603ms]))"#));
+    assert_eq!(total.param("query"), Some(r#"sum(count_over_time({job="shop-api"} [21682603ms]))"#));
     assert_eq!(total.param("time"), Some("1795334716161919916"));
 
     assert_eq!(page.total, Some(HitCount::Exact(11_123)));
@@ -87,8 +89,10 @@ async fn search_sends_a_categorized_backward_query_with_tenant_and_auth() {
     assert_eq!(first.labels.get("job"), Some(&Value::Str("shop-api".into())));
     assert_eq!(first.labels.get("host"), Some(&Value::Str("api-2".into())));
     assert_eq!(first.metadata.get("detected_level"), Some(&Value::Str("error".into())));
+    // Parsed here, as Loki's `| json` would: nested keys joined by `_`, numbers typed.
     assert_eq!(first.fields.get("status"), Some(&Value::Int(504)));
     assert_eq!(first.fields.get("client_ip"), Some(&Value::Str("203.0.113.224".into())));
+    assert_eq!(first.fields.get("error_retryable"), Some(&Value::Str("true".into())));
     assert!(first.labels.get("status").is_none() && first.fields.get("job").is_none());
     // Newest first across the two streams of the answer.
     assert!(page.records.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
@@ -109,14 +113,44 @@ async fn parser_is_detected_once_from_a_sample_of_lines() {
     })
     .await;
     let loki = source(&server, r#"{job="nginx"}"#, None);
-    loki.search(search(Query::kql(""), 100)).await.unwrap();
-    loki.search(search(Query::kql(""), 100)).await.unwrap();
-    let reqs = server.requests_to("/loki/api/v1/query_range");
-    assert_eq!(reqs.len(), 3, "one detection sample, then two searches");
-    assert_eq!(reqs[0].param("query"), Some(r#"{job="nginx"}"#));
-    assert_eq!(reqs[0].param("limit"), Some("50"));
+    // The first page is the sample: nothing is asked before it.
+    let page = loki.search(search(Query::kql(""), 100)).await.unwrap();
     assert_eq!(loki.parser(), Some(LogqlParser::Nginx));
-    assert!(reqs[1].param("query").unwrap().starts_with(r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> ["#));
+    assert_eq!(server.requests_to("/loki/api/v1/query_range").len(), 1, "no detection request before the first page");
+    let first = &page.records[0];
+    assert_eq!(first.fields.get("status"), Some(&Value::Int(200)), "{first:?}");
+    assert_eq!(first.fields.get("remote_addr"), Some(&Value::Str("79.136.114.202".into())));
+    assert!(first.fields.get("request").is_none(), "the fields of Loki's nginx pattern, not the local parser's extras");
+    assert_eq!(loki.info().roles.status.as_deref(), Some("status"));
+    loki.search(search(Query::kql(""), 100)).await.unwrap();
+    // A condition on a parsed field needs the stage on Loki: known by now, so not asked again.
+    loki.search(search(Query::kql("status:404"), 100)).await.unwrap();
+    let reqs = server.requests_to("/loki/api/v1/query_range");
+    assert_eq!(reqs.len(), 3, "three searches, no detection sample");
+    assert_eq!(reqs[0].param("query"), Some(r#"{job="nginx"}"#));
+    assert_eq!(reqs[1].param("query"), Some(r#"{job="nginx"}"#));
+    let filtered = reqs[2].param("query").unwrap();
+    assert!(filtered.starts_with(r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> ["#), "{filtered}");
+    assert!(filtered.ends_with(r#"| status="404""#), "{filtered}");
+}
+
+#[tokio::test]
+async fn a_page_smaller_than_the_sample_detects_beside_it() {
+    let server = LokiServer::start(|r: &Recorded| match r.path.as_str() {
+        "/loki/api/v1/query_range" => json_fixture("query_range_streams_backward.json"),
+        _ => vector(100),
+    })
+    .await;
+    let loki = source(&server, r#"{job="nginx"}"#, None);
+    let page = loki.search(search(Query::kql(""), 10)).await.unwrap();
+    let reqs = server.requests_to("/loki/api/v1/query_range");
+    let mut limits: Vec<&str> = reqs.iter().filter_map(|r| r.param("limit")).collect();
+    limits.sort();
+    assert_eq!(limits, ["10", "50"], "the page and the 50-line sample, at once");
+    assert!(reqs.iter().all(|r| r.param("query") == Some(r#"{job="nginx"}"#)));
+    assert_eq!(loki.parser(), Some(LogqlParser::Nginx));
+    assert!(!page.records.is_empty());
+    assert!(page.records.iter().all(|r| r.fields.get("status").is_some()), "the small page is parsed too");
 }
 
 /// A tiny Loki over synthetic entries: answers backward log queries by [start, end), newest
@@ -562,15 +596,15 @@ async fn an_empty_sample_leaves_the_parser_undecided() {
     })
     .await;
     let loki = source(&server, r#"{job="nginx"}"#, None);
-    let first = loki.search(search(Query::kql(""), 10)).await.unwrap();
-    assert_eq!(loki.parser(), None);
-    assert_eq!(server.requests_to("/loki/api/v1/query_range")[1].param("query"), Some(r#"{job="nginx"}"#));
-    drop(first);
-    loki.search(search(Query::kql(""), 10)).await.unwrap();
-    assert_eq!(loki.parser(), Some(LogqlParser::Nginx));
+    let first = loki.search(search(Query::kql(""), 100)).await.unwrap();
+    assert!(first.records.is_empty());
+    assert_eq!(loki.parser(), None, "nothing to judge from");
+    let second = loki.search(search(Query::kql(""), 100)).await.unwrap();
+    assert_eq!(loki.parser(), Some(LogqlParser::Nginx), "decided from the first lines seen");
+    assert!(second.records[0].fields.get("status").is_some());
     let reqs = server.requests_to("/loki/api/v1/query_range");
-    assert_eq!(reqs.len(), 4, "sample, search, sample again, search");
-    assert!(reqs[3].param("query").unwrap().contains("| pattern `"));
+    assert_eq!(reqs.len(), 2, "two pages, no sample");
+    assert!(reqs.iter().all(|r| r.param("query") == Some(r#"{job="nginx"}"#)));
 }
 
 #[tokio::test]
@@ -791,8 +825,9 @@ async fn an_instant_over_several_streams_is_read_stream_by_stream() {
         .filter_map(|r| r.param("query").map(str::to_string))
         .collect();
     for host in ["web-1", "web-2", "web-3"] {
-        let selector = format!(r#"{{env="prod", host="{host}", job="nginx"}} | pattern"#);
-        assert!(at_instant.iter().any(|q| q.starts_with(&selector)), "{selector} in {at_instant:?}");
+        // Raw lines (no condition on a parsed field): each stream's own selector.
+        let selector = format!(r#"{{env="prod", host="{host}", job="nginx"}}"#);
+        assert!(at_instant.iter().any(|q| *q == selector), "{selector} in {at_instant:?}");
     }
     assert_eq!(server.requests_to("/loki/api/v1/series").len(), 1);
 }

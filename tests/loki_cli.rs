@@ -6,7 +6,7 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::loki_server::{LokiServer, Recorded, Reply, WsStep, fixture, json_fixture};
+use support::loki_server::{LokiServer, Recorded, Reply, WsStep, fixture, json_fixture, raw_fixture};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -28,6 +28,8 @@ fn replay(r: &Recorded) -> Reply {
     let q = r.param("query").unwrap_or("");
     match r.path.as_str() {
         "/loki/api/v1/query_range" if r.param("step").is_some() => json_fixture("matrix_status_by_regexp.json"),
+        // Without a parser stage Loki sends no `parsed` labels.
+        "/loki/api/v1/query_range" if q == r#"{job="shop-api"}"# => raw_fixture("query_range_json_label_filter_categorized.json"),
         "/loki/api/v1/query_range" if q.contains("shop-api") => json_fixture("query_range_json_label_filter_categorized.json"),
         "/loki/api/v1/query_range" => json_fixture("query_range_empty.json"),
         "/loki/api/v1/query" if q.starts_with("topk(") => json_fixture("instant_vector_topk_paths.json"),
@@ -54,7 +56,11 @@ async fn query_top_and_histogram_against_loki() {
     assert_eq!(lines.len(), 20);
     assert_eq!(lines[0]["job"], "shop-api");
     assert_eq!(lines[0]["@timestamp"], "2026-11-22T06:49:42.065030987Z", "ns timestamps survive to the output");
+    let parsed = lines.iter().find(|l| l["order_id"] == "ord-830664").expect("the fields `| json` gives, parsed here");
+    assert_eq!((parsed["status"].as_i64(), parsed["client_ip"].as_str()), (Some(504), Some("203.0.113.224")));
+    assert!(server.requests_to("/loki/api/v1/query").is_empty(), "a reader of lines does not wait for a hit count");
     let req = &server.requests_to("/loki/api/v1/query_range")[0];
+    assert_eq!(req.param("query"), Some(r#"{job="shop-api"}"#), "raw lines: the `| json` stage runs here");
     assert_eq!(req.param("start"), Some("1795313033558632019"));
     assert_eq!(req.param("end"), Some("1795334716161919916"));
     assert_eq!(req.header("x-scope-orgid"), Some("acme"));

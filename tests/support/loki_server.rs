@@ -246,3 +246,17 @@ pub fn fixture(name: &str) -> String {
 pub fn json_fixture(name: &str) -> Reply {
     Reply::Json(200, fixture(name))
 }
+
+/// A captured categorized answer as Loki sends it for the same query without its parser
+/// stage: every line's `parsed` object taken out (structured metadata stays).
+pub fn raw_fixture(name: &str) -> Reply {
+    let mut body: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    for stream in body["data"]["result"].as_array_mut().into_iter().flatten() {
+        for value in stream["values"].as_array_mut().into_iter().flatten() {
+            if let Some(extra) = value.get_mut(2).and_then(serde_json::Value::as_object_mut) {
+                extra.remove("parsed");
+            }
+        }
+    }
+    Reply::Json(200, body.to_string())
+}

@@ -10,6 +10,7 @@
 mod access;
 mod json;
 mod logfmt;
+pub mod pattern;
 mod plain;
 mod syslog;
 

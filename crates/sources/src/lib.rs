@@ -347,6 +347,13 @@ pub trait Source: Send + Sync {
     /// One page of matching records, newest first.
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage>;
 
+    /// One page for a reader that shows no hit count (the CLI's `query`, exports): as
+    /// [`Source::search`], but a source that counts hits in a request of its own (Loki) may
+    /// leave `total` out rather than wait for it.
+    async fn read_page(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+        self.search(request).await
+    }
+
     /// The top values of a field over the whole query and range.
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult>;
 

@@ -91,7 +91,7 @@ async fn read_slice(
     let mut cursor = None;
     while records.len() < plan.limit && newer() < plan.limit {
         let page_limit = (plan.limit - records.len()).min(plan.page);
-        let page = source.search(SearchRequest { query: query.clone(), range, limit: page_limit, cursor }).await?;
+        let page = source.read_page(SearchRequest { query: query.clone(), range, limit: page_limit, cursor }).await?;
         warnings.extend(page.warnings);
         records.extend(page.records);
         held[index].store(records.len(), Ordering::Release);

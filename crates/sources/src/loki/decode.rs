@@ -94,7 +94,7 @@ fn string_map(json: Option<&Json>) -> Fields {
 
 /// A parsed label value: integers become `Value::Int` (so `status` is a number, as it is in a
 /// local access log), everything else stays text.
-fn parsed_value(text: &str) -> Value {
+pub(crate) fn parsed_value(text: &str) -> Value {
     let plain_int = !text.is_empty()
         && text.len() <= 18
         && text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-' && text.len() > 1))

@@ -95,6 +95,12 @@ fn parser_position(logql: &str) -> Option<usize> {
     }
 }
 
+/// Whether a log query is a stream selector and line filters only (`{job="a"} |= "x"`): it
+/// filters on no parsed label, so its lines can be asked for without a parser stage.
+pub fn only_line_filters(logql: &str) -> bool {
+    parser_position(logql).is_some_and(|at| logql[at..].trim().is_empty())
+}
+
 /// Inserts a parser stage after the stream selector and its leading line filters, unless the
 /// query already has it.
 pub fn with_parser(logql: &str, parser: Option<&LogqlParser>) -> String {
@@ -261,6 +267,15 @@ mod tests {
             q,
             r#"{job="nginx"} | pattern `<remote_addr> - <remote_user> [<time_local>] "<method> <path> <protocol>" <status> <body_bytes_sent> "<http_referer>" "<http_user_agent>"`"#
         );
+    }
+
+    #[test]
+    fn only_line_filters_means_no_parsed_label_is_asked() {
+        assert!(only_line_filters(r#"{job="a"}"#));
+        assert!(only_line_filters(r#"{job="a"} |= "x" !~ `y` "#));
+        assert!(!only_line_filters(r#"{job="a"} |= "x" | status="500""#));
+        assert!(!only_line_filters(r#"{job="a"} | json"#));
+        assert!(!only_line_filters(r#"sum(count_over_time({job="a"} [1m]))"#));
     }
 
     #[test]

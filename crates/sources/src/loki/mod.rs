@@ -6,6 +6,7 @@
 //! - [`decode`]: Loki's JSON answers (categorized labels, matrix/vector samples).
 //! - [`paging`]: moving `end` page by page without duplicates at equal timestamps.
 //! - [`detect`]: the parser stage from a sample of lines, and field roles.
+//! - [`stage`]: the parser stages run on the client, for pages fetched as raw lines.
 //! - [`tail`]: the websocket tail with reconnection.
 //! - [`cli`]: building a source from the command line.
 
@@ -16,6 +17,7 @@ pub mod detect;
 pub mod logql;
 pub mod paging;
 pub mod patterns;
+pub mod stage;
 pub mod tail;
 
 use std::collections::{BTreeMap, HashMap};
@@ -71,6 +73,8 @@ struct Inner {
     config: LokiConfig,
     /// The parser stage detected from the first sample (or forced).
     parser: OnceCell<Option<LogqlParser>>,
+    /// The parser stage compiled for the client, once the stage is known.
+    client_stage: std::sync::OnceLock<Option<stage::ClientStage>>,
     /// Stream label names on the server (they go into the selector).
     stream_labels: OnceCell<Vec<String>>,
     roles: Mutex<FieldRoles>,
@@ -91,6 +95,7 @@ impl LokiSource {
                 client,
                 config,
                 parser,
+                client_stage: std::sync::OnceLock::new(),
                 stream_labels: OnceCell::new(),
                 roles: Mutex::new(FieldRoles::default()),
                 roles_probed: std::sync::atomic::AtomicBool::new(false),
@@ -146,6 +151,16 @@ fn is_refusal(err: &SourceError) -> bool {
     matches!(err, SourceError::Server { .. })
 }
 
+/// How the lines of a query are asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LinePlan {
+    /// The LogQL sent.
+    logql: String,
+    /// Whether the parser stage runs here rather than on Loki: the query filters on no parsed
+    /// field, so Loki is asked for raw lines ([`stage`]).
+    client_parse: bool,
+}
+
 impl Inner {
     fn selector(&self) -> &str {
         self.config.selector.trim()
@@ -187,6 +202,49 @@ impl Inner {
     async fn log_query(&self, query: &Query, range: (Nanos, Nanos)) -> SourceResult<String> {
         let ctx = self.pipeline(query, range).await?;
         logql::log_query(query, &ctx)
+    }
+
+    /// The query for the lines of `query`. A KQL query that filters on no parsed field (none,
+    /// free text, stream labels) is sent without the parser stage, which then runs on the
+    /// client ([`Self::parse_on_client`]): Loki answers sooner when it need not parse every
+    /// line, and the parser need not be known (detected) before the first page is asked.
+    async fn line_plan(&self, query: &Query, range: (Nanos, Nanos)) -> SourceResult<LinePlan> {
+        if query.language == QueryLanguage::Kql {
+            let labels = if query.is_empty() { Vec::new() } else { self.stream_labels(range).await? };
+            let raw = PipelineContext { selector: self.selector().to_string(), labels, parser: None };
+            let logql = logql::log_query(query, &raw)?;
+            if logql::only_line_filters(&logql) {
+                return Ok(LinePlan { logql, client_parse: true });
+            }
+        }
+        Ok(LinePlan { logql: self.log_query(query, range).await?, client_parse: false })
+    }
+
+    /// The parser compiled for the client, once the parser is known.
+    fn client_stage(&self) -> Option<&stage::ClientStage> {
+        let parser = self.parser.get()?;
+        self.client_stage.get_or_init(|| parser.as_ref().and_then(stage::ClientStage::new)).as_ref()
+    }
+
+    /// Fields for entries fetched as raw lines, as Loki's parser stage would give them. An
+    /// unknown parser is detected from these lines (the newest, as the detection sample is).
+    fn parse_on_client(&self, entries: &mut [decode::Entry]) {
+        if self.parser.get().is_none() && !entries.is_empty() {
+            let detected = detect::detect_parser(entries.iter().take(DETECT_SAMPLE).map(|e| e.record.message.as_str()));
+            let _ = self.parser.set(detected);
+        }
+        let Some(stage) = self.client_stage() else { return };
+        for e in entries.iter_mut().filter(|e| e.record.fields.is_empty()) {
+            e.record.fields = stage.parse(&e.record.message, &e.record.labels);
+        }
+    }
+
+    /// Detects the parser beside a raw page too small to be the detection sample itself.
+    async fn detect_beside(&self, plan: &LinePlan, limit: usize, range: (Nanos, Nanos)) {
+        if plan.client_parse && limit < DETECT_SAMPLE && self.parser.get().is_none() {
+            // A failed sample only leaves the fields for a later page to find.
+            let _ = self.parser(range).await;
+        }
     }
 
     /// Records newest first from a log query answer.
@@ -245,13 +303,19 @@ impl Inner {
 
     /// The most recent lines of a query, for charts Loki refused to compute.
     async fn sample(&self, query: &Query, range: (Nanos, Nanos), limit: usize) -> SourceResult<Vec<Record>> {
-        let logql = self.log_query(query, range).await?;
+        let plan = self.line_plan(query, range).await?;
         let strip = query.language == QueryLanguage::Kql;
-        let answer = self.client.query_range_logs(&logql, Some(range.0), Some(range.1), limit, true, strip).await?;
-        Ok(Self::records(answer)?.into_iter().map(|e| e.record).collect())
+        let answer = self.client.query_range_logs(&plan.logql, Some(range.0), Some(range.1), limit, true, strip);
+        let (answer, ()) = tokio::join!(answer, self.detect_beside(&plan, limit, range));
+        let mut entries = Self::records(answer?)?;
+        if plan.client_parse {
+            self.parse_on_client(&mut entries);
+        }
+        Ok(entries.into_iter().map(|e| e.record).collect())
     }
 
-    async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+    /// One page; the first also counts the hits when `request_counts`.
+    async fn search(&self, request: SearchRequest, request_counts: bool) -> SourceResult<SearchPage> {
         let limit = request.limit.clamp(1, MAX_PAGE);
         let previous = match &request.cursor {
             Some(c) => Some(paging::PageCursor::decode(c).ok_or_else(|| SourceError::Query("invalid Loki page cursor".into()))?),
@@ -262,20 +326,24 @@ impl Inner {
         if end <= range.0 {
             return Ok(SearchPage::default());
         }
-        let logql = self.log_query(&request.query, range).await?;
+        let plan = self.line_plan(&request.query, range).await?;
+        let logql = &plan.logql;
         let strip = request.query.language == QueryLanguage::Kql;
-        let lines = self.client.query_range_logs(&logql, Some(range.0), Some(end), limit, true, strip);
-        let (lines, total) = if previous.is_none() {
-            let (l, t) = tokio::join!(lines, self.count(&logql, range));
+        let lines = self.client.query_range_logs(logql, Some(range.0), Some(end), limit, true, strip);
+        let detect = self.detect_beside(&plan, limit, range);
+        // The hit count is asked beside the lines, never before them.
+        let (lines, total) = if previous.is_none() && request_counts {
+            let (l, t, ()) = tokio::join!(lines, self.count(logql, range), detect);
             (l, Some(t))
         } else {
-            (lines.await, None)
+            let (l, ()) = tokio::join!(lines, detect);
+            (l, None)
         };
         let mut page = paging::paginate(Self::records(lines?)?, previous.as_ref(), limit);
         if page.warning.is_some() && limit < MAX_PAGE {
             // More lines share one timestamp than a page holds: ask for a full-size page
             // first (the fast path for ties of up to 5,000 lines).
-            let answer = self.client.query_range_logs(&logql, Some(range.0), Some(end), MAX_PAGE, true, strip).await?;
+            let answer = self.client.query_range_logs(logql, Some(range.0), Some(end), MAX_PAGE, true, strip).await?;
             page = paging::paginate(Self::records(answer)?, previous.as_ref(), MAX_PAGE);
         }
         let mut warnings: Vec<String> = Vec::new();
@@ -285,11 +353,14 @@ impl Inner {
             // Still more than a page at one instant (`next.end`): Loki has no cursor within
             // it, so read that instant part by part until every part fits in a page, and
             // return what earlier pages did not (this page may hold more than `limit`).
-            let (all, warning) = self.read_instant(&logql, next.end, strip).await?;
+            let (all, warning) = self.read_instant(logql, next.end, strip).await?;
             page.entries = paging::unseen(all, previous.as_ref());
             page.warning = warning;
         }
         warnings.extend(page.warning.take());
+        if plan.client_parse {
+            self.parse_on_client(&mut page.entries);
+        }
         let total = match total {
             Some(Ok(n)) => Some(HitCount::Exact(n)),
             Some(Err(e)) => {
@@ -445,7 +516,11 @@ impl Inner {
             self.learn_roles(&records);
         }
         let split = self.split_label(&request.split)?;
-        let logql = self.log_query(&request.query, range).await?;
+        // Counting lines needs no parsed label unless the split is one.
+        let logql = match split {
+            None => self.line_plan(&request.query, range).await?.logql,
+            Some(_) => self.log_query(&request.query, range).await?,
+        };
         let metric = logql::count_query(&logql, split.as_ref().map(|(_, l)| l.as_str()), interval);
         // A sample at t counts (t - interval, t]: evaluate at the end of each bucket.
         let answer = self.client.query_range_metric(&metric, first + interval, first + interval * count as Nanos, interval).await;
@@ -763,7 +838,12 @@ impl Source for LokiSource {
     }
 
     async fn search(&self, request: SearchRequest) -> SourceResult<SearchPage> {
-        self.inner.search(request).await
+        self.inner.search(request, true).await
+    }
+
+    /// Without the `count_over_time` request: a reader of lines need not wait for it.
+    async fn read_page(&self, request: SearchRequest) -> SourceResult<SearchPage> {
+        self.inner.search(request, false).await
     }
 
     async fn top(&self, request: TopRequest) -> SourceResult<TopResult> {
