@@ -407,8 +407,37 @@ fn merge_counts(mut a: HashMap<String, u64>, b: HashMap<String, u64>) -> HashMap
     a
 }
 
+/// Integers below this are counted by value in an array ([`FastCounts::small`]): status codes,
+/// the field counted most, are then counted without hashing.
+const SMALL_INTS: usize = 1024;
+
 /// Counts of one file: values borrowed from its lines, and texts of lines parsed in full.
-pub(super) type FastCounts<'a> = (u64, HashMap<formats::FieldRef<'a>, u64, foldhash::fast::RandomState>, HashMap<String, u64>);
+#[derive(Default)]
+pub(super) struct FastCounts<'a> {
+    /// Matching lines.
+    pub total: u64,
+    /// Counts of the integers `0..SMALL_INTS`, by value (empty until one is counted).
+    small: Vec<u64>,
+    /// Other values read in place, under borrowed keys.
+    borrowed: HashMap<formats::FieldRef<'a>, u64, foldhash::fast::RandomState>,
+    /// Values of lines parsed in full.
+    texts: HashMap<String, u64>,
+}
+
+impl<'a> FastCounts<'a> {
+    #[inline]
+    fn add(&mut self, value: formats::FieldRef<'a>) {
+        match value {
+            formats::FieldRef::Int(i) if (0..SMALL_INTS as i64).contains(&i) => {
+                if self.small.is_empty() {
+                    self.small = vec![0; SMALL_INTS];
+                }
+                self.small[i as usize] += 1;
+            }
+            other => *self.borrowed.entry(other).or_default() += 1,
+        }
+    }
+}
 
 /// Adds one line to top counts (when it matches): a scanned line's field is counted under a
 /// borrowed key (no record, no allocation); other lines through their record.
@@ -421,35 +450,41 @@ pub(super) fn count_seen<'a>(counts: &mut FastCounts<'a>, filter: &Filter, seen:
     if !filter.matches_seen(seen) {
         return;
     }
-    let (total, fast, slow) = counts;
-    *total += 1;
+    counts.total += 1;
     seen.field_values(field, &mut |v| match v {
-        Counted::Borrowed(v) => *fast.entry(v).or_default() += 1,
-        Counted::Text(text) => *slow.entry(text).or_default() += 1,
+        Counted::Borrowed(v) => counts.add(v),
+        Counted::Text(text) => *counts.texts.entry(text).or_default() += 1,
     });
 }
 
 /// Merges per-thread top counts.
 pub(super) fn merge_fast<'a>(a: FastCounts<'a>, b: FastCounts<'a>) -> FastCounts<'a> {
-    let (t1, mut f1, s1) = a;
-    let (t2, f2, s2) = b;
-    if f1.len() < f2.len() {
-        return merge_fast((t2, f2, s2), (t1, f1, s1));
+    if a.borrowed.len() < b.borrowed.len() {
+        return merge_fast(b, a);
     }
-    for (k, v) in f2 {
-        *f1.entry(k).or_default() += v;
+    let mut a = a;
+    for (k, v) in b.borrowed {
+        *a.borrowed.entry(k).or_default() += v;
     }
-    (t1 + t2, f1, merge_counts(s1, s2))
+    if a.small.is_empty() {
+        a.small = b.small;
+    } else if !b.small.is_empty() {
+        a.small.iter_mut().zip(&b.small).for_each(|(x, y)| *x += y);
+    }
+    FastCounts { total: a.total + b.total, small: a.small, borrowed: a.borrowed, texts: merge_counts(a.texts, b.texts) }
 }
 
 /// Adds one file's counts (keyed by text) to `counts`.
 pub(super) fn add_counts(counts: HashMap<String, u64>, part: FastCounts<'_>) -> (u64, HashMap<String, u64>) {
-    let (total, fast, slow) = part;
     let mut counts = counts;
-    for (k, v) in fast {
+    for (k, v) in part.borrowed {
         *counts.entry(k.to_text()).or_default() += v;
     }
-    (total, merge_counts(counts, slow))
+    for (i, v) in part.small.into_iter().enumerate().filter(|(_, v)| *v > 0) {
+        // The text an `Int` value has (`FieldRef::to_text`).
+        *counts.entry(i.to_string()).or_default() += v;
+    }
+    (part.total, merge_counts(counts, part.texts))
 }
 
 /// Top counts: each matching line's field is read straight from its text where the format
@@ -464,7 +499,7 @@ fn top_counts(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &st
             // Large pieces: every piece folds into maps of its own that are merged after.
             .with_min_len(16 * 1024)
             .fold(
-                || (0, HashMap::default(), HashMap::new()),
+                FastCounts::default,
                 |mut acc, line| {
                     if in_range(snap.ts(line), range) {
                         let ts = || snap.ts(line);
@@ -473,7 +508,7 @@ fn top_counts(snaps: &[FileSnap], filter: &Filter, range: &TimeRange, field: &st
                     acc
                 },
             )
-            .reduce(|| (0, HashMap::default(), HashMap::new()), merge_fast);
+            .reduce(FastCounts::default, merge_fast);
         let (t, c) = add_counts(std::mem::take(&mut counts), part);
         total += t;
         counts = c;

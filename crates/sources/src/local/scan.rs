@@ -172,7 +172,7 @@ impl OneShot {
         let counts: FastCounts<'_> = pieces
             .par_iter()
             .fold(
-                || (0, HashMap::default(), HashMap::new()),
+                FastCounts::default,
                 |mut acc, p| {
                     self.scan_piece(p, track, |seen, ts, _, _, _| {
                         if !track || in_range(ts(), range) {
@@ -182,7 +182,7 @@ impl OneShot {
                     acc
                 },
             )
-            .reduce(|| (0, HashMap::default(), HashMap::new()), merge_fast);
+            .reduce(FastCounts::default, merge_fast);
         let (total, counts) = add_counts(HashMap::new(), counts);
         Ok(top_result(field, total, counts, size))
     }
