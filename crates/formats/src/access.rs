@@ -28,12 +28,14 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    // Inlined into `scan`: profiled as separate calls, a fifth of `top`'s time.
+    #[inline(always)]
     fn eat(&mut self, b: u8) -> Option<()> {
         (self.s.as_bytes().get(self.pos) == Some(&b)).then(|| self.pos += 1)
     }
 
     /// A non-empty run of non-space bytes.
-    #[inline]
+    #[inline(always)]
     fn token(&mut self) -> Option<&'a str> {
         let rest = &self.s.as_bytes()[self.pos..];
         // A plain loop, not memchr: these tokens (address, ident, user, status, size) are a
@@ -49,6 +51,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Text up to `end` (exclusive), consuming `end`.
+    #[inline(always)]
     fn until(&mut self, end: u8) -> Option<&'a str> {
         let rest = &self.s.as_bytes()[self.pos..];
         let len = memchr::memchr(end, rest)?;
@@ -58,7 +61,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `[time]`'s text: nginx's `$time_local` has 26 bytes, checked first without a search.
-    #[inline]
+    #[inline(always)]
     fn bracketed_time(&mut self) -> Option<&'a str> {
         self.eat(b'[')?;
         let b = self.s.as_bytes();
@@ -71,6 +74,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A double-quoted string allowing backslash escapes; returns the raw inside.
+    #[inline(always)]
     fn quoted(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let bytes = self.s.as_bytes();
@@ -93,6 +97,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
+    #[inline(always)]
     fn at_end(&self) -> bool {
         self.pos >= self.s.len()
     }
