@@ -231,7 +231,7 @@ async fn check_paths(paths: &[PathBuf], ranges: &[TimeRange]) {
             assert!(few.records[..] == expected[..expected.len().min(7)], "one-shot first page differs: {what}");
             // Top for a few of the queries (and every field for the first two).
             let fields: &[&str] = match QUERIES.iter().position(|q| *q == query) {
-                Some(0) | Some(1) => &["status", "http_user_agent", "method", "file", "unparsed", "message", "@timestamp", "nope"],
+                Some(0) | Some(1) => &["status", "body_bytes_sent", "http_user_agent", "method", "file", "unparsed", "message", "@timestamp", "nope"],
                 Some(i) if i % 4 == 0 => &["status", "path"],
                 _ => &[],
             };

@@ -22,67 +22,85 @@ pub(super) struct Access<'a> {
     pub forwarded: Option<&'a str>,
 }
 
+/// A byte range of the line.
+type Span = (usize, usize);
+
+/// Where the parts of an access-log line are. Every cut is at an ASCII delimiter (space,
+/// bracket, quote) or an end of the line, so on a `&str` every span is on char boundaries; on
+/// bytes that are not UTF-8 the spans are those of the lossy text's scan (invalid sequences
+/// never hold ASCII bytes, and the lossy text keeps every ASCII byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Parts {
+    remote_addr: Span,
+    remote_user: Span,
+    time_local: Span,
+    request: Span,
+    status: u16,
+    body_bytes_sent: Option<u64>,
+    referer: Option<Span>,
+    user_agent: Option<Span>,
+    forwarded: Option<Span>,
+}
+
 struct Cursor<'a> {
-    s: &'a str,
+    b: &'a [u8],
     pos: usize,
 }
 
-impl<'a> Cursor<'a> {
-    // Inlined into `scan`: profiled as separate calls, a fifth of `top`'s time.
+impl Cursor<'_> {
+    // Inlined into `scan_parts`: profiled as separate calls, a fifth of `top`'s time.
     #[inline(always)]
     fn eat(&mut self, b: u8) -> Option<()> {
-        (self.s.as_bytes().get(self.pos) == Some(&b)).then(|| self.pos += 1)
+        (self.b.get(self.pos) == Some(&b)).then(|| self.pos += 1)
     }
 
     /// A non-empty run of non-space bytes.
     #[inline(always)]
-    fn token(&mut self) -> Option<&'a str> {
-        let rest = &self.s.as_bytes()[self.pos..];
+    fn token(&mut self) -> Option<Span> {
+        let rest = &self.b[self.pos..];
         // A plain loop, not memchr: these tokens (address, ident, user, status, size) are a
-        // few bytes long, shorter than a SIMD search's call and setup (profiled: memchr's
-        // calls were a third of `top`'s time).
+        // few bytes long, shorter than a SIMD search's call and setup.
         let len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
         if len == 0 {
             return None;
         }
-        let out = &self.s[self.pos..self.pos + len];
+        let span = (self.pos, self.pos + len);
         self.pos += len;
-        Some(out)
+        Some(span)
     }
 
     /// Text up to `end` (exclusive), consuming `end`.
     #[inline(always)]
-    fn until(&mut self, end: u8) -> Option<&'a str> {
-        let rest = &self.s.as_bytes()[self.pos..];
-        let len = memchr::memchr(end, rest)?;
-        let out = &self.s[self.pos..self.pos + len];
+    fn until(&mut self, end: u8) -> Option<Span> {
+        let len = memchr::memchr(end, &self.b[self.pos..])?;
+        let span = (self.pos, self.pos + len);
         self.pos += len + 1;
-        Some(out)
+        Some(span)
     }
 
     /// `[time]`'s text: nginx's `$time_local` has 26 bytes, checked first without a search.
     #[inline(always)]
-    fn bracketed_time(&mut self) -> Option<&'a str> {
+    fn bracketed_time(&mut self) -> Option<Span> {
         self.eat(b'[')?;
-        let b = self.s.as_bytes();
+        let b = self.b;
         if b.get(self.pos + 26) == Some(&b']') && !b[self.pos..self.pos + 26].iter().any(|&c| c == b']') {
-            let out = &self.s[self.pos..self.pos + 26];
+            let span = (self.pos, self.pos + 26);
             self.pos += 27;
-            return Some(out);
+            return Some(span);
         }
         self.until(b']')
     }
 
-    /// A double-quoted string allowing backslash escapes; returns the raw inside.
+    /// A double-quoted string allowing backslash escapes; the raw inside.
     #[inline(always)]
-    fn quoted(&mut self) -> Option<&'a str> {
+    fn quoted(&mut self) -> Option<Span> {
         self.eat(b'"')?;
-        let bytes = self.s.as_bytes();
+        let bytes = self.b;
         let start = self.pos;
         // `"-"` (no referer, the most common value) without a search.
         if bytes.get(start) == Some(&b'-') && bytes.get(start + 1) == Some(&b'"') {
             self.pos = start + 2;
-            return Some(&self.s[start..start + 1]);
+            return Some((start, start + 1));
         }
         let mut i = start;
         // Jumps from quote or backslash to the next (SIMD search): user agents are long.
@@ -90,7 +108,7 @@ impl<'a> Cursor<'a> {
             i += found;
             if bytes[i] == b'"' {
                 self.pos = i + 1;
-                return Some(&self.s[start..i]);
+                return Some((start, i));
             }
             i += 2;
         }
@@ -99,13 +117,14 @@ impl<'a> Cursor<'a> {
 
     #[inline(always)]
     fn at_end(&self) -> bool {
-        self.pos >= self.s.len()
+        self.pos >= self.b.len()
     }
 }
 
-/// Scans a line; `None` when it is not an access-log line.
-pub(super) fn scan(line: &str) -> Option<Access<'_>> {
-    let mut c = Cursor { s: line, pos: 0 };
+/// Finds the parts of a line; `None` when it is not an access-log line.
+#[inline]
+fn scan_parts(line: &[u8]) -> Option<Parts> {
+    let mut c = Cursor { b: line, pos: 0 };
     let remote_addr = c.token()?;
     c.eat(b' ')?;
     let _ident = c.token()?;
@@ -117,16 +136,17 @@ pub(super) fn scan(line: &str) -> Option<Access<'_>> {
     let request = c.quoted()?;
     c.eat(b' ')?;
     let status_text = c.token()?;
-    let status = match status_text.as_bytes() {
-        &[a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+    let status = match line[status_text.0..status_text.1] {
+        [a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
         }
         _ => return None,
     };
     c.eat(b' ')?;
     let bytes_text = c.token()?;
-    let body_bytes_sent = if bytes_text == "-" { None } else { Some(digits(bytes_text)?) };
-    let mut access = Access {
+    let bytes_text = &line[bytes_text.0..bytes_text.1];
+    let body_bytes_sent = if bytes_text == b"-" { None } else { Some(digits(bytes_text)?) };
+    let mut parts = Parts {
         remote_addr,
         remote_user,
         time_local,
@@ -138,30 +158,61 @@ pub(super) fn scan(line: &str) -> Option<Access<'_>> {
         forwarded: None,
     };
     if c.at_end() {
-        return Some(access);
+        return Some(parts);
     }
     c.eat(b' ')?;
-    access.referer = Some(c.quoted()?);
+    parts.referer = Some(c.quoted()?);
     c.eat(b' ')?;
-    access.user_agent = Some(c.quoted()?);
+    parts.user_agent = Some(c.quoted()?);
     if c.at_end() {
-        return Some(access);
+        return Some(parts);
     }
     // Tolerate extra fields after the agent; keep a quoted one as x-forwarded-for.
     c.eat(b' ')?;
     if let Some(fwd) = c.quoted() {
-        access.forwarded = Some(fwd);
+        parts.forwarded = Some(fwd);
     }
-    Some(access)
+    Some(parts)
+}
+
+/// Scans a line; `None` when it is not an access-log line.
+pub(super) fn scan(line: &str) -> Option<Access<'_>> {
+    let p = scan_parts(line.as_bytes())?;
+    // Spans end at ASCII delimiters (see `Parts`): always char boundaries.
+    let text = |(a, b): Span| &line[a..b];
+    Some(Access {
+        remote_addr: text(p.remote_addr),
+        remote_user: text(p.remote_user),
+        time_local: text(p.time_local),
+        request: text(p.request),
+        status: p.status,
+        body_bytes_sent: p.body_bytes_sent,
+        referer: p.referer.map(text),
+        user_agent: p.user_agent.map(text),
+        forwarded: p.forwarded.map(text),
+    })
+}
+
+/// The value an integer field (`status`, `body_bytes_sent`) has in the record of `line`, read
+/// from its bytes without UTF-8 validation: what [`field`] gives on the scanned (or, for bytes
+/// that are not UTF-8, the lossy) text. `None` when `name` is not an integer field or the line
+/// does not fit the format.
+pub(super) fn int_field(line: &[u8], name: &str) -> Option<i64> {
+    let p = scan_parts(line)?;
+    match name {
+        "status" => Some(i64::from(p.status)),
+        "body_bytes_sent" => Some(p.body_bytes_sent.map_or(0, |b| b.min(i64::MAX as u64) as i64)),
+        _ => None,
+    }
 }
 
 /// A decimal number of ASCII digits only (no sign), `None` if it is not one or overflows.
 #[inline]
-fn digits(s: &str) -> Option<u64> {
+fn digits(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    s.bytes().try_fold(0u64, |n, b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None })
+    s.iter().copied().try_fold(0u64, |n, b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None })
 }
 
 impl Access<'_> {

@@ -204,6 +204,27 @@ pub fn summarize(format: LogFormat, line: &str, opts: &ParseOptions) -> LineSumm
     }
 }
 
+/// Whether [`int_field_of_bytes`] reads `name` for lines of `format`.
+pub fn has_int_field(format: LogFormat, name: &str) -> bool {
+    matches!(format, LogFormat::AccessCombined | LogFormat::AccessCommon) && matches!(name, "status" | "body_bytes_sent")
+}
+
+/// The value of an integer field of the record of `line` (its raw bytes, line ending
+/// included or not), read without UTF-8 validation or a record, for counting over millions of
+/// lines: the value [`scan_line`] then [`ScannedLine::field`] give, or on bytes that are not
+/// UTF-8 the value the lossy text's record has. `None` when there is no such shortcut
+/// ([`has_int_field`]) or the line does not fit the format: the caller then sees the line the
+/// general way.
+#[inline]
+pub fn int_field_of_bytes(format: LogFormat, line: &[u8], name: &str) -> Option<i64> {
+    if !has_int_field(format, name) {
+        return None;
+    }
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    access::int_field(line, name)
+}
+
 /// A field value borrowed from a line (see [`field_ref`]); numbers stay numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldRef<'a> {
@@ -352,6 +373,29 @@ pub fn trim_eol(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_fields_from_bytes_are_those_of_the_record() {
+        let opts = ParseOptions::default();
+        let lines: [&[u8]; 5] = [
+            br#"93.180.71.3 - - [17/May/2015:08:05:32 +0000] "GET /x HTTP/1.1" 304 0 "-" "Debian APT""#,
+            b"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 -\r\n",
+            // Not UTF-8 in the agent: the lossy text's record has the same status.
+            b"1.2.3.4 - - [17/May/2015:08:05:32 +0000] \"GET / HTTP/1.1\" 502 7 \"-\" \"bot \xff\xfe\"",
+            b"1.2.3.4 - - [17/May/2015:08:05:32 +0000] \"GET / HTTP/1.1\" 5x2 7",
+            b"not an access log line",
+        ];
+        for line in lines {
+            let text = String::from_utf8_lossy(line);
+            let record = parse(LogFormat::AccessCombined, trim_eol(&text), &opts);
+            for name in ["status", "body_bytes_sent"] {
+                let want = record.as_ref().and_then(|r| r.fields.get(name)).and_then(|v| if let Value::Int(i) = v { Some(*i) } else { None });
+                assert_eq!(int_field_of_bytes(LogFormat::AccessCombined, line, name), want, "{text} {name}");
+            }
+        }
+        assert!(!has_int_field(LogFormat::Json, "status"));
+        assert_eq!(int_field_of_bytes(LogFormat::AccessCombined, lines[0], "path"), None);
+    }
 
     const NGINX: &str = r#"93.180.71.3 - - [17/May/2015:08:05:32 +0000] "GET /downloads/product_1 HTTP/1.1" 304 0 "-" "Debian APT-HTTP/1.3 (0.8.16~exp12ubuntu10.21)""#;
 

@@ -425,6 +425,13 @@ pub(super) struct FastCounts<'a> {
 }
 
 impl<'a> FastCounts<'a> {
+    /// One matching line whose field has integer `value`.
+    #[inline]
+    pub(super) fn add_int(&mut self, value: i64) {
+        self.total += 1;
+        self.add(formats::FieldRef::Int(value));
+    }
+
     #[inline]
     fn add(&mut self, value: formats::FieldRef<'a>) {
         match value {
